@@ -1,0 +1,192 @@
+//===- RnOps.td - Operations of the rn dialect ------------------*- tablegen -*-===//
+
+#ifndef RESNETC_DIALECT_RN_RNOPS_TD
+#define RESNETC_DIALECT_RN_RNOPS_TD
+
+include "resnetc/Dialect/Rn/RnDialect.td"
+include "mlir/IR/CommonAttrConstraints.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+def Rn_Tensor : RankedTensorOf<[F32]>;
+def Rn_Activation : 4DTensorOf<[F32]>;
+def Rn_Vector : 1DTensorOf<[F32]>;
+def Rn_Matrix : 2DTensorOf<[F32]>;
+
+// Ops whose result type follows from operands and attributes.
+class Rn_InferredOp<string mnemonic, list<Trait> traits = []>
+    : Rn_Op<mnemonic, !listconcat(traits,
+        [Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>])>;
+
+//===----------------------------------------------------------------------===//
+// Weights
+//===----------------------------------------------------------------------===//
+
+def Rn_WeightOp : Rn_Op<"weight", [Pure]> {
+  let summary = "A named tensor loaded from the weights file";
+  let description = [{
+    `name` is the stable name of the tensor in `.rnw` files. `init` says how
+    `resnetc init` fills it: `he_normal` (N(0, 2/fan_in)), `fc_uniform`
+    (U(-1/sqrt(fan_in), 1/sqrt(fan_in)), as common frameworks do for fully
+    connected layers), `ones` or `zeros`. `state` marks tensors that are not
+    trained by gradient descent (batch-norm running statistics).
+
+    ```mlir
+    %w = rn.weight "stage1.block0.conv0.weight" {init = "he_normal"} : tensor<16x16x3x3xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, StrAttr:$init, UnitAttr:$state);
+  let results = (outs Rn_Tensor:$result);
+  let assemblyFormat = "$name attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Layers
+//===----------------------------------------------------------------------===//
+
+def Rn_Conv2DOp : Rn_InferredOp<"conv2d"> {
+  let summary = "2-D convolution, NCHW input and OIHW weights";
+  let description = [{
+    `shortcut` marks the 1x1 projection of a shortcut connection: the paper
+    does not count those among the weighted layers of a network.
+  }];
+  let arguments = (ins Rn_Activation:$input, Rn_Activation:$weight,
+                   Optional<Rn_Vector>:$bias,
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$padding,
+                   UnitAttr:$shortcut);
+  let results = (outs Rn_Activation:$output);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Rn_BatchNormOp : Rn_Op<"batch_norm", [Pure,
+    AllTypesMatch<["input", "output"]>,
+    AllTypesMatch<["gamma", "beta", "mean", "variance"]>]> {
+  let summary = "Batch normalisation over N, H and W of each channel";
+  let description = [{
+    In training mode the batch statistics normalise the input and the running
+    statistics are updated as `new = (1 - momentum) * old + momentum * batch`
+    (unbiased batch variance); in inference mode the running statistics
+    normalise the input. The mode is chosen by whoever executes the module.
+  }];
+  let arguments = (ins Rn_Activation:$input, Rn_Vector:$gamma, Rn_Vector:$beta,
+                   Rn_Vector:$mean, Rn_Vector:$variance,
+                   DefaultValuedAttr<F64Attr, "1e-5">:$epsilon,
+                   DefaultValuedAttr<F64Attr, "0.1">:$momentum);
+  let results = (outs Rn_Activation:$output);
+  let assemblyFormat = [{
+    $input `,` $gamma `,` $beta `,` $mean `,` $variance attr-dict `:`
+    type($input) `,` type($gamma)
+  }];
+  let hasVerifier = 1;
+}
+
+def Rn_ReluOp : Rn_Op<"relu", [Pure, SameOperandsAndResultType]> {
+  let summary = "max(x, 0), elementwise";
+  let arguments = (ins Rn_Tensor:$input);
+  let results = (outs Rn_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasFolder = 1;
+}
+
+def Rn_AddOp : Rn_Op<"add", [Pure, Commutative, SameOperandsAndResultType]> {
+  let summary = "Elementwise sum: the merge of a residual unit";
+  let arguments = (ins Rn_Tensor:$lhs, Rn_Tensor:$rhs);
+  let results = (outs Rn_Tensor:$output);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($output)";
+}
+
+def Rn_MaxPool2DOp : Rn_InferredOp<"max_pool2d"> {
+  let summary = "Max pooling; padded positions never win";
+  let arguments = (ins Rn_Activation:$input, DenseI64ArrayAttr:$kernel,
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$padding);
+  let results = (outs Rn_Activation:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+}
+
+def Rn_GlobalAvgPoolOp : Rn_InferredOp<"global_avg_pool"> {
+  let summary = "Mean over H and W: NxCxHxW -> NxC";
+  let arguments = (ins Rn_Activation:$input);
+  let results = (outs Rn_Matrix:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+}
+
+def Rn_DenseOp : Rn_InferredOp<"dense"> {
+  let summary = "Fully connected layer: NxC times KxC^T plus bias -> NxK";
+  let arguments = (ins Rn_Matrix:$input, Rn_Matrix:$weight,
+                   Optional<Rn_Vector>:$bias);
+  let results = (outs Rn_Matrix:$output);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Shortcut connections
+//===----------------------------------------------------------------------===//
+
+def Rn_ShortcutOp : Rn_InferredOp<"shortcut"> {
+  let summary = "A shortcut connection before expansion into explicit ops";
+  let description = [{
+    `kind` is one of:
+    - `A`: identity, or subsample + zero-padded channels where the shape changes;
+    - `B`: identity, or a 1x1 projection where the shape changes;
+    - `C`, `projection`: always a 1x1 projection;
+    - `identity`: the input itself (shapes must agree).
+    Projections are a stride-`stride` 1x1 conv to `out_channels`, followed by
+    batch norm when `projection_bn` is set; their weights are named after
+    `name`. The `rn-expand-shortcuts` pass rewrites this op into those ops.
+  }];
+  let arguments = (ins Rn_Activation:$input, StrAttr:$kind, StrAttr:$name,
+                   I64Attr:$out_channels, I64Attr:$stride,
+                   DefaultValuedAttr<BoolAttr, "true">:$projection_bn);
+  let results = (outs Rn_Activation:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Rn_ZeroPadShortcutOp : Rn_InferredOp<"zero_pad_shortcut"> {
+  let summary = "Option A: x[:, :, ::stride, ::stride] with zero channels around it";
+  let description = [{
+    The new channels are split equally below and above the old ones (the
+    lower half gets the smaller share when the difference is odd).
+  }];
+  let arguments = (ins Rn_Activation:$input, I64Attr:$out_channels, I64Attr:$stride);
+  let results = (outs Rn_Activation:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Weight transformations and loss
+//===----------------------------------------------------------------------===//
+
+def Rn_FoldBatchNormOp : Rn_InferredOp<"fold_batch_norm"> {
+  let summary = "Folds inference-mode batch norm into a conv's weight and bias";
+  let description = [{
+    scale = gamma / sqrt(variance + epsilon);
+    folded_weight[o] = weight[o] * scale[o];
+    folded_bias[o] = beta[o] + (bias[o] - mean[o]) * scale[o] (bias 0 if absent).
+    It reads weights only, so a code generator evaluates it once at load time.
+  }];
+  let arguments = (ins Rn_Activation:$weight, Optional<Rn_Vector>:$bias,
+                   Rn_Vector:$gamma, Rn_Vector:$beta, Rn_Vector:$mean,
+                   Rn_Vector:$variance, F64Attr:$epsilon);
+  let results = (outs Rn_Activation:$folded_weight, Rn_Vector:$folded_bias);
+  let assemblyFormat = [{
+    $weight (`bias` $bias^)? `,` $gamma `,` $beta `,` $mean `,` $variance attr-dict
+    `:` functional-type(operands, results)
+  }];
+}
+
+def Rn_SoftmaxCrossEntropyOp : Rn_InferredOp<"softmax_cross_entropy"> {
+  let summary = "Mean over the batch of -log softmax(logits)[label]";
+  let arguments = (ins Rn_Matrix:$logits, 1DTensorOf<[I32]>:$labels);
+  let results = (outs 0DTensorOf<[F32]>:$loss);
+  let assemblyFormat = "$logits `,` $labels attr-dict `:` functional-type(operands, results)";
+}
+
+#endif // RESNETC_DIALECT_RN_RNOPS_TD

@@ -1,0 +1,30 @@
+//===- Passes.td - resnetc passes on the rn dialect -------------*- tablegen -*-===//
+
+#ifndef RESNETC_TRANSFORMS_PASSES_TD
+#define RESNETC_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ExpandShortcuts : Pass<"rn-expand-shortcuts", "::mlir::func::FuncOp"> {
+  let summary = "Rewrite rn.shortcut (options A, B, C) into explicit ops";
+  let description = [{
+    Identity shortcuts become the input itself; option A where the shape
+    changes becomes rn.zero_pad_shortcut; projections become a 1x1 rn.conv2d
+    (marked `shortcut`) with its weights, followed by rn.batch_norm unless the
+    shortcut asks for none.
+  }];
+  let dependentDialects = ["::resnetc::rn::RnDialect"];
+}
+
+def FoldBatchNorm : Pass<"rn-fold-batch-norm", "::mlir::func::FuncOp"> {
+  let summary = "Fold inference-mode batch norm into the preceding conv";
+  let description = [{
+    rewrites batch_norm(conv2d(x, w[, b])) into conv2d(x, w', b') where
+    (w', b') = rn.fold_batch_norm(w, [b,] gamma, beta, mean, variance). The
+    new weights depend only on weights, so a code generator computes them
+    once when the weights are loaded. Valid for inference only.
+  }];
+  let dependentDialects = ["::resnetc::rn::RnDialect"];
+}
+
+#endif // RESNETC_TRANSFORMS_PASSES_TD

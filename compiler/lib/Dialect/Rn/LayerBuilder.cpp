@@ -1,0 +1,48 @@
+//===- LayerBuilder.cpp - Build rn layers together with their weights -----===//
+
+#include "resnetc/Dialect/Rn/LayerBuilder.h"
+
+using namespace mlir;
+using namespace resnetc::rn;
+
+Location resnetc::rn::layerLoc(Location loc, StringRef name) {
+  return NameLoc::get(StringAttr::get(loc.getContext(), name), loc);
+}
+
+Value LayerBuilder::weight(Location loc, StringRef name, ArrayRef<int64_t> shape, StringRef init,
+                           bool state) {
+  auto type = RankedTensorType::get(shape, builder.getF32Type());
+  auto op = WeightOp::create(builder, loc, type, builder.getStringAttr(name),
+                                     builder.getStringAttr(init), state);
+  return op.getResult();
+}
+
+Value LayerBuilder::conv(Location loc, Value input, StringRef name, const ConvSpec &spec) {
+  int64_t channels = cast<RankedTensorType>(input.getType()).getDimSize(1);
+  Value w = weight(loc, (name + ".weight").str(), {spec.width, channels, spec.kernel, spec.kernel},
+                   "he_normal");
+  Value b = spec.bias ? weight(loc, (name + ".bias").str(), {spec.width}, "zeros") : Value();
+  auto op = Conv2DOp::create(builder, 
+      layerLoc(loc, name), input, w, b, builder.getDenseI64ArrayAttr({spec.stride, spec.stride}),
+      builder.getDenseI64ArrayAttr({spec.padding, spec.padding}), spec.shortcut);
+  return op.getResult();
+}
+
+Value LayerBuilder::batchNorm(Location loc, Value input, StringRef name) {
+  int64_t channels = cast<RankedTensorType>(input.getType()).getDimSize(1);
+  Value gamma = weight(loc, (name + ".weight").str(), {channels}, "ones");
+  Value beta = weight(loc, (name + ".bias").str(), {channels}, "zeros");
+  Value mean = weight(loc, (name + ".running_mean").str(), {channels}, "zeros", true);
+  Value variance = weight(loc, (name + ".running_var").str(), {channels}, "ones", true);
+  auto op = BatchNormOp::create(builder, layerLoc(loc, name), input.getType(), input, gamma, beta,
+                                        mean, variance, builder.getF64FloatAttr(1e-5),
+                                        builder.getF64FloatAttr(0.1));
+  return op.getResult();
+}
+
+Value LayerBuilder::dense(Location loc, Value input, StringRef name, int64_t outputs) {
+  int64_t features = cast<RankedTensorType>(input.getType()).getDimSize(1);
+  Value w = weight(loc, (name + ".weight").str(), {outputs, features}, "fc_uniform");
+  Value b = weight(loc, (name + ".bias").str(), {outputs}, "zeros");
+  return DenseOp::create(builder, layerLoc(loc, name), input, w, b).getResult();
+}

@@ -1,0 +1,188 @@
+//===- RnOps.cpp - Verifiers, type inference and folders of rn ops --------===//
+
+#include "resnetc/Dialect/Rn/RnOps.h"
+#include "resnetc/Dialect/Rn/ShapeRules.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "llvm/ADT/StringSwitch.h"
+
+using namespace mlir;
+using namespace resnetc::rn;
+
+#define GET_OP_CLASSES
+#include "resnetc/Dialect/Rn/RnOps.cpp.inc"
+
+namespace {
+
+ArrayRef<int64_t> shapeOf(Value value) {
+  return cast<RankedTensorType>(value.getType()).getShape();
+}
+
+/// Turns a shape rule's answer into an inferred f32 tensor type.
+LogicalResult inferred(const ShapeResult &result, std::optional<Location> location,
+                       MLIRContext *context, SmallVectorImpl<Type> &types) {
+  if (!result.ok())
+    return emitOptionalError(location, result.error);
+  types.push_back(RankedTensorType::get(result.shape, Float32Type::get(context)));
+  return success();
+}
+
+} // namespace
+
+LogicalResult WeightOp::verify() {
+  bool known = llvm::StringSwitch<bool>(getInit())
+                   .Cases("he_normal", "fc_uniform", "ones", "zeros", true)
+                   .Default(false);
+  if (!known)
+    return emitOpError("unknown initialiser '")
+           << getInit() << "' (expected he_normal, fc_uniform, ones or zeros)";
+  if (getName().empty())
+    return emitOpError("needs a non-empty name");
+  auto type = cast<RankedTensorType>(getType());
+  if (!type.hasStaticShape())
+    return emitOpError("needs a static shape");
+  return success();
+}
+
+LogicalResult Conv2DOp::inferReturnTypes(MLIRContext *context, std::optional<Location> location,
+                                         ValueRange operands, DictionaryAttr attributes,
+                                         OpaqueProperties properties, RegionRange regions,
+                                         SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, attributes, properties, regions);
+  if (op.getBias()) {
+    int64_t biasSize = shapeOf(op.getBias())[0];
+    if (biasSize != shapeOf(op.getWeight())[0])
+      return emitOptionalError(location, "bias has ", biasSize, " elements, the conv has ",
+                               shapeOf(op.getWeight())[0], " output channels");
+  }
+  return inferred(inferConv2d(shapeOf(op.getInput()), shapeOf(op.getWeight()),
+                              op.getStrides(), op.getPadding()),
+                  location, context, types);
+}
+
+LogicalResult BatchNormOp::verify() {
+  std::string error = checkChannelVector(shapeOf(getInput()), shapeOf(getGamma())[0],
+                                         "scale and shift");
+  if (!error.empty())
+    return emitOpError(error);
+  if (getEpsilon().convertToDouble() <= 0)
+    return emitOpError("epsilon must be positive");
+  double momentum = getMomentum().convertToDouble();
+  if (momentum < 0 || momentum > 1)
+    return emitOpError("momentum must lie in [0, 1], got ") << momentum;
+  return success();
+}
+
+OpFoldResult ReluOp::fold(FoldAdaptor) {
+  // relu(relu(x)) == relu(x).
+  if (getInput().getDefiningOp<ReluOp>())
+    return getInput();
+  return {};
+}
+
+LogicalResult MaxPool2DOp::inferReturnTypes(MLIRContext *context, std::optional<Location> location,
+                                            ValueRange operands, DictionaryAttr attributes,
+                                            OpaqueProperties properties, RegionRange regions,
+                                            SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, attributes, properties, regions);
+  return inferred(inferMaxPool2d(shapeOf(op.getInput()), op.getKernel(), op.getStrides(),
+                                 op.getPadding()),
+                  location, context, types);
+}
+
+LogicalResult GlobalAvgPoolOp::inferReturnTypes(MLIRContext *context,
+                                                std::optional<Location> location,
+                                                ValueRange operands, DictionaryAttr attributes,
+                                                OpaqueProperties properties, RegionRange regions,
+                                                SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, attributes, properties, regions);
+  return inferred(inferGlobalAvgPool(shapeOf(op.getInput())), location, context, types);
+}
+
+LogicalResult DenseOp::inferReturnTypes(MLIRContext *context, std::optional<Location> location,
+                                        ValueRange operands, DictionaryAttr attributes,
+                                        OpaqueProperties properties, RegionRange regions,
+                                        SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, attributes, properties, regions);
+  if (op.getBias() && shapeOf(op.getBias())[0] != shapeOf(op.getWeight())[0])
+    return emitOptionalError(location, "bias has ", shapeOf(op.getBias())[0],
+                             " elements, the layer has ", shapeOf(op.getWeight())[0],
+                             " outputs");
+  return inferred(inferDense(shapeOf(op.getInput()), shapeOf(op.getWeight())), location,
+                  context, types);
+}
+
+LogicalResult ShortcutOp::inferReturnTypes(MLIRContext *context, std::optional<Location> location,
+                                           ValueRange operands, DictionaryAttr attributes,
+                                           OpaqueProperties properties, RegionRange regions,
+                                           SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, attributes, properties, regions);
+  return inferred(inferShortcut(shapeOf(op.getInput()), op.getKind(), op.getOutChannels(),
+                                op.getStride()),
+                  location, context, types);
+}
+
+LogicalResult ShortcutOp::verify() {
+  if (getName().empty())
+    return emitOpError("needs a name for its projection weights");
+  return success();
+}
+
+OpFoldResult ShortcutOp::fold(FoldAdaptor) {
+  // A, B and identity shortcuts between equal shapes are the input itself.
+  if (!shortcutIsProjection(getKind(), 0, 0, 1) && getStride() == 1 &&
+      getInput().getType() == getType())
+    return getInput();
+  return {};
+}
+
+LogicalResult ZeroPadShortcutOp::inferReturnTypes(MLIRContext *context,
+                                                  std::optional<Location> location,
+                                                  ValueRange operands, DictionaryAttr attributes,
+                                                  OpaqueProperties properties,
+                                                  RegionRange regions,
+                                                  SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, attributes, properties, regions);
+  return inferred(inferZeroPadShortcut(shapeOf(op.getInput()), op.getOutChannels(),
+                                       op.getStride()),
+                  location, context, types);
+}
+
+OpFoldResult ZeroPadShortcutOp::fold(FoldAdaptor) {
+  // Nothing to subsample and nothing to pad: the identity.
+  if (getStride() == 1 && getInput().getType() == getType())
+    return getInput();
+  return {};
+}
+
+LogicalResult FoldBatchNormOp::inferReturnTypes(MLIRContext *context,
+                                                std::optional<Location> location,
+                                                ValueRange operands, DictionaryAttr attributes,
+                                                OpaqueProperties properties, RegionRange regions,
+                                                SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, attributes, properties, regions);
+  auto weight = shapeOf(op.getWeight());
+  for (Value vector : {op.getGamma(), op.getBeta(), op.getMean(), op.getVariance()})
+    if (shapeOf(vector)[0] != weight[0])
+      return emitOptionalError(location, "batch-norm vectors have ", shapeOf(vector)[0],
+                               " channels, the weight has ", weight[0], " output channels");
+  if (op.getBias() && shapeOf(op.getBias())[0] != weight[0])
+    return emitOptionalError(location, "bias does not match the weight's output channels");
+  types.push_back(op.getWeight().getType());
+  types.push_back(op.getGamma().getType());
+  return success();
+}
+
+LogicalResult SoftmaxCrossEntropyOp::inferReturnTypes(
+    MLIRContext *context, std::optional<Location> location, ValueRange operands,
+    DictionaryAttr attributes, OpaqueProperties properties, RegionRange regions,
+    SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, attributes, properties, regions);
+  if (shapeOf(op.getLabels())[0] != shapeOf(op.getLogits())[0])
+    return emitOptionalError(location, "expects one label per row of logits, got ",
+                             shapeOf(op.getLabels())[0], " labels for ",
+                             shapeOf(op.getLogits())[0], " rows");
+  types.push_back(RankedTensorType::get({}, Float32Type::get(context)));
+  return success();
+}

@@ -1,0 +1,180 @@
+//===- ShapeRules.cpp - Result shapes of rn operations --------------------===//
+
+#include "resnetc/Dialect/Rn/ShapeRules.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSwitch.h"
+
+using namespace resnetc::rn;
+using llvm::ArrayRef;
+
+namespace {
+
+std::string describe(ArrayRef<int64_t> shape) {
+  std::string s;
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? "x" : "") + std::to_string(shape[i]);
+  return s;
+}
+
+/// Checks a 2-element attribute of spatial sizes.
+std::string checkPair(ArrayRef<int64_t> values, llvm::StringRef what, int64_t minimum) {
+  if (values.size() != 2)
+    return what.str() + " needs 2 values (height, width), got " + std::to_string(values.size());
+  for (int64_t v : values)
+    if (v < minimum)
+      return what.str() + " must be at least " + std::to_string(minimum) + ", got " +
+             std::to_string(v);
+  return {};
+}
+
+/// A down-sampling layer must see an input its stride divides, so that every
+/// path through a residual unit agrees on the output size.
+std::string checkStrideDivides(ArrayRef<int64_t> input, ArrayRef<int64_t> strides) {
+  static const char *axis[] = {"height", "width"};
+  for (int i = 0; i < 2; ++i)
+    if (input[2 + i] % strides[i] != 0)
+      return "stride " + std::to_string(strides[i]) + " does not divide the input " +
+             axis[i] + " " + std::to_string(input[2 + i]);
+  return {};
+}
+
+ShapeResult windowed(ArrayRef<int64_t> input, int64_t channels, ArrayRef<int64_t> kernel,
+                     ArrayRef<int64_t> strides, ArrayRef<int64_t> padding) {
+  for (auto [values, what, minimum] :
+       {std::tuple{kernel, "kernel", 1}, {strides, "stride", 1}, {padding, "padding", 0}})
+    if (std::string e = checkPair(values, what, minimum); !e.empty())
+      return ShapeResult::failure(e);
+  for (int i = 0; i < 2; ++i)
+    if (padding[i] >= kernel[i])
+      return ShapeResult::failure("padding " + std::to_string(padding[i]) +
+                                  " must be smaller than the kernel size " +
+                                  std::to_string(kernel[i]));
+  if (std::string e = checkStrideDivides(input, strides); !e.empty())
+    return ShapeResult::failure(e);
+  Shape out{input[0], channels, 0, 0};
+  for (int i = 0; i < 2; ++i) {
+    int64_t padded = input[2 + i] + 2 * padding[i];
+    if (padded < kernel[i])
+      return ShapeResult::failure("kernel " + describe(kernel) + " is larger than the padded input " +
+                                  describe(input.drop_front(2)));
+    out[2 + i] = (padded - kernel[i]) / strides[i] + 1;
+  }
+  return {out, {}};
+}
+
+std::string checkActivation(ArrayRef<int64_t> input) {
+  if (input.size() != 4)
+    return "expects an NCHW input, got a tensor of rank " + std::to_string(input.size());
+  for (int64_t d : input)
+    if (d <= 0)
+      return "expects a non-empty input, got " + describe(input);
+  return {};
+}
+
+} // namespace
+
+bool resnetc::rn::isShortcutKind(llvm::StringRef kind) {
+  return llvm::StringSwitch<bool>(kind)
+      .Cases("A", "B", "C", true)
+      .Cases("projection", "identity", true)
+      .Default(false);
+}
+
+bool resnetc::rn::shortcutIsProjection(llvm::StringRef kind, int64_t inChannels,
+                                       int64_t outChannels, int64_t stride) {
+  if (kind == "C" || kind == "projection")
+    return true;
+  if (kind == "B")
+    return inChannels != outChannels || stride != 1;
+  return false;
+}
+
+ShapeResult resnetc::rn::inferConv2d(ArrayRef<int64_t> input, ArrayRef<int64_t> weight,
+                                     ArrayRef<int64_t> strides, ArrayRef<int64_t> padding) {
+  if (std::string e = checkActivation(input); !e.empty())
+    return ShapeResult::failure(e);
+  if (weight.size() != 4)
+    return ShapeResult::failure("expects an OIHW weight, got a tensor of rank " +
+                                std::to_string(weight.size()));
+  if (weight[0] <= 0)
+    return ShapeResult::failure("width must be positive, got " + std::to_string(weight[0]));
+  if (weight[1] != input[1])
+    return ShapeResult::failure("weight expects " + std::to_string(weight[1]) +
+                                " input channels, the input has " + std::to_string(input[1]));
+  return windowed(input, weight[0], weight.drop_front(2), strides, padding);
+}
+
+ShapeResult resnetc::rn::inferMaxPool2d(ArrayRef<int64_t> input, ArrayRef<int64_t> kernel,
+                                        ArrayRef<int64_t> strides, ArrayRef<int64_t> padding) {
+  if (std::string e = checkActivation(input); !e.empty())
+    return ShapeResult::failure(e);
+  return windowed(input, input[1], kernel, strides, padding);
+}
+
+ShapeResult resnetc::rn::inferGlobalAvgPool(ArrayRef<int64_t> input) {
+  if (std::string e = checkActivation(input); !e.empty())
+    return ShapeResult::failure(e);
+  return {{input[0], input[1]}, {}};
+}
+
+ShapeResult resnetc::rn::inferDense(ArrayRef<int64_t> input, ArrayRef<int64_t> weight) {
+  if (input.size() != 2)
+    return ShapeResult::failure("expects an NxC input (pool first), got a tensor of rank " +
+                                std::to_string(input.size()));
+  if (weight.size() != 2)
+    return ShapeResult::failure("expects a KxC weight, got rank " + std::to_string(weight.size()));
+  if (weight[0] <= 0)
+    return ShapeResult::failure("number of outputs must be positive, got " +
+                                std::to_string(weight[0]));
+  if (weight[1] != input[1])
+    return ShapeResult::failure("weight expects " + std::to_string(weight[1]) +
+                                " input features, the input has " + std::to_string(input[1]));
+  return {{input[0], weight[0]}, {}};
+}
+
+ShapeResult resnetc::rn::inferShortcut(ArrayRef<int64_t> input, llvm::StringRef kind,
+                                       int64_t outChannels, int64_t stride) {
+  if (std::string e = checkActivation(input); !e.empty())
+    return ShapeResult::failure(e);
+  if (!isShortcutKind(kind))
+    return ShapeResult::failure("unknown shortcut kind '" + kind.str() +
+                                "' (expected A, B, C, projection or identity)");
+  int64_t in = input[1];
+  if (kind == "identity" && (in != outChannels || stride != 1))
+    return ShapeResult::failure("identity shortcut cannot map " + std::to_string(in) +
+                                " channels at stride 1 to " + std::to_string(outChannels) +
+                                " channels at stride " + std::to_string(stride));
+  if (kind == "A")
+    return inferZeroPadShortcut(input, outChannels, stride);
+  if (outChannels <= 0 || stride <= 0)
+    return ShapeResult::failure("shortcut needs a positive width and stride");
+  if (std::string e = checkStrideDivides(input, {stride, stride}); !e.empty())
+    return ShapeResult::failure(e);
+  return {{input[0], outChannels, input[2] / stride, input[3] / stride}, {}};
+}
+
+ShapeResult resnetc::rn::inferZeroPadShortcut(ArrayRef<int64_t> input, int64_t outChannels,
+                                              int64_t stride) {
+  if (std::string e = checkActivation(input); !e.empty())
+    return ShapeResult::failure(e);
+  if (stride <= 0)
+    return ShapeResult::failure("stride must be positive, got " + std::to_string(stride));
+  if (outChannels < input[1])
+    return ShapeResult::failure("option A shortcut cannot shrink the width from " +
+                                std::to_string(input[1]) + " to " + std::to_string(outChannels) +
+                                " channels (zero padding only adds channels)");
+  if (std::string e = checkStrideDivides(input, {stride, stride}); !e.empty())
+    return ShapeResult::failure(e);
+  return {{input[0], outChannels, input[2] / stride, input[3] / stride}, {}};
+}
+
+std::string resnetc::rn::checkChannelVector(ArrayRef<int64_t> input, int64_t vectorSize,
+                                            llvm::StringRef what) {
+  if (std::string e = checkActivation(input); !e.empty())
+    return e;
+  if (vectorSize != input[1])
+    return what.str() + " has " + std::to_string(vectorSize) + " channels, the input has " +
+           std::to_string(input[1]);
+  return {};
+}

@@ -1,0 +1,52 @@
+//===- WeightsFile.h - Reading and writing .rnw weights files ---*- C++ -*-===//
+
+#ifndef RESNETC_RUNTIME_WEIGHTSFILE_H
+#define RESNETC_RUNTIME_WEIGHTSFILE_H
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace resnetc {
+
+struct NamedTensor {
+  std::string name;
+  std::vector<int64_t> shape;
+  std::vector<float> values;
+
+  /// The number of elements the shape describes.
+  int64_t elementCount() const;
+};
+
+struct WeightsFile {
+  static constexpr uint32_t kFormatVersion = 1;
+
+  std::string model;
+  uint64_t architectureHash = 0;
+  std::vector<NamedTensor> tensors; ///< Kept sorted by name when serialised.
+
+  const NamedTensor *find(const std::string &name) const;
+};
+
+/// Serialises to the FlatBuffers format of runtime/schema/rnw.fbs. Tensors are
+/// written sorted by name, so equal contents give byte-identical files.
+std::vector<uint8_t> serializeWeights(const WeightsFile &weights);
+
+/// Parses and checks a .rnw image. Returns false with a one-line reason when
+/// the bytes are not a complete, intact weights file.
+bool parseWeights(const uint8_t *data, size_t size, WeightsFile &weights, std::string &error);
+
+bool readWeightsFile(const std::string &path, WeightsFile &weights, std::string &error);
+
+/// Writes atomically: a temporary file in the same folder, fsync, rename.
+/// A crash at any moment leaves either the old file or the new one.
+bool writeWeightsFile(const std::string &path, const WeightsFile &weights, std::string &error);
+
+/// Checks that `weights` belongs to the model (name and architecture hash).
+bool checkArchitecture(const WeightsFile &weights, const std::string &model,
+                       uint64_t architectureHash, std::string &error);
+
+} // namespace resnetc
+
+#endif // RESNETC_RUNTIME_WEIGHTSFILE_H

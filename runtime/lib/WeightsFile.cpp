@@ -1,0 +1,219 @@
+//===- WeightsFile.cpp - Reading and writing .rnw weights files -----------===//
+
+#include "resnetc/runtime/WeightsFile.h"
+
+#include "rnw_generated.h"
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <limits>
+#include <sys/stat.h>
+#include <unistd.h>
+
+using namespace resnetc;
+
+namespace {
+
+/// Checksum over everything a reader uses, in file order.
+class PayloadHash {
+public:
+  PayloadHash() { XXH3_64bits_reset(&state); }
+  void add(const void *data, size_t size) { XXH3_64bits_update(&state, data, size); }
+  void addTensor(const std::string &name, const int64_t *shape, size_t rank, const float *values,
+                 size_t count) {
+    uint64_t sizes[2] = {name.size(), rank};
+    add(sizes, sizeof(sizes));
+    add(name.data(), name.size());
+    add(shape, rank * sizeof(int64_t));
+    add(values, count * sizeof(float));
+  }
+  uint64_t digest() { return XXH3_64bits_digest(&state); }
+
+private:
+  XXH3_state_t state;
+};
+
+std::string errnoText() { return std::strerror(errno); }
+
+} // namespace
+
+int64_t NamedTensor::elementCount() const {
+  int64_t count = 1;
+  for (int64_t d : shape)
+    count *= d;
+  return count;
+}
+
+const NamedTensor *WeightsFile::find(const std::string &name) const {
+  for (const NamedTensor &tensor : tensors)
+    if (tensor.name == name)
+      return &tensor;
+  return nullptr;
+}
+
+std::vector<uint8_t> resnetc::serializeWeights(const WeightsFile &weights) {
+  std::vector<const NamedTensor *> sorted;
+  for (const NamedTensor &tensor : weights.tensors)
+    sorted.push_back(&tensor);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const NamedTensor *a, const NamedTensor *b) { return a->name < b->name; });
+
+  flatbuffers::FlatBufferBuilder fbb(1 << 20);
+  PayloadHash hash;
+  std::vector<flatbuffers::Offset<rnw::Tensor>> tensors;
+  for (const NamedTensor *tensor : sorted) {
+    hash.addTensor(tensor->name, tensor->shape.data(), tensor->shape.size(),
+                   tensor->values.data(), tensor->values.size());
+    tensors.push_back(rnw::CreateTensor(fbb, fbb.CreateString(tensor->name),
+                                        fbb.CreateVector(tensor->shape), rnw::DType_F32,
+                                        fbb.CreateVector(tensor->values)));
+  }
+  auto root = rnw::CreateWeights(fbb, WeightsFile::kFormatVersion, fbb.CreateString(weights.model),
+                                 weights.architectureHash, fbb.CreateVector(tensors),
+                                 hash.digest());
+  rnw::FinishWeightsBuffer(fbb, root);
+  return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
+}
+
+bool resnetc::parseWeights(const uint8_t *data, size_t size, WeightsFile &weights,
+                           std::string &error) {
+  if (!data || size < 8) {
+    error = "not a weights file: too short (" + std::to_string(size) + " bytes)";
+    return false;
+  }
+  if (!rnw::WeightsBufferHasIdentifier(data)) {
+    error = "not a weights file: the identifier 'RNW1' is missing";
+    return false;
+  }
+  flatbuffers::Verifier verifier(data, size);
+  if (!rnw::VerifyWeightsBuffer(verifier)) {
+    error = "corrupt weights file: its structure does not verify (truncated or damaged)";
+    return false;
+  }
+  const rnw::Weights *root = rnw::GetWeights(data);
+  if (root->format_version() != WeightsFile::kFormatVersion) {
+    error = "unsupported weights format version " + std::to_string(root->format_version()) +
+            " (this build reads version " + std::to_string(WeightsFile::kFormatVersion) + ")";
+    return false;
+  }
+  if (!root->model() || !root->tensors()) {
+    error = "corrupt weights file: the model name or the tensor list is missing";
+    return false;
+  }
+  WeightsFile result;
+  result.model = root->model()->str();
+  result.architectureHash = root->architecture_hash();
+  PayloadHash hash;
+  for (const rnw::Tensor *tensor : *root->tensors()) {
+    if (!tensor->name() || !tensor->shape() || !tensor->data()) {
+      error = "corrupt weights file: a tensor lacks its name, shape or data";
+      return false;
+    }
+    NamedTensor out;
+    out.name = tensor->name()->str();
+    out.shape.assign(tensor->shape()->begin(), tensor->shape()->end());
+    int64_t count = 1;
+    for (int64_t d : out.shape) {
+      if (d < 0 || (d > 0 && count > std::numeric_limits<int64_t>::max() / d)) {
+        error = "corrupt weights file: tensor '" + out.name + "' has an invalid shape";
+        return false;
+      }
+      count *= d;
+    }
+    if (tensor->dtype() != rnw::DType_F32 || count != int64_t(tensor->data()->size())) {
+      error = "corrupt weights file: tensor '" + out.name + "' holds " +
+              std::to_string(tensor->data()->size()) + " values, its shape says " +
+              std::to_string(count);
+      return false;
+    }
+    out.values.assign(tensor->data()->begin(), tensor->data()->end());
+    hash.addTensor(out.name, out.shape.data(), out.shape.size(), out.values.data(),
+                   out.values.size());
+    result.tensors.push_back(std::move(out));
+  }
+  if (hash.digest() != root->payload_checksum()) {
+    error = "corrupt weights file: the payload checksum does not match";
+    return false;
+  }
+  weights = std::move(result);
+  return true;
+}
+
+bool resnetc::readWeightsFile(const std::string &path, WeightsFile &weights, std::string &error) {
+  FILE *file = std::fopen(path.c_str(), "rb");
+  if (!file) {
+    error = "cannot open '" + path + "': " + errnoText();
+    return false;
+  }
+  std::vector<uint8_t> bytes;
+  uint8_t chunk[1 << 16];
+  size_t n;
+  while ((n = std::fread(chunk, 1, sizeof(chunk), file)) > 0)
+    bytes.insert(bytes.end(), chunk, chunk + n);
+  bool readError = std::ferror(file);
+  std::fclose(file);
+  if (readError) {
+    error = "cannot read '" + path + "'";
+    return false;
+  }
+  if (!parseWeights(bytes.data(), bytes.size(), weights, error)) {
+    error = path + ": " + error;
+    return false;
+  }
+  return true;
+}
+
+bool resnetc::writeWeightsFile(const std::string &path, const WeightsFile &weights,
+                               std::string &error) {
+  std::vector<uint8_t> bytes = serializeWeights(weights);
+  std::string temp = path + ".tmp." + std::to_string(getpid());
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    error = "cannot create '" + temp + "': " + errnoText();
+    return false;
+  }
+  size_t written = 0;
+  while (written < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      error = "cannot write '" + temp + "': " + errnoText();
+      ::close(fd);
+      ::unlink(temp.c_str());
+      return false;
+    }
+    written += size_t(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    error = "cannot flush '" + temp + "': " + errnoText();
+    ::unlink(temp.c_str());
+    return false;
+  }
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    error = "cannot rename '" + temp + "' to '" + path + "': " + errnoText();
+    ::unlink(temp.c_str());
+    return false;
+  }
+  return true;
+}
+
+bool resnetc::checkArchitecture(const WeightsFile &weights, const std::string &model,
+                                uint64_t architectureHash, std::string &error) {
+  if (weights.model != model) {
+    error = "the weights are for model '" + weights.model + "', not '" + model + "'";
+    return false;
+  }
+  if (weights.architectureHash != architectureHash) {
+    error = "the weights are for another architecture of '" + model +
+            "' (the network was changed since they were written)";
+    return false;
+  }
+  return true;
+}
