@@ -761,7 +761,7 @@ LogicalResult Importer::residual(const Statement &stmt, const BoundArgs &args, S
   int64_t stride = inputShape[2] / branchShape[2];
   ShapeResult shape = rn::inferShortcut(inputShape, kind, branchShape[1], stride);
   if (!shape.ok())
-    return error(stmt.loc, "shortcut " + kind + ": " + shape.error);
+    return error(stmt.loc, kind == "A" ? shape.error : "shortcut " + kind + ": " + shape.error);
   std::string shortcutName = names.next("shortcut");
   Location at = loc(stmt.loc);
   Value shortcut =

@@ -1,0 +1,53 @@
+//===- ModelStats.h - Parameters, multiply-adds, layers and shapes -*- C++ -*-===//
+
+#ifndef RESNETC_ANALYSIS_MODELSTATS_H
+#define RESNETC_ANALYSIS_MODELSTATS_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <string>
+#include <vector>
+
+namespace resnetc {
+
+struct LayerStats {
+  std::string name;  ///< From the op's NameLoc, e.g. "stage1.0.conv1".
+  std::string op;    ///< e.g. "conv2d".
+  std::string detail; ///< e.g. "3x3/2, 64".
+  std::vector<int64_t> outputShape; ///< Per image (batch dimension dropped).
+  int64_t params = 0;
+  int64_t macs = 0;
+};
+
+/// Counts as the paper and torchvision do: parameters are trainable weights,
+/// biases and BN gamma/beta (not running statistics); multiply-adds are those
+/// of convs and fc for one image; weighted layers are convs and fc, shortcut
+/// projections excluded.
+struct ModelStats {
+  std::string name;
+  std::vector<int64_t> input;
+  int64_t classes = 0;
+  int64_t params = 0;
+  int64_t stateValues = 0; ///< Running statistics: stored, not trained.
+  int64_t macs = 0;
+  int64_t weightedLayers = 0;
+  int64_t shortcutProjections = 0;
+  std::vector<LayerStats> layers;
+};
+
+/// Statistics of a module whose shortcuts are expanded (rn-expand-shortcuts).
+ModelStats computeStats(mlir::ModuleOp module);
+
+void printStatsTable(llvm::raw_ostream &os, const ModelStats &stats);
+llvm::json::Value statsToJson(const ModelStats &stats);
+
+/// A hash of what makes weights interchangeable: the ops, their attributes,
+/// how they connect, per-image shapes and weight names. Independent of the
+/// batch size and of source locations.
+uint64_t architectureHash(mlir::ModuleOp module);
+
+} // namespace resnetc
+
+#endif // RESNETC_ANALYSIS_MODELSTATS_H

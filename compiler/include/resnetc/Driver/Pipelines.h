@@ -1,0 +1,19 @@
+//===- Pipelines.h - The pass pipelines of the resnetc driver ---*- C++ -*-===//
+
+#ifndef RESNETC_DRIVER_PIPELINES_H
+#define RESNETC_DRIVER_PIPELINES_H
+
+#include "mlir/IR/BuiltinOps.h"
+
+namespace resnetc {
+
+/// Shortcut expansion, then canonicalisation: the form statistics,
+/// initialisation and the reference executor work on.
+mlir::LogicalResult expandModel(mlir::ModuleOp module);
+
+/// expandModel, then inference-mode batch-norm folding and canonicalisation.
+mlir::LogicalResult prepareForInference(mlir::ModuleOp module);
+
+} // namespace resnetc
+
+#endif // RESNETC_DRIVER_PIPELINES_H

@@ -1,0 +1,44 @@
+//===- ArchitectureHash.cpp - Identity of a network's weights -------------===//
+
+#include "resnetc/Analysis/ModelStats.h"
+
+#include "resnetc/Dialect/Rn/RnOps.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/Support/xxhash.h"
+
+using namespace mlir;
+
+uint64_t resnetc::architectureHash(ModuleOp module) {
+  auto forward = module.lookupSymbol<func::FuncOp>(rn::kForwardFunction);
+  if (!forward)
+    return 0;
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  llvm::DenseMap<Value, unsigned> ids;
+  for (BlockArgument arg : forward.getArguments())
+    ids[arg] = ids.size();
+  auto printShape = [&](Type type, bool dropBatch) {
+    auto shape = cast<ShapedType>(type).getShape();
+    for (size_t i = dropBatch && !shape.empty() ? 1 : 0; i < shape.size(); ++i)
+      os << shape[i] << "x";
+    os << ";";
+  };
+  for (Operation &operation : forward.getBody().front()) {
+    Operation *op = &operation;
+    os << op->getName() << "(";
+    for (Value operand : op->getOperands())
+      os << ids.lookup(operand) << ",";
+    os << ")";
+    // Attributes print in a fixed order; locations are not attributes.
+    for (NamedAttribute attr : op->getAttrDictionary())
+      os << attr.getName() << "=" << attr.getValue() << ",";
+    // Weights keep their full shape; activations drop the batch dimension.
+    for (Value result : op->getResults()) {
+      printShape(result.getType(), !isa<rn::WeightOp>(op));
+      ids[result] = ids.size();
+    }
+    os << "\n";
+  }
+  return llvm::xxh3_64bits(llvm::StringRef(text));
+}

@@ -1,0 +1,113 @@
+// RUN: resnetc-opt %s -split-input-file -verify-diagnostics
+// The verifiers reject malformed ops with a message naming the problem.
+
+func.func @conv_channels(%x: tensor<1x3x8x8xf32>, %w: tensor<8x4x3x3xf32>) {
+  // expected-error @+2 {{weight expects 4 input channels, the input has 3}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = rn.conv2d %x, %w {padding = array<i64: 1, 1>, strides = array<i64: 1, 1>} : (tensor<1x3x8x8xf32>, tensor<8x4x3x3xf32>) -> tensor<1x8x8x8xf32>
+  return
+}
+
+// -----
+
+func.func @conv_stride(%x: tensor<1x3x7x7xf32>, %w: tensor<8x3x3x3xf32>) {
+  // expected-error @+2 {{stride 2 does not divide the input height 7}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = rn.conv2d %x, %w {padding = array<i64: 1, 1>, strides = array<i64: 2, 2>} : (tensor<1x3x7x7xf32>, tensor<8x3x3x3xf32>) -> tensor<1x8x4x4xf32>
+  return
+}
+
+// -----
+
+func.func @conv_wrong_result(%x: tensor<1x3x8x8xf32>, %w: tensor<8x3x3x3xf32>) {
+  // expected-error @+2 {{inferred type(s) 'tensor<1x8x8x8xf32>' are incompatible with return type(s) of operation 'tensor<1x8x4x4xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = rn.conv2d %x, %w {padding = array<i64: 1, 1>, strides = array<i64: 1, 1>} : (tensor<1x3x8x8xf32>, tensor<8x3x3x3xf32>) -> tensor<1x8x4x4xf32>
+  return
+}
+
+// -----
+
+func.func @conv_padding(%x: tensor<1x3x8x8xf32>, %w: tensor<8x3x3x3xf32>) {
+  // expected-error @+2 {{padding 3 must be smaller than the kernel size 3}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = rn.conv2d %x, %w {padding = array<i64: 3, 3>, strides = array<i64: 1, 1>} : (tensor<1x3x8x8xf32>, tensor<8x3x3x3xf32>) -> tensor<1x8x12x12xf32>
+  return
+}
+
+// -----
+
+func.func @bn_channels(%x: tensor<1x8x4x4xf32>, %v: tensor<4xf32>) {
+  // expected-error @+1 {{scale and shift has 4 channels, the input has 8}}
+  %0 = rn.batch_norm %x, %v, %v, %v, %v : tensor<1x8x4x4xf32>, tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @bn_momentum(%x: tensor<1x8x4x4xf32>, %v: tensor<8xf32>) {
+  // expected-error @+1 {{momentum must lie in [0, 1]}}
+  %0 = rn.batch_norm %x, %v, %v, %v, %v {momentum = 2.0 : f64} : tensor<1x8x4x4xf32>, tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @weight_init() {
+  // expected-error @+1 {{unknown initialiser 'glorot'}}
+  %0 = rn.weight "w" {init = "glorot"} : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @option_a_shrinks(%x: tensor<1x64x8x8xf32>) {
+  // expected-error @+2 {{option A shortcut cannot shrink the width from 64 to 32 channels}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = rn.shortcut %x {kind = "A", name = "s", out_channels = 32 : i64, stride = 1 : i64} : tensor<1x64x8x8xf32> -> tensor<1x32x8x8xf32>
+  return
+}
+
+// -----
+
+func.func @identity_changes_shape(%x: tensor<1x16x8x8xf32>) {
+  // expected-error @+2 {{identity shortcut cannot map 16 channels at stride 1 to 32 channels at stride 2}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = rn.shortcut %x {kind = "identity", name = "s", out_channels = 32 : i64, stride = 2 : i64} : tensor<1x16x8x8xf32> -> tensor<1x32x4x4xf32>
+  return
+}
+
+// -----
+
+func.func @unknown_shortcut(%x: tensor<1x16x8x8xf32>) {
+  // expected-error @+2 {{unknown shortcut kind 'D'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = rn.shortcut %x {kind = "D", name = "s", out_channels = 16 : i64, stride = 1 : i64} : tensor<1x16x8x8xf32> -> tensor<1x16x8x8xf32>
+  return
+}
+
+// -----
+
+func.func @dense_features(%x: tensor<2x16xf32>, %w: tensor<10x8xf32>) {
+  // expected-error @+2 {{weight expects 8 input features, the input has 16}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = rn.dense %x, %w : (tensor<2x16xf32>, tensor<10x8xf32>) -> tensor<2x10xf32>
+  return
+}
+
+// -----
+
+func.func @add_types(%a: tensor<1x8x4x4xf32>, %b: tensor<1x8x2x2xf32>) {
+  // expected-error @+1 {{requires the same type for all operands and results}}
+  %0 = "rn.add"(%a, %b) : (tensor<1x8x4x4xf32>, tensor<1x8x2x2xf32>) -> tensor<1x8x4x4xf32>
+  return
+}
+
+// -----
+
+func.func @labels(%logits: tensor<2x10xf32>, %labels: tensor<3xi32>) {
+  // expected-error @+2 {{expects one label per row of logits, got 3 labels for 2 rows}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = rn.softmax_cross_entropy %logits, %labels : (tensor<2x10xf32>, tensor<3xi32>) -> tensor<f32>
+  return
+}

@@ -1,0 +1,43 @@
+// RUN: resnetc-opt %s | resnetc-opt | FileCheck %s
+// Every op prints in a form that parses back to itself.
+
+// CHECK-LABEL: func.func @all_ops
+func.func @all_ops(%x: tensor<2x4x8x8xf32>, %labels: tensor<2xi32>) -> tensor<f32> {
+  // CHECK: rn.weight "conv.weight" {init = "he_normal"} : tensor<8x4x3x3xf32>
+  %w = rn.weight "conv.weight" {init = "he_normal"} : tensor<8x4x3x3xf32>
+  // CHECK: rn.weight "conv.bias" {init = "zeros"} : tensor<8xf32>
+  %b = rn.weight "conv.bias" {init = "zeros"} : tensor<8xf32>
+  // CHECK: rn.conv2d %{{.*}}, %{{.*}}, %{{.*}} {padding = array<i64: 1, 1>, strides = array<i64: 2, 2>} : (tensor<2x4x8x8xf32>, tensor<8x4x3x3xf32>, tensor<8xf32>) -> tensor<2x8x4x4xf32>
+  %c = rn.conv2d %x, %w, %b {padding = array<i64: 1, 1>, strides = array<i64: 2, 2>} : (tensor<2x4x8x8xf32>, tensor<8x4x3x3xf32>, tensor<8xf32>) -> tensor<2x8x4x4xf32>
+  %g = rn.weight "bn.weight" {init = "ones"} : tensor<8xf32>
+  %be = rn.weight "bn.bias" {init = "zeros"} : tensor<8xf32>
+  // CHECK: rn.weight "bn.running_mean" {init = "zeros", state} : tensor<8xf32>
+  %m = rn.weight "bn.running_mean" {init = "zeros", state} : tensor<8xf32>
+  %v = rn.weight "bn.running_var" {init = "ones", state} : tensor<8xf32>
+  // CHECK: rn.batch_norm %{{.*}} : tensor<2x8x4x4xf32>, tensor<8xf32>
+  %n = rn.batch_norm %c, %g, %be, %m, %v : tensor<2x8x4x4xf32>, tensor<8xf32>
+  // CHECK: rn.batch_norm %{{.*}} {epsilon = 1.000000e-03 : f64, momentum = 0.010000000000000002 : f64}
+  %n2 = rn.batch_norm %c, %g, %be, %m, %v {epsilon = 1.0e-3, momentum = 0.010000000000000002} : tensor<2x8x4x4xf32>, tensor<8xf32>
+  // CHECK: rn.relu %{{.*}} : tensor<2x8x4x4xf32>
+  %r = rn.relu %n : tensor<2x8x4x4xf32>
+  // CHECK: rn.add %{{.*}}, %{{.*}} : tensor<2x8x4x4xf32>
+  %a = rn.add %r, %n2 : tensor<2x8x4x4xf32>
+  // CHECK: rn.max_pool2d %{{.*}} {kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, strides = array<i64: 2, 2>} : tensor<2x8x4x4xf32> -> tensor<2x8x2x2xf32>
+  %p = rn.max_pool2d %a {kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, strides = array<i64: 2, 2>} : tensor<2x8x4x4xf32> -> tensor<2x8x2x2xf32>
+  // CHECK: rn.shortcut %{{.*}} {kind = "B", name = "s", out_channels = 16 : i64, stride = 2 : i64} : tensor<2x8x2x2xf32> -> tensor<2x16x1x1xf32>
+  %s = rn.shortcut %p {kind = "B", name = "s", out_channels = 16 : i64, stride = 2 : i64} : tensor<2x8x2x2xf32> -> tensor<2x16x1x1xf32>
+  // CHECK: rn.zero_pad_shortcut %{{.*}} {out_channels = 16 : i64, stride = 2 : i64} : tensor<2x8x2x2xf32> -> tensor<2x16x1x1xf32>
+  %z = rn.zero_pad_shortcut %p {out_channels = 16 : i64, stride = 2 : i64} : tensor<2x8x2x2xf32> -> tensor<2x16x1x1xf32>
+  %sum = rn.add %s, %z : tensor<2x16x1x1xf32>
+  // CHECK: rn.global_avg_pool %{{.*}} : tensor<2x16x1x1xf32> -> tensor<2x16xf32>
+  %gap = rn.global_avg_pool %sum : tensor<2x16x1x1xf32> -> tensor<2x16xf32>
+  %fw = rn.weight "fc.weight" {init = "fc_uniform"} : tensor<10x16xf32>
+  %fb = rn.weight "fc.bias" {init = "zeros"} : tensor<10xf32>
+  // CHECK: rn.dense %{{.*}}, %{{.*}}, %{{.*}} : (tensor<2x16xf32>, tensor<10x16xf32>, tensor<10xf32>) -> tensor<2x10xf32>
+  %logits = rn.dense %gap, %fw, %fb : (tensor<2x16xf32>, tensor<10x16xf32>, tensor<10xf32>) -> tensor<2x10xf32>
+  // CHECK: rn.fold_batch_norm %{{.*}} bias %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {epsilon = 1.000000e-05 : f64}
+  %fw2, %fb2 = rn.fold_batch_norm %w bias %b, %g, %be, %m, %v {epsilon = 1.0e-5 : f64} : (tensor<8x4x3x3xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> (tensor<8x4x3x3xf32>, tensor<8xf32>)
+  // CHECK: rn.softmax_cross_entropy %{{.*}}, %{{.*}} : (tensor<2x10xf32>, tensor<2xi32>) -> tensor<f32>
+  %loss = rn.softmax_cross_entropy %logits, %labels : (tensor<2x10xf32>, tensor<2xi32>) -> tensor<f32>
+  return %loss : tensor<f32>
+}

@@ -1,0 +1,18 @@
+# lit configuration for resnetc's compiler tests (FileCheck on what the tools print).
+import os
+
+import lit.formats
+
+config.name = "resnetc"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".mlir", ".rn", ".test"]
+config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = config.resnetc_test_exec_root
+
+# Our tools first, then LLVM 22's FileCheck/not/count (never LLVM 14's).
+config.environment["PATH"] = os.pathsep.join(
+    [config.resnetc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", "")]
+)
+config.substitutions.append(("%examples", os.path.join(config.resnetc_source_dir, "examples", "models")))
+config.substitutions.append(("%inputs", os.path.join(os.path.dirname(__file__), "Inputs")))
