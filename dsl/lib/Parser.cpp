@@ -230,7 +230,8 @@ std::unique_ptr<Expr> Parser::expr(int depth) {
     auto node = std::make_unique<Expr>();
     node->kind = Expr::Kind::Binary;
     node->op = token.text[0];
-    node->loc = token.loc;
+    node->opLoc = token.loc;
+    node->loc = lhs->loc;
     advance();
     node->lhs = std::move(lhs);
     node->rhs = term(depth);
@@ -247,7 +248,8 @@ std::unique_ptr<Expr> Parser::term(int depth) {
     auto node = std::make_unique<Expr>();
     node->kind = Expr::Kind::Binary;
     node->op = token.text[0];
-    node->loc = token.loc;
+    node->opLoc = token.loc;
+    node->loc = lhs->loc;
     advance();
     node->lhs = std::move(lhs);
     node->rhs = unary(depth);
@@ -267,7 +269,7 @@ std::unique_ptr<Expr> Parser::unary(int depth) {
   if (token.is(TokenKind::Minus)) {
     auto node = std::make_unique<Expr>();
     node->kind = Expr::Kind::Negate;
-    node->loc = token.loc;
+    node->loc = node->opLoc = token.loc;
     advance();
     node->lhs = unary(depth + 1);
     return node->lhs ? std::move(node) : nullptr;

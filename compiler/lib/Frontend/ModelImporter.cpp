@@ -253,14 +253,14 @@ FailureOr<Val> Importer::eval(const Expr &expr, const Scope &scope) {
     case '*': overflow = llvm::MulOverflow(*a, *b, result.i); break;
     default:
       if (*b == 0)
-        return error(expr.loc, "division by zero");
+        return error(expr.opLoc, "division by zero");
       if (*a % *b != 0)
-        return error(expr.loc, std::to_string(*a) + " / " + std::to_string(*b) +
+        return error(expr.opLoc, std::to_string(*a) + " / " + std::to_string(*b) +
                                    " is not a whole number");
       result.i = *a / *b;
     }
     if (overflow || result.i > (int64_t(1) << 62) || result.i < -(int64_t(1) << 62))
-      return error(expr.loc, "integer overflow in arithmetic");
+      return error(expr.opLoc, "integer overflow in arithmetic");
     return result;
   }
   }
@@ -310,9 +310,12 @@ FailureOr<BoundArgs> Importer::bind(const Statement &call, const Signature &sign
     std::string name = arg.name;
     if (name.empty()) {
       if (positional >= signature.params.size())
-        return error(arg.loc, "'" + call.name + "' takes at most " +
-                                  std::to_string(signature.params.size()) +
-                                  " arguments, got " + std::to_string(call.args.size()));
+        return error(arg.loc, "'" + call.name + "' takes " +
+                                  (signature.params.empty()
+                                       ? std::string("no arguments")
+                                       : "at most " + std::to_string(signature.params.size()) +
+                                             " positional arguments") +
+                                  ", got " + std::to_string(call.args.size()));
       name = signature.params[positional++].first;
     } else if (!llvm::any_of(signature.params, [&](auto &p) { return name == p.first; })) {
       if (!signature.acceptsExtra)
@@ -603,9 +606,13 @@ LogicalResult Importer::callBlockWith(const BlockDef &block, const Statement &si
 
 LogicalResult Importer::callBlock(const BlockDef &block, const Statement &site, BoundArgs args,
                                   const std::string &prefix) {
-  if (callers.size() >= kMaxBlockDepth)
-    return error(site.loc, "blocks are nested more than " + std::to_string(kMaxBlockDepth) +
-                               " deep (is block '" + block.name + "' recursive?)");
+  if (callers.size() >= kMaxBlockDepth) {
+    // Reported without the call stack, which would be as deep as the recursion.
+    emitError(fileLoc(site.loc), "blocks are nested more than " +
+                                     std::to_string(kMaxBlockDepth) + " deep (is block '" +
+                                     block.name + "' recursive?)");
+    return failure();
+  }
   Location siteLoc = loc(site.loc);
   // Parameters: the caller's values, else defaults evaluated in the block's
   // own scope, where earlier parameters are visible.

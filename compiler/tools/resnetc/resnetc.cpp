@@ -130,7 +130,7 @@ int runCompile(mlir::MLIRContext &context) {
     return fail(error);
   mlir::OpPrintingFlags flags;
   if (printLocations)
-    flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/false);
+    flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/false).useLocalScope();
   model.get()->print(output->os(), flags);
   output->os() << "\n";
   output->keep();

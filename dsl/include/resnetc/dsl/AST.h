@@ -20,7 +20,8 @@ namespace resnetc::dsl {
 struct Expr {
   enum class Kind { Integer, Dims, Name, Negate, Binary };
   Kind kind;
-  llvm::SMLoc loc;
+  llvm::SMLoc loc;                    ///< Where the expression starts.
+  llvm::SMLoc opLoc;                  ///< Binary and Negate: the operator.
   int64_t value = 0;                  ///< Integer.
   llvm::SmallVector<int64_t, 4> dims; ///< Dims.
   std::string name;                   ///< Name.
