@@ -20,7 +20,8 @@ using namespace resnetc;
 
 namespace {
 
-/// Checksum over everything a reader uses, in file order.
+/// Checksum over everything a reader uses: the header fields, then each
+/// tensor in file order.
 class PayloadHash {
 public:
   PayloadHash() { XXH3_64bits_reset(&state); }
@@ -32,6 +33,11 @@ public:
     add(name.data(), name.size());
     add(shape, rank * sizeof(int64_t));
     add(values, count * sizeof(float));
+  }
+  void addHeader(const std::string &model, uint64_t architectureHash) {
+    uint64_t header[2] = {model.size(), architectureHash};
+    add(header, sizeof(header));
+    add(model.data(), model.size());
   }
   uint64_t digest() { return XXH3_64bits_digest(&state); }
 
@@ -66,6 +72,7 @@ std::vector<uint8_t> resnetc::serializeWeights(const WeightsFile &weights) {
 
   flatbuffers::FlatBufferBuilder fbb(1 << 20);
   PayloadHash hash;
+  hash.addHeader(weights.model, weights.architectureHash);
   std::vector<flatbuffers::Offset<rnw::Tensor>> tensors;
   for (const NamedTensor *tensor : sorted) {
     hash.addTensor(tensor->name, tensor->shape.data(), tensor->shape.size(),
@@ -110,6 +117,7 @@ bool resnetc::parseWeights(const uint8_t *data, size_t size, WeightsFile &weight
   result.model = root->model()->str();
   result.architectureHash = root->architecture_hash();
   PayloadHash hash;
+  hash.addHeader(result.model, result.architectureHash);
   for (const rnw::Tensor *tensor : *root->tensors()) {
     if (!tensor->name() || !tensor->shape() || !tensor->data()) {
       error = "corrupt weights file: a tensor lacks its name, shape or data";

@@ -1,0 +1,76 @@
+//===- ModelTestSupport.cpp - Building models in unit tests ---------------===//
+
+#include "ModelTestSupport.h"
+
+#include "resnetc/Dialect/Rn/RnDialect.h"
+#include "resnetc/Driver/Pipelines.h"
+#include "resnetc/Frontend/ModelImporter.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SourceMgr.h"
+
+#include <fstream>
+#include <gtest/gtest.h>
+#include <sstream>
+
+using namespace mlir;
+
+std::unique_ptr<MLIRContext> resnetc::test::makeContext() {
+  auto context = std::make_unique<MLIRContext>();
+  context->loadDialect<rn::RnDialect, func::FuncDialect>();
+  return context;
+}
+
+OwningOpRef<ModuleOp> resnetc::test::importSource(MLIRContext &context, const std::string &source,
+                                                  int64_t batch, std::string *diagnostics) {
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(source, "test.rn"),
+                               llvm::SMLoc());
+  std::string captured;
+  llvm::raw_string_ostream os(captured);
+  SourceMgrDiagnosticHandler handler(sourceMgr, &context, os);
+  // Parser errors print through the SourceMgr itself: send them to the same place.
+  sourceMgr.setDiagHandler(
+      [](const llvm::SMDiagnostic &diag, void *stream) {
+        diag.print(nullptr, *static_cast<llvm::raw_ostream *>(stream));
+      },
+      &os);
+  ImportOptions options;
+  options.batch = batch;
+  OwningOpRef<ModuleOp> module = importModel(context, sourceMgr, options);
+  if (module && failed(expandModel(*module)))
+    module = nullptr;
+  if (diagnostics)
+    *diagnostics = captured;
+  return module;
+}
+
+OwningOpRef<ModuleOp> resnetc::test::parseMlir(MLIRContext &context, const std::string &text) {
+  return parseSourceString<ModuleOp>(text, &context);
+}
+
+std::string resnetc::test::readExample(const std::string &name) {
+  std::ifstream file(std::string(RESNETC_EXAMPLES_DIR) + "/" + name + ".rn");
+  std::stringstream buffer;
+  buffer << file.rdbuf();
+  return buffer.str();
+}
+
+func::FuncOp resnetc::test::forwardOf(ModuleOp module) {
+  return module.lookupSymbol<func::FuncOp>(rn::kForwardFunction);
+}
+
+resnetc::reference::Tensor resnetc::test::runFirstFunction(ModuleOp module,
+                                                  const std::vector<resnetc::reference::Tensor> &inputs,
+                                                  resnetc::reference::WeightMap &weights,
+                                                  resnetc::reference::BatchNormMode mode) {
+  auto function = *module.getOps<func::FuncOp>().begin();
+  std::vector<resnetc::reference::Tensor> outputs;
+  std::string error;
+  resnetc::reference::RunOptions options;
+  options.batchNorm = mode;
+  EXPECT_TRUE(resnetc::reference::run(function, inputs, weights, options, outputs, error)) << error;
+  return outputs.empty() ? resnetc::reference::Tensor() : outputs.front();
+}

@@ -1,0 +1,147 @@
+//===- PaperNumbersTest.cpp - resnetc stats against the paper's counts ----===//
+//
+// Parameters, multiply-adds and weighted layers of every example model,
+// against ../shared/spec/resnet-paper.md (the paper and torchvision's counts).
+//
+//===----------------------------------------------------------------------===//
+
+#include "ModelTestSupport.h"
+
+#include "resnetc/Analysis/ModelStats.h"
+
+#include "llvm/ADT/StringExtras.h"
+
+#include <cmath>
+#include <dirent.h>
+#include <gtest/gtest.h>
+
+using namespace resnetc;
+using namespace resnetc::test;
+
+namespace {
+
+ModelStats statsOf(const std::string &source) {
+  auto context = makeContext();
+  std::string diagnostics;
+  auto module = importSource(*context, source, 1, &diagnostics);
+  EXPECT_TRUE(module) << diagnostics;
+  return module ? computeStats(*module) : ModelStats();
+}
+
+/// The value rounded as the spec writes it (e.g. 11.69M, 1.81G).
+double rounded(int64_t value, double unit, int decimals) {
+  double scale = std::pow(10.0, decimals);
+  return std::round(double(value) / unit * scale) / scale;
+}
+
+struct ImageNetCase {
+  const char *model;
+  double paramsM;
+  double macsG;
+  int64_t weightedLayers;
+};
+
+class ImageNetNumbers : public ::testing::TestWithParam<ImageNetCase> {};
+
+TEST_P(ImageNetNumbers, MatchThePaper) {
+  const ImageNetCase &expected = GetParam();
+  ModelStats stats = statsOf(readExample(expected.model));
+  EXPECT_EQ(stats.name, expected.model);
+  EXPECT_EQ(stats.classes, 1000);
+  EXPECT_EQ(stats.input, (std::vector<int64_t>{3, 224, 224}));
+  EXPECT_DOUBLE_EQ(rounded(stats.params, 1e6, 2), expected.paramsM);
+  EXPECT_DOUBLE_EQ(rounded(stats.macs, 1e9, 2), expected.macsG);
+  EXPECT_EQ(stats.weightedLayers, expected.weightedLayers);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Spec, ImageNetNumbers,
+    ::testing::Values(ImageNetCase{"resnet18", 11.69, 1.81, 18},
+                      ImageNetCase{"resnet34", 21.80, 3.66, 34},
+                      ImageNetCase{"resnet50", 25.56, 3.86, 50},
+                      ImageNetCase{"resnet101", 44.55, 7.57, 101},
+                      ImageNetCase{"resnet152", 60.19, 11.28, 152},
+                      // Option A adds no parameters; option C projects every shortcut.
+                      ImageNetCase{"resnet34a", 21.62, 3.64, 34},
+                      ImageNetCase{"resnet34c", 22.72, 3.83, 34},
+                      // Plain networks: the same stacks without shortcuts.
+                      ImageNetCase{"plain18", 11.52, 1.79, 18},
+                      ImageNetCase{"plain34", 21.62, 3.64, 34}),
+    [](const auto &info) { return std::string(info.param.model); });
+
+TEST(ImageNetNumbers, StrideOnTheThreeByThreeCostsMore) {
+  // torchvision's v1.5 puts the bottleneck's stride on the 3x3 conv.
+  const std::pair<const char *, double> cases[] = {
+      {"resnet50", 4.09}, {"resnet101", 7.80}, {"resnet152", 11.51}};
+  for (auto [model, macsG] : cases) {
+    std::string source = readExample(model);
+    size_t at;
+    while ((at = source.find("stage(bottleneck,")) != std::string::npos)
+      source.replace(at, 17, "stage(bottleneck_v15,");
+    ModelStats stats = statsOf(source);
+    EXPECT_DOUBLE_EQ(rounded(stats.macs, 1e9, 2), macsG) << model;
+  }
+}
+
+struct CifarCase {
+  const char *model;
+  double params;
+  int decimals;
+  int64_t weightedLayers;
+};
+
+class CifarNumbers : public ::testing::TestWithParam<CifarCase> {};
+
+TEST_P(CifarNumbers, MatchThePaper) {
+  const CifarCase &expected = GetParam();
+  ModelStats stats = statsOf(readExample(expected.model));
+  EXPECT_EQ(stats.classes, 10);
+  EXPECT_DOUBLE_EQ(rounded(stats.params, 1e6, expected.decimals), expected.params);
+  EXPECT_EQ(stats.weightedLayers, expected.weightedLayers);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Spec, CifarNumbers,
+    ::testing::Values(CifarCase{"resnet20", 0.27, 2, 20}, CifarCase{"resnet32", 0.46, 2, 32},
+                      CifarCase{"resnet44", 0.66, 2, 44}, CifarCase{"resnet56", 0.85, 2, 56},
+                      CifarCase{"resnet110", 1.7, 1, 110}, CifarCase{"resnet1202", 19.4, 1, 1202},
+                      CifarCase{"plain20", 0.27, 2, 20}, CifarCase{"plain32", 0.46, 2, 32},
+                      CifarCase{"plain44", 0.66, 2, 44}, CifarCase{"plain56", 0.85, 2, 56},
+                      CifarCase{"plain110", 1.7, 1, 110},
+                      // Identity Mappings paper: 1.7M and 10.2M for 164 and 1001
+                      // (their count; ours includes the few projection weights).
+                      CifarCase{"preact_resnet110", 1.7, 1, 110},
+                      CifarCase{"preact_resnet164", 1.7, 1, 164},
+                      CifarCase{"preact_resnet1001", 10.3, 1, 1001},
+                      CifarCase{"resnet20_fmnist", 0.27, 2, 20}),
+    [](const auto &info) { return std::string(info.param.model); });
+
+TEST(ExampleModels, EveryFileBuildsAndVerifies) {
+  DIR *dir = opendir(RESNETC_EXAMPLES_DIR);
+  ASSERT_NE(dir, nullptr);
+  int count = 0;
+  while (dirent *entry = readdir(dir)) {
+    llvm::StringRef name(entry->d_name);
+    if (!name.consume_back(".rn"))
+      continue;
+    ModelStats stats = statsOf(readExample(name.str()));
+    EXPECT_EQ(stats.name, name.str());
+    EXPECT_GT(stats.params, 0) << name.str();
+    ++count;
+  }
+  closedir(dir);
+  EXPECT_GE(count, 24);
+}
+
+TEST(ExampleModels, FashionMnistInput) {
+  ModelStats stats = statsOf(readExample("resnet20_fmnist"));
+  EXPECT_EQ(stats.input, (std::vector<int64_t>{1, 28, 28}));
+  // The last stage works on 7x7 maps.
+  bool sawSevenBySeven = false;
+  for (const LayerStats &layer : stats.layers)
+    if (layer.outputShape == std::vector<int64_t>{64, 7, 7})
+      sawSevenBySeven = true;
+  EXPECT_TRUE(sawSevenBySeven);
+}
+
+} // namespace
