@@ -401,6 +401,10 @@ LogicalResult Importer::applySetting(const Statement &stmt, Scope &scope) {
     for (int64_t d : value->dims)
       if (d <= 0)
         return error(value->loc, "input sizes must be positive");
+    llvm::SmallVector<int64_t, 4> batched{options.batch};
+    batched.append(value->dims.begin(), value->dims.end());
+    if (std::string e = rn::checkTensorSize(batched, "the input batch"); !e.empty())
+      return error(value->loc, e);
     inputShape = value->dims;
   } else if (stmt.name == "classes") {
     FailureOr<int64_t> n = asInt(*value, "classes");

@@ -39,6 +39,12 @@ std::string checkStrideDivides(ArrayRef<int64_t> input, ArrayRef<int64_t> stride
   return {};
 }
 
+ShapeResult sized(Shape shape, llvm::StringRef what) {
+  if (std::string e = checkTensorSize(shape, what); !e.empty())
+    return ShapeResult::failure(e);
+  return {std::move(shape), {}};
+}
+
 ShapeResult windowed(ArrayRef<int64_t> input, int64_t channels, ArrayRef<int64_t> kernel,
                      ArrayRef<int64_t> strides, ArrayRef<int64_t> padding) {
   for (auto [values, what, minimum] :
@@ -60,7 +66,7 @@ ShapeResult windowed(ArrayRef<int64_t> input, int64_t channels, ArrayRef<int64_t
                                   describe(input.drop_front(2)));
     out[2 + i] = (padded - kernel[i]) / strides[i] + 1;
   }
-  return {out, {}};
+  return sized(out, "the output");
 }
 
 std::string checkActivation(ArrayRef<int64_t> input) {
@@ -73,6 +79,18 @@ std::string checkActivation(ArrayRef<int64_t> input) {
 }
 
 } // namespace
+
+std::string resnetc::rn::checkTensorSize(ArrayRef<int64_t> shape, llvm::StringRef what) {
+  int64_t count = 1;
+  for (int64_t d : shape) {
+    if (d < 0)
+      return what.str() + " has a negative size";
+    if (d != 0 && count > kMaxTensorElements / d)
+      return what.str() + " " + describe(shape) + " would hold more than 2^36 values (256 GiB)";
+    count *= d;
+  }
+  return {};
+}
 
 bool resnetc::rn::isShortcutKind(llvm::StringRef kind) {
   return llvm::StringSwitch<bool>(kind)
@@ -102,6 +120,8 @@ ShapeResult resnetc::rn::inferConv2d(ArrayRef<int64_t> input, ArrayRef<int64_t> 
   if (weight[1] != input[1])
     return ShapeResult::failure("weight expects " + std::to_string(weight[1]) +
                                 " input channels, the input has " + std::to_string(input[1]));
+  if (std::string e = checkTensorSize(weight, "the weight"); !e.empty())
+    return ShapeResult::failure(e);
   return windowed(input, weight[0], weight.drop_front(2), strides, padding);
 }
 
@@ -130,7 +150,9 @@ ShapeResult resnetc::rn::inferDense(ArrayRef<int64_t> input, ArrayRef<int64_t> w
   if (weight[1] != input[1])
     return ShapeResult::failure("weight expects " + std::to_string(weight[1]) +
                                 " input features, the input has " + std::to_string(input[1]));
-  return {{input[0], weight[0]}, {}};
+  if (std::string e = checkTensorSize(weight, "the weight"); !e.empty())
+    return ShapeResult::failure(e);
+  return sized({input[0], weight[0]}, "the output");
 }
 
 ShapeResult resnetc::rn::inferShortcut(ArrayRef<int64_t> input, llvm::StringRef kind,
@@ -151,7 +173,10 @@ ShapeResult resnetc::rn::inferShortcut(ArrayRef<int64_t> input, llvm::StringRef 
     return ShapeResult::failure("shortcut needs a positive width and stride");
   if (std::string e = checkStrideDivides(input, {stride, stride}); !e.empty())
     return ShapeResult::failure(e);
-  return {{input[0], outChannels, input[2] / stride, input[3] / stride}, {}};
+  if (std::string e = checkTensorSize({outChannels, input[1], 1, 1}, "the projection weight");
+      !e.empty())
+    return ShapeResult::failure(e);
+  return sized({input[0], outChannels, input[2] / stride, input[3] / stride}, "the output");
 }
 
 ShapeResult resnetc::rn::inferZeroPadShortcut(ArrayRef<int64_t> input, int64_t outChannels,
@@ -166,7 +191,7 @@ ShapeResult resnetc::rn::inferZeroPadShortcut(ArrayRef<int64_t> input, int64_t o
                                 " channels (zero padding only adds channels)");
   if (std::string e = checkStrideDivides(input, {stride, stride}); !e.empty())
     return ShapeResult::failure(e);
-  return {{input[0], outChannels, input[2] / stride, input[3] / stride}, {}};
+  return sized({input[0], outChannels, input[2] / stride, input[3] / stride}, "the output");
 }
 
 std::string resnetc::rn::checkChannelVector(ArrayRef<int64_t> input, int64_t vectorSize,

@@ -28,6 +28,14 @@ struct ShapeResult {
   static ShapeResult failure(std::string message) { return {{}, std::move(message)}; }
 };
 
+/// The most values one tensor may hold (2^36, 256 GiB of f32): larger
+/// networks are refused with a message instead of overflowing later.
+inline constexpr int64_t kMaxTensorElements = int64_t(1) << 36;
+
+/// Checks that a shape's element count is within kMaxTensorElements without
+/// overflowing; returns a message naming `what` otherwise.
+std::string checkTensorSize(llvm::ArrayRef<int64_t> shape, llvm::StringRef what);
+
 /// Shortcut kinds accepted by rn.shortcut.
 bool isShortcutKind(llvm::StringRef kind);
 /// Whether a shortcut of this kind is a 1x1 projection for these shapes.
