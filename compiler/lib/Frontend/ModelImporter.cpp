@@ -727,6 +727,9 @@ LogicalResult Importer::fullyConnected(const Statement &stmt, const BoundArgs &a
     if (!*bias)
       return error(args.values.lookup("bias").loc, "fc without a bias is not supported");
   }
+  ShapeResult shape = rn::inferDense(currentShape(), {*outputs, currentShape()[1]});
+  if (!shape.ok())
+    return error(stmt.loc, "fc: " + shape.error);
   current = layers.dense(loc(stmt.loc), current, names.next("fc"), *outputs);
   return success();
 }
