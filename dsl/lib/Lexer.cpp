@@ -92,18 +92,30 @@ Token Lexer::next() {
     return lexNumber(start);
   ++cursor;
   switch (c) {
-  case '(': return make(TokenKind::LParen, start);
-  case ')': return make(TokenKind::RParen, start);
-  case '{': return make(TokenKind::LBrace, start);
-  case '}': return make(TokenKind::RBrace, start);
-  case ',': return make(TokenKind::Comma, start);
-  case ';': return make(TokenKind::Semicolon, start);
-  case '=': return make(TokenKind::Equal, start);
-  case '+': return make(TokenKind::Plus, start);
-  case '-': return make(TokenKind::Minus, start);
-  case '*': return make(TokenKind::Star, start);
-  case '/': return make(TokenKind::Slash, start);
-  default: break;
+  case '(':
+    return make(TokenKind::LParen, start);
+  case ')':
+    return make(TokenKind::RParen, start);
+  case '{':
+    return make(TokenKind::LBrace, start);
+  case '}':
+    return make(TokenKind::RBrace, start);
+  case ',':
+    return make(TokenKind::Comma, start);
+  case ';':
+    return make(TokenKind::Semicolon, start);
+  case '=':
+    return make(TokenKind::Equal, start);
+  case '+':
+    return make(TokenKind::Plus, start);
+  case '-':
+    return make(TokenKind::Minus, start);
+  case '*':
+    return make(TokenKind::Star, start);
+  case '/':
+    return make(TokenKind::Slash, start);
+  default:
+    break;
   }
   if (static_cast<unsigned char>(c) >= 0x80)
     return error(start, "unexpected non-ASCII byte (names and numbers are ASCII; "
@@ -113,25 +125,44 @@ Token Lexer::next() {
 
 const char *resnetc::dsl::spell(TokenKind kind) {
   switch (kind) {
-  case TokenKind::Eof: return "end of file";
-  case TokenKind::Error: return "invalid token";
-  case TokenKind::Identifier: return "a name";
-  case TokenKind::Integer: return "an integer";
-  case TokenKind::Dims: return "sizes such as 3x3";
-  case TokenKind::LParen: return "'('";
-  case TokenKind::RParen: return "')'";
-  case TokenKind::LBrace: return "'{'";
-  case TokenKind::RBrace: return "'}'";
-  case TokenKind::Comma: return "','";
-  case TokenKind::Semicolon: return "';'";
-  case TokenKind::Equal: return "'='";
-  case TokenKind::Plus: return "'+'";
-  case TokenKind::Minus: return "'-'";
-  case TokenKind::Star: return "'*'";
-  case TokenKind::Slash: return "'/'";
-  case TokenKind::KwLet: return "'let'";
-  case TokenKind::KwBlock: return "'block'";
-  case TokenKind::KwNetwork: return "'network'";
+  case TokenKind::Eof:
+    return "end of file";
+  case TokenKind::Error:
+    return "invalid token";
+  case TokenKind::Identifier:
+    return "a name";
+  case TokenKind::Integer:
+    return "an integer";
+  case TokenKind::Dims:
+    return "sizes such as 3x3";
+  case TokenKind::LParen:
+    return "'('";
+  case TokenKind::RParen:
+    return "')'";
+  case TokenKind::LBrace:
+    return "'{'";
+  case TokenKind::RBrace:
+    return "'}'";
+  case TokenKind::Comma:
+    return "','";
+  case TokenKind::Semicolon:
+    return "';'";
+  case TokenKind::Equal:
+    return "'='";
+  case TokenKind::Plus:
+    return "'+'";
+  case TokenKind::Minus:
+    return "'-'";
+  case TokenKind::Star:
+    return "'*'";
+  case TokenKind::Slash:
+    return "'/'";
+  case TokenKind::KwLet:
+    return "'let'";
+  case TokenKind::KwBlock:
+    return "'block'";
+  case TokenKind::KwNetwork:
+    return "'network'";
   }
   return "a token";
 }

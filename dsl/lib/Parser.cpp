@@ -20,8 +20,7 @@ constexpr int kMaxNesting = 200;
 class Parser {
 public:
   Parser(llvm::SourceMgr &sourceMgr, unsigned bufferId)
-      : sourceMgr(sourceMgr),
-        lexer(sourceMgr.getMemoryBuffer(bufferId)->getBuffer()) {
+      : sourceMgr(sourceMgr), lexer(sourceMgr.getMemoryBuffer(bufferId)->getBuffer()) {
     advance();
   }
 
@@ -88,8 +87,8 @@ std::optional<Program> Parser::program() {
     } else if (token.is(TokenKind::Error)) {
       error(token.loc, token.text);
     } else {
-      error(token.loc, "expected 'let', 'block' or 'network' at the top level, found '" +
-                           token.text + "'");
+      error(token.loc,
+            "expected 'let', 'block' or 'network' at the top level, found '" + token.text + "'");
     }
   }
   if (failed())
@@ -154,8 +153,8 @@ bool Parser::networkDef(Program &program) {
 
 bool Parser::body(std::vector<Statement> &statements, int depth) {
   if (depth > kMaxNesting)
-    return error(token.loc, "bodies are nested too deeply (the limit is " +
-                                llvm::Twine(kMaxNesting) + ")");
+    return error(token.loc,
+                 "bodies are nested too deeply (the limit is " + llvm::Twine(kMaxNesting) + ")");
   if (!expect(TokenKind::LBrace, "to open a body"))
     return false;
   while (!token.is(TokenKind::RBrace)) {
@@ -262,8 +261,8 @@ std::unique_ptr<Expr> Parser::term(int depth) {
 
 std::unique_ptr<Expr> Parser::unary(int depth) {
   if (depth > kMaxNesting) {
-    error(token.loc, "expression is nested too deeply (the limit is " + llvm::Twine(kMaxNesting) +
-                         ")");
+    error(token.loc,
+          "expression is nested too deeply (the limit is " + llvm::Twine(kMaxNesting) + ")");
     return nullptr;
   }
   if (token.is(TokenKind::Minus)) {
@@ -307,9 +306,9 @@ std::unique_ptr<Expr> Parser::primary(int depth) {
     error(token.loc, token.text);
     return nullptr;
   default:
-    error(token.loc, "expected a value (a number, sizes such as 3x3, or a name), found " +
-                         (token.is(TokenKind::Eof) ? llvm::Twine("end of file")
-                                                   : "'" + token.text + "'"));
+    error(token.loc,
+          "expected a value (a number, sizes such as 3x3, or a name), found " +
+              (token.is(TokenKind::Eof) ? llvm::Twine("end of file") : "'" + token.text + "'"));
     return nullptr;
   }
 }

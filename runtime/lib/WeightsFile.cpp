@@ -75,15 +75,15 @@ std::vector<uint8_t> resnetc::serializeWeights(const WeightsFile &weights) {
   hash.addHeader(weights.model, weights.architectureHash);
   std::vector<flatbuffers::Offset<rnw::Tensor>> tensors;
   for (const NamedTensor *tensor : sorted) {
-    hash.addTensor(tensor->name, tensor->shape.data(), tensor->shape.size(),
-                   tensor->values.data(), tensor->values.size());
+    hash.addTensor(tensor->name, tensor->shape.data(), tensor->shape.size(), tensor->values.data(),
+                   tensor->values.size());
     tensors.push_back(rnw::CreateTensor(fbb, fbb.CreateString(tensor->name),
                                         fbb.CreateVector(tensor->shape), rnw::DType_F32,
                                         fbb.CreateVector(tensor->values)));
   }
-  auto root = rnw::CreateWeights(fbb, WeightsFile::kFormatVersion, fbb.CreateString(weights.model),
-                                 weights.architectureHash, fbb.CreateVector(tensors),
-                                 hash.digest());
+  auto root =
+      rnw::CreateWeights(fbb, WeightsFile::kFormatVersion, fbb.CreateString(weights.model),
+                         weights.architectureHash, fbb.CreateVector(tensors), hash.digest());
   rnw::FinishWeightsBuffer(fbb, root);
   return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
 }

@@ -62,10 +62,9 @@ func::FuncOp resnetc::test::forwardOf(ModuleOp module) {
   return module.lookupSymbol<func::FuncOp>(rn::kForwardFunction);
 }
 
-resnetc::reference::Tensor resnetc::test::runFirstFunction(ModuleOp module,
-                                                  const std::vector<resnetc::reference::Tensor> &inputs,
-                                                  resnetc::reference::WeightMap &weights,
-                                                  resnetc::reference::BatchNormMode mode) {
+resnetc::reference::Tensor resnetc::test::runFirstFunction(
+    ModuleOp module, const std::vector<resnetc::reference::Tensor> &inputs,
+    resnetc::reference::WeightMap &weights, resnetc::reference::BatchNormMode mode) {
   auto function = *module.getOps<func::FuncOp>().begin();
   std::vector<resnetc::reference::Tensor> outputs;
   std::string error;

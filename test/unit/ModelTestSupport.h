@@ -30,9 +30,10 @@ std::string readExample(const std::string &name);
 mlir::func::FuncOp forwardOf(mlir::ModuleOp module);
 
 /// Runs the first function of `module` and returns its first result.
-reference::Tensor runFirstFunction(mlir::ModuleOp module, const std::vector<reference::Tensor> &inputs,
-                                   reference::WeightMap &weights,
-                                   reference::BatchNormMode mode = reference::BatchNormMode::Inference);
+reference::Tensor
+runFirstFunction(mlir::ModuleOp module, const std::vector<reference::Tensor> &inputs,
+                 reference::WeightMap &weights,
+                 reference::BatchNormMode mode = reference::BatchNormMode::Inference);
 
 } // namespace resnetc::test
 

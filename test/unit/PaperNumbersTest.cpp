@@ -56,17 +56,14 @@ TEST_P(ImageNetNumbers, MatchThePaper) {
 
 INSTANTIATE_TEST_SUITE_P(
     Spec, ImageNetNumbers,
-    ::testing::Values(ImageNetCase{"resnet18", 11.69, 1.81, 18},
-                      ImageNetCase{"resnet34", 21.80, 3.66, 34},
-                      ImageNetCase{"resnet50", 25.56, 3.86, 50},
-                      ImageNetCase{"resnet101", 44.55, 7.57, 101},
-                      ImageNetCase{"resnet152", 60.19, 11.28, 152},
-                      // Option A adds no parameters; option C projects every shortcut.
-                      ImageNetCase{"resnet34a", 21.62, 3.64, 34},
-                      ImageNetCase{"resnet34c", 22.72, 3.83, 34},
-                      // Plain networks: the same stacks without shortcuts.
-                      ImageNetCase{"plain18", 11.52, 1.79, 18},
-                      ImageNetCase{"plain34", 21.62, 3.64, 34}),
+    ::testing::Values(
+        ImageNetCase{"resnet18", 11.69, 1.81, 18}, ImageNetCase{"resnet34", 21.80, 3.66, 34},
+        ImageNetCase{"resnet50", 25.56, 3.86, 50}, ImageNetCase{"resnet101", 44.55, 7.57, 101},
+        ImageNetCase{"resnet152", 60.19, 11.28, 152},
+        // Option A adds no parameters; option C projects every shortcut.
+        ImageNetCase{"resnet34a", 21.62, 3.64, 34}, ImageNetCase{"resnet34c", 22.72, 3.83, 34},
+        // Plain networks: the same stacks without shortcuts.
+        ImageNetCase{"plain18", 11.52, 1.79, 18}, ImageNetCase{"plain34", 21.62, 3.64, 34}),
     [](const auto &info) { return std::string(info.param.model); });
 
 TEST(ImageNetNumbers, StrideOnTheThreeByThreeCostsMore) {

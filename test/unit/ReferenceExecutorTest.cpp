@@ -160,12 +160,13 @@ TEST(ReferenceExecutor, ZeroPadShortcutSubsamplesAndCentres) {
 }
 
 TEST(ReferenceExecutor, SoftmaxCrossEntropy) {
-  Tensor loss = runOp(R"(
+  Tensor loss = runOp(
+      R"(
     func.func @f(%logits: tensor<2x2xf32>, %labels: tensor<2xi32>) -> tensor<f32> {
       %l = rn.softmax_cross_entropy %logits, %labels : (tensor<2x2xf32>, tensor<2xi32>) -> tensor<f32>
       return %l : tensor<f32>
     })",
-                      {Tensor({2, 2}, std::vector<float>{0, 0, 1000, 0}), Tensor({2}, std::vector<float>{0, 0})});
+      {Tensor({2, 2}, std::vector<float>{0, 0, 1000, 0}), Tensor({2}, std::vector<float>{0, 0})});
   // log 2 for the first row, ~0 for the second (and no overflow at 1000).
   expectNear(loss.data, {float(std::log(2.0) / 2)});
 }

@@ -1,7 +1,7 @@
 //===- WeightsFileTest.cpp - The .rnw format and its checks ---------------===//
 
-#include "resnetc/runtime/Random.h"
 #include "resnetc/runtime/WeightsFile.h"
+#include "resnetc/runtime/Random.h"
 
 #include <cstdio>
 #include <dirent.h>

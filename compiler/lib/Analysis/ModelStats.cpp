@@ -95,9 +95,8 @@ ModelStats resnetc::computeStats(ModuleOp module) {
           ++stats.weightedLayers;
         })
         .Case([&](rn::MaxPool2DOp pool) {
-          layer.detail =
-              llvm::formatv("{0}x{1}/{2}", pool.getKernel()[0], pool.getKernel()[1],
-                            pool.getStrides()[0]);
+          layer.detail = llvm::formatv("{0}x{1}/{2}", pool.getKernel()[0], pool.getKernel()[1],
+                                       pool.getStrides()[0]);
         })
         .Case([&](rn::ZeroPadShortcutOp pad) {
           layer.detail = llvm::formatv("/{0}, {1}", pad.getStride(), pad.getOutChannels());
@@ -120,8 +119,8 @@ void resnetc::printStatsTable(llvm::raw_ostream &os, const ModelStats &stats) {
        << llvm::left_justify(detail, 13) << "  " << llvm::left_justify(shape, 14) << "  "
        << llvm::right_justify(params, 10) << "  " << llvm::right_justify(macs, 14) << "\n";
   };
-  os << "model " << stats.name << ": input " << formatShape(stats.input) << ", "
-     << stats.classes << " classes\n\n";
+  os << "model " << stats.name << ": input " << formatShape(stats.input) << ", " << stats.classes
+     << " classes\n\n";
   row("layer", "op", "kernel/stride", "output", "params", "mult-adds");
   for (const LayerStats &layer : stats.layers)
     row(layer.name, layer.op, layer.detail, formatShape(layer.outputShape),
@@ -130,8 +129,7 @@ void resnetc::printStatsTable(llvm::raw_ostream &os, const ModelStats &stats) {
   os << "\n";
   os << "parameters:        " << stats.params << " (" << formatCount(stats.params) << ")\n";
   os << "running stats:     " << stats.stateValues << " values (not trained)\n";
-  os << "multiply-adds:     " << stats.macs << " (" << formatCount(stats.macs)
-     << ") per image\n";
+  os << "multiply-adds:     " << stats.macs << " (" << formatCount(stats.macs) << ") per image\n";
   os << "weighted layers:   " << stats.weightedLayers << " (convs and fc";
   if (stats.shortcutProjections)
     os << "; plus " << stats.shortcutProjections << " shortcut projections";

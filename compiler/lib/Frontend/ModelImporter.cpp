@@ -28,8 +28,8 @@ using resnetc::rn::ShapeResult;
 namespace {
 
 constexpr int kMaxBlockDepth = 64;
-constexpr const char *kBuiltins[] = {"conv",     "bn",    "relu", "maxpool", "avgpool", "fc",
-                                     "residual", "stage", "stem", "head"};
+constexpr const char *kBuiltins[] = {"conv", "bn",       "relu",  "maxpool", "avgpool",
+                                     "fc",   "residual", "stage", "stem",    "head"};
 
 /// A value of the language: an integer, sizes (3x3), or a bare name (block
 /// names, shortcut kinds) that is given meaning by whoever uses it.
@@ -97,8 +97,7 @@ private:
   FailureOr<int64_t> asInt(const Val &value, const char *what);
   FailureOr<bool> asBool(const Val &value, const char *what);
   FailureOr<int64_t> asSquareKernel(const Val &value);
-  FailureOr<BoundArgs> bind(const Statement &call, const Signature &signature,
-                            const Scope &scope);
+  FailureOr<BoundArgs> bind(const Statement &call, const Signature &signature, const Scope &scope);
   LogicalResult define(Scope &scope, const std::string &name, Val value, llvm::SMLoc at);
 
   // Networks and bodies.
@@ -121,9 +120,7 @@ private:
                          NameScope &names);
   LogicalResult stage(const Statement &stmt, const BoundArgs &args, NameScope &names);
   LogicalResult needActivation(llvm::SMLoc at, const char *layer);
-  ArrayRef<int64_t> currentShape() {
-    return cast<RankedTensorType>(current.getType()).getShape();
-  }
+  ArrayRef<int64_t> currentShape() { return cast<RankedTensorType>(current.getType()).getShape(); }
 
   MLIRContext &context;
   llvm::SourceMgr &sourceMgr;
@@ -153,9 +150,8 @@ Location Importer::fileLoc(llvm::SMLoc at) {
   if (!buffer)
     return UnknownLoc::get(&context);
   auto [line, column] = sourceMgr.getLineAndColumn(at, buffer);
-  return FileLineColLoc::get(&context,
-                             sourceMgr.getMemoryBuffer(buffer)->getBufferIdentifier(), line,
-                             column);
+  return FileLineColLoc::get(&context, sourceMgr.getMemoryBuffer(buffer)->getBufferIdentifier(),
+                             line, column);
 }
 
 Location Importer::loc(llvm::SMLoc at) {
@@ -176,8 +172,8 @@ LogicalResult Importer::collect(const Program &program, bool prelude) {
     llvm::StringSet<> params;
     for (const Parameter &param : block.params)
       if (!params.insert(param.name).second)
-        return error(param.loc, "duplicate parameter '" + param.name + "' of block '" +
-                                    block.name + "'");
+        return error(param.loc,
+                     "duplicate parameter '" + param.name + "' of block '" + block.name + "'");
     blocks[block.name] = &block;
   }
   for (const Statement &let : program.lets) {
@@ -248,15 +244,21 @@ FailureOr<Val> Importer::eval(const Expr &expr, const Scope &scope) {
       return failure();
     bool overflow = false;
     switch (expr.op) {
-    case '+': overflow = llvm::AddOverflow(*a, *b, result.i); break;
-    case '-': overflow = llvm::SubOverflow(*a, *b, result.i); break;
-    case '*': overflow = llvm::MulOverflow(*a, *b, result.i); break;
+    case '+':
+      overflow = llvm::AddOverflow(*a, *b, result.i);
+      break;
+    case '-':
+      overflow = llvm::SubOverflow(*a, *b, result.i);
+      break;
+    case '*':
+      overflow = llvm::MulOverflow(*a, *b, result.i);
+      break;
     default:
       if (*b == 0)
         return error(expr.opLoc, "division by zero");
       if (*a % *b != 0)
-        return error(expr.opLoc, std::to_string(*a) + " / " + std::to_string(*b) +
-                                   " is not a whole number");
+        return error(expr.opLoc,
+                     std::to_string(*a) + " / " + std::to_string(*b) + " is not a whole number");
       result.i = *a / *b;
     }
     if (overflow || result.i > (int64_t(1) << 62) || result.i < -(int64_t(1) << 62))
@@ -271,8 +273,8 @@ FailureOr<int64_t> Importer::asInt(const Val &value, const char *what) {
   if (value.kind == Val::Kind::Name)
     return error(value.loc, "unknown name '" + value.name + "'");
   if (value.kind == Val::Kind::Dims)
-    return error(value.loc, llvm::Twine("expected an integer for ") + what +
-                                ", found sizes such as 3x3");
+    return error(value.loc,
+                 llvm::Twine("expected an integer for ") + what + ", found sizes such as 3x3");
   return value.i;
 }
 
@@ -375,8 +377,8 @@ OwningOpRef<ModuleOp> Importer::run() {
     std::string names;
     for (const NetworkDef &network : networks)
       names += (names.empty() ? "" : ", ") + network.name;
-    (void)error(mainLoc, "the file defines several networks (" + names +
-                             "): choose one with --network");
+    (void)error(mainLoc,
+                "the file defines several networks (" + names + "): choose one with --network");
     return nullptr;
   }
 
@@ -428,8 +430,7 @@ LogicalResult Importer::applySetting(const Statement &stmt, Scope &scope) {
 
 LogicalResult Importer::startFunction(const NetworkDef &network, llvm::SMLoc at) {
   if (inputShape.empty())
-    return error(at, "network '" + network.name +
-                         "' needs `input = CxHxW` before its first layer");
+    return error(at, "network '" + network.name + "' needs `input = CxHxW` before its first layer");
   if (options.batch <= 0)
     return error(network.loc, "batch size must be positive");
   builder.setInsertionPointToEnd(module.getBody());
@@ -438,7 +439,7 @@ LogicalResult Importer::startFunction(const NetworkDef &network, llvm::SMLoc at)
   auto inputType = RankedTensorType::get(shape, builder.getF32Type());
   // The result type is fixed once the body is built.
   function = func::FuncOp::create(builder, fileLoc(network.loc), rn::kForwardFunction,
-                                          builder.getFunctionType({inputType}, {}));
+                                  builder.getFunctionType({inputType}, {}));
   Block *entry = function.addEntryBlock();
   builder.setInsertionPointToStart(entry);
   current = entry->getArgument(0);
@@ -454,8 +455,7 @@ LogicalResult Importer::buildNetwork(const NetworkDef &network) {
         return failure();
       continue;
     }
-    if (stmt.kind == Statement::Kind::Call && !function &&
-        failed(startFunction(network, stmt.loc)))
+    if (stmt.kind == Statement::Kind::Call && !function && failed(startFunction(network, stmt.loc)))
       return failure();
     if (stmt.kind == Statement::Kind::Let) {
       FailureOr<Val> value = eval(*stmt.value, scope);
@@ -471,8 +471,8 @@ LogicalResult Importer::buildNetwork(const NetworkDef &network) {
 
   auto output = cast<RankedTensorType>(current.getType());
   if (output.getRank() != 2)
-    return error(network.loc, "network '" + network.name +
-                                  "' must end with a 2-D output (pool, then fc)");
+    return error(network.loc,
+                 "network '" + network.name + "' must end with a 2-D output (pool, then fc)");
   if (classes && output.getDimSize(1) != classes)
     return error(network.loc, "network '" + network.name + "' outputs " +
                                   std::to_string(output.getDimSize(1)) +
@@ -536,13 +536,15 @@ LogicalResult Importer::call(const Statement &stmt, Scope &scope, NameScope &nam
 
   auto bindOr = [&](const Signature &signature) { return bind(stmt, signature, scope); };
   if (name == "conv") {
-    FailureOr<BoundArgs> args = bindOr(
-        {{{"kernel", true}, {"width", true}, {"stride", false}, {"padding", false}, {"bias", false}}});
+    FailureOr<BoundArgs> args = bindOr({{{"kernel", true},
+                                         {"width", true},
+                                         {"stride", false},
+                                         {"padding", false},
+                                         {"bias", false}}});
     return failed(args) ? failure() : conv(stmt, *args, names);
   }
   if (name == "maxpool") {
-    FailureOr<BoundArgs> args =
-        bindOr({{{"kernel", true}, {"stride", false}, {"padding", false}}});
+    FailureOr<BoundArgs> args = bindOr({{{"kernel", true}, {"stride", false}, {"padding", false}}});
     return failed(args) ? failure() : maxPool(stmt, *args, names);
   }
   if (name == "fc") {
@@ -560,8 +562,7 @@ LogicalResult Importer::call(const Statement &stmt, Scope &scope, NameScope &nam
     if (failed(needActivation(stmt.loc, name.c_str())))
       return failure();
     if (name == "bn")
-      current = layers.batchNorm(loc(stmt.loc), current,
-                                 cast<NameLoc>(at).getName().getValue());
+      current = layers.batchNorm(loc(stmt.loc), current, cast<NameLoc>(at).getName().getValue());
     else
       current = rn::GlobalAvgPoolOp::create(builder, at, current).getResult();
     return success();
@@ -612,9 +613,8 @@ LogicalResult Importer::callBlock(const BlockDef &block, const Statement &site, 
                                   const std::string &prefix) {
   if (callers.size() >= kMaxBlockDepth) {
     // Reported without the call stack, which would be as deep as the recursion.
-    emitError(fileLoc(site.loc), "blocks are nested more than " +
-                                     std::to_string(kMaxBlockDepth) + " deep (is block '" +
-                                     block.name + "' recursive?)");
+    emitError(fileLoc(site.loc), "blocks are nested more than " + std::to_string(kMaxBlockDepth) +
+                                     " deep (is block '" + block.name + "' recursive?)");
     return failure();
   }
   Location siteLoc = loc(site.loc);
@@ -675,8 +675,9 @@ LogicalResult Importer::conv(const Statement &stmt, const BoundArgs &args, NameS
     spec.bias = *bias;
   }
   int64_t channels = currentShape()[1];
-  ShapeResult shape = rn::inferConv2d(currentShape(), {spec.width, channels, spec.kernel, spec.kernel},
-                                      {spec.stride, spec.stride}, {spec.padding, spec.padding});
+  ShapeResult shape =
+      rn::inferConv2d(currentShape(), {spec.width, channels, spec.kernel, spec.kernel},
+                      {spec.stride, spec.stride}, {spec.padding, spec.padding});
   if (!shape.ok())
     return error(stmt.loc, "conv: " + shape.error);
   current = layers.conv(loc(stmt.loc), current, names.next("conv"), spec);
@@ -703,9 +704,9 @@ LogicalResult Importer::maxPool(const Statement &stmt, const BoundArgs &args, Na
   if (!shape.ok())
     return error(stmt.loc, "maxpool: " + shape.error);
   current = rn::MaxPool2DOp::create(builder, rn::layerLoc(loc(stmt.loc), names.next("maxpool")),
-                                         current, builder.getDenseI64ArrayAttr({*kernel, *kernel}),
-                                         builder.getDenseI64ArrayAttr({stride, stride}),
-                                         builder.getDenseI64ArrayAttr({padding, padding}))
+                                    current, builder.getDenseI64ArrayAttr({*kernel, *kernel}),
+                                    builder.getDenseI64ArrayAttr({stride, stride}),
+                                    builder.getDenseI64ArrayAttr({padding, padding}))
                 .getResult();
   return success();
 }
@@ -741,8 +742,7 @@ LogicalResult Importer::residual(const Statement &stmt, const BoundArgs &args, S
   std::string kind = shortcutSetting;
   if (args.values.count("shortcut")) {
     const Val &value = args.values.lookup("shortcut");
-    if (value.kind != Val::Kind::Name ||
-        !(rn::isShortcutKind(value.name) || value.name == "none"))
+    if (value.kind != Val::Kind::Name || !(rn::isShortcutKind(value.name) || value.name == "none"))
       return error(value.loc, "shortcut is A, B, C, projection, identity or none");
     kind = value.name;
   }
@@ -770,8 +770,7 @@ LogicalResult Importer::residual(const Statement &stmt, const BoundArgs &args, S
     return error(stmt.loc, "the residual branch maps " + std::to_string(inputShape[2]) + "x" +
                                std::to_string(inputShape[3]) + " to " +
                                std::to_string(branchShape[2]) + "x" +
-                               std::to_string(branchShape[3]) +
-                               ", which no shortcut can match");
+                               std::to_string(branchShape[3]) + ", which no shortcut can match");
   int64_t stride = inputShape[2] / branchShape[2];
   ShapeResult shape = rn::inferShortcut(inputShape, kind, branchShape[1], stride);
   if (!shape.ok())
@@ -780,13 +779,12 @@ LogicalResult Importer::residual(const Statement &stmt, const BoundArgs &args, S
   Location at = loc(stmt.loc);
   Value shortcut =
       rn::ShortcutOp::create(builder, rn::layerLoc(at, shortcutName), input,
-                                  builder.getStringAttr(kind), builder.getStringAttr(shortcutName),
-                                  builder.getI64IntegerAttr(branchShape[1]),
-                                  builder.getI64IntegerAttr(stride),
-                                  builder.getBoolAttr(projectionBn))
+                             builder.getStringAttr(kind), builder.getStringAttr(shortcutName),
+                             builder.getI64IntegerAttr(branchShape[1]),
+                             builder.getI64IntegerAttr(stride), builder.getBoolAttr(projectionBn))
           .getResult();
-  current =
-      rn::AddOp::create(builder, rn::layerLoc(at, names.next("add")), current, shortcut).getResult();
+  current = rn::AddOp::create(builder, rn::layerLoc(at, names.next("add")), current, shortcut)
+                .getResult();
   return success();
 }
 

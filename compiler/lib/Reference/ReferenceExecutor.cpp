@@ -142,7 +142,8 @@ bool Interpreter::step(Operation *op) {
       .Case([&](rn::ShortcutOp) {
         return fail(op, "shortcuts must be expanded first (rn-expand-shortcuts)");
       })
-      .Default([&](Operation *) { return fail(op, "the reference executor does not know this op"); });
+      .Default(
+          [&](Operation *) { return fail(op, "the reference executor does not know this op"); });
 }
 
 Tensor Interpreter::conv(rn::Conv2DOp op) {

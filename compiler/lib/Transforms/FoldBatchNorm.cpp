@@ -21,13 +21,13 @@ bool fold(BatchNormOp bn) {
   if (!conv || !conv.getResult().hasOneUse())
     return false;
   OpBuilder builder(bn);
-  auto folded = FoldBatchNormOp::create(builder, 
-      FusedLoc::get(bn.getContext(), {conv.getLoc(), bn.getLoc()}), conv.getWeight(),
-      conv.getBias(), bn.getGamma(), bn.getBeta(), bn.getMean(), bn.getVariance(),
-      bn.getEpsilonAttr());
+  auto folded =
+      FoldBatchNormOp::create(builder, FusedLoc::get(bn.getContext(), {conv.getLoc(), bn.getLoc()}),
+                              conv.getWeight(), conv.getBias(), bn.getGamma(), bn.getBeta(),
+                              bn.getMean(), bn.getVariance(), bn.getEpsilonAttr());
   auto fused = Conv2DOp::create(builder, conv.getLoc(), conv.getInput(), folded.getFoldedWeight(),
-                                        folded.getFoldedBias(), conv.getStridesAttr(),
-                                        conv.getPaddingAttr(), conv.getShortcutAttr());
+                                folded.getFoldedBias(), conv.getStridesAttr(),
+                                conv.getPaddingAttr(), conv.getShortcutAttr());
   bn.getResult().replaceAllUsesWith(fused.getResult());
   bn.erase();
   conv.erase();

@@ -48,9 +48,8 @@ NamedTensor initialize(rn::WeightOp op, uint64_t seed) {
 
 int64_t resnetc::countWeightValues(ModuleOp module) {
   int64_t total = 0;
-  module.walk([&](rn::WeightOp op) {
-    total += cast<RankedTensorType>(op.getType()).getNumElements();
-  });
+  module.walk(
+      [&](rn::WeightOp op) { total += cast<RankedTensorType>(op.getType()).getNumElements(); });
   return total;
 }
 

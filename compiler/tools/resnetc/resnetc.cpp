@@ -48,12 +48,13 @@ cl::opt<int64_t> batch("batch", cl::desc("Images per forward pass (default 1)"),
                        cl::sub(compileCommand), cl::cat(category));
 
 enum class Emit { Rn, RnExpanded, RnInference };
-cl::opt<Emit> emit(
-    "emit", cl::desc("What to produce"), cl::sub(compileCommand), cl::cat(category),
-    cl::values(clEnumValN(Emit::Rn, "rn", "the module in the rn dialect, as the front end built it"),
-               clEnumValN(Emit::RnExpanded, "rn-expanded", "after shortcut expansion"),
-               clEnumValN(Emit::RnInference, "rn-inference",
-                          "after shortcut expansion and batch-norm folding")));
+cl::opt<Emit>
+    emit("emit", cl::desc("What to produce"), cl::sub(compileCommand), cl::cat(category),
+         cl::values(clEnumValN(Emit::Rn, "rn",
+                               "the module in the rn dialect, as the front end built it"),
+                    clEnumValN(Emit::RnExpanded, "rn-expanded", "after shortcut expansion"),
+                    clEnumValN(Emit::RnInference, "rn-inference",
+                               "after shortcut expansion and batch-norm folding")));
 cl::opt<bool> printLocations("locations", cl::desc("Print source locations with the ops"),
                              cl::sub(compileCommand), cl::cat(category));
 cl::opt<std::string> compileOutput("o", cl::desc("Output file (default: stdout)"),
@@ -73,7 +74,8 @@ int fail(const Twine &message) {
 /// Reads, imports and verifies a model; diagnostics are printed clang-style.
 class LoadedModel {
 public:
-  explicit LoadedModel(mlir::MLIRContext &context) : context(context), handler(sourceMgr, &context) {}
+  explicit LoadedModel(mlir::MLIRContext &context)
+      : context(context), handler(sourceMgr, &context) {}
 
   bool load(StringRef path, int64_t batchSize) {
     std::string error;
@@ -144,8 +146,8 @@ int runInit(mlir::MLIRContext &context) {
   int64_t values = countWeightValues(model.get());
   if (values > kMaxWeightBytes / int64_t(sizeof(float)))
     return fail("the model has " + Twine(values) + " weight values (" +
-                Twine(values * int64_t(sizeof(float)) >> 20) +
-                " MiB), more than the limit of " + Twine(kMaxWeightBytes >> 20) + " MiB");
+                Twine(values * int64_t(sizeof(float)) >> 20) + " MiB), more than the limit of " +
+                Twine(kMaxWeightBytes >> 20) + " MiB");
   WeightsFile weights = initializeWeights(model.get(), seed);
   std::string error;
   if (!writeWeightsFile(initOutput, weights, error))

@@ -13,9 +13,9 @@
 namespace resnetc {
 
 struct LayerStats {
-  std::string name;  ///< From the op's NameLoc, e.g. "stage1.0.conv1".
-  std::string op;    ///< e.g. "conv2d".
-  std::string detail; ///< e.g. "3x3/2, 64".
+  std::string name;                 ///< From the op's NameLoc, e.g. "stage1.0.conv1".
+  std::string op;                   ///< e.g. "conv2d".
+  std::string detail;               ///< e.g. "3x3/2, 64".
   std::vector<int64_t> outputShape; ///< Per image (batch dimension dropped).
   int64_t params = 0;
   int64_t macs = 0;

@@ -23,9 +23,8 @@ struct ImportOptions {
 /// dialect, every op located at the .rn statement that made it. Errors are
 /// reported through MLIR diagnostics (install a SourceMgrDiagnosticHandler to
 /// print them clang-style); the result is null after one.
-mlir::OwningOpRef<mlir::ModuleOp> importModel(mlir::MLIRContext &context,
-                                              llvm::SourceMgr &sourceMgr,
-                                              const ImportOptions &options);
+mlir::OwningOpRef<mlir::ModuleOp>
+importModel(mlir::MLIRContext &context, llvm::SourceMgr &sourceMgr, const ImportOptions &options);
 
 } // namespace resnetc
 

@@ -13,7 +13,7 @@ Value LayerBuilder::weight(Location loc, StringRef name, ArrayRef<int64_t> shape
                            bool state) {
   auto type = RankedTensorType::get(shape, builder.getF32Type());
   auto op = WeightOp::create(builder, loc, type, builder.getStringAttr(name),
-                                     builder.getStringAttr(init), state);
+                             builder.getStringAttr(init), state);
   return op.getResult();
 }
 
@@ -22,9 +22,10 @@ Value LayerBuilder::conv(Location loc, Value input, StringRef name, const ConvSp
   Value w = weight(loc, (name + ".weight").str(), {spec.width, channels, spec.kernel, spec.kernel},
                    "he_normal");
   Value b = spec.bias ? weight(loc, (name + ".bias").str(), {spec.width}, "zeros") : Value();
-  auto op = Conv2DOp::create(builder, 
-      layerLoc(loc, name), input, w, b, builder.getDenseI64ArrayAttr({spec.stride, spec.stride}),
-      builder.getDenseI64ArrayAttr({spec.padding, spec.padding}), spec.shortcut);
+  auto op =
+      Conv2DOp::create(builder, layerLoc(loc, name), input, w, b,
+                       builder.getDenseI64ArrayAttr({spec.stride, spec.stride}),
+                       builder.getDenseI64ArrayAttr({spec.padding, spec.padding}), spec.shortcut);
   return op.getResult();
 }
 
@@ -34,9 +35,9 @@ Value LayerBuilder::batchNorm(Location loc, Value input, StringRef name) {
   Value beta = weight(loc, (name + ".bias").str(), {channels}, "zeros");
   Value mean = weight(loc, (name + ".running_mean").str(), {channels}, "zeros", true);
   Value variance = weight(loc, (name + ".running_var").str(), {channels}, "ones", true);
-  auto op = BatchNormOp::create(builder, layerLoc(loc, name), input.getType(), input, gamma, beta,
-                                        mean, variance, builder.getF64FloatAttr(1e-5),
-                                        builder.getF64FloatAttr(0.1));
+  auto op =
+      BatchNormOp::create(builder, layerLoc(loc, name), input.getType(), input, gamma, beta, mean,
+                          variance, builder.getF64FloatAttr(1e-5), builder.getF64FloatAttr(0.1));
   return op.getResult();
 }
 

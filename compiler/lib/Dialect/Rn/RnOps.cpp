@@ -56,14 +56,14 @@ LogicalResult Conv2DOp::inferReturnTypes(MLIRContext *context, std::optional<Loc
       return emitOptionalError(location, "bias has ", biasSize, " elements, the conv has ",
                                shapeOf(op.getWeight())[0], " output channels");
   }
-  return inferred(inferConv2d(shapeOf(op.getInput()), shapeOf(op.getWeight()),
-                              op.getStrides(), op.getPadding()),
+  return inferred(inferConv2d(shapeOf(op.getInput()), shapeOf(op.getWeight()), op.getStrides(),
+                              op.getPadding()),
                   location, context, types);
 }
 
 LogicalResult BatchNormOp::verify() {
-  std::string error = checkChannelVector(shapeOf(getInput()), shapeOf(getGamma())[0],
-                                         "scale and shift");
+  std::string error =
+      checkChannelVector(shapeOf(getInput()), shapeOf(getGamma())[0], "scale and shift");
   if (!error.empty())
     return emitOpError(error);
   if (getEpsilon().convertToDouble() <= 0)
@@ -86,9 +86,9 @@ LogicalResult MaxPool2DOp::inferReturnTypes(MLIRContext *context, std::optional<
                                             OpaqueProperties properties, RegionRange regions,
                                             SmallVectorImpl<Type> &types) {
   Adaptor op(operands, attributes, properties, regions);
-  return inferred(inferMaxPool2d(shapeOf(op.getInput()), op.getKernel(), op.getStrides(),
-                                 op.getPadding()),
-                  location, context, types);
+  return inferred(
+      inferMaxPool2d(shapeOf(op.getInput()), op.getKernel(), op.getStrides(), op.getPadding()),
+      location, context, types);
 }
 
 LogicalResult GlobalAvgPoolOp::inferReturnTypes(MLIRContext *context,
@@ -107,10 +107,9 @@ LogicalResult DenseOp::inferReturnTypes(MLIRContext *context, std::optional<Loca
   Adaptor op(operands, attributes, properties, regions);
   if (op.getBias() && shapeOf(op.getBias())[0] != shapeOf(op.getWeight())[0])
     return emitOptionalError(location, "bias has ", shapeOf(op.getBias())[0],
-                             " elements, the layer has ", shapeOf(op.getWeight())[0],
-                             " outputs");
-  return inferred(inferDense(shapeOf(op.getInput()), shapeOf(op.getWeight())), location,
-                  context, types);
+                             " elements, the layer has ", shapeOf(op.getWeight())[0], " outputs");
+  return inferred(inferDense(shapeOf(op.getInput()), shapeOf(op.getWeight())), location, context,
+                  types);
 }
 
 LogicalResult ShortcutOp::inferReturnTypes(MLIRContext *context, std::optional<Location> location,
@@ -118,9 +117,9 @@ LogicalResult ShortcutOp::inferReturnTypes(MLIRContext *context, std::optional<L
                                            OpaqueProperties properties, RegionRange regions,
                                            SmallVectorImpl<Type> &types) {
   Adaptor op(operands, attributes, properties, regions);
-  return inferred(inferShortcut(shapeOf(op.getInput()), op.getKind(), op.getOutChannels(),
-                                op.getStride()),
-                  location, context, types);
+  return inferred(
+      inferShortcut(shapeOf(op.getInput()), op.getKind(), op.getOutChannels(), op.getStride()),
+      location, context, types);
 }
 
 LogicalResult ShortcutOp::verify() {
@@ -140,12 +139,10 @@ OpFoldResult ShortcutOp::fold(FoldAdaptor) {
 LogicalResult ZeroPadShortcutOp::inferReturnTypes(MLIRContext *context,
                                                   std::optional<Location> location,
                                                   ValueRange operands, DictionaryAttr attributes,
-                                                  OpaqueProperties properties,
-                                                  RegionRange regions,
+                                                  OpaqueProperties properties, RegionRange regions,
                                                   SmallVectorImpl<Type> &types) {
   Adaptor op(operands, attributes, properties, regions);
-  return inferred(inferZeroPadShortcut(shapeOf(op.getInput()), op.getOutChannels(),
-                                       op.getStride()),
+  return inferred(inferZeroPadShortcut(shapeOf(op.getInput()), op.getOutChannels(), op.getStride()),
                   location, context, types);
 }
 
@@ -174,15 +171,16 @@ LogicalResult FoldBatchNormOp::inferReturnTypes(MLIRContext *context,
   return success();
 }
 
-LogicalResult SoftmaxCrossEntropyOp::inferReturnTypes(
-    MLIRContext *context, std::optional<Location> location, ValueRange operands,
-    DictionaryAttr attributes, OpaqueProperties properties, RegionRange regions,
-    SmallVectorImpl<Type> &types) {
+LogicalResult
+SoftmaxCrossEntropyOp::inferReturnTypes(MLIRContext *context, std::optional<Location> location,
+                                        ValueRange operands, DictionaryAttr attributes,
+                                        OpaqueProperties properties, RegionRange regions,
+                                        SmallVectorImpl<Type> &types) {
   Adaptor op(operands, attributes, properties, regions);
   if (shapeOf(op.getLabels())[0] != shapeOf(op.getLogits())[0])
     return emitOptionalError(location, "expects one label per row of logits, got ",
-                             shapeOf(op.getLabels())[0], " labels for ",
-                             shapeOf(op.getLogits())[0], " rows");
+                             shapeOf(op.getLabels())[0], " labels for ", shapeOf(op.getLogits())[0],
+                             " rows");
   types.push_back(RankedTensorType::get({}, Float32Type::get(context)));
   return success();
 }

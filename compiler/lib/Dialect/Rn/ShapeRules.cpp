@@ -34,8 +34,8 @@ std::string checkStrideDivides(ArrayRef<int64_t> input, ArrayRef<int64_t> stride
   static const char *axis[] = {"height", "width"};
   for (int i = 0; i < 2; ++i)
     if (input[2 + i] % strides[i] != 0)
-      return "stride " + std::to_string(strides[i]) + " does not divide the input " +
-             axis[i] + " " + std::to_string(input[2 + i]);
+      return "stride " + std::to_string(strides[i]) + " does not divide the input " + axis[i] +
+             " " + std::to_string(input[2 + i]);
   return {};
 }
 
@@ -62,7 +62,8 @@ ShapeResult windowed(ArrayRef<int64_t> input, int64_t channels, ArrayRef<int64_t
   for (int i = 0; i < 2; ++i) {
     int64_t padded = input[2 + i] + 2 * padding[i];
     if (padded < kernel[i])
-      return ShapeResult::failure("kernel " + describe(kernel) + " is larger than the padded input " +
+      return ShapeResult::failure("kernel " + describe(kernel) +
+                                  " is larger than the padded input " +
                                   describe(input.drop_front(2)));
     out[2 + i] = (padded - kernel[i]) / strides[i] + 1;
   }

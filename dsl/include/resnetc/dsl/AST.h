@@ -42,9 +42,9 @@ struct Statement {
   enum class Kind { Call, Let, Setting };
   Kind kind;
   llvm::SMLoc loc;
-  std::string name;             ///< Callee, or the bound name.
-  std::vector<Argument> args;   ///< Call.
-  std::unique_ptr<Expr> value;  ///< Let and Setting.
+  std::string name;            ///< Callee, or the bound name.
+  std::vector<Argument> args;  ///< Call.
+  std::unique_ptr<Expr> value; ///< Let and Setting.
   bool hasBody = false;
   std::vector<Statement> body;
 };

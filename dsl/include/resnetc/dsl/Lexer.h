@@ -35,9 +35,9 @@ enum class TokenKind {
 
 struct Token {
   TokenKind kind = TokenKind::Eof;
-  llvm::StringRef text;    ///< The source text (for Error: the message).
-  llvm::SMLoc loc;         ///< Where the token starts.
-  int64_t value = 0;       ///< For Integer.
+  llvm::StringRef text;               ///< The source text (for Error: the message).
+  llvm::SMLoc loc;                    ///< Where the token starts.
+  int64_t value = 0;                  ///< For Integer.
   llvm::SmallVector<int64_t, 4> dims; ///< For Dims.
 
   bool is(TokenKind k) const { return kind == k; }

@@ -39,8 +39,8 @@ std::string checkTensorSize(llvm::ArrayRef<int64_t> shape, llvm::StringRef what)
 /// Shortcut kinds accepted by rn.shortcut.
 bool isShortcutKind(llvm::StringRef kind);
 /// Whether a shortcut of this kind is a 1x1 projection for these shapes.
-bool shortcutIsProjection(llvm::StringRef kind, int64_t inChannels,
-                          int64_t outChannels, int64_t stride);
+bool shortcutIsProjection(llvm::StringRef kind, int64_t inChannels, int64_t outChannels,
+                          int64_t stride);
 
 /// NCHW input, OIHW weight.
 ShapeResult inferConv2d(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> weight,
@@ -50,8 +50,8 @@ ShapeResult inferMaxPool2d(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t
 ShapeResult inferGlobalAvgPool(llvm::ArrayRef<int64_t> input);
 /// NxC input, KxC weight.
 ShapeResult inferDense(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> weight);
-ShapeResult inferShortcut(llvm::ArrayRef<int64_t> input, llvm::StringRef kind,
-                          int64_t outChannels, int64_t stride);
+ShapeResult inferShortcut(llvm::ArrayRef<int64_t> input, llvm::StringRef kind, int64_t outChannels,
+                          int64_t stride);
 ShapeResult inferZeroPadShortcut(llvm::ArrayRef<int64_t> input, int64_t outChannels,
                                  int64_t stride);
 /// Checks that a per-channel vector of `vectorSize` fits an NCHW input.
