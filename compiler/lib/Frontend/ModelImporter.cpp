@@ -38,6 +38,9 @@ struct Val {
   int64_t i = 0;
   llvm::SmallVector<int64_t, 4> dims;
   std::string name;
+  /// The name as written when the value came from a bare name, bound or not:
+  /// block names and shortcut kinds are read from here.
+  std::string written;
   llvm::SMLoc loc;
 };
 
@@ -54,13 +57,23 @@ struct Scope {
   }
 };
 
-/// Gives layers stable names: `<prefix><kind><n>`, n counting from 1 per kind.
+/// Gives layers stable, unique names within a scope:
+///  - layers: `<prefix><kind><n>` (conv1, conv2, bn1, ...), n counting from 1;
+///  - groups (stem, head, stage): `<prefix><kind>`, then `<kind>2`, ...;
+///  - block calls: `<prefix><block>_<n>`, which no layer or group name can equal.
 struct NameScope {
   std::string prefix;
   llvm::StringMap<int> counters;
 
   std::string next(llvm::StringRef kind) {
     return prefix + kind.str() + std::to_string(++counters[kind]);
+  }
+  std::string nextGroup(llvm::StringRef kind) {
+    int n = ++counters[kind];
+    return prefix + kind.str() + (n == 1 ? "" : std::to_string(n));
+  }
+  std::string nextBlock(llvm::StringRef block) {
+    return prefix + block.str() + "_" + std::to_string(++counters[("block:" + block).str()]);
   }
 };
 
@@ -142,7 +155,6 @@ private:
   llvm::SmallVector<int64_t, 4> inputShape;
   int64_t classes = 0;
   llvm::StringMap<llvm::SMLoc> settingsSeen;
-  int stageCount = 0;
 };
 
 Location Importer::fileLoc(llvm::SMLoc at) {
@@ -185,6 +197,10 @@ LogicalResult Importer::collect(const Program &program, bool prelude) {
 }
 
 LogicalResult Importer::define(Scope &scope, const std::string &name, Val value, llvm::SMLoc at) {
+  if (name == "true" || name == "false")
+    return error(at, "'" + name + "' is reserved and cannot be redefined");
+  if (value.kind == Val::Kind::Name)
+    return error(value.loc, "unknown name '" + value.name + "'");
   if (auto it = scope.values.find(name); it != scope.values.end()) {
     emitError(loc(at), "redefinition of '" + name + "'").attachNote(loc(it->second.loc))
         << "previous definition is here";
@@ -214,8 +230,10 @@ FailureOr<Val> Importer::eval(const Expr &expr, const Scope &scope) {
     if (const Val *bound = scope.lookup(expr.name)) {
       result = *bound;
       result.loc = expr.loc;
+      result.written = expr.name;
       return result;
     }
+    result.written = expr.name;
     result.kind = Val::Kind::Name;
     result.name = expr.name;
     return result;
@@ -305,21 +323,28 @@ FailureOr<BoundArgs> Importer::bind(const Statement &call, const Signature &sign
                                     const Scope &scope) {
   BoundArgs bound;
   size_t positional = 0;
+  bool sawNamed = false;
+  size_t positionalGiven = llvm::count_if(call.args, [](const Argument &a) { return a.name.empty(); });
   for (const Argument &arg : call.args) {
     FailureOr<Val> value = eval(*arg.value, scope);
     if (failed(value))
       return failure();
     std::string name = arg.name;
     if (name.empty()) {
+      if (sawNamed)
+        return error(arg.loc, "positional argument after a named one in '" + call.name + "'");
       if (positional >= signature.params.size())
         return error(arg.loc, "'" + call.name + "' takes " +
                                   (signature.params.empty()
                                        ? std::string("no arguments")
                                        : "at most " + std::to_string(signature.params.size()) +
-                                             " positional arguments") +
-                                  ", got " + std::to_string(call.args.size()));
+                                             " positional argument" +
+                                             (signature.params.size() == 1 ? "" : "s")) +
+                                  ", got " + std::to_string(positionalGiven));
       name = signature.params[positional++].first;
-    } else if (!llvm::any_of(signature.params, [&](auto &p) { return name == p.first; })) {
+    } else if (sawNamed = true;
+               !llvm::any_of(signature.params, [&](auto &p) { return name == p.first; })) {
+      // Unknown names are an error, unless the callee forwards them (stage).
       if (!signature.acceptsExtra)
         return error(arg.loc, "'" + call.name + "' has no parameter '" + name + "'");
       bound.extra.emplace_back(name, *value);
@@ -416,10 +441,10 @@ LogicalResult Importer::applySetting(const Statement &stmt, Scope &scope) {
       return error(value->loc, "classes must be positive, got " + std::to_string(*n));
     classes = *n;
   } else if (stmt.name == "shortcut") {
-    if (value->kind != Val::Kind::Name ||
-        !llvm::is_contained({"A", "B", "C", "none"}, llvm::StringRef(value->name)))
+    if (!llvm::is_contained({"A", "B", "C", "none"}, llvm::StringRef(value->written)))
       return error(value->loc, "shortcut is A, B, C or none");
-    shortcutSetting = value->name;
+    shortcutSetting = value->written;
+    return success(); // Read by residuals; not a constant.
   } else {
     return error(stmt.loc, "unknown network setting '" + stmt.name +
                                "' (settings are input, classes and shortcut)");
@@ -548,7 +573,7 @@ LogicalResult Importer::call(const Statement &stmt, Scope &scope, NameScope &nam
     return failed(args) ? failure() : maxPool(stmt, *args, names);
   }
   if (name == "fc") {
-    FailureOr<BoundArgs> args = bindOr({{{"outputs", true}, {"bias", false}}});
+    FailureOr<BoundArgs> args = bindOr({{{"outputs", true}}});
     return failed(args) ? failure() : fullyConnected(stmt, *args, names);
   }
   if (name == "bn" || name == "relu" || name == "avgpool") {
@@ -581,7 +606,7 @@ LogicalResult Importer::call(const Statement &stmt, Scope &scope, NameScope &nam
     if (failed(bindOr({})))
       return failure();
     Scope inner{&scope, {}};
-    NameScope innerNames{names.prefix + name + ".", {}};
+    NameScope innerNames{names.nextGroup(name) + ".", {}};
     return body(stmt.body, inner, innerNames);
   }
   if (const BlockDef *block = blocks.lookup(name)) {
@@ -591,7 +616,7 @@ LogicalResult Importer::call(const Statement &stmt, Scope &scope, NameScope &nam
     FailureOr<BoundArgs> args = bindOr(signature);
     if (failed(args))
       return failure();
-    return callBlock(*block, stmt, std::move(*args), names.next(name) + ".");
+    return callBlock(*block, stmt, std::move(*args), names.nextBlock(name) + ".");
   }
   return error(stmt.loc, "unknown layer or block '" + name + "'");
 }
@@ -690,7 +715,8 @@ LogicalResult Importer::maxPool(const Statement &stmt, const BoundArgs &args, Na
   FailureOr<int64_t> kernel = asSquareKernel(args.values.lookup("kernel"));
   if (failed(kernel))
     return failure();
-  int64_t stride = 1, padding = *kernel / 2;
+  // PyTorch's defaults: windows side by side, no padding.
+  int64_t stride = *kernel, padding = 0;
   for (auto [key, field] : {std::pair{"stride", &stride}, {"padding", &padding}}) {
     if (!args.values.count(key))
       continue;
@@ -721,13 +747,6 @@ LogicalResult Importer::fullyConnected(const Statement &stmt, const BoundArgs &a
   if (*outputs <= 0)
     return error(args.values.lookup("outputs").loc,
                  "number of outputs must be positive, got " + std::to_string(*outputs));
-  if (args.values.count("bias")) {
-    FailureOr<bool> bias = asBool(args.values.lookup("bias"), "bias");
-    if (failed(bias))
-      return failure();
-    if (!*bias)
-      return error(args.values.lookup("bias").loc, "fc without a bias is not supported");
-  }
   ShapeResult shape = rn::inferDense(currentShape(), {*outputs, currentShape()[1]});
   if (!shape.ok())
     return error(stmt.loc, "fc: " + shape.error);
@@ -742,9 +761,9 @@ LogicalResult Importer::residual(const Statement &stmt, const BoundArgs &args, S
   std::string kind = shortcutSetting;
   if (args.values.count("shortcut")) {
     const Val &value = args.values.lookup("shortcut");
-    if (value.kind != Val::Kind::Name || !(rn::isShortcutKind(value.name) || value.name == "none"))
+    if (!(rn::isShortcutKind(value.written) || value.written == "none"))
       return error(value.loc, "shortcut is A, B, C, projection, identity or none");
-    kind = value.name;
+    kind = value.written;
   }
   bool projectionBn = true;
   if (args.values.count("projection_bn")) {
@@ -774,7 +793,7 @@ LogicalResult Importer::residual(const Statement &stmt, const BoundArgs &args, S
   int64_t stride = inputShape[2] / branchShape[2];
   ShapeResult shape = rn::inferShortcut(inputShape, kind, branchShape[1], stride);
   if (!shape.ok())
-    return error(stmt.loc, kind == "A" ? shape.error : "shortcut " + kind + ": " + shape.error);
+    return error(stmt.loc, shape.error);
   std::string shortcutName = names.next("shortcut");
   Location at = loc(stmt.loc);
   Value shortcut =
@@ -790,11 +809,13 @@ LogicalResult Importer::residual(const Statement &stmt, const BoundArgs &args, S
 
 LogicalResult Importer::stage(const Statement &stmt, const BoundArgs &args, NameScope &names) {
   const Val &blockName = args.values.lookup("block");
-  if (blockName.kind != Val::Kind::Name)
-    return error(blockName.loc, "the first argument of 'stage' is the name of a block");
-  const BlockDef *block = blocks.lookup(blockName.name);
+  const BlockDef *block = blocks.lookup(blockName.written);
   if (!block)
-    return error(blockName.loc, "unknown block '" + blockName.name + "'");
+    return error(blockName.loc, blockName.written.empty()
+                                    ? "the first argument of 'stage' is the name of a block"
+                                    : "unknown block '" + blockName.written + "'");
+  if (block->params.empty())
+    return error(stmt.loc, "block '" + block->name + "' has no width parameter for 'stage'");
   int64_t count = 1;
   if (args.values.count("blocks")) {
     FailureOr<int64_t> n = asInt(args.values.lookup("blocks"), "blocks");
@@ -805,21 +826,39 @@ LogicalResult Importer::stage(const Statement &stmt, const BoundArgs &args, Name
                    "a stage has between 1 and 100000 blocks, got " + std::to_string(*n));
     count = *n;
   }
-  Val stride;
-  stride.i = 1;
-  stride.loc = stmt.loc;
+  // The first block down-samples; the others keep stride 1. A block without
+  // a stride parameter can be stacked only without down-sampling.
+  bool blockHasStride =
+      llvm::any_of(block->params, [](const Parameter &p) { return p.name == "stride"; });
+  const std::string &widthName = block->params[0].name;
+  std::optional<Val> stride;
   if (args.values.count("stride"))
     stride = args.values.lookup("stride");
-  std::string prefix = names.prefix + "stage" + std::to_string(++stageCount) + ".";
+  if (stride && !blockHasStride) {
+    FailureOr<int64_t> value = asInt(*stride, "the stride");
+    if (failed(value))
+      return failure();
+    if (*value != 1)
+      return error(stride->loc, "block '" + block->name +
+                                    "' has no 'stride' parameter, so this stage cannot down-sample");
+    stride.reset();
+  }
+  for (const auto &[name, value] : args.extra)
+    if (name == widthName || name == "stride")
+      return error(value.loc, "'" + name + "' is set by stage itself");
+
+  std::string prefix = names.next("stage") + ".";
   for (int64_t i = 0; i < count; ++i) {
     std::vector<std::pair<std::string, Val>> blockArgs;
-    if (block->params.empty())
-      return error(stmt.loc, "block '" + block->name + "' takes no width");
-    blockArgs.emplace_back(block->params[0].name, args.values.lookup("width"));
-    Val thisStride = stride;
-    if (i > 0)
-      thisStride.i = 1, thisStride.kind = Val::Kind::Int;
-    blockArgs.emplace_back("stride", thisStride);
+    blockArgs.emplace_back(widthName, args.values.lookup("width"));
+    if (blockHasStride) {
+      Val thisStride;
+      thisStride.i = 1;
+      thisStride.loc = stmt.loc;
+      if (i == 0 && stride)
+        thisStride = *stride;
+      blockArgs.emplace_back("stride", thisStride);
+    }
     for (const auto &extra : args.extra)
       blockArgs.push_back(extra);
     if (failed(callBlockWith(*block, stmt, std::move(blockArgs), prefix + std::to_string(i) + ".")))

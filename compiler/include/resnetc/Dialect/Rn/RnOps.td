@@ -32,7 +32,7 @@ def Rn_WeightOp : Rn_Op<"weight", [Pure]> {
     trained by gradient descent (batch-norm running statistics).
 
     ```mlir
-    %w = rn.weight "stage1.block0.conv0.weight" {init = "he_normal"} : tensor<16x16x3x3xf32>
+    %w = rn.weight "stage1.0.conv1.weight" {init = "he_normal"} : tensor<16x16x3x3xf32>
     ```
   }];
   let arguments = (ins StrAttr:$name, StrAttr:$init, UnitAttr:$state);
