@@ -43,6 +43,8 @@ private:
   bool body(std::vector<Statement> &statements, int depth);
   bool statement(std::vector<Statement> &statements, int depth);
   bool letStatement(Statement &stmt);
+  std::unique_ptr<Expr> binaryLevel(int depth, TokenKind first, TokenKind second,
+                                    std::unique_ptr<Expr> (Parser::*operand)(int));
   std::unique_ptr<Expr> expr(int depth);
   std::unique_ptr<Expr> term(int depth);
   std::unique_ptr<Expr> unary(int depth);
@@ -223,9 +225,12 @@ bool Parser::statement(std::vector<Statement> &statements, int depth) {
   return true;
 }
 
-std::unique_ptr<Expr> Parser::expr(int depth) {
-  auto lhs = term(depth);
-  while (lhs && (token.is(TokenKind::Plus) || token.is(TokenKind::Minus))) {
+/// One left-associative level of binary operators: operand (op operand)*.
+std::unique_ptr<Expr>
+Parser::binaryLevel(int depth, TokenKind first, TokenKind second,
+                    std::unique_ptr<Expr> (Parser::*operand)(int)) {
+  auto lhs = (this->*operand)(depth);
+  while (lhs && (token.is(first) || token.is(second))) {
     auto node = std::make_unique<Expr>();
     node->kind = Expr::Kind::Binary;
     node->op = token.text[0];
@@ -233,7 +238,7 @@ std::unique_ptr<Expr> Parser::expr(int depth) {
     node->loc = lhs->loc;
     advance();
     node->lhs = std::move(lhs);
-    node->rhs = term(depth);
+    node->rhs = (this->*operand)(depth);
     if (!node->rhs)
       return nullptr;
     lhs = std::move(node);
@@ -241,22 +246,12 @@ std::unique_ptr<Expr> Parser::expr(int depth) {
   return lhs;
 }
 
+std::unique_ptr<Expr> Parser::expr(int depth) {
+  return binaryLevel(depth, TokenKind::Plus, TokenKind::Minus, &Parser::term);
+}
+
 std::unique_ptr<Expr> Parser::term(int depth) {
-  auto lhs = unary(depth);
-  while (lhs && (token.is(TokenKind::Star) || token.is(TokenKind::Slash))) {
-    auto node = std::make_unique<Expr>();
-    node->kind = Expr::Kind::Binary;
-    node->op = token.text[0];
-    node->opLoc = token.loc;
-    node->loc = lhs->loc;
-    advance();
-    node->lhs = std::move(lhs);
-    node->rhs = unary(depth);
-    if (!node->rhs)
-      return nullptr;
-    lhs = std::move(node);
-  }
-  return lhs;
+  return binaryLevel(depth, TokenKind::Star, TokenKind::Slash, &Parser::unary);
 }
 
 std::unique_ptr<Expr> Parser::unary(int depth) {
