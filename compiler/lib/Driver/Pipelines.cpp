@@ -10,17 +10,29 @@
 using namespace mlir;
 
 namespace {
-LogicalResult runPipeline(ModuleOp module, bool foldBatchNorm) {
+enum class Stage { Expanded, Inference, CodeGen };
+
+LogicalResult runPipeline(ModuleOp module, Stage stage) {
   PassManager pm(module.getContext());
   OpPassManager &function = pm.nest<func::FuncOp>();
   function.addPass(resnetc::createExpandShortcuts());
-  if (foldBatchNorm)
+  if (stage != Stage::Expanded)
     function.addPass(resnetc::createFoldBatchNorm());
   function.addPass(createCanonicalizerPass());
+  if (stage == Stage::CodeGen) {
+    function.addPass(resnetc::createFuseEpilogues());
+    function.addPass(createCSEPass());
+  }
   return pm.run(module);
 }
 } // namespace
 
-LogicalResult resnetc::expandModel(ModuleOp module) { return runPipeline(module, false); }
+LogicalResult resnetc::expandModel(ModuleOp module) { return runPipeline(module, Stage::Expanded); }
 
-LogicalResult resnetc::prepareForInference(ModuleOp module) { return runPipeline(module, true); }
+LogicalResult resnetc::prepareForInference(ModuleOp module) {
+  return runPipeline(module, Stage::Inference);
+}
+
+LogicalResult resnetc::prepareForCodegen(ModuleOp module) {
+  return runPipeline(module, Stage::CodeGen);
+}

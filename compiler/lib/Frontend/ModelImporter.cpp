@@ -183,7 +183,9 @@ LogicalResult Importer::collect(const Program &program, bool prelude) {
     }
     llvm::StringSet<> params;
     for (const Parameter &param : block.params)
-      if (!params.insert(param.name).second)
+      if (param.name == "true" || param.name == "false")
+        return error(param.loc, "'" + param.name + "' is reserved and cannot name a parameter");
+      else if (!params.insert(param.name).second)
         return error(param.loc,
                      "duplicate parameter '" + param.name + "' of block '" + block.name + "'");
     blocks[block.name] = &block;
@@ -199,7 +201,10 @@ LogicalResult Importer::collect(const Program &program, bool prelude) {
 LogicalResult Importer::define(Scope &scope, const std::string &name, Val value, llvm::SMLoc at) {
   if (name == "true" || name == "false")
     return error(at, "'" + name + "' is reserved and cannot be redefined");
-  if (value.kind == Val::Kind::Name)
+  // A constant may name a block or a shortcut kind; any other bare name is a typo.
+  if (value.kind == Val::Kind::Name && !blocks.count(value.written) &&
+      !llvm::is_contained({"A", "B", "C", "none", "projection", "identity"},
+                          llvm::StringRef(value.written)))
     return error(value.loc, "unknown name '" + value.name + "'");
   if (auto it = scope.values.find(name); it != scope.values.end()) {
     emitError(loc(at), "redefinition of '" + name + "'").attachNote(loc(it->second.loc))
@@ -230,7 +235,9 @@ FailureOr<Val> Importer::eval(const Expr &expr, const Scope &scope) {
     if (const Val *bound = scope.lookup(expr.name)) {
       result = *bound;
       result.loc = expr.loc;
-      result.written = expr.name;
+      // A parameter holding a block name or shortcut kind passes that on.
+      if (bound->kind != Val::Kind::Name)
+        result.written = expr.name;
       return result;
     }
     result.written = expr.name;

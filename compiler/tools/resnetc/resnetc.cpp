@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "resnetc/Analysis/ModelStats.h"
+#include "resnetc/CodeGen/KernelPlan.h"
 #include "resnetc/Dialect/Rn/RnDialect.h"
 #include "resnetc/Driver/Pipelines.h"
 #include "resnetc/Frontend/ModelImporter.h"
@@ -47,14 +48,18 @@ cl::opt<std::string> networkName("network", cl::desc("The network to use when a 
 cl::opt<int64_t> batch("batch", cl::desc("Images per forward pass (default 1)"), cl::init(1),
                        cl::sub(compileCommand), cl::cat(category));
 
-enum class Emit { Rn, RnExpanded, RnInference };
+enum class Emit { Rn, RnExpanded, RnInference, RnCodegen, Kernels };
 cl::opt<Emit>
     emit("emit", cl::desc("What to produce"), cl::sub(compileCommand), cl::cat(category),
          cl::values(clEnumValN(Emit::Rn, "rn",
                                "the module in the rn dialect, as the front end built it"),
                     clEnumValN(Emit::RnExpanded, "rn-expanded", "after shortcut expansion"),
                     clEnumValN(Emit::RnInference, "rn-inference",
-                               "after shortcut expansion and batch-norm folding")));
+                               "after shortcut expansion and batch-norm folding"),
+                    clEnumValN(Emit::RnCodegen, "rn-codegen",
+                               "after epilogue fusion: one op per kernel"),
+                    clEnumValN(Emit::Kernels, "kernels",
+                               "the kernels, the calls that run them and the memory plan")));
 cl::opt<bool> printLocations("locations", cl::desc("Print source locations with the ops"),
                              cl::sub(compileCommand), cl::cat(category));
 cl::opt<std::string> compileOutput("o", cl::desc("Output file (default: stdout)"),
@@ -126,10 +131,20 @@ int runCompile(mlir::MLIRContext &context) {
     return 1;
   if (emit == Emit::RnInference && failed(prepareForInference(model.get())))
     return 1;
+  if ((emit == Emit::RnCodegen || emit == Emit::Kernels) && failed(prepareForCodegen(model.get())))
+    return 1;
   std::string error;
   auto output = mlir::openOutputFile(compileOutput, &error);
   if (!output)
     return fail(error);
+  if (emit == Emit::Kernels) {
+    mlir::FailureOr<codegen::KernelPlan> plan = codegen::planKernels(model.get());
+    if (failed(plan))
+      return 1;
+    codegen::printKernelPlan(output->os(), *plan);
+    output->keep();
+    return 0;
+  }
   mlir::OpPrintingFlags flags;
   if (printLocations)
     flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/false).useLocalScope();

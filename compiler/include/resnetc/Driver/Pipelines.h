@@ -14,6 +14,9 @@ mlir::LogicalResult expandModel(mlir::ModuleOp module);
 /// expandModel, then inference-mode batch-norm folding and canonicalisation.
 mlir::LogicalResult prepareForInference(mlir::ModuleOp module);
 
+/// prepareForInference, then epilogue fusion: one op per kernel.
+mlir::LogicalResult prepareForCodegen(mlir::ModuleOp module);
+
 } // namespace resnetc
 
 #endif // RESNETC_DRIVER_PIPELINES_H

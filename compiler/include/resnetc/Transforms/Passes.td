@@ -27,4 +27,17 @@ def FoldBatchNorm : Pass<"rn-fold-batch-norm", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::resnetc::rn::RnDialect"];
 }
 
+def FuseEpilogues : Pass<"rn-fuse-epilogues", "::mlir::func::FuncOp"> {
+  let summary = "Fuse bias, residual add and relu into convs; the rest into one element-wise op";
+  let description = [{
+    relu(conv(x)) and relu(conv(x) + r) become one rn.fused_conv2d, so that
+    the residual add and the activation happen while the conv's output is in
+    registers. Element-wise chains with no conv to join (inference batch norm,
+    add, relu) become one rn.fused_eltwise. Afterwards no rn.conv2d, rn.relu,
+    rn.add or rn.batch_norm is left: the code generator sees one op per kernel.
+    Run after rn-fold-batch-norm; for inference only.
+  }];
+  let dependentDialects = ["::resnetc::rn::RnDialect"];
+}
+
 #endif // RESNETC_TRANSFORMS_PASSES_TD

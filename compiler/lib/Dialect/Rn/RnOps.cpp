@@ -81,6 +81,46 @@ OpFoldResult ReluOp::fold(FoldAdaptor) {
   return {};
 }
 
+LogicalResult FusedConv2DOp::inferReturnTypes(MLIRContext *context,
+                                              std::optional<Location> location,
+                                              ValueRange operands, DictionaryAttr attributes,
+                                              OpaqueProperties properties, RegionRange regions,
+                                              SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, attributes, properties, regions);
+  return inferred(inferConv2d(shapeOf(op.getInput()), shapeOf(op.getWeight()), op.getStrides(),
+                              op.getPadding()),
+                  location, context, types);
+}
+
+LogicalResult FusedConv2DOp::verify() {
+  if (getBias() && shapeOf(getBias())[0] != shapeOf(getWeight())[0])
+    return emitOpError("bias does not match the output channels");
+  if (getResidual() && getResidual().getType() != getType())
+    return emitOpError("residual must have the output's type");
+  return success();
+}
+
+LogicalResult FusedEltwiseOp::verify() {
+  int statistics = !!getGamma() + !!getBeta() + !!getMean() + !!getVariance();
+  if (statistics != 0 && statistics != 4)
+    return emitOpError("batch norm needs gamma, beta, mean and variance");
+  if ((statistics == 4) != getEpsilon().has_value())
+    return emitOpError("epsilon goes with batch norm, and only with it");
+  if (statistics == 4) {
+    for (Value v : {getGamma(), getBeta(), getMean(), getVariance()})
+      if (std::string e = checkChannelVector(shapeOf(getInput()), shapeOf(v)[0], "batch norm");
+          !e.empty())
+        return emitOpError(e);
+  }
+  if (getAddend() && getAddend().getType() != getInput().getType())
+    return emitOpError("addend must have the input's type");
+  if (getOutput().getType() != getInput().getType())
+    return emitOpError("output must have the input's type");
+  if (statistics == 0 && !getAddend() && !getRelu())
+    return emitOpError("does nothing: needs batch norm, an addend or relu");
+  return success();
+}
+
 LogicalResult MaxPool2DOp::inferReturnTypes(MLIRContext *context, std::optional<Location> location,
                                             ValueRange operands, DictionaryAttr attributes,
                                             OpaqueProperties properties, RegionRange regions,

@@ -123,6 +123,44 @@ def Rn_DenseOp : Rn_InferredOp<"dense"> {
   }];
 }
 
+def Rn_FusedConv2DOp : Rn_InferredOp<"fused_conv2d", [AttrSizedOperandSegments]> {
+  let summary = "conv2d with its epilogue: + bias, + residual, then relu";
+  let description = [{
+    output = relu?(conv2d(input, weight) + bias? + residual?). Made by
+    rn-fuse-epilogues so that a residual unit's addition and activation
+    never make their own pass over memory.
+  }];
+  let arguments = (ins Rn_Activation:$input, Rn_Activation:$weight,
+                   Optional<Rn_Vector>:$bias, Optional<Rn_Activation>:$residual,
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$padding,
+                   UnitAttr:$relu, UnitAttr:$shortcut);
+  let results = (outs Rn_Activation:$output);
+  let assemblyFormat = [{
+    $input `,` $weight (`bias` $bias^)? (`residual` $residual^)? attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Rn_FusedEltwiseOp : Rn_Op<"fused_eltwise", [Pure, AttrSizedOperandSegments]> {
+  let summary = "Inference batch norm and/or residual add, then relu, in one pass";
+  let description = [{
+    output = relu?(batch_norm?(input) + addend?), batch norm in inference mode
+    with the given statistics. Covers the element-wise chains that have no
+    conv to fuse into (pre-activation units, a lone add or relu).
+  }];
+  let arguments = (ins Rn_Activation:$input, Optional<Rn_Vector>:$gamma,
+                   Optional<Rn_Vector>:$beta, Optional<Rn_Vector>:$mean,
+                   Optional<Rn_Vector>:$variance, Optional<Rn_Activation>:$addend,
+                   OptionalAttr<F64Attr>:$epsilon, UnitAttr:$relu);
+  let results = (outs Rn_Activation:$output);
+  let assemblyFormat = [{
+    $input (`bn` `(` $gamma^ `,` $beta `,` $mean `,` $variance `)`)? (`add` $addend^)?
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Shortcut connections
 //===----------------------------------------------------------------------===//
