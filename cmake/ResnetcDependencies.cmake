@@ -31,3 +31,8 @@ find_package(GTest REQUIRED)
 
 # add_mlir_doc writes under ${MLIR_BINARY_DIR}/docs: keep it in our build tree.
 set(MLIR_BINARY_DIR ${PROJECT_BINARY_DIR})
+
+# Halide 14 (for the kernel generator, targets/). It brings LLVM 14's CMake
+# config and overwrites the LLVM_* variables, so it must come after MLIR and
+# after the LLVM 22 paths were saved above.
+find_package(Halide 14 REQUIRED CONFIG)

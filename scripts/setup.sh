@@ -8,6 +8,7 @@ packages=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools
   libflatbuffers-dev flatbuffers-compiler libxxhash-dev
   libgtest-dev libgmock-dev
+  libhalide14-0-dev
 )
 
 missing=()

@@ -24,7 +24,8 @@ std::unique_ptr<MLIRContext> resnetc::test::makeContext() {
 }
 
 OwningOpRef<ModuleOp> resnetc::test::importSource(MLIRContext &context, const std::string &source,
-                                                  int64_t batch, std::string *diagnostics) {
+                                                  int64_t batch, std::string *diagnostics,
+                                                  llvm::ArrayRef<int64_t> inputOverride) {
   llvm::SourceMgr sourceMgr;
   sourceMgr.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(source, "test.rn"),
                                llvm::SMLoc());
@@ -39,6 +40,7 @@ OwningOpRef<ModuleOp> resnetc::test::importSource(MLIRContext &context, const st
       &os);
   ImportOptions options;
   options.batch = batch;
+  options.inputOverride.assign(inputOverride.begin(), inputOverride.end());
   OwningOpRef<ModuleOp> module = importModel(context, sourceMgr, options);
   if (module && failed(expandModel(*module)))
     module = nullptr;

@@ -18,9 +18,10 @@ std::unique_ptr<mlir::MLIRContext> makeContext();
 
 /// Imports .rn source (shortcuts expanded); on error, the diagnostics go to
 /// `diagnostics` and the result is null.
-mlir::OwningOpRef<mlir::ModuleOp> importSource(mlir::MLIRContext &context,
-                                               const std::string &source, int64_t batch = 1,
-                                               std::string *diagnostics = nullptr);
+mlir::OwningOpRef<mlir::ModuleOp>
+importSource(mlir::MLIRContext &context, const std::string &source, int64_t batch = 1,
+             std::string *diagnostics = nullptr,
+             llvm::ArrayRef<int64_t> inputOverride = llvm::ArrayRef<int64_t>());
 
 /// Parses a module written in MLIR's textual form.
 mlir::OwningOpRef<mlir::ModuleOp> parseMlir(mlir::MLIRContext &context, const std::string &text);

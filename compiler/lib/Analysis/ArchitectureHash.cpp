@@ -8,8 +8,28 @@
 #include "llvm/Support/xxhash.h"
 
 using namespace mlir;
+using namespace resnetc;
+
+namespace {
+constexpr llvm::StringLiteral kRecordedHashAttr = "rn.architecture_hash";
+uint64_t computeHash(ModuleOp module);
+} // namespace
 
 uint64_t resnetc::architectureHash(ModuleOp module) {
+  if (auto recorded = module->getAttrOfType<IntegerAttr>(kRecordedHashAttr))
+    return recorded.getValue().getZExtValue();
+  return computeHash(module);
+}
+
+void resnetc::recordArchitectureHash(ModuleOp module) {
+  module->removeAttr(kRecordedHashAttr);
+  uint64_t hash = computeHash(module);
+  module->setAttr(kRecordedHashAttr,
+                  IntegerAttr::get(IntegerType::get(module.getContext(), 64), llvm::APInt(64, hash)));
+}
+
+namespace {
+uint64_t computeHash(ModuleOp module) {
   auto forward = module.lookupSymbol<func::FuncOp>(rn::kForwardFunction);
   if (!forward)
     return 0;
@@ -42,3 +62,4 @@ uint64_t resnetc::architectureHash(ModuleOp module) {
   }
   return llvm::xxh3_64bits(llvm::StringRef(text));
 }
+} // namespace

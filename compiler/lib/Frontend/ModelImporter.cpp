@@ -435,6 +435,8 @@ LogicalResult Importer::applySetting(const Statement &stmt, Scope &scope) {
     for (int64_t d : value->dims)
       if (d <= 0)
         return error(value->loc, "input sizes must be positive");
+    if (!options.inputOverride.empty())
+      value->dims.assign(options.inputOverride.begin(), options.inputOverride.end());
     llvm::SmallVector<int64_t, 4> batched{options.batch};
     batched.append(value->dims.begin(), value->dims.end());
     if (std::string e = rn::checkTensorSize(batched, "the input batch"); !e.empty())

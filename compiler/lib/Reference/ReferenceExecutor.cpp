@@ -197,7 +197,7 @@ Tensor Interpreter::batchNorm(rn::BatchNormOp op) {
           sumSq += d * d;
         }
       variance = sumSq / count; // biased: what normalises the batch
-      double momentum = op.getMomentum().convertToDouble();
+      double momentum = options.momentum.value_or(op.getMomentum().convertToDouble());
       double unbiased = count > 1 ? sumSq / (count - 1) : variance;
       auto update = [&](Value stat, double batchValue) {
         auto name = stat.getDefiningOp<rn::WeightOp>();

@@ -44,9 +44,14 @@ void printStatsTable(llvm::raw_ostream &os, const ModelStats &stats);
 llvm::json::Value statsToJson(const ModelStats &stats);
 
 /// A hash of what makes weights interchangeable: the ops, their attributes,
-/// how they connect, per-image shapes and weight names. Independent of the
-/// batch size and of source locations.
+/// how they connect, per-image shapes and weight names, of the module with
+/// its shortcuts expanded. Independent of the batch size and of source
+/// locations. Once recorded (recordArchitectureHash), later rewrites such as
+/// batch-norm folding keep the recorded value.
 uint64_t architectureHash(mlir::ModuleOp module);
+
+/// Stores the module's current hash as the `rn.architecture_hash` attribute.
+void recordArchitectureHash(mlir::ModuleOp module);
 
 } // namespace resnetc
 

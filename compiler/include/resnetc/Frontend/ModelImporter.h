@@ -16,6 +16,9 @@ struct ImportOptions {
   int64_t batch = 1;
   /// The network to build when the file defines several.
   std::string network;
+  /// Replaces the network's `input = CxHxW` (e.g. ImageNet networks at 64x64
+  /// in tests); empty keeps it.
+  llvm::SmallVector<int64_t, 3> inputOverride;
 };
 
 /// Parses the main buffer of `sourceMgr` (the prelude is added to it),

@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/StringMap.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,9 @@ enum class BatchNormMode {
 
 struct RunOptions {
   BatchNormMode batchNorm = BatchNormMode::Inference;
+  /// In training mode, replaces every batch norm's momentum; 1 makes the
+  /// running statistics those of this batch (calibration, for tests).
+  std::optional<double> momentum;
 };
 
 /// Runs `function` (shortcuts expanded) on `inputs`. Weights are looked up by

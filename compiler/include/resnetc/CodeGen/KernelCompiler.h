@@ -1,0 +1,35 @@
+//===- KernelCompiler.h - Kernels to objects, in parallel, cached -*- C++ -*-===//
+
+#ifndef RESNETC_CODEGEN_KERNELCOMPILER_H
+#define RESNETC_CODEGEN_KERNELCOMPILER_H
+
+#include "resnetc/CodeGen/KernelPlan.h"
+
+#include <string>
+#include <vector>
+
+namespace resnetc::codegen {
+
+struct KernelCompileOptions {
+  std::string target = "host"; ///< Halide target string.
+  std::string kernelgen;       ///< Path of resnetc-kernelgen.
+  std::string cacheDir;        ///< Objects by content key; created if missing.
+  unsigned jobs = 1;           ///< Kernel compilations at once.
+};
+
+struct KernelObjects {
+  std::vector<std::string> kernels; ///< One object per KernelPlan::kernels entry.
+  std::string halideRuntime;        ///< The Halide runtime for the target.
+  unsigned built = 0, cached = 0;
+};
+
+/// Compiles every kernel of `plan` and the Halide runtime with
+/// resnetc-kernelgen, `jobs` processes at a time. An object is reused from the
+/// cache when the kernel's name, spec, target and the kernelgen binary itself
+/// are unchanged. Returns false with a message naming the failing kernel.
+bool compileKernels(const KernelPlan &plan, const KernelCompileOptions &options,
+                    KernelObjects &objects, std::string &error);
+
+} // namespace resnetc::codegen
+
+#endif // RESNETC_CODEGEN_KERNELCOMPILER_H

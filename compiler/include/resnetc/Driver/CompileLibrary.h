@@ -1,0 +1,46 @@
+//===- CompileLibrary.h - model.rn to lib<model>.a, <model>.h, .rnw -*- C++ -*-===//
+
+#ifndef RESNETC_DRIVER_COMPILELIBRARY_H
+#define RESNETC_DRIVER_COMPILELIBRARY_H
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <string>
+
+namespace resnetc {
+
+struct LibraryOptions {
+  std::string outputDir = ".";
+  std::string target = "host";
+  std::string sourceName;     ///< For the header's comment.
+  std::string weightsFile;    ///< Copy these weights (checked) instead of initialising.
+  uint64_t seed = 0;          ///< Seed of the initial weights otherwise.
+  std::string kernelgen;      ///< resnetc-kernelgen.
+  std::string runtimeArchive; ///< libResnetcModelRuntime.a built for the target.
+  std::string cacheDir;
+  unsigned jobs = 1;
+};
+
+struct LibraryReport {
+  size_t kernels = 0;
+  unsigned kernelsBuilt = 0, kernelsCached = 0;
+  double seconds = 0;
+  int64_t arenaBytes = 0, weightsBytes = 0;
+  std::string archive, header, weights;
+};
+
+/// Compiles an imported module (shortcuts not yet expanded) into
+/// <outputDir>/lib<model>.a, <model>.h and <model>.rnw. Errors are reported
+/// through MLIR diagnostics or `error`.
+bool compileLibrary(mlir::ModuleOp module, const LibraryOptions &options, LibraryReport &report,
+                    std::string &error);
+
+/// Where the tools and the runtime archive are, relative to the running
+/// resnetc executable (the build tree and an installed tree look alike).
+std::string defaultKernelgenPath();
+std::string defaultRuntimeArchive();
+std::string defaultCacheDir();
+
+} // namespace resnetc
+
+#endif // RESNETC_DRIVER_COMPILELIBRARY_H

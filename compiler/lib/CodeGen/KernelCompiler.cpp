@@ -1,0 +1,147 @@
+//===- KernelCompiler.cpp - Kernels to objects, in parallel, cached -------===//
+//
+// Halide (with its own LLVM 14) runs in separate resnetc-kernelgen
+// processes: it never shares a process with LLVM 22, and kernels compile in
+// parallel.
+//
+//===----------------------------------------------------------------------===//
+
+#include "resnetc/CodeGen/KernelCompiler.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/xxhash.h"
+
+#include <chrono>
+#include <thread>
+
+using namespace resnetc::codegen;
+
+namespace {
+
+struct Job {
+  std::vector<std::string> args;
+  std::string object;    ///< Final path in the cache.
+  std::string temporary; ///< Where kernelgen writes first.
+  std::string log;       ///< kernelgen's stderr.
+  std::string what;      ///< For error messages.
+};
+
+std::string hex(uint64_t value) {
+  char text[17];
+  snprintf(text, sizeof(text), "%016llx", static_cast<unsigned long long>(value));
+  return text;
+}
+
+/// Runs the jobs, at most `parallel` at a time; false on the first failure.
+bool runJobs(std::vector<Job> &jobs, const std::string &program, unsigned parallel,
+             std::string &error) {
+  struct Running {
+    llvm::sys::ProcessInfo process;
+    size_t job;
+  };
+  std::vector<Running> running;
+  size_t next = 0;
+  bool ok = true;
+  while ((next < jobs.size() && ok) || !running.empty()) {
+    while (ok && next < jobs.size() && running.size() < std::max(1u, parallel)) {
+      Job &job = jobs[next];
+      std::vector<llvm::StringRef> argv{program};
+      for (const std::string &a : job.args)
+        argv.push_back(a);
+      std::optional<llvm::StringRef> redirects[] = {std::nullopt, llvm::StringRef(job.log),
+                                                    llvm::StringRef(job.log)};
+      std::string launchError;
+      llvm::sys::ProcessInfo info =
+          llvm::sys::ExecuteNoWait(program, argv, std::nullopt, redirects, 0, &launchError);
+      if (info.Pid == llvm::sys::ProcessInfo::InvalidPid) {
+        error = "cannot run " + program + ": " + launchError;
+        ok = false;
+        break;
+      }
+      running.push_back({info, next++});
+    }
+    bool progressed = false;
+    for (size_t i = 0; i < running.size();) {
+      std::string waitError;
+      llvm::sys::ProcessInfo done =
+          llvm::sys::Wait(running[i].process, 0u, &waitError);
+      if (done.Pid == 0) { // still running
+        ++i;
+        continue;
+      }
+      Job &job = jobs[running[i].job];
+      if (done.ReturnCode != 0 && ok) {
+        auto log = llvm::MemoryBuffer::getFile(job.log);
+        error = "compiling " + job.what + " failed (exit " + std::to_string(done.ReturnCode) +
+                ")" + (log ? ": " + (*log)->getBuffer().trim().str() : std::string());
+        ok = false;
+      } else if (done.ReturnCode == 0 && llvm::sys::fs::rename(job.temporary, job.object)) {
+        error = "cannot move " + job.temporary + " into the kernel cache";
+        ok = false;
+      }
+      llvm::sys::fs::remove(job.log);
+      llvm::sys::fs::remove(job.temporary);
+      running.erase(running.begin() + long(i));
+      progressed = true;
+    }
+    if (!progressed && !running.empty())
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return ok;
+}
+
+} // namespace
+
+bool resnetc::codegen::compileKernels(const KernelPlan &plan, const KernelCompileOptions &options,
+                                      KernelObjects &objects, std::string &error) {
+  if (std::error_code ec = llvm::sys::fs::create_directories(options.cacheDir)) {
+    error = "cannot create the kernel cache " + options.cacheDir + ": " + ec.message();
+    return false;
+  }
+  // A rebuilt kernel generator may schedule differently: its bytes are part of the key.
+  auto generator = llvm::MemoryBuffer::getFile(options.kernelgen);
+  if (!generator) {
+    error = "cannot read the kernel generator " + options.kernelgen + ": " +
+            generator.getError().message();
+    return false;
+  }
+  uint64_t generatorHash = llvm::xxh3_64bits(
+      llvm::ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>((*generator)->getBufferStart()),
+                              (*generator)->getBufferSize()));
+
+  std::vector<Job> jobs;
+  auto request = [&](std::vector<std::string> args, llvm::StringRef keyText, std::string what) {
+    std::string key = hex(llvm::xxh3_64bits(keyText) ^ generatorHash);
+    std::string object = options.cacheDir + "/" + key + ".o";
+    if (llvm::sys::fs::exists(object)) {
+      ++objects.cached;
+      return object;
+    }
+    ++objects.built;
+    std::string unique = std::to_string(llvm::sys::Process::getProcessId()) + "." +
+                         std::to_string(jobs.size());
+    Job job;
+    job.object = object;
+    job.temporary = object + ".tmp." + unique;
+    job.log = object + ".log." + unique;
+    job.what = std::move(what);
+    job.args = std::move(args);
+    job.args.push_back("-o");
+    job.args.push_back(job.temporary);
+    jobs.push_back(std::move(job));
+    return object;
+  };
+
+  for (const KernelDef &kernel : plan.kernels)
+    objects.kernels.push_back(request(
+        {"--spec", kernel.spec, "--name", kernel.name, "--target", options.target},
+        "kernel\n" + kernel.name + "\n" + kernel.spec + "\n" + options.target,
+        "kernel " + kernel.name + " (" + kernel.spec + ")"));
+  objects.halideRuntime = request({"--runtime", "--target", options.target},
+                                  "runtime\n" + options.target, "the Halide runtime");
+  return runJobs(jobs, options.kernelgen, options.jobs, error);
+}

@@ -1,0 +1,108 @@
+//===- ObjectEmitter.cpp - LLVM dialect to a relocatable object -----------===//
+
+#include "resnetc/CodeGen/ObjectEmitter.h"
+
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Target/TargetOptions.h"
+#include "llvm/TargetParser/Host.h"
+
+#include <mutex>
+
+using namespace mlir;
+
+std::string resnetc::codegen::tripleForTarget(llvm::StringRef target, std::string &error) {
+  if (target == "host")
+    return llvm::sys::getDefaultTargetTriple();
+  if (target.starts_with("x86-64-linux"))
+    return "x86_64-unknown-linux-gnu";
+  if (target.starts_with("arm-64-linux"))
+    return "aarch64-unknown-linux-gnu";
+  error = "unsupported target '" + target.str() +
+          "' (supported: host, x86-64-linux[-features], arm-64-linux[-features])";
+  return "";
+}
+
+namespace {
+
+std::unique_ptr<llvm::TargetMachine> makeTargetMachine(llvm::StringRef tripleName,
+                                                       std::string &error) {
+  static std::once_flag initialised;
+  std::call_once(initialised, [] {
+    llvm::InitializeAllTargetInfos();
+    llvm::InitializeAllTargets();
+    llvm::InitializeAllTargetMCs();
+    llvm::InitializeAllAsmPrinters();
+  });
+  llvm::Triple triple(tripleName);
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return nullptr;
+  llvm::TargetOptions options;
+  // Generic CPU: the orchestration code only calls kernels; the kernels
+  // carry the target's vector features.
+  return std::unique_ptr<llvm::TargetMachine>(target->createTargetMachine(
+      triple, "generic", "", options, llvm::Reloc::PIC_, std::nullopt,
+      llvm::CodeGenOptLevel::Default));
+}
+
+std::unique_ptr<llvm::Module> translate(ModuleOp module, llvm::LLVMContext &llvmContext,
+                                        llvm::TargetMachine &machine) {
+  DialectRegistry registry;
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  module.getContext()->appendDialectRegistry(registry);
+  std::unique_ptr<llvm::Module> llvmModule = translateModuleToLLVMIR(module, llvmContext);
+  if (!llvmModule)
+    return nullptr;
+  llvmModule->setTargetTriple(machine.getTargetTriple());
+  llvmModule->setDataLayout(machine.createDataLayout());
+  return llvmModule;
+}
+
+} // namespace
+
+LogicalResult resnetc::codegen::emitObject(ModuleOp module, llvm::StringRef triple,
+                                           llvm::SmallVectorImpl<char> &object,
+                                           std::string &error) {
+  std::unique_ptr<llvm::TargetMachine> machine = makeTargetMachine(triple, error);
+  if (!machine)
+    return failure();
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule = translate(module, llvmContext, *machine);
+  if (!llvmModule) {
+    error = "cannot translate the orchestration code to LLVM IR";
+    return failure();
+  }
+  llvm::raw_svector_ostream os(object);
+  llvm::legacy::PassManager passes;
+  if (machine->addPassesToEmitFile(passes, os, nullptr, llvm::CodeGenFileType::ObjectFile)) {
+    error = "LLVM cannot emit objects for " + triple.str();
+    return failure();
+  }
+  passes.run(*llvmModule);
+  return success();
+}
+
+LogicalResult resnetc::codegen::emitLlvmIr(ModuleOp module, llvm::StringRef triple,
+                                           llvm::raw_ostream &os, std::string &error) {
+  std::unique_ptr<llvm::TargetMachine> machine = makeTargetMachine(triple, error);
+  if (!machine)
+    return failure();
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule = translate(module, llvmContext, *machine);
+  if (!llvmModule) {
+    error = "cannot translate the orchestration code to LLVM IR";
+    return failure();
+  }
+  llvmModule->print(os, nullptr);
+  return success();
+}

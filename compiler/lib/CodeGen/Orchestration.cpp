@@ -1,0 +1,254 @@
+//===- Orchestration.cpp - The kernel calls, in MLIR's LLVM dialect -------===//
+
+#include "resnetc/CodeGen/Orchestration.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/Builders.h"
+
+using namespace mlir;
+using namespace resnetc::codegen;
+
+namespace {
+
+/// Fields of one resnetc_rt_buffer: space, rank, offset, extent[4], stride[4].
+constexpr int64_t kBufferFields = 11;
+
+class Emitter {
+public:
+  Emitter(MLIRContext &context, const KernelPlan &plan)
+      : context(context), plan(plan), builder(&context), loc(UnknownLoc::get(&context)) {
+    context.loadDialect<LLVM::LLVMDialect>();
+    ptr = LLVM::LLVMPointerType::get(&context);
+    i32 = builder.getI32Type();
+    i64 = builder.getI64Type();
+  }
+
+  OwningOpRef<ModuleOp> run();
+
+private:
+  std::string symbol(llvm::StringRef suffix) { return plan.model + "_" + suffix.str(); }
+  LLVM::LLVMFuncOp declare(llvm::StringRef name, Type result, llvm::ArrayRef<Type> params);
+  LLVM::GlobalOp stringGlobal(llvm::StringRef name, llvm::StringRef value);
+  LLVM::GlobalOp bufferTable(llvm::StringRef name, const std::vector<Step> &steps);
+  LLVM::LLVMFuncOp entryPoint(llvm::StringRef name, const std::vector<Step> &steps);
+  LLVM::GlobalOp weightsTable();
+  void modelDescriptor(LLVM::GlobalOp weights, LLVM::LLVMFuncOp prepare, LLVM::LLVMFuncOp forward);
+  void publicApi();
+  Value constant(Type type, int64_t value) {
+    return LLVM::ConstantOp::create(builder, loc, type, builder.getIntegerAttr(type, value));
+  }
+  Value i64Array(llvm::ArrayRef<int64_t> values);
+  Value insert(Value aggregate, Value element, int64_t position) {
+    return LLVM::InsertValueOp::create(builder, loc, aggregate, element,
+                                       llvm::ArrayRef<int64_t>{position});
+  }
+
+  MLIRContext &context;
+  const KernelPlan &plan;
+  OpBuilder builder;
+  Location loc;
+  ModuleOp module;
+  Type ptr, i32, i64;
+  LLVM::LLVMFuncOp invoke;
+  llvm::StringMap<LLVM::LLVMFuncOp> declared;
+};
+
+LLVM::LLVMFuncOp Emitter::declare(llvm::StringRef name, Type result, llvm::ArrayRef<Type> params) {
+  if (LLVM::LLVMFuncOp existing = declared.lookup(name))
+    return existing;
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToEnd(module.getBody());
+  auto fn = LLVM::LLVMFuncOp::create(builder, loc, name,
+                                     LLVM::LLVMFunctionType::get(result, params));
+  declared[name] = fn;
+  return fn;
+}
+
+LLVM::GlobalOp Emitter::stringGlobal(llvm::StringRef name, llvm::StringRef value) {
+  std::string text = value.str();
+  text.push_back('\0');
+  auto type = LLVM::LLVMArrayType::get(builder.getI8Type(), text.size());
+  return LLVM::GlobalOp::create(builder, loc, type, /*isConstant=*/true, LLVM::Linkage::Private,
+                                name, builder.getStringAttr(text));
+}
+
+/// All buffers of all steps, one after the other, as resnetc_rt_buffer records.
+LLVM::GlobalOp Emitter::bufferTable(llvm::StringRef name, const std::vector<Step> &steps) {
+  std::vector<int64_t> fields;
+  for (const Step &step : steps)
+    for (const BufferRef &buffer : step.args) {
+      fields.push_back(int64_t(buffer.space));
+      fields.push_back(int64_t(buffer.extents.size()));
+      fields.push_back(buffer.offset);
+      for (size_t d = 0; d < 4; ++d)
+        fields.push_back(d < buffer.extents.size() ? buffer.extents[d] : 0);
+      for (size_t d = 0; d < 4; ++d)
+        fields.push_back(d < buffer.strides.size() ? buffer.strides[d] : 0);
+    }
+  if (fields.empty())
+    fields.push_back(0);
+  auto type = LLVM::LLVMArrayType::get(i64, fields.size());
+  auto tensorType = RankedTensorType::get({int64_t(fields.size())}, i64);
+  return LLVM::GlobalOp::create(builder, loc, type, /*isConstant=*/true, LLVM::Linkage::Private,
+                                name, DenseElementsAttr::get(tensorType, llvm::ArrayRef(fields)));
+}
+
+/// int32_t fn(void *context, uint8_t *const *spaces): the steps in order.
+LLVM::LLVMFuncOp Emitter::entryPoint(llvm::StringRef name, const std::vector<Step> &steps) {
+  LLVM::GlobalOp table = bufferTable((name + "_buffers").str(), steps);
+  auto fn = LLVM::LLVMFuncOp::create(builder, loc, name,
+                                     LLVM::LLVMFunctionType::get(i32, {ptr, ptr}),
+                                     LLVM::Linkage::Internal);
+  OpBuilder::InsertionGuard guard(builder);
+  Block *entry = fn.addEntryBlock(builder);
+  Value context = entry->getArgument(0), spaces = entry->getArgument(1);
+  // Every failing call branches here with its status.
+  Block *failed = builder.createBlock(&fn.getBody(), fn.getBody().end(), {i32}, {loc});
+  LLVM::ReturnOp::create(builder, loc, failed->getArgument(0));
+
+  builder.setInsertionPointToEnd(entry);
+  int64_t first = 0;
+  for (const Step &step : steps) {
+    const KernelDef &kernel = plan.kernels[step.kernel];
+    LLVM::LLVMFuncOp argv = declare(kernel.name + "_argv", i32, {ptr});
+    Value function = LLVM::AddressOfOp::create(builder, loc, argv);
+    Value base = LLVM::AddressOfOp::create(builder, loc, table);
+    Value buffers = LLVM::GEPOp::create(builder, loc, ptr, table.getType(), base,
+                                        llvm::ArrayRef<LLVM::GEPArg>{0, int32_t(first * kBufferFields)});
+    Value count = constant(i64, int64_t(step.args.size()));
+    Value status = LLVM::CallOp::create(builder, loc, invoke,
+                                        ValueRange{context, function, count, buffers, spaces})
+                       .getResult();
+    Value bad = LLVM::ICmpOp::create(builder, loc, LLVM::ICmpPredicate::ne, status, constant(i32, 0));
+    Block *next = builder.createBlock(&fn.getBody(), Region::iterator(failed));
+    builder.setInsertionPointAfterValue(bad);
+    LLVM::CondBrOp::create(builder, loc, bad, failed, ValueRange{status}, next, ValueRange{});
+    builder.setInsertionPointToEnd(next);
+    first += int64_t(step.args.size());
+  }
+  LLVM::ReturnOp::create(builder, loc, constant(i32, 0));
+  return fn;
+}
+
+Value Emitter::i64Array(llvm::ArrayRef<int64_t> values) {
+  auto type = LLVM::LLVMArrayType::get(i64, values.size());
+  Value array = LLVM::UndefOp::create(builder, loc, type);
+  for (size_t i = 0; i < values.size(); ++i)
+    array = insert(array, constant(i64, values[i]), int64_t(i));
+  return array;
+}
+
+/// resnetc_rt_weight[]: name, rank, shape[4], offset.
+LLVM::GlobalOp Emitter::weightsTable() {
+  auto entryType = LLVM::LLVMStructType::getLiteral(
+      &context, {ptr, i64, LLVM::LLVMArrayType::get(i64, 4), i64});
+  std::vector<LLVM::GlobalOp> names;
+  for (size_t i = 0; i < plan.weights.size(); ++i)
+    names.push_back(stringGlobal(symbol("weight_name" + std::to_string(i)), plan.weights[i].name));
+  auto type = LLVM::LLVMArrayType::get(entryType, std::max<size_t>(plan.weights.size(), 1));
+  auto table = LLVM::GlobalOp::create(builder, loc, type, /*isConstant=*/true,
+                                      LLVM::Linkage::Private, symbol("weights"), Attribute());
+  OpBuilder::InsertionGuard guard(builder);
+  builder.createBlock(&table.getInitializerRegion());
+  Value array = LLVM::UndefOp::create(builder, loc, type);
+  for (size_t i = 0; i < plan.weights.size(); ++i) {
+    const WeightSlot &slot = plan.weights[i];
+    llvm::SmallVector<int64_t, 4> shape(slot.shape.begin(), slot.shape.end());
+    shape.resize(4, 0);
+    Value entry = LLVM::UndefOp::create(builder, loc, entryType);
+    entry = insert(entry, LLVM::AddressOfOp::create(builder, loc, names[i]), 0);
+    entry = insert(entry, constant(i64, int64_t(slot.shape.size())), 1);
+    entry = insert(entry, i64Array(shape), 2);
+    entry = insert(entry, constant(i64, slot.offset), 3);
+    array = insert(array, entry, int64_t(i));
+  }
+  LLVM::ReturnOp::create(builder, loc, array);
+  return table;
+}
+
+/// resnetc_rt_model: name, hash, input[4], output[2], arena, weights bytes,
+/// weight count, weights table, prepare, forward.
+void Emitter::modelDescriptor(LLVM::GlobalOp weights, LLVM::LLVMFuncOp prepare,
+                              LLVM::LLVMFuncOp forward) {
+  LLVM::GlobalOp name = stringGlobal(symbol("name"), plan.model);
+  auto type = LLVM::LLVMStructType::getLiteral(
+      &context, {ptr, i64, LLVM::LLVMArrayType::get(i64, 4), LLVM::LLVMArrayType::get(i64, 2), i64,
+                 i64, i64, ptr, ptr, ptr});
+  auto global = LLVM::GlobalOp::create(builder, loc, type, /*isConstant=*/true,
+                                       LLVM::Linkage::Internal, symbol("model"), Attribute());
+  OpBuilder::InsertionGuard guard(builder);
+  builder.createBlock(&global.getInitializerRegion());
+  Value model = LLVM::UndefOp::create(builder, loc, type);
+  auto set = [&](Value value, int64_t field) { model = insert(model, value, field); };
+  set(LLVM::AddressOfOp::create(builder, loc, name), 0);
+  set(constant(i64, int64_t(plan.architectureHash)), 1);
+  set(i64Array(plan.inputShape), 2);
+  set(i64Array(plan.outputShape), 3);
+  set(constant(i64, plan.arenaBytes), 4);
+  set(constant(i64, plan.weightsBytes), 5);
+  set(constant(i64, int64_t(plan.weights.size())), 6);
+  set(LLVM::AddressOfOp::create(builder, loc, weights), 7);
+  set(LLVM::AddressOfOp::create(builder, loc, prepare), 8);
+  set(LLVM::AddressOfOp::create(builder, loc, forward), 9);
+  LLVM::ReturnOp::create(builder, loc, model);
+}
+
+/// <model>_create() passes the descriptor; the other calls forward their arguments.
+void Emitter::publicApi() {
+  struct Api {
+    const char *suffix;
+    const char *runtime;
+    Type result;
+    llvm::SmallVector<Type> params;
+  };
+  Type none = LLVM::LLVMVoidType::get(&context);
+  const Api apis[] = {
+      {"destroy", "resnetc_rt_destroy", none, {ptr}},
+      {"load_weights_file", "resnetc_rt_load_weights_file", i32, {ptr, ptr}},
+      {"load_weights", "resnetc_rt_load_weights", i32, {ptr, ptr, i64}},
+      {"set_threads", "resnetc_rt_set_threads", i32, {ptr, i32}},
+      {"run", "resnetc_rt_run", i32, {ptr, ptr, i64, ptr, i64}},
+      {"error_message", "resnetc_rt_error_message", ptr, {ptr}},
+  };
+  for (const Api &api : apis) {
+    LLVM::LLVMFuncOp target = declare(api.runtime, api.result, api.params);
+    auto fn = LLVM::LLVMFuncOp::create(builder, loc, symbol(api.suffix),
+                                       LLVM::LLVMFunctionType::get(api.result, api.params));
+    OpBuilder::InsertionGuard guard(builder);
+    Block *entry = fn.addEntryBlock(builder);
+    builder.setInsertionPointToStart(entry);
+    auto call = LLVM::CallOp::create(builder, loc, target, entry->getArguments());
+    if (isa<LLVM::LLVMVoidType>(api.result))
+      LLVM::ReturnOp::create(builder, loc, ValueRange{});
+    else
+      LLVM::ReturnOp::create(builder, loc, call.getResult());
+  }
+  LLVM::LLVMFuncOp create = declare("resnetc_rt_create", ptr, {ptr});
+  auto fn = LLVM::LLVMFuncOp::create(builder, loc, symbol("create"),
+                                     LLVM::LLVMFunctionType::get(ptr, {}));
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToStart(fn.addEntryBlock(builder));
+  Value model = LLVM::AddressOfOp::create(builder, loc, ptr, symbol("model"));
+  LLVM::ReturnOp::create(builder, loc,
+                         LLVM::CallOp::create(builder, loc, create, ValueRange{model}).getResult());
+}
+
+OwningOpRef<ModuleOp> Emitter::run() {
+  OwningOpRef<ModuleOp> owned = ModuleOp::create(loc, plan.model);
+  module = *owned;
+  builder.setInsertionPointToEnd(module.getBody());
+  invoke = declare("resnetc_rt_invoke", i32, {ptr, ptr, i64, ptr, ptr});
+  LLVM::GlobalOp weights = weightsTable();
+  LLVM::LLVMFuncOp prepare = entryPoint(symbol("prepare"), plan.prepare);
+  LLVM::LLVMFuncOp forward = entryPoint(symbol("forward"), plan.forward);
+  modelDescriptor(weights, prepare, forward);
+  publicApi();
+  return owned;
+}
+
+} // namespace
+
+OwningOpRef<ModuleOp> resnetc::codegen::buildOrchestration(MLIRContext &context,
+                                                           const KernelPlan &plan) {
+  return Emitter(context, plan).run();
+}

@@ -1,0 +1,146 @@
+//===- CompileLibrary.cpp - model.rn to lib<model>.a, <model>.h, .rnw -----===//
+
+#include "resnetc/Driver/CompileLibrary.h"
+
+#include "resnetc/Analysis/ModelStats.h"
+#include "resnetc/CodeGen/KernelCompiler.h"
+#include "resnetc/CodeGen/KernelPlan.h"
+#include "resnetc/CodeGen/ModelLibrary.h"
+#include "resnetc/CodeGen/ObjectEmitter.h"
+#include "resnetc/CodeGen/Orchestration.h"
+#include "resnetc/Driver/Pipelines.h"
+#include "resnetc/Weights/InitializeWeights.h"
+
+#include "mlir/IR/Verifier.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+#include <chrono>
+
+using namespace resnetc;
+
+namespace {
+
+std::string executableDir() {
+  // Any function's address identifies this executable.
+  static int anchor;
+  std::string exe = llvm::sys::fs::getMainExecutable(nullptr, &anchor);
+  return llvm::sys::path::parent_path(exe).str();
+}
+
+bool writeText(const std::string &path, llvm::function_ref<void(llvm::raw_ostream &)> write,
+               std::string &error) {
+  std::error_code ec;
+  llvm::ToolOutputFile file(path, ec, llvm::sys::fs::OF_Text);
+  if (ec) {
+    error = "cannot write " + path + ": " + ec.message();
+    return false;
+  }
+  write(file.os());
+  file.keep();
+  return true;
+}
+
+} // namespace
+
+std::string resnetc::defaultKernelgenPath() { return executableDir() + "/resnetc-kernelgen"; }
+
+std::string resnetc::defaultRuntimeArchive() {
+  return executableDir() + "/../lib/libResnetcModelRuntime.a";
+}
+
+std::string resnetc::defaultCacheDir() {
+  if (std::optional<std::string> xdg = llvm::sys::Process::GetEnv("XDG_CACHE_HOME"))
+    return *xdg + "/resnetc";
+  llvm::SmallString<128> home;
+  if (llvm::sys::path::home_directory(home))
+    return (home + "/.cache/resnetc").str();
+  return ".resnetc-cache";
+}
+
+bool resnetc::compileLibrary(mlir::ModuleOp module, const LibraryOptions &options,
+                             LibraryReport &report, std::string &error) {
+  auto start = std::chrono::steady_clock::now();
+  std::string triple = codegen::tripleForTarget(options.target, error);
+  if (triple.empty())
+    return false;
+
+  // Weights first: they need the module before inference rewrites it.
+  if (failed(expandModel(module)))
+    return false;
+  WeightsFile weights;
+  if (!options.weightsFile.empty()) {
+    if (!readWeightsFile(options.weightsFile, weights, error))
+      return false;
+    std::string model = module->getAttrOfType<mlir::StringAttr>("rn.model").str();
+    if (!checkArchitecture(weights, model, architectureHash(module), error)) {
+      error = options.weightsFile + ": " + error;
+      return false;
+    }
+  } else {
+    int64_t values = countWeightValues(module);
+    if (values > kMaxWeightBytes / int64_t(sizeof(float))) {
+      error = "the model has " + std::to_string(values) + " weight values, more than " +
+              std::to_string(kMaxWeightBytes >> 20) + " MiB";
+      return false;
+    }
+    weights = initializeWeights(module, options.seed);
+  }
+
+  if (failed(prepareForCodegen(module)))
+    return false;
+  mlir::FailureOr<codegen::KernelPlan> plan = codegen::planKernels(module);
+  if (failed(plan))
+    return false;
+
+  codegen::KernelCompileOptions kernelOptions;
+  kernelOptions.target = options.target;
+  kernelOptions.kernelgen = options.kernelgen;
+  kernelOptions.cacheDir = options.cacheDir;
+  kernelOptions.jobs = options.jobs;
+  codegen::KernelObjects objects;
+  if (!codegen::compileKernels(*plan, kernelOptions, objects, error))
+    return false;
+
+  mlir::OwningOpRef<mlir::ModuleOp> orchestration =
+      codegen::buildOrchestration(*module.getContext(), *plan);
+  if (failed(mlir::verify(*orchestration))) {
+    error = "internal error: the orchestration code does not verify";
+    return false;
+  }
+  llvm::SmallVector<char, 0> object;
+  if (failed(codegen::emitObject(*orchestration, triple, object, error)))
+    return false;
+
+  if (std::error_code ec = llvm::sys::fs::create_directories(options.outputDir)) {
+    error = "cannot create " + options.outputDir + ": " + ec.message();
+    return false;
+  }
+  const std::string &name = plan->model;
+  report.archive = options.outputDir + "/lib" + name + ".a";
+  report.header = options.outputDir + "/" + name + ".h";
+  report.weights = options.outputDir + "/" + name + ".rnw";
+  std::vector<std::string> files = objects.kernels;
+  files.push_back(objects.halideRuntime);
+  if (!codegen::writeModelArchive(report.archive, object, name + ".o", files,
+                                  options.runtimeArchive, error))
+    return false;
+  if (!writeText(
+          report.header,
+          [&](llvm::raw_ostream &os) { codegen::writeModelHeader(os, *plan, options.sourceName); },
+          error))
+    return false;
+  if (!writeWeightsFile(report.weights, weights, error))
+    return false;
+
+  report.kernels = plan->kernels.size();
+  report.kernelsBuilt = objects.built;
+  report.kernelsCached = objects.cached;
+  report.arenaBytes = plan->arenaBytes;
+  report.weightsBytes = plan->weightsBytes;
+  report.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return true;
+}

@@ -1,0 +1,177 @@
+// classify: loads a compiled network's weights, reads images, prints the
+// top-5 classes of each and the time per batch.
+//
+//   classify [--threads N] [--repeat R] weights.rnw [image.pgm|image.ppm|tensor.raw ...]
+//
+// Images (binary PGM or PPM, 8-bit) are resized to the network's input by
+// nearest neighbour and scaled to [0, 1]; a gray image feeds every channel.
+// A .raw file holds one image as float32 CxHxW. Without images, a synthetic
+// gradient image is used.
+
+#include RESNETC_MODEL_HEADER
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define API(name) CAT(RESNETC_MODEL, _##name)
+#define CONSTANT(name) CAT(RESNETC_MODEL_UPPER, _##name)
+
+namespace {
+
+constexpr int kBatch = CONSTANT(BATCH);
+constexpr int kChannels = CONSTANT(INPUT_CHANNELS);
+constexpr int kHeight = CONSTANT(INPUT_HEIGHT);
+constexpr int kWidth = CONSTANT(INPUT_WIDTH);
+constexpr int kClasses = CONSTANT(CLASSES);
+constexpr size_t kImageValues = size_t(kChannels) * kHeight * kWidth;
+
+bool readNetpbm(const std::string &path, float *image, std::string &error) {
+  std::ifstream file(path, std::ios::binary);
+  std::string magic;
+  int width = 0, height = 0, maxValue = 0;
+  file >> magic >> width >> height >> maxValue;
+  file.get();
+  if (!file || (magic != "P5" && magic != "P6") || width <= 0 || height <= 0 ||
+      maxValue != 255) {
+    error = path + ": not an 8-bit binary PGM (P5) or PPM (P6) file";
+    return false;
+  }
+  int channels = magic == "P6" ? 3 : 1;
+  std::vector<unsigned char> pixels(size_t(width) * height * channels);
+  if (!file.read(reinterpret_cast<char *>(pixels.data()), std::streamsize(pixels.size()))) {
+    error = path + ": the file is shorter than its header says";
+    return false;
+  }
+  for (int c = 0; c < kChannels; ++c)
+    for (int y = 0; y < kHeight; ++y)
+      for (int x = 0; x < kWidth; ++x) {
+        int sx = x * width / kWidth, sy = y * height / kHeight;
+        int sc = channels == 1 ? 0 : std::min(c, channels - 1);
+        image[(size_t(c) * kHeight + y) * kWidth + x] =
+            pixels[(size_t(sy) * width + sx) * channels + sc] / 255.0f;
+      }
+  return true;
+}
+
+bool readRaw(const std::string &path, float *image, std::string &error) {
+  std::ifstream file(path, std::ios::binary | std::ios::ate);
+  if (!file || size_t(file.tellg()) != kImageValues * sizeof(float)) {
+    error = path + ": expected " + std::to_string(kImageValues * sizeof(float)) +
+            " bytes (float32 " + std::to_string(kChannels) + "x" + std::to_string(kHeight) + "x" +
+            std::to_string(kWidth) + ")";
+    return false;
+  }
+  file.seekg(0);
+  file.read(reinterpret_cast<char *>(image), std::streamsize(kImageValues * sizeof(float)));
+  return true;
+}
+
+void syntheticImage(float *image) {
+  for (size_t i = 0; i < kImageValues; ++i)
+    image[i] = float(i % 97) / 96.0f;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  int threads = 0, repeat = 10;
+  std::vector<std::string> files;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if ((arg == "--threads" || arg == "--repeat") && i + 1 < argc)
+      (arg == "--threads" ? threads : repeat) = std::atoi(argv[++i]);
+    else if (arg == "-h" || arg == "--help") {
+      std::printf("usage: %s [--threads N] [--repeat R] weights.rnw [image.pgm|.ppm|.raw ...]\n",
+                  argv[0]);
+      return 0;
+    } else
+      files.push_back(arg);
+  }
+  if (files.empty() || repeat < 1) {
+    std::fprintf(stderr, "usage: %s [--threads N] [--repeat R] weights.rnw [images...]\n", argv[0]);
+    return 2;
+  }
+
+  auto *ctx = API(create)();
+  if (!ctx) {
+    std::fprintf(stderr, "classify: out of memory\n");
+    return 1;
+  }
+  if (API(load_weights_file)(ctx, files[0].c_str()) != RESNETC_OK ||
+      API(set_threads)(ctx, threads) != RESNETC_OK) {
+    std::fprintf(stderr, "classify: %s\n", API(error_message)(ctx));
+    API(destroy)(ctx);
+    return 1;
+  }
+
+  std::vector<std::string> images(files.begin() + 1, files.end());
+  if (images.empty())
+    images.push_back("(synthetic)");
+  std::vector<float> input(size_t(kBatch) * kImageValues), logits(size_t(kBatch) * kClasses);
+  int status = 0;
+  for (size_t first = 0; first < images.size() && status == 0; first += kBatch) {
+    for (int b = 0; b < kBatch; ++b) {
+      const std::string &name = images[std::min(first + b, images.size() - 1)];
+      float *image = input.data() + b * kImageValues;
+      std::string error;
+      bool ok = true;
+      if (name == "(synthetic)")
+        syntheticImage(image);
+      else if (name.size() > 4 && name.compare(name.size() - 4, 4, ".raw") == 0)
+        ok = readRaw(name, image, error);
+      else
+        ok = readNetpbm(name, image, error);
+      if (!ok) {
+        std::fprintf(stderr, "classify: %s\n", error.c_str());
+        API(destroy)(ctx);
+        return 1;
+      }
+    }
+    std::vector<double> seconds;
+    for (int r = 0; r < repeat; ++r) {
+      auto start = std::chrono::steady_clock::now();
+      if (API(run)(ctx, input.data(), input.size(), logits.data(), logits.size()) != RESNETC_OK) {
+        std::fprintf(stderr, "classify: %s\n", API(error_message)(ctx));
+        status = 1;
+        break;
+      }
+      seconds.push_back(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+    if (status)
+      break;
+    for (int b = 0; b < kBatch && first + b < images.size(); ++b) {
+      const float *row = logits.data() + b * kClasses;
+      float top = *std::max_element(row, row + kClasses);
+      double sum = 0;
+      for (int k = 0; k < kClasses; ++k)
+        sum += std::exp(double(row[k] - top));
+      std::vector<int> order(kClasses);
+      std::iota(order.begin(), order.end(), 0);
+      int shown = std::min(5, kClasses);
+      std::partial_sort(order.begin(), order.begin() + shown, order.end(),
+                        [&](int a, int c) { return row[a] > row[c]; });
+      std::printf("%s:\n", images[first + b].c_str());
+      for (int k = 0; k < shown; ++k)
+        std::printf("  class %4d  p=%.4f  logit=%+.4f\n", order[k],
+                    std::exp(double(row[order[k]] - top)) / sum, row[order[k]]);
+    }
+    std::sort(seconds.begin(), seconds.end());
+    std::printf("%s, batch %d: median %.3f ms, best %.3f ms per batch over %d runs (threads: %s)\n",
+                STRINGIFY(RESNETC_MODEL), kBatch, 1e3 * seconds[seconds.size() / 2], 1e3 * seconds[0],
+                repeat, threads ? std::to_string(threads).c_str() : "all cores");
+  }
+  API(destroy)(ctx);
+  return status;
+}

@@ -1,0 +1,90 @@
+/*===- ModelRuntime.h - The runtime every generated model library holds -===*
+ *
+ * A generated library is kernels (Halide), orchestration code (from MLIR's
+ * LLVM dialect) and this runtime. The generated code describes its model with
+ * resnetc_rt_model and calls resnetc_rt_invoke for each kernel; the model's
+ * public API (<model>_create, ...) forwards to the resnetc_rt_* functions.
+ * The layouts below are an ABI shared with compiler/lib/CodeGen: every field
+ * is 64 bits wide so that the generated constants are plain i64 arrays.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef RESNETC_RUNTIME_MODELRUNTIME_H
+#define RESNETC_RUNTIME_MODELRUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Where a buffer lives: an index into the spaces array. */
+enum { RESNETC_RT_INPUT = 0, RESNETC_RT_OUTPUT = 1, RESNETC_RT_ARENA = 2, RESNETC_RT_WEIGHTS = 3 };
+
+/* Status codes of the public API (the generated header repeats them). */
+enum {
+  RESNETC_OK = 0,
+  RESNETC_ERROR_ARGUMENT = 1,   /* a null pointer or a value out of range */
+  RESNETC_ERROR_SIZE = 2,       /* a buffer of the wrong size */
+  RESNETC_ERROR_WEIGHTS = 3,    /* not a valid weights file for this model */
+  RESNETC_ERROR_NO_WEIGHTS = 4, /* run before any weights were loaded */
+  RESNETC_ERROR_KERNEL = 5,     /* a kernel reported an error */
+  RESNETC_ERROR_MEMORY = 6,     /* out of memory */
+  RESNETC_ERROR_IO = 7          /* a file could not be read */
+};
+
+/* One kernel argument: a dense float tensor, Halide's dimension order. */
+typedef struct resnetc_rt_buffer {
+  int64_t space;
+  int64_t rank;
+  int64_t offset; /* bytes from the start of the space */
+  int64_t extent[4];
+  int64_t stride[4]; /* in elements */
+} resnetc_rt_buffer;
+
+/* A tensor of the weights file and where it is placed in the weights space. */
+typedef struct resnetc_rt_weight {
+  const char *name;
+  int64_t rank;
+  int64_t shape[4];
+  int64_t offset;
+} resnetc_rt_weight;
+
+/* spaces: base addresses of the input, output, arena and weights. */
+typedef int32_t (*resnetc_rt_entry)(void *context, uint8_t *const *spaces);
+
+typedef struct resnetc_rt_model {
+  const char *name;
+  uint64_t architecture_hash;
+  int64_t input_shape[4];  /* N, C, H, W */
+  int64_t output_shape[2]; /* N, classes */
+  int64_t arena_bytes;
+  int64_t weights_bytes;
+  int64_t num_weights;
+  const resnetc_rt_weight *weights;
+  resnetc_rt_entry prepare; /* derives prepared weights from loaded ones */
+  resnetc_rt_entry forward; /* one inference */
+} resnetc_rt_model;
+
+/* Called by generated code: runs `kernel` (a Halide _argv entry point
+ * compiled with user_context) on `count` buffers. Returns 0 or a Halide
+ * error code, whose message is kept in the context. */
+int32_t resnetc_rt_invoke(void *context, int (*kernel)(void **), int64_t count,
+                          const resnetc_rt_buffer *buffers, uint8_t *const *spaces);
+
+/* The public API, wrapped by <model>_create and friends. */
+void *resnetc_rt_create(const resnetc_rt_model *model);
+void resnetc_rt_destroy(void *context);
+int32_t resnetc_rt_load_weights_file(void *context, const char *path);
+int32_t resnetc_rt_load_weights(void *context, const void *data, size_t size);
+int32_t resnetc_rt_set_threads(void *context, int32_t threads);
+int32_t resnetc_rt_run(void *context, const float *input, size_t input_count, float *output,
+                       size_t output_count);
+const char *resnetc_rt_error_message(const void *context);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RESNETC_RUNTIME_MODELRUNTIME_H */

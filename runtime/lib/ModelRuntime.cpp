@@ -1,0 +1,223 @@
+//===- ModelRuntime.cpp - The runtime every generated model library holds -===//
+//
+// Contexts, weights loading and kernel invocation. Errors are returned as
+// codes with a message kept in the context; nothing here aborts, and Halide's
+// default error handler (which aborts) is replaced.
+//
+//===----------------------------------------------------------------------===//
+
+#include "resnetc/runtime/ModelRuntime.h"
+#include "resnetc/runtime/WeightsFile.h"
+
+#include <HalideRuntime.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+namespace {
+
+constexpr uint64_t kLiveMagic = 0x7265736e65746321ull; // "resnetc!"
+
+struct Context {
+  uint64_t magic = kLiveMagic;
+  const resnetc_rt_model *model = nullptr;
+  uint8_t *arena = nullptr;
+  uint8_t *weights = nullptr;
+  bool weightsLoaded = false;
+  char error[1024] = "";
+};
+
+Context *live(void *context) {
+  auto *ctx = static_cast<Context *>(context);
+  return ctx && ctx->magic == kLiveMagic ? ctx : nullptr;
+}
+
+int32_t fail(Context *ctx, int32_t code, const char *format, ...) {
+  va_list args;
+  va_start(args, format);
+  std::vsnprintf(ctx->error, sizeof(ctx->error), format, args);
+  va_end(args);
+  return code;
+}
+
+uint8_t *allocate(int64_t bytes) {
+  // 64-byte alignment for vector loads; at least one byte so malloc never returns null for 0.
+  size_t size = (size_t(bytes) + 63) / 64 * 64;
+  return static_cast<uint8_t *>(std::aligned_alloc(64, size ? size : 64));
+}
+
+/// Halide reports kernel errors here, with the context as user_context.
+void onHalideError(void *userContext, const char *message) {
+  if (Context *ctx = live(userContext))
+    std::snprintf(ctx->error, sizeof(ctx->error), "kernel error: %s", message);
+}
+
+int64_t elementsOf(const int64_t *shape, int64_t rank) {
+  int64_t count = 1;
+  for (int64_t i = 0; i < rank; ++i)
+    count *= shape[i];
+  return count;
+}
+
+} // namespace
+
+extern "C" int32_t resnetc_rt_invoke(void *context, int (*kernel)(void **), int64_t count,
+                                     const resnetc_rt_buffer *buffers,
+                                     uint8_t *const *spaces) {
+  constexpr int kMaxArgs = 16;
+  if (count > kMaxArgs)
+    return -1;
+  halide_buffer_t halide[kMaxArgs];
+  halide_dimension_t dims[kMaxArgs][4];
+  void *args[kMaxArgs + 1];
+  args[0] = &context; // user_context is passed by address, like every scalar
+  for (int64_t i = 0; i < count; ++i) {
+    const resnetc_rt_buffer &b = buffers[i];
+    std::memset(&halide[i], 0, sizeof(halide_buffer_t));
+    halide[i].host = spaces[b.space] + b.offset;
+    halide[i].type = halide_type_t(halide_type_float, 32);
+    halide[i].dimensions = int32_t(b.rank);
+    halide[i].dim = dims[i];
+    for (int64_t d = 0; d < b.rank; ++d)
+      dims[i][d] = halide_dimension_t(0, int32_t(b.extent[d]), int32_t(b.stride[d]));
+    args[i + 1] = &halide[i];
+  }
+  return kernel(args);
+}
+
+extern "C" void *resnetc_rt_create(const resnetc_rt_model *model) {
+  if (!model)
+    return nullptr;
+  halide_set_error_handler(onHalideError);
+  auto *ctx = new (std::nothrow) Context;
+  if (!ctx)
+    return nullptr;
+  ctx->model = model;
+  ctx->arena = allocate(model->arena_bytes);
+  ctx->weights = allocate(model->weights_bytes);
+  if (!ctx->arena || !ctx->weights) {
+    resnetc_rt_destroy(ctx);
+    return nullptr;
+  }
+  return ctx;
+}
+
+extern "C" void resnetc_rt_destroy(void *context) {
+  Context *ctx = live(context);
+  if (!ctx)
+    return;
+  ctx->magic = 0; // a later call with this pointer is detected while the memory is untouched
+  std::free(ctx->arena);
+  std::free(ctx->weights);
+  delete ctx;
+}
+
+extern "C" int32_t resnetc_rt_load_weights(void *context, const void *data, size_t size) {
+  Context *ctx = live(context);
+  if (!ctx)
+    return RESNETC_ERROR_ARGUMENT;
+  if (!data)
+    return fail(ctx, RESNETC_ERROR_ARGUMENT, "load_weights: data is null");
+  resnetc::WeightsFile file;
+  std::string error;
+  if (!resnetc::parseWeights(static_cast<const uint8_t *>(data), size, file, error) ||
+      !resnetc::checkArchitecture(file, ctx->model->name, ctx->model->architecture_hash, error))
+    return fail(ctx, RESNETC_ERROR_WEIGHTS, "%s", error.c_str());
+  ctx->weightsLoaded = false;
+  const resnetc_rt_model *model = ctx->model;
+  for (int64_t i = 0; i < model->num_weights; ++i) {
+    const resnetc_rt_weight &slot = model->weights[i];
+    const resnetc::NamedTensor *tensor = file.find(slot.name);
+    if (!tensor)
+      return fail(ctx, RESNETC_ERROR_WEIGHTS, "the weights file has no tensor '%s'", slot.name);
+    bool sameShape = int64_t(tensor->shape.size()) == slot.rank;
+    for (int64_t d = 0; sameShape && d < slot.rank; ++d)
+      sameShape = tensor->shape[d] == slot.shape[d];
+    if (!sameShape)
+      return fail(ctx, RESNETC_ERROR_WEIGHTS, "tensor '%s' has the wrong shape", slot.name);
+    std::memcpy(ctx->weights + slot.offset, tensor->values.data(),
+                size_t(elementsOf(slot.shape, slot.rank)) * sizeof(float));
+  }
+  uint8_t *spaces[4] = {nullptr, nullptr, ctx->arena, ctx->weights};
+  if (int32_t status = model->prepare(ctx, spaces)) {
+    std::string message = ctx->error;
+    return fail(ctx, RESNETC_ERROR_KERNEL, "preparing the weights failed (%d): %s", status,
+                message.c_str());
+  }
+  ctx->weightsLoaded = true;
+  ctx->error[0] = '\0';
+  return RESNETC_OK;
+}
+
+extern "C" int32_t resnetc_rt_load_weights_file(void *context, const char *path) {
+  Context *ctx = live(context);
+  if (!ctx)
+    return RESNETC_ERROR_ARGUMENT;
+  if (!path)
+    return fail(ctx, RESNETC_ERROR_ARGUMENT, "load_weights_file: path is null");
+  FILE *file = std::fopen(path, "rb");
+  if (!file)
+    return fail(ctx, RESNETC_ERROR_IO, "cannot open '%s': %s", path, std::strerror(errno));
+  std::string bytes;
+  char chunk[1 << 16];
+  size_t n;
+  while ((n = std::fread(chunk, 1, sizeof(chunk), file)) > 0)
+    bytes.append(chunk, n);
+  bool readError = std::ferror(file);
+  std::fclose(file);
+  if (readError)
+    return fail(ctx, RESNETC_ERROR_IO, "cannot read '%s'", path);
+  int32_t status = resnetc_rt_load_weights(ctx, bytes.data(), bytes.size());
+  if (status == RESNETC_ERROR_WEIGHTS) {
+    std::string message = ctx->error;
+    return fail(ctx, status, "%s: %s", path, message.c_str());
+  }
+  return status;
+}
+
+extern "C" int32_t resnetc_rt_set_threads(void *context, int32_t threads) {
+  Context *ctx = live(context);
+  if (!ctx)
+    return RESNETC_ERROR_ARGUMENT;
+  if (threads < 0)
+    return fail(ctx, RESNETC_ERROR_ARGUMENT, "set_threads: %d threads", threads);
+  halide_set_num_threads(threads); // 0: one per core
+  return RESNETC_OK;
+}
+
+extern "C" int32_t resnetc_rt_run(void *context, const float *input, size_t input_count,
+                                  float *output, size_t output_count) {
+  Context *ctx = live(context);
+  if (!ctx)
+    return RESNETC_ERROR_ARGUMENT;
+  const resnetc_rt_model *model = ctx->model;
+  if (!input || !output)
+    return fail(ctx, RESNETC_ERROR_ARGUMENT, "run: %s is null", input ? "output" : "input");
+  size_t expectedInput = size_t(elementsOf(model->input_shape, 4));
+  size_t expectedOutput = size_t(elementsOf(model->output_shape, 2));
+  if (input_count != expectedInput || output_count != expectedOutput)
+    return fail(ctx, RESNETC_ERROR_SIZE,
+                "run: expected %zu input and %zu output values, got %zu and %zu", expectedInput,
+                expectedOutput, input_count, output_count);
+  if (!ctx->weightsLoaded)
+    return fail(ctx, RESNETC_ERROR_NO_WEIGHTS, "run: no weights loaded");
+  uint8_t *spaces[4] = {reinterpret_cast<uint8_t *>(const_cast<float *>(input)),
+                        reinterpret_cast<uint8_t *>(output), ctx->arena, ctx->weights};
+  if (int32_t status = model->forward(ctx, spaces)) {
+    std::string message = ctx->error;
+    return fail(ctx, RESNETC_ERROR_KERNEL, "run failed (%d): %s", status, message.c_str());
+  }
+  ctx->error[0] = '\0';
+  return RESNETC_OK;
+}
+
+extern "C" const char *resnetc_rt_error_message(const void *context) {
+  Context *ctx = live(const_cast<void *>(context));
+  if (!ctx)
+    return "invalid context (null or destroyed)";
+  return ctx->error;
+}

@@ -1,0 +1,41 @@
+//===- Schedules.h - CPU schedules for the kernel generator ----*- C++ -*-===//
+//
+// Hand-written schedules for CPUs (x86-64 SSE/AVX2/AVX-512, AArch64 NEON).
+// The vector width is the target's natural width for float32; splits either
+// divide the static extents or shift inwards on pure stages, so no kernel
+// reads or writes outside its buffers.
+//
+//===----------------------------------------------------------------------===//
+#ifndef RESNETC_TARGETS_CPU_SCHEDULES_H
+#define RESNETC_TARGETS_CPU_SCHEDULES_H
+
+#include "../kernelgen/Kernels.h"
+
+namespace resnetc::kernelgen {
+
+class CpuScheduler : public Scheduler {
+public:
+  explicit CpuScheduler(const Halide::Target &target);
+
+  void scheduleLayout(LayoutStages &stages) const override;
+  void scheduleElementwise(ElementwiseStages &stages) const override;
+  void scheduleConv2D(Conv2DStages &stages) const override;
+  void scheduleMaxPool(MaxPoolStages &stages) const override;
+  void scheduleGlobalAvgPool(GlobalAvgPoolStages &stages) const override;
+  void scheduleDense(DenseStages &stages) const override;
+  void schedulePack(PackStages &stages) const override;
+
+  /// Vector lanes used for a dimension of static extent `extent`: the
+  /// natural width when the extent reaches it, 4 when that fits, else 0
+  /// (not vectorised).
+  int lanesFor(int extent) const;
+
+private:
+  Halide::Target target;
+  int naturalLanes;
+  int vectorRegisters;
+};
+
+} // namespace resnetc::kernelgen
+
+#endif // RESNETC_TARGETS_CPU_SCHEDULES_H

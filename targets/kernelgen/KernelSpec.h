@@ -1,0 +1,70 @@
+//===- KernelSpec.h - Parsed kernel specification --------------*- C++ -*-===//
+//
+// A kernel specification is a canonical string of `key=value` pairs joined by
+// `;` (sizes joined by `x`), for example
+//
+//   kind=conv2d;input=1x16x32x32;weight=32x16x3x3;strides=2x2;padding=1x1;
+//   bias=1;residual=0;relu=1
+//
+// parseKernelSpec() turns it into a KernelSpec, rejecting unknown, missing and
+// duplicate keys, malformed numbers and inconsistent shapes.
+//
+//===----------------------------------------------------------------------===//
+#ifndef RESNETC_KERNELGEN_KERNELSPEC_H
+#define RESNETC_KERNELGEN_KERNELSPEC_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace resnetc::kernelgen {
+
+enum class KernelKind {
+  NchwToNhwc,
+  Conv2D,
+  BatchNorm,
+  Add,
+  Relu,
+  MaxPool2D,
+  GlobalAvgPool,
+  Dense,
+  ZeroPadShortcut,
+  PackConvWeight,
+  FoldPackConvWeight,
+};
+
+/// The spelling of a kind in the `kind=` key.
+const char *kindName(KernelKind kind);
+
+/// A parsed specification. Only the fields the kind uses are meaningful.
+/// Shapes are in PyTorch order: input N x C x H x W (or N x C for dense),
+/// weight K x C x R x S (or K x C for dense).
+struct KernelSpec {
+  KernelKind kind = KernelKind::Relu;
+  std::vector<int64_t> input;  // NxCxHxW, or NxC for dense
+  std::vector<int64_t> weight; // KxCxRxS, or KxC for dense
+  int64_t strideH = 1, strideW = 1;
+  int64_t padH = 0, padW = 0;
+  int64_t kernelH = 1, kernelW = 1; // max_pool2d
+  bool bias = false;
+  bool residual = false;
+  bool relu = false;
+  float epsilon = 0.0f;
+  int64_t outChannels = 0; // zero_pad_shortcut
+  int64_t stride = 1;      // zero_pad_shortcut
+
+  /// Output shape in PyTorch order (N x C x H x W, or N x K for dense and
+  /// N x C for global_avg_pool; K x C x R x S for the weight kinds).
+  std::vector<int64_t> outputShape() const;
+
+  /// The canonical spec string (keys in a fixed order per kind).
+  std::string toString() const;
+};
+
+/// Parses `text`. On failure returns false and sets `error` to a one-line
+/// reason (without the "error:" prefix).
+bool parseKernelSpec(const std::string &text, KernelSpec &spec, std::string &error);
+
+} // namespace resnetc::kernelgen
+
+#endif // RESNETC_KERNELGEN_KERNELSPEC_H

@@ -1,0 +1,375 @@
+//===- Kernels.cpp - Target-independent Halide algorithms -----------------===//
+
+#include "Kernels.h"
+
+#include <stdexcept>
+
+namespace resnetc::kernelgen {
+
+using namespace Halide;
+
+Scheduler::~Scheduler() = default;
+
+namespace {
+
+/// Every buffer is dense with dimension 0 innermost and starts at 0.
+void constrainDense(OutputImageParam param, const std::vector<int> &extents) {
+  int stride = 1;
+  for (size_t i = 0; i < extents.size(); ++i) {
+    param.dim(int(i)).set_min(0).set_extent(extents[i]).set_stride(stride);
+    stride *= extents[i];
+  }
+}
+
+ImageParam makeInput(const char *name, const std::vector<int> &extents) {
+  ImageParam param(Float(32), int(extents.size()), name);
+  constrainDense(param, extents);
+  return param;
+}
+
+int i32(int64_t v) { return int(v); }
+
+/// NHWC extents (C, W, H, N) of a PyTorch-order NxCxHxW shape.
+std::vector<int> nhwc(const std::vector<int64_t> &nchw) {
+  return {i32(nchw[1]), i32(nchw[3]), i32(nchw[2]), i32(nchw[0])};
+}
+
+Expr maybeRelu(Expr value, bool relu) { return relu ? max(value, 0.0f) : value; }
+
+KernelPipeline finish(std::vector<Func> outputs, const std::vector<ImageParam> &inputs) {
+  KernelPipeline result{Pipeline(outputs), {}};
+  for (const ImageParam &p : inputs)
+    result.arguments.push_back(p);
+  return result;
+}
+
+ElementwiseStages elementwiseFrame(const std::vector<int64_t> &outShape) {
+  ElementwiseStages st;
+  st.output = Func("output");
+  st.c = Var("c");
+  st.x = Var("x");
+  st.y = Var("y");
+  st.n = Var("n");
+  st.N = i32(outShape[0]);
+  st.C = i32(outShape[1]);
+  st.H = i32(outShape[2]);
+  st.W = i32(outShape[3]);
+  return st;
+}
+
+} // namespace
+
+KernelPipeline buildNchwToNhwc(const KernelSpec &spec, const Scheduler &sched) {
+  const auto &s = spec.input;
+  int N = i32(s[0]), C = i32(s[1]), H = i32(s[2]), W = i32(s[3]);
+  ImageParam input = makeInput("input", {W, H, C, N});
+  LayoutStages st;
+  st.output = Func("output");
+  st.c = Var("c");
+  st.x = Var("x");
+  st.y = Var("y");
+  st.n = Var("n");
+  st.C = C;
+  st.W = W;
+  st.H = H;
+  st.N = N;
+  st.output(st.c, st.x, st.y, st.n) = input(st.x, st.y, st.c, st.n);
+  constrainDense(st.output.output_buffer(), {C, W, H, N});
+  sched.scheduleLayout(st);
+  return finish({st.output}, {input});
+}
+
+KernelPipeline buildConv2D(const KernelSpec &spec, const Scheduler &sched) {
+  std::vector<int64_t> out = spec.outputShape();
+  Conv2DStages st;
+  st.N = i32(spec.input[0]);
+  st.C = i32(spec.input[1]);
+  st.H = i32(spec.input[2]);
+  st.W = i32(spec.input[3]);
+  st.K = i32(spec.weight[0]);
+  st.R = i32(spec.weight[2]);
+  st.S = i32(spec.weight[3]);
+  st.P = i32(out[2]);
+  st.Q = i32(out[3]);
+  st.strideH = i32(spec.strideH);
+  st.strideW = i32(spec.strideW);
+  st.padH = i32(spec.padH);
+  st.padW = i32(spec.padW);
+
+  ImageParam input = makeInput("input", {st.C, st.W, st.H, st.N});
+  st.weight = makeInput("weight", {st.K, st.C, st.S, st.R});
+  std::vector<ImageParam> inputs = {input, st.weight};
+  ImageParam bias, residual;
+  if (spec.bias) {
+    bias = makeInput("bias", {st.K});
+    inputs.push_back(bias);
+  }
+  if (spec.residual) {
+    residual = makeInput("residual", {st.K, st.Q, st.P, st.N});
+    inputs.push_back(residual);
+  }
+
+  st.k = Var("k");
+  st.x = Var("x");
+  st.y = Var("y");
+  st.n = Var("n");
+  Var c("c");
+  const Var &k = st.k, &x = st.x, &y = st.y, &n = st.n;
+
+  // Zero padding on x and y only (never on channels or images).
+  st.inputTile = Func("input_tile");
+  if (st.padH || st.padW) {
+    Region bounds(4);
+    if (st.padW)
+      bounds[1] = Range(0, st.W);
+    if (st.padH)
+      bounds[2] = Range(0, st.H);
+    Func padded = BoundaryConditions::constant_exterior(input, 0.0f, bounds);
+    st.inputTile(c, x, y, n) = padded(c, x, y, n);
+  } else {
+    st.inputTile(c, x, y, n) = input(c, x, y, n);
+  }
+
+  st.r = RDom(0, st.C, 0, st.S, 0, st.R, "r");
+  const RDom &r = st.r;
+  st.conv = Func("conv");
+  st.conv(k, x, y, n) = spec.bias ? Expr(bias(k)) : Expr(0.0f);
+  st.conv(k, x, y, n) +=
+      st.weight(k, r.x, r.y, r.z) *
+      st.inputTile(r.x, x * st.strideW + r.y - st.padW, y * st.strideH + r.z - st.padH, n);
+
+  Expr value = st.conv(k, x, y, n);
+  if (spec.residual)
+    value = value + residual(k, x, y, n);
+  st.output = Func("output");
+  st.output(k, x, y, n) = maybeRelu(value, spec.relu);
+  constrainDense(st.output.output_buffer(), {st.K, st.Q, st.P, st.N});
+
+  sched.scheduleConv2D(st);
+  return finish({st.output}, inputs);
+}
+
+KernelPipeline buildBatchNorm(const KernelSpec &spec, const Scheduler &sched) {
+  ElementwiseStages st = elementwiseFrame(spec.input);
+  std::vector<int> ext = nhwc(spec.input);
+  ImageParam input = makeInput("input", ext);
+  ImageParam gamma = makeInput("gamma", {st.C});
+  ImageParam beta = makeInput("beta", {st.C});
+  ImageParam mean = makeInput("mean", {st.C});
+  ImageParam variance = makeInput("variance", {st.C});
+  const Var &c = st.c, &x = st.x, &y = st.y, &n = st.n;
+
+  Func scale("scale");
+  scale(c) = gamma(c) / sqrt(variance(c) + Expr(spec.epsilon));
+  st.perChannel.push_back(scale);
+  st.output(c, x, y, n) = maybeRelu((input(c, x, y, n) - mean(c)) * scale(c) + beta(c), spec.relu);
+  constrainDense(st.output.output_buffer(), ext);
+  sched.scheduleElementwise(st);
+  return finish({st.output}, {input, gamma, beta, mean, variance});
+}
+
+KernelPipeline buildAdd(const KernelSpec &spec, const Scheduler &sched) {
+  ElementwiseStages st = elementwiseFrame(spec.input);
+  std::vector<int> ext = nhwc(spec.input);
+  ImageParam lhs = makeInput("lhs", ext);
+  ImageParam rhs = makeInput("rhs", ext);
+  const Var &c = st.c, &x = st.x, &y = st.y, &n = st.n;
+  st.output(c, x, y, n) = maybeRelu(lhs(c, x, y, n) + rhs(c, x, y, n), spec.relu);
+  constrainDense(st.output.output_buffer(), ext);
+  sched.scheduleElementwise(st);
+  return finish({st.output}, {lhs, rhs});
+}
+
+KernelPipeline buildRelu(const KernelSpec &spec, const Scheduler &sched) {
+  ElementwiseStages st = elementwiseFrame(spec.input);
+  std::vector<int> ext = nhwc(spec.input);
+  ImageParam input = makeInput("input", ext);
+  const Var &c = st.c, &x = st.x, &y = st.y, &n = st.n;
+  st.output(c, x, y, n) = max(input(c, x, y, n), 0.0f);
+  constrainDense(st.output.output_buffer(), ext);
+  sched.scheduleElementwise(st);
+  return finish({st.output}, {input});
+}
+
+KernelPipeline buildMaxPool2D(const KernelSpec &spec, const Scheduler &sched) {
+  std::vector<int64_t> out = spec.outputShape();
+  std::vector<int> inExt = nhwc(spec.input);
+  ImageParam input = makeInput("input", inExt);
+  MaxPoolStages st;
+  st.N = i32(out[0]);
+  st.C = i32(out[1]);
+  st.P = i32(out[2]);
+  st.Q = i32(out[3]);
+  st.R = i32(spec.kernelH);
+  st.S = i32(spec.kernelW);
+  st.c = Var("c");
+  st.x = Var("x");
+  st.y = Var("y");
+  st.n = Var("n");
+  const Var &c = st.c, &x = st.x, &y = st.y, &n = st.n;
+
+  // Padded positions hold -infinity, so they never win.
+  Region bounds(4);
+  bounds[1] = Range(0, inExt[1]);
+  bounds[2] = Range(0, inExt[2]);
+  Func padded = BoundaryConditions::constant_exterior(input, Float(32).min(), bounds);
+
+  st.r = RDom(0, i32(spec.kernelW), 0, i32(spec.kernelH), "r");
+  st.pool = Func("pool");
+  st.pool(c, x, y, n) = Float(32).min();
+  st.pool(c, x, y, n) =
+      max(st.pool(c, x, y, n), padded(c, x * i32(spec.strideW) + st.r.x - i32(spec.padW),
+                                      y * i32(spec.strideH) + st.r.y - i32(spec.padH), n));
+  st.output = Func("output");
+  st.output(c, x, y, n) = st.pool(c, x, y, n);
+  constrainDense(st.output.output_buffer(), {st.C, st.Q, st.P, st.N});
+  sched.scheduleMaxPool(st);
+  return finish({st.output}, {input});
+}
+
+KernelPipeline buildGlobalAvgPool(const KernelSpec &spec, const Scheduler &sched) {
+  std::vector<int> ext = nhwc(spec.input);
+  ImageParam input = makeInput("input", ext);
+  GlobalAvgPoolStages st;
+  st.C = ext[0];
+  st.W = ext[1];
+  st.H = ext[2];
+  st.N = ext[3];
+  st.c = Var("c");
+  st.n = Var("n");
+  st.r = RDom(0, st.W, 0, st.H, "r");
+  st.sum = Func("sum");
+  st.sum(st.c, st.n) = 0.0f;
+  st.sum(st.c, st.n) += input(st.c, st.r.x, st.r.y, st.n);
+  st.output = Func("output");
+  st.output(st.c, st.n) = st.sum(st.c, st.n) / Expr(float(st.W * st.H));
+  constrainDense(st.output.output_buffer(), {st.C, st.N});
+  sched.scheduleGlobalAvgPool(st);
+  return finish({st.output}, {input});
+}
+
+KernelPipeline buildDense(const KernelSpec &spec, const Scheduler &sched) {
+  DenseStages st;
+  st.N = i32(spec.input[0]);
+  st.C = i32(spec.input[1]);
+  st.K = i32(spec.weight[0]);
+  ImageParam input = makeInput("input", {st.C, st.N});
+  ImageParam weight = makeInput("weight", {st.C, st.K});
+  std::vector<ImageParam> inputs = {input, weight};
+  ImageParam bias;
+  if (spec.bias) {
+    bias = makeInput("bias", {st.K});
+    inputs.push_back(bias);
+  }
+  st.k = Var("k");
+  st.n = Var("n");
+  st.r = RDom(0, st.C, "r");
+  st.output = Func("output");
+  st.output(st.k, st.n) = spec.bias ? Expr(bias(st.k)) : Expr(0.0f);
+  st.output(st.k, st.n) += input(st.r, st.n) * weight(st.r, st.k);
+  constrainDense(st.output.output_buffer(), {st.K, st.N});
+  sched.scheduleDense(st);
+  return finish({st.output}, inputs);
+}
+
+KernelPipeline buildZeroPadShortcut(const KernelSpec &spec, const Scheduler &sched) {
+  std::vector<int64_t> out = spec.outputShape();
+  ElementwiseStages st = elementwiseFrame(out);
+  std::vector<int> inExt = nhwc(spec.input);
+  ImageParam input = makeInput("input", inExt);
+  const int C = inExt[0], stride = i32(spec.stride);
+  const int lo = (st.C - C) / 2;
+  const Var &k = st.c, &x = st.x, &y = st.y, &n = st.n;
+  Expr inside = k >= lo && k < lo + C;
+  st.output(k, x, y, n) =
+      select(inside, input(clamp(k - lo, 0, C - 1), x * stride, y * stride, n), 0.0f);
+  constrainDense(st.output.output_buffer(), {st.C, st.W, st.H, st.N});
+  sched.scheduleElementwise(st);
+  return finish({st.output}, {input});
+}
+
+namespace {
+
+PackStages packFrame(const KernelSpec &spec) {
+  PackStages st;
+  st.K = i32(spec.weight[0]);
+  st.C = i32(spec.weight[1]);
+  st.R = i32(spec.weight[2]);
+  st.S = i32(spec.weight[3]);
+  st.k = Var("k");
+  st.c = Var("c");
+  st.s = Var("s");
+  st.r = Var("r");
+  return st;
+}
+
+} // namespace
+
+KernelPipeline buildPackConvWeight(const KernelSpec &spec, const Scheduler &sched) {
+  PackStages st = packFrame(spec);
+  ImageParam weight = makeInput("weight", {st.S, st.R, st.C, st.K});
+  st.packed = Func("output");
+  st.packed(st.k, st.c, st.s, st.r) = weight(st.s, st.r, st.c, st.k);
+  constrainDense(st.packed.output_buffer(), {st.K, st.C, st.S, st.R});
+  sched.schedulePack(st);
+  return finish({st.packed}, {weight});
+}
+
+KernelPipeline buildFoldPackConvWeight(const KernelSpec &spec, const Scheduler &sched) {
+  PackStages st = packFrame(spec);
+  ImageParam weight = makeInput("weight", {st.S, st.R, st.C, st.K});
+  std::vector<ImageParam> inputs = {weight};
+  ImageParam bias;
+  if (spec.bias) {
+    bias = makeInput("bias", {st.K});
+    inputs.push_back(bias);
+  }
+  ImageParam gamma = makeInput("gamma", {st.K});
+  ImageParam beta = makeInput("beta", {st.K});
+  ImageParam mean = makeInput("mean", {st.K});
+  ImageParam variance = makeInput("variance", {st.K});
+  inputs.insert(inputs.end(), {gamma, beta, mean, variance});
+  const Var &k = st.k;
+
+  st.scale = Func("scale");
+  st.scale(k) = gamma(k) / sqrt(variance(k) + Expr(spec.epsilon));
+  st.packed = Func("packed_weight");
+  st.packed(k, st.c, st.s, st.r) = weight(st.s, st.r, st.c, k) * st.scale(k);
+  st.foldedBias = Func("folded_bias");
+  Expr oldBias = spec.bias ? Expr(bias(k)) : Expr(0.0f);
+  st.foldedBias(k) = beta(k) + (oldBias - mean(k)) * st.scale(k);
+  constrainDense(st.packed.output_buffer(), {st.K, st.C, st.S, st.R});
+  constrainDense(st.foldedBias.output_buffer(), {st.K});
+  sched.schedulePack(st);
+  return finish({st.packed, st.foldedBias}, inputs);
+}
+
+KernelPipeline buildKernel(const KernelSpec &spec, const Scheduler &sched) {
+  switch (spec.kind) {
+  case KernelKind::NchwToNhwc:
+    return buildNchwToNhwc(spec, sched);
+  case KernelKind::Conv2D:
+    return buildConv2D(spec, sched);
+  case KernelKind::BatchNorm:
+    return buildBatchNorm(spec, sched);
+  case KernelKind::Add:
+    return buildAdd(spec, sched);
+  case KernelKind::Relu:
+    return buildRelu(spec, sched);
+  case KernelKind::MaxPool2D:
+    return buildMaxPool2D(spec, sched);
+  case KernelKind::GlobalAvgPool:
+    return buildGlobalAvgPool(spec, sched);
+  case KernelKind::Dense:
+    return buildDense(spec, sched);
+  case KernelKind::ZeroPadShortcut:
+    return buildZeroPadShortcut(spec, sched);
+  case KernelKind::PackConvWeight:
+    return buildPackConvWeight(spec, sched);
+  case KernelKind::FoldPackConvWeight:
+    return buildFoldPackConvWeight(spec, sched);
+  }
+  throw std::logic_error("unhandled kernel kind");
+}
+
+} // namespace resnetc::kernelgen

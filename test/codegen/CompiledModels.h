@@ -1,0 +1,28 @@
+//===- CompiledModels.h - The generated libraries linked into the tests -*- C++ -*-===//
+
+#ifndef RESNETC_TEST_CODEGEN_COMPILEDMODELS_H
+#define RESNETC_TEST_CODEGEN_COMPILEDMODELS_H
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace resnetc::test {
+
+/// One generated library's API, through plain function pointers.
+struct CompiledModel {
+  const char *name;
+  int64_t batch, channels, height, width, classes;
+  void *(*create)();
+  void (*destroy)(void *);
+  int32_t (*loadWeights)(void *, const void *, size_t);
+  int32_t (*setThreads)(void *, int32_t);
+  int32_t (*run)(void *, const float *, size_t, float *, size_t);
+  const char *(*errorMessage)(const void *);
+};
+
+const std::vector<CompiledModel> &compiledModels();
+
+} // namespace resnetc::test
+
+#endif // RESNETC_TEST_CODEGEN_COMPILEDMODELS_H
