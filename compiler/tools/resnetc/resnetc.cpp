@@ -193,8 +193,8 @@ int runCompileLibrary(mlir::ModuleOp module) {
   if (!compileLibrary(module, options, report, error))
     return error.empty() ? 1 : fail(error);
   if (!quiet)
-    errs() << formatv("resnetc: {0}: {1} kernels ({2} compiled, {3} cached) in {4:F1} s -> {5}, "
-                      "{6}, {7}; arena {8} bytes\n",
+    errs() << formatv("resnetc: {0}: {1} kernels and the Halide runtime ({2} compiled, {3} from "
+                      "the cache) in {4:F1} s -> {5}, {6}, {7}; arena {8} bytes\n",
                       options.sourceName, report.kernels, report.kernelsBuilt,
                       report.kernelsCached, report.seconds, report.archive, report.header,
                       report.weights, report.arenaBytes);
