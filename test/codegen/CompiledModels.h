@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <ostream>
 #include <vector>
 
 namespace resnetc::test {
@@ -22,6 +23,9 @@ struct CompiledModel {
 };
 
 const std::vector<CompiledModel> &compiledModels();
+
+/// Test names and messages show the model's name, not its bytes.
+inline void PrintTo(const CompiledModel &model, std::ostream *os) { *os << model.name; }
 
 } // namespace resnetc::test
 

@@ -41,6 +41,8 @@ struct ImageNetCase {
   int64_t weightedLayers;
 };
 
+void PrintTo(const ImageNetCase &c, std::ostream *os) { *os << c.model; }
+
 class ImageNetNumbers : public ::testing::TestWithParam<ImageNetCase> {};
 
 TEST_P(ImageNetNumbers, MatchThePaper) {
@@ -86,6 +88,8 @@ struct CifarCase {
   int decimals;
   int64_t weightedLayers;
 };
+
+void PrintTo(const CifarCase &c, std::ostream *os) { *os << c.model; }
 
 class CifarNumbers : public ::testing::TestWithParam<CifarCase> {};
 

@@ -2,6 +2,7 @@
 
 #include "resnetc/Analysis/ModelStats.h"
 
+#include "resnetc/Dialect/Rn/LayerBuilder.h"
 #include "resnetc/Dialect/Rn/RnOps.h"
 
 #include "llvm/ADT/TypeSwitch.h"
@@ -13,15 +14,6 @@ using namespace resnetc;
 namespace {
 
 int64_t elements(Type type) { return cast<RankedTensorType>(type).getNumElements(); }
-
-std::string layerName(Operation *op) {
-  Location loc = op->getLoc();
-  if (auto fused = dyn_cast<FusedLoc>(loc))
-    loc = fused.getLocations().front();
-  if (auto name = dyn_cast<NameLoc>(loc))
-    return name.getName().str();
-  return "";
-}
 
 /// Trainable weights that `op` reads (running statistics excluded).
 int64_t paramsOf(Operation *op) {
@@ -73,7 +65,7 @@ ModelStats resnetc::computeStats(ModuleOp module) {
         isa<rn::FoldBatchNormOp>(op))
       return;
     LayerStats layer;
-    layer.name = layerName(op);
+    layer.name = rn::layerNameOf(op);
     layer.op = op->getName().stripDialect().str();
     auto shape = cast<RankedTensorType>(op->getResult(0).getType()).getShape();
     layer.outputShape.assign(shape.begin() + (shape.empty() ? 0 : 1), shape.end());

@@ -4,6 +4,7 @@
 
 #include "resnetc/Analysis/ModelStats.h"
 #include "resnetc/CodeGen/MemoryPlanner.h"
+#include "resnetc/Dialect/Rn/LayerBuilder.h"
 #include "resnetc/Dialect/Rn/RnOps.h"
 
 #include "llvm/ADT/DenseMap.h"
@@ -68,12 +69,8 @@ BufferRef packedConv(Space space, const Dims &s) { // K, C, R, S -> (k, c, s, r)
 }
 
 std::string layerName(Operation *op) {
-  Location loc = op->getLoc();
-  while (auto fused = dyn_cast<FusedLoc>(loc))
-    loc = fused.getLocations().front();
-  if (auto name = dyn_cast<NameLoc>(loc))
-    return name.getName().str();
-  return op->getName().getStringRef().str();
+  std::string name = rn::layerNameOf(op);
+  return name.empty() ? op->getName().getStringRef().str() : name;
 }
 
 class Planner {

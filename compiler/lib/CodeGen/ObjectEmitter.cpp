@@ -70,39 +70,50 @@ std::unique_ptr<llvm::Module> translate(ModuleOp module, llvm::LLVMContext &llvm
 
 } // namespace
 
-LogicalResult resnetc::codegen::emitObject(ModuleOp module, llvm::StringRef triple,
-                                           llvm::SmallVectorImpl<char> &object,
-                                           std::string &error) {
-  std::unique_ptr<llvm::TargetMachine> machine = makeTargetMachine(triple, error);
-  if (!machine)
+/// The module as LLVM IR for `triple`, with the machine that compiles it.
+struct Translated {
+  std::unique_ptr<llvm::TargetMachine> machine;
+  std::unique_ptr<llvm::Module> module;
+};
+
+static LogicalResult translateFor(ModuleOp module, llvm::StringRef triple,
+                                  llvm::LLVMContext &llvmContext, Translated &out,
+                                  std::string &error) {
+  out.machine = makeTargetMachine(triple, error);
+  if (!out.machine)
     return failure();
-  llvm::LLVMContext llvmContext;
-  std::unique_ptr<llvm::Module> llvmModule = translate(module, llvmContext, *machine);
-  if (!llvmModule) {
+  out.module = translate(module, llvmContext, *out.machine);
+  if (!out.module) {
     error = "cannot translate the orchestration code to LLVM IR";
     return failure();
   }
+  return success();
+}
+
+LogicalResult resnetc::codegen::emitObject(ModuleOp module, llvm::StringRef triple,
+                                           llvm::SmallVectorImpl<char> &object,
+                                           std::string &error) {
+  llvm::LLVMContext llvmContext;
+  Translated translated;
+  if (failed(translateFor(module, triple, llvmContext, translated, error)))
+    return failure();
   llvm::raw_svector_ostream os(object);
   llvm::legacy::PassManager passes;
-  if (machine->addPassesToEmitFile(passes, os, nullptr, llvm::CodeGenFileType::ObjectFile)) {
+  if (translated.machine->addPassesToEmitFile(passes, os, nullptr,
+                                              llvm::CodeGenFileType::ObjectFile)) {
     error = "LLVM cannot emit objects for " + triple.str();
     return failure();
   }
-  passes.run(*llvmModule);
+  passes.run(*translated.module);
   return success();
 }
 
 LogicalResult resnetc::codegen::emitLlvmIr(ModuleOp module, llvm::StringRef triple,
                                            llvm::raw_ostream &os, std::string &error) {
-  std::unique_ptr<llvm::TargetMachine> machine = makeTargetMachine(triple, error);
-  if (!machine)
-    return failure();
   llvm::LLVMContext llvmContext;
-  std::unique_ptr<llvm::Module> llvmModule = translate(module, llvmContext, *machine);
-  if (!llvmModule) {
-    error = "cannot translate the orchestration code to LLVM IR";
+  Translated translated;
+  if (failed(translateFor(module, triple, llvmContext, translated, error)))
     return failure();
-  }
-  llvmModule->print(os, nullptr);
+  translated.module->print(os, nullptr);
   return success();
 }

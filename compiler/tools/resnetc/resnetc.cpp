@@ -59,7 +59,7 @@ cl::opt<std::string> inputOverride("input",
 cl::opt<int64_t> batch("batch", cl::desc("Images per forward pass (default 1)"), cl::init(1),
                        cl::sub(compileCommand), cl::cat(category));
 
-enum class Emit { Rn, RnExpanded, RnInference, RnCodegen, Kernels, Llvm, Obj, Lib };
+enum class Emit { Rn, RnExpanded, RnInference, RnCodegen, Kernels, Llvm, LlvmIr, Obj, Lib };
 cl::opt<Emit>
     emit("emit", cl::desc("What to produce"), cl::sub(compileCommand), cl::cat(category),
          cl::values(clEnumValN(Emit::Rn, "rn",
@@ -73,6 +73,7 @@ cl::opt<Emit>
                                "the kernels, the calls that run them and the memory plan"),
                     clEnumValN(Emit::Llvm, "llvm",
                                "the orchestration code in MLIR's LLVM dialect"),
+                    clEnumValN(Emit::LlvmIr, "llvm-ir", "the orchestration code as LLVM IR"),
                     clEnumValN(Emit::Obj, "obj", "the orchestration code as an object file"),
                     clEnumValN(Emit::Lib, "lib",
                                "lib<model>.a, <model>.h and <model>.rnw in the -o folder "
@@ -214,14 +215,14 @@ int runCompile(mlir::MLIRContext &context) {
   if (emit == Emit::RnInference && failed(prepareForInference(model.get())))
     return 1;
   if ((emit == Emit::RnCodegen || emit == Emit::Kernels || emit == Emit::Llvm ||
-       emit == Emit::Obj) &&
+       emit == Emit::LlvmIr || emit == Emit::Obj) &&
       failed(prepareForCodegen(model.get())))
     return 1;
   std::string error;
   auto output = mlir::openOutputFile(compileOutput, &error);
   if (!output)
     return fail(error);
-  if (emit == Emit::Kernels || emit == Emit::Llvm || emit == Emit::Obj) {
+  if (emit == Emit::Kernels || emit == Emit::Llvm || emit == Emit::LlvmIr || emit == Emit::Obj) {
     mlir::FailureOr<codegen::KernelPlan> plan = codegen::planKernels(model.get());
     if (failed(plan))
       return 1;
@@ -237,10 +238,17 @@ int runCompile(mlir::MLIRContext &context) {
       orchestration->print(output->os());
     } else {
       std::string triple = codegen::tripleForTarget(target, error);
-      llvm::SmallVector<char, 0> object;
-      if (triple.empty() || failed(codegen::emitObject(*orchestration, triple, object, error)))
+      if (triple.empty())
         return fail(error);
-      output->os().write(object.data(), object.size());
+      if (emit == Emit::LlvmIr) {
+        if (failed(codegen::emitLlvmIr(*orchestration, triple, output->os(), error)))
+          return fail(error);
+      } else {
+        llvm::SmallVector<char, 0> object;
+        if (failed(codegen::emitObject(*orchestration, triple, object, error)))
+          return fail(error);
+        output->os().write(object.data(), object.size());
+      }
     }
     output->keep();
     return 0;

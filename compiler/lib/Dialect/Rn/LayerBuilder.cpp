@@ -9,6 +9,15 @@ Location resnetc::rn::layerLoc(Location loc, StringRef name) {
   return NameLoc::get(StringAttr::get(loc.getContext(), name), loc);
 }
 
+std::string resnetc::rn::layerNameOf(Operation *op) {
+  Location loc = op->getLoc();
+  while (auto fused = dyn_cast<FusedLoc>(loc))
+    loc = fused.getLocations().front();
+  if (auto name = dyn_cast<NameLoc>(loc))
+    return name.getName().str();
+  return "";
+}
+
 Value LayerBuilder::weight(Location loc, StringRef name, ArrayRef<int64_t> shape, StringRef init,
                            bool state) {
   auto type = RankedTensorType::get(shape, builder.getF32Type());

@@ -43,6 +43,9 @@ private:
 /// Names a location after the layer it builds: `loc("name"(file:line:col))`.
 mlir::Location layerLoc(mlir::Location loc, llvm::StringRef name);
 
+/// The layer name in an op's location (the first of a fused location), or "".
+std::string layerNameOf(mlir::Operation *op);
+
 } // namespace resnetc::rn
 
 #endif // RESNETC_DIALECT_RN_LAYERBUILDER_H
