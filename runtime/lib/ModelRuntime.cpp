@@ -185,6 +185,9 @@ extern "C" int32_t resnetc_rt_set_threads(void *context, int32_t threads) {
     return RESNETC_ERROR_ARGUMENT;
   if (threads < 0)
     return fail(ctx, RESNETC_ERROR_ARGUMENT, "set_threads: %d threads", threads);
+  // Halide's pool keeps the workers it has started: restart it so that a
+  // smaller count takes effect. No kernel may be running meanwhile.
+  halide_shutdown_thread_pool();
   halide_set_num_threads(threads); // 0: one per core
   return RESNETC_OK;
 }

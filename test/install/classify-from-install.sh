@@ -11,9 +11,22 @@ cmake --install "$build_dir" --prefix "$work/prefix" > /dev/null
 cmake -S "$source_dir/examples/classify" -B "$work/classify" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_PREFIX_PATH="$work/prefix" -DMODEL=resnet20 -DBATCH=2 > /dev/null
 cmake --build "$work/classify" > /dev/null
-"$work/classify/classify" --repeat 3 "$work/classify/resnetc/resnet20/resnet20.rnw" | tee "$work/out.txt"
-grep -q "class" "$work/out.txt"
-grep -q "resnet20, batch 2: median" "$work/out.txt"
+# A 40x30 PPM and a 32x32 PGM image (resized to 32x32 by the app).
+{ printf 'P6\n40 30\n255\n'; head -c 3600 /dev/urandom; } > "$work/a.ppm"
+{ printf 'P5\n32 32\n255\n'; head -c 1024 /dev/urandom; } > "$work/b.pgm"
+"$work/classify/classify" --threads 1 --repeat 3 "$work/classify/resnetc/resnet20/resnet20.rnw" \
+  "$work/a.ppm" "$work/b.pgm" | tee "$work/out.txt"
+grep -q "a.ppm:" "$work/out.txt"
+grep -q "b.pgm:" "$work/out.txt"
+test "$(grep -c "  class " "$work/out.txt")" -eq 10
+grep -q "resnet20, batch 2: median .* ms per batch over 3 runs (threads: 1)" "$work/out.txt"
+# A truncated image is an error, not a crash.
+{ printf 'P5\n32 32\n255\n'; head -c 100 /dev/urandom; } > "$work/short.pgm"
+if "$work/classify/classify" "$work/classify/resnetc/resnet20/resnet20.rnw" "$work/short.pgm" 2> "$work/err.txt"; then
+  echo "classify accepted a truncated image" >&2
+  exit 1
+fi
+grep -q "shorter than its header says" "$work/err.txt"
 # A weights file for another model is refused with a clear message.
 "$build_dir/bin/resnetc" init "$source_dir/examples/models/resnet32.rn" -o "$work/resnet32.rnw"
 if "$work/classify/classify" "$work/resnet32.rnw" 2> "$work/err.txt"; then

@@ -81,7 +81,8 @@ void {0}_destroy({0}_context *ctx);
 int32_t {0}_load_weights_file({0}_context *ctx, const char *path);
 /* The same from a .rnw image in memory. */
 int32_t {0}_load_weights({0}_context *ctx, const void *data, size_t size);
-/* Threads for the kernels, process-wide; 0 means one per core. */
+/* Threads for the kernels, process-wide; 0 means one per core. Call it while
+ * no inference runs in the process: it restarts the thread pool. */
 int32_t {0}_set_threads({0}_context *ctx, int32_t threads);
 /* One inference: input_count must be {2}_INPUT_SIZE, logits_count {2}_OUTPUT_SIZE. */
 int32_t {0}_run({0}_context *ctx, const float *input, size_t input_count, float *logits,
