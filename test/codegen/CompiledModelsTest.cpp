@@ -30,8 +30,8 @@ namespace {
 Tensor randomImages(std::vector<int64_t> shape, uint64_t seed) {
   Tensor images(std::move(shape));
   Random random(seed);
-  for (float &v : images.data)
-    v = float(random.normal());
+  for (double &v : images.data)
+    v = float(random.normal()); // values a float holds exactly
   return images;
 }
 
@@ -61,7 +61,7 @@ TEST_P(CompiledModelNumerics, MatchesTheReferenceExecutor) {
         << error;
   }
   for (NamedTensor &tensor : file.tensors)
-    tensor.values = weights[tensor.name].data;
+    tensor.values = weights[tensor.name].toFloat();
   std::vector<uint8_t> bytes = serializeWeights(file);
 
   // The reference, in inference mode, on fresh images.
@@ -75,7 +75,8 @@ TEST_P(CompiledModelNumerics, MatchesTheReferenceExecutor) {
   ASSERT_EQ(model.loadWeights(compiled, bytes.data(), bytes.size()), 0)
       << model.errorMessage(compiled);
   std::vector<float> logits(expected.data.size(), std::nanf(""));
-  ASSERT_EQ(model.run(compiled, images.data.data(), images.data.size(), logits.data(),
+  std::vector<float> pixels = images.toFloat();
+  ASSERT_EQ(model.run(compiled, pixels.data(), pixels.size(), logits.data(),
                       logits.size()),
             0)
       << model.errorMessage(compiled);
@@ -98,8 +99,8 @@ TEST_P(CompiledModelNumerics, MatchesTheReferenceExecutor) {
   WeightMap perturbed = weights;
   for (auto &entry : perturbed)
     if (llvm::StringRef(entry.getKey()).ends_with("conv1.weight"))
-      for (float &v : entry.getValue().data)
-        v = std::nextafter(v, 2 * v);
+      for (double &v : entry.getValue().data)
+        v = std::nextafter(float(v), float(2 * v)); // one float ulp
   Tensor nudged = runFirstFunction(*module, {images}, perturbed, BatchNormMode::Inference);
   double sensitivity = 0;
   for (size_t i = 0; i < nudged.data.size(); ++i)

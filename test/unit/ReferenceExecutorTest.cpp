@@ -36,8 +36,8 @@ std::vector<float> iota(int n, float start = 1) {
   return v;
 }
 
-void expectNear(const std::vector<float> &actual, const std::vector<float> &expected,
-                float tolerance = 1e-5f) {
+void expectNear(const std::vector<double> &actual, const std::vector<double> &expected,
+                double tolerance = 1e-9) {
   ASSERT_EQ(actual.size(), expected.size());
   for (size_t i = 0; i < actual.size(); ++i)
     EXPECT_NEAR(actual[i], expected[i], tolerance) << "at " << i;
@@ -90,7 +90,7 @@ TEST(ReferenceExecutor, BatchNormInference) {
                    {{"g", Tensor({1}, 2.0f)},
                     {"b", Tensor({1}, 1.0f)},
                     {"m", Tensor({1}, 2.0f)},
-                    {"v", Tensor({1}, 3.9999f)}});
+                    {"v", Tensor({1}, std::vector<double>{3.9999})}});
   // (x - 2) / sqrt(4) * 2 + 1
   expectNear(y.data, {0, 1, 2, 3});
 }
@@ -113,8 +113,8 @@ TEST(ReferenceExecutor, BatchNormTrainingUsesBatchStatisticsAndUpdatesRunningOne
                     {"v", Tensor({1}, 1.0f)}},
                    BatchNormMode::Training, &after);
   // Batch mean 2.5, biased variance 1.25.
-  float s = 1 / std::sqrt(1.25f);
-  expectNear(y.data, {-1.5f * s, -0.5f * s, 0.5f * s, 1.5f * s});
+  double s = 1 / std::sqrt(1.25);
+  expectNear(y.data, {-1.5 * s, -0.5 * s, 0.5 * s, 1.5 * s}, 1e-6);
   // Running: 0.9 * old + 0.1 * batch, with the unbiased variance 5/3.
   EXPECT_NEAR(after["m"].data[0], 0.25f, 1e-6);
   EXPECT_NEAR(after["v"].data[0], 0.9f + 0.1f * 5.0f / 3.0f, 1e-6);
@@ -222,8 +222,8 @@ TEST(ReferenceExecutor, OneResidualBlockOnAFourByFourInput) {
   std::vector<float> x = {-2, -1, 0, 1, 2, 3, 4, 5, -3, -4, 6, 7, 0, 0, 1, 1};
   double sum = 0;
   for (float v : x)
-    sum += std::max(0.0f, 2 * v - 1 + v);
-  float expected = float(0.5 * sum / 16 + 1);
+    sum += std::max(0.0, 2.0 * v - 1 + v);
+  double expected = 0.5 * sum / 16 + 1;
   Tensor y = runFirstFunction(*module, {Tensor({1, 1, 4, 4}, x)}, weights);
   expectNear(y.data, {expected}, 1e-5f);
 }
@@ -241,7 +241,7 @@ TEST(ReferenceExecutor, BatchNormFoldingKeepsResNet20Numerics) {
   Random random(4);
   for (auto &entry : weights) {
     llvm::StringRef name = entry.getKey();
-    for (float &v : entry.getValue().data) {
+    for (double &v : entry.getValue().data) {
       if (name.ends_with("running_mean"))
         v = float(0.1 * random.normal());
       else if (name.ends_with("running_var"))
@@ -251,7 +251,7 @@ TEST(ReferenceExecutor, BatchNormFoldingKeepsResNet20Numerics) {
     }
   }
   Tensor input({2, 3, 32, 32});
-  for (float &v : input.data)
+  for (double &v : input.data)
     v = float(random.normal());
   WeightMap copy = weights;
   Tensor expected = runFirstFunction(*plain, {input}, weights);

@@ -1,4 +1,10 @@
 //===- ReferenceExecutor.cpp - The numerics oracle ------------------------===//
+//
+// Forward: every op with plain loops in double precision. Backward: the same
+// ops differentiated by hand, in reverse program order, accumulating the
+// gradient of each value over its uses.
+//
+//===----------------------------------------------------------------------===//
 
 #include "resnetc/Reference/ReferenceExecutor.h"
 
@@ -14,7 +20,7 @@ using namespace mlir;
 using namespace resnetc;
 using namespace resnetc::reference;
 
-Tensor::Tensor(std::vector<int64_t> shape, float fill) : shape(std::move(shape)) {
+Tensor::Tensor(std::vector<int64_t> shape, double fill) : shape(std::move(shape)) {
   int64_t count = 1;
   for (int64_t d : this->shape)
     count *= d;
@@ -35,23 +41,63 @@ std::vector<int64_t> shapeOf(Value value) {
   return {shape.begin(), shape.end()};
 }
 
+/// NCHW sizes and index arithmetic.
+struct Nchw {
+  int64_t N, C, H, W;
+  explicit Nchw(const std::vector<int64_t> &s) : N(s[0]), C(s[1]), H(s[2]), W(s[3]) {}
+  int64_t at(int64_t n, int64_t c, int64_t h, int64_t w) const {
+    return ((n * C + c) * H + h) * W + w;
+  }
+};
+
+/// Per-channel statistics of a batch-norm input, as the training forward uses them.
+struct ChannelStats {
+  std::vector<double> mean, variance; ///< Biased variance.
+};
+
+ChannelStats channelStats(const Tensor &x) {
+  Nchw s(x.shape);
+  int64_t count = s.N * s.H * s.W;
+  ChannelStats stats{std::vector<double>(s.C, 0.0), std::vector<double>(s.C, 0.0)};
+  for (int64_t c = 0; c < s.C; ++c) {
+    double sum = 0;
+    for (int64_t n = 0; n < s.N; ++n)
+      for (int64_t i = 0; i < s.H * s.W; ++i)
+        sum += x.data[(n * s.C + c) * s.H * s.W + i];
+    double mean = sum / count, sq = 0;
+    for (int64_t n = 0; n < s.N; ++n)
+      for (int64_t i = 0; i < s.H * s.W; ++i) {
+        double d = x.data[(n * s.C + c) * s.H * s.W + i] - mean;
+        sq += d * d;
+      }
+    stats.mean[c] = mean;
+    stats.variance[c] = sq / count;
+  }
+  return stats;
+}
+
 class Interpreter {
 public:
   Interpreter(WeightMap &weights, const RunOptions &options) : weights(weights), options(options) {}
 
-  bool run(func::FuncOp function, const std::vector<Tensor> &inputs, std::vector<Tensor> &outputs,
-           std::string &error);
+  bool forward(func::FuncOp function, const std::vector<Tensor> &inputs,
+               std::vector<Tensor> &outputs, std::string &error);
+  bool backward(func::FuncOp function, const std::vector<Tensor> &outputGradients,
+                Gradients &gradients, std::string &error);
 
 private:
   bool fail(Operation *op, const std::string &message) {
-    std::string name;
-    llvm::raw_string_ostream os(name);
+    std::string text;
+    llvm::raw_string_ostream os(text);
     os << op->getName() << " at " << op->getLoc() << ": " << message;
-    error = name;
+    error = text;
     return false;
   }
   const Tensor &get(Value v) { return values.find(v)->second; }
   bool step(Operation *op);
+  bool stepBack(Operation *op);
+  /// Adds `delta` to the gradient of `v`.
+  void accumulate(Value v, const Tensor &delta);
 
   Tensor conv(rn::Conv2DOp op);
   Tensor batchNorm(rn::BatchNormOp op);
@@ -62,14 +108,21 @@ private:
   Tensor softmaxCrossEntropy(rn::SoftmaxCrossEntropyOp op);
   void foldBatchNorm(rn::FoldBatchNormOp op);
 
+  void convBack(rn::Conv2DOp op, const Tensor &dy);
+  void batchNormBack(rn::BatchNormOp op, const Tensor &dy);
+  void maxPoolBack(rn::MaxPool2DOp op, const Tensor &dy);
+  void denseBack(rn::DenseOp op, const Tensor &dy);
+
   WeightMap &weights;
   const RunOptions &options;
   llvm::DenseMap<Value, Tensor> values;
+  llvm::DenseMap<Value, Tensor> grads;
+  Gradients *out = nullptr; ///< Where backward puts weight gradients.
   std::string error;
 };
 
-bool Interpreter::run(func::FuncOp function, const std::vector<Tensor> &inputs,
-                      std::vector<Tensor> &outputs, std::string &errorOut) {
+bool Interpreter::forward(func::FuncOp function, const std::vector<Tensor> &inputs,
+                          std::vector<Tensor> &outputs, std::string &errorOut) {
   if (function.getNumArguments() != inputs.size()) {
     errorOut = "expected " + std::to_string(function.getNumArguments()) + " inputs, got " +
                std::to_string(inputs.size());
@@ -113,8 +166,8 @@ bool Interpreter::step(Operation *op) {
       .Case([&](rn::BatchNormOp b) { return values[b.getResult()] = batchNorm(b), true; })
       .Case([&](rn::ReluOp r) {
         Tensor out = get(r.getInput());
-        for (float &v : out.data)
-          v = v > 0 ? v : 0.0f;
+        for (double &v : out.data)
+          v = v > 0 ? v : 0.0;
         values[r.getResult()] = std::move(out);
         return true;
       })
@@ -133,8 +186,8 @@ bool Interpreter::step(Operation *op) {
       .Case([&](rn::FoldBatchNormOp f) { return foldBatchNorm(f), true; })
       .Case([&](rn::SoftmaxCrossEntropyOp s) {
         int64_t classes = shapeOf(s.getLogits())[1];
-        for (float label : get(s.getLabels()).data)
-          if (!(label >= 0 && label < classes))
+        for (double label : get(s.getLabels()).data)
+          if (!(label >= 0 && label < classes) || label != std::floor(label))
             return fail(op, "label " + std::to_string(label) + " is outside [0, " +
                                 std::to_string(classes) + ")");
         return values[s.getResult()] = softmaxCrossEntropy(s), true;
@@ -151,26 +204,24 @@ Tensor Interpreter::conv(rn::Conv2DOp op) {
   const Tensor &w = get(op.getWeight());
   const Tensor *b = op.getBias() ? &get(op.getBias()) : nullptr;
   Tensor y(shapeOf(op.getResult()));
-  int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3];
-  int64_t K = w.shape[0], R = w.shape[2], S = w.shape[3];
-  int64_t P = y.shape[2], Q = y.shape[3];
+  Nchw in(x.shape), out(y.shape);
+  int64_t R = w.shape[2], S = w.shape[3];
   int64_t sh = op.getStrides()[0], sw = op.getStrides()[1];
   int64_t ph = op.getPadding()[0], pw = op.getPadding()[1];
-  for (int64_t n = 0; n < N; ++n)
-    for (int64_t k = 0; k < K; ++k)
-      for (int64_t p = 0; p < P; ++p)
-        for (int64_t q = 0; q < Q; ++q) {
+  for (int64_t n = 0; n < out.N; ++n)
+    for (int64_t k = 0; k < out.C; ++k)
+      for (int64_t p = 0; p < out.H; ++p)
+        for (int64_t q = 0; q < out.W; ++q) {
           double sum = b ? b->data[k] : 0.0;
-          for (int64_t c = 0; c < C; ++c)
+          for (int64_t c = 0; c < in.C; ++c)
             for (int64_t r = 0; r < R; ++r)
               for (int64_t s = 0; s < S; ++s) {
                 int64_t h = p * sh - ph + r, ww = q * sw - pw + s;
-                if (h < 0 || h >= H || ww < 0 || ww >= W)
+                if (h < 0 || h >= in.H || ww < 0 || ww >= in.W)
                   continue;
-                sum += double(x.data[((n * C + c) * H + h) * W + ww]) *
-                       double(w.data[((k * C + c) * R + r) * S + s]);
+                sum += x.data[in.at(n, c, h, ww)] * w.data[((k * in.C + c) * R + r) * S + s];
               }
-          y.data[((n * K + k) * P + p) * Q + q] = float(sum);
+          y.data[out.at(n, k, p, q)] = sum;
         }
   return y;
 }
@@ -180,43 +231,36 @@ Tensor Interpreter::batchNorm(rn::BatchNormOp op) {
   const Tensor &gamma = get(op.getGamma());
   const Tensor &beta = get(op.getBeta());
   double eps = op.getEpsilon().convertToDouble();
-  int64_t N = x.shape[0], C = x.shape[1], HW = x.shape[2] * x.shape[3];
+  Nchw s(x.shape);
+  int64_t HW = s.H * s.W, count = s.N * HW;
+  bool training = options.batchNorm == BatchNormMode::Training;
+  ChannelStats stats;
+  if (training) {
+    stats = channelStats(x);
+    double momentum = options.momentum.value_or(op.getMomentum().convertToDouble());
+    auto update = [&](Value stat, const std::vector<double> &batch, bool unbiased) {
+      auto weight = stat.getDefiningOp<rn::WeightOp>();
+      if (!weight)
+        return;
+      std::vector<double> &running = weights[weight.getName()].data;
+      for (int64_t c = 0; c < s.C; ++c) {
+        double value = unbiased && count > 1 ? batch[c] * count / (count - 1) : batch[c];
+        running[c] = (1 - momentum) * running[c] + momentum * value;
+      }
+    };
+    update(op.getMean(), stats.mean, false);
+    update(op.getVariance(), stats.variance, true);
+  } else {
+    stats.mean = get(op.getMean()).data;
+    stats.variance = get(op.getVariance()).data;
+  }
   Tensor y(x.shape);
-  for (int64_t c = 0; c < C; ++c) {
-    double mean, variance;
-    if (options.batchNorm == BatchNormMode::Training) {
-      double sum = 0, sumSq = 0;
-      for (int64_t n = 0; n < N; ++n)
-        for (int64_t i = 0; i < HW; ++i)
-          sum += x.data[(n * C + c) * HW + i];
-      int64_t count = N * HW;
-      mean = sum / count;
-      for (int64_t n = 0; n < N; ++n)
-        for (int64_t i = 0; i < HW; ++i) {
-          double d = x.data[(n * C + c) * HW + i] - mean;
-          sumSq += d * d;
-        }
-      variance = sumSq / count; // biased: what normalises the batch
-      double momentum = options.momentum.value_or(op.getMomentum().convertToDouble());
-      double unbiased = count > 1 ? sumSq / (count - 1) : variance;
-      auto update = [&](Value stat, double batchValue) {
-        auto name = stat.getDefiningOp<rn::WeightOp>();
-        if (!name)
-          return;
-        float &running = weights[name.getName()].data[c];
-        running = float((1 - momentum) * running + momentum * batchValue);
-      };
-      update(op.getMean(), mean);
-      update(op.getVariance(), unbiased);
-    } else {
-      mean = get(op.getMean()).data[c];
-      variance = get(op.getVariance()).data[c];
-    }
-    double scale = gamma.data[c] / std::sqrt(variance + eps);
-    for (int64_t n = 0; n < N; ++n)
+  for (int64_t c = 0; c < s.C; ++c) {
+    double scale = gamma.data[c] / std::sqrt(stats.variance[c] + eps);
+    for (int64_t n = 0; n < s.N; ++n)
       for (int64_t i = 0; i < HW; ++i) {
-        int64_t at = (n * C + c) * HW + i;
-        y.data[at] = float((x.data[at] - mean) * scale + beta.data[c]);
+        int64_t at = (n * s.C + c) * HW + i;
+        y.data[at] = (x.data[at] - stats.mean[c]) * scale + beta.data[c];
       }
   }
   return y;
@@ -225,36 +269,36 @@ Tensor Interpreter::batchNorm(rn::BatchNormOp op) {
 Tensor Interpreter::maxPool(rn::MaxPool2DOp op) {
   const Tensor &x = get(op.getInput());
   Tensor y(shapeOf(op.getResult()));
-  int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3];
-  int64_t P = y.shape[2], Q = y.shape[3];
+  Nchw in(x.shape), out(y.shape);
   int64_t R = op.getKernel()[0], S = op.getKernel()[1];
-  for (int64_t n = 0; n < N; ++n)
-    for (int64_t c = 0; c < C; ++c)
-      for (int64_t p = 0; p < P; ++p)
-        for (int64_t q = 0; q < Q; ++q) {
-          float best = -std::numeric_limits<float>::infinity();
+  for (int64_t n = 0; n < out.N; ++n)
+    for (int64_t c = 0; c < out.C; ++c)
+      for (int64_t p = 0; p < out.H; ++p)
+        for (int64_t q = 0; q < out.W; ++q) {
+          double best = -std::numeric_limits<double>::infinity();
           for (int64_t r = 0; r < R; ++r)
             for (int64_t s = 0; s < S; ++s) {
               int64_t h = p * op.getStrides()[0] - op.getPadding()[0] + r;
               int64_t w = q * op.getStrides()[1] - op.getPadding()[1] + s;
-              if (h >= 0 && h < H && w >= 0 && w < W)
-                best = std::max(best, x.data[((n * C + c) * H + h) * W + w]);
+              if (h >= 0 && h < in.H && w >= 0 && w < in.W)
+                best = std::max(best, x.data[in.at(n, c, h, w)]);
             }
-          y.data[((n * C + c) * P + p) * Q + q] = best;
+          y.data[out.at(n, c, p, q)] = best;
         }
   return y;
 }
 
 Tensor Interpreter::globalAvgPool(rn::GlobalAvgPoolOp op) {
   const Tensor &x = get(op.getInput());
-  int64_t N = x.shape[0], C = x.shape[1], HW = x.shape[2] * x.shape[3];
-  Tensor y({N, C});
-  for (int64_t n = 0; n < N; ++n)
-    for (int64_t c = 0; c < C; ++c) {
+  Nchw s(x.shape);
+  int64_t HW = s.H * s.W;
+  Tensor y({s.N, s.C});
+  for (int64_t n = 0; n < s.N; ++n)
+    for (int64_t c = 0; c < s.C; ++c) {
       double sum = 0;
       for (int64_t i = 0; i < HW; ++i)
-        sum += x.data[(n * C + c) * HW + i];
-      y.data[n * C + c] = float(sum / HW);
+        sum += x.data[(n * s.C + c) * HW + i];
+      y.data[n * s.C + c] = sum / double(HW);
     }
   return y;
 }
@@ -269,8 +313,8 @@ Tensor Interpreter::dense(rn::DenseOp op) {
     for (int64_t k = 0; k < K; ++k) {
       double sum = b ? b->data[k] : 0.0;
       for (int64_t c = 0; c < C; ++c)
-        sum += double(x.data[n * C + c]) * double(w.data[k * C + c]);
-      y.data[n * K + k] = float(sum);
+        sum += x.data[n * C + c] * w.data[k * C + c];
+      y.data[n * K + k] = sum;
     }
   return y;
 }
@@ -278,15 +322,14 @@ Tensor Interpreter::dense(rn::DenseOp op) {
 Tensor Interpreter::zeroPad(rn::ZeroPadShortcutOp op) {
   const Tensor &x = get(op.getInput());
   Tensor y(shapeOf(op.getResult()));
-  int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3];
-  int64_t K = y.shape[1], P = y.shape[2], Q = y.shape[3], stride = op.getStride();
-  int64_t below = (K - C) / 2; // zero channels before the old ones
-  for (int64_t n = 0; n < N; ++n)
-    for (int64_t c = 0; c < C; ++c)
-      for (int64_t p = 0; p < P; ++p)
-        for (int64_t q = 0; q < Q; ++q)
-          y.data[((n * K + c + below) * P + p) * Q + q] =
-              x.data[((n * C + c) * H + p * stride) * W + q * stride];
+  Nchw in(x.shape), out(y.shape);
+  int64_t stride = op.getStride();
+  int64_t below = (out.C - in.C) / 2; // zero channels before the old ones
+  for (int64_t n = 0; n < in.N; ++n)
+    for (int64_t c = 0; c < in.C; ++c)
+      for (int64_t p = 0; p < out.H; ++p)
+        for (int64_t q = 0; q < out.W; ++q)
+          y.data[out.at(n, c + below, p, q)] = x.data[in.at(n, c, p * stride, q * stride)];
   return y;
 }
 
@@ -300,14 +343,25 @@ void Interpreter::foldBatchNorm(rn::FoldBatchNormOp op) {
   int64_t K = w.shape[0], perOutput = w.size() / K;
   Tensor bias({K});
   for (int64_t k = 0; k < K; ++k) {
-    double scale = gamma.data[k] / std::sqrt(double(variance.data[k]) + eps);
+    double scale = gamma.data[k] / std::sqrt(variance.data[k] + eps);
     for (int64_t i = 0; i < perOutput; ++i)
-      w.data[k * perOutput + i] = float(w.data[k * perOutput + i] * scale);
+      w.data[k * perOutput + i] *= scale;
     double oldBias = op.getBias() ? get(op.getBias()).data[k] : 0.0;
-    bias.data[k] = float(beta.data[k] + (oldBias - mean.data[k]) * scale);
+    bias.data[k] = beta.data[k] + (oldBias - mean.data[k]) * scale;
   }
   values[op.getFoldedWeight()] = std::move(w);
   values[op.getFoldedBias()] = std::move(bias);
+}
+
+/// Softmax of one row, stable for large logits.
+std::vector<double> softmax(const double *row, int64_t K) {
+  double top = *std::max_element(row, row + K), sum = 0;
+  std::vector<double> p(K);
+  for (int64_t k = 0; k < K; ++k)
+    sum += p[k] = std::exp(row[k] - top);
+  for (double &v : p)
+    v /= sum;
+  return p;
 }
 
 Tensor Interpreter::softmaxCrossEntropy(rn::SoftmaxCrossEntropyOp op) {
@@ -316,15 +370,250 @@ Tensor Interpreter::softmaxCrossEntropy(rn::SoftmaxCrossEntropyOp op) {
   int64_t N = logits.shape[0], K = logits.shape[1];
   double total = 0;
   for (int64_t n = 0; n < N; ++n) {
-    const float *row = &logits.data[n * K];
-    double maxLogit = *std::max_element(row, row + K);
-    double sum = 0;
-    for (int64_t k = 0; k < K; ++k)
-      sum += std::exp(row[k] - maxLogit);
-    int64_t label = int64_t(labels.data[n]);
-    total += std::log(sum) + maxLogit - row[label];
+    std::vector<double> p = softmax(&logits.data[n * K], K);
+    total -= std::log(p[int64_t(labels.data[n])]);
   }
-  return Tensor({}, std::vector<float>{float(total / N)});
+  return Tensor({}, std::vector<double>{total / double(N)});
+}
+
+//===----------------------------------------------------------------------===//
+// Backward
+//===----------------------------------------------------------------------===//
+
+void Interpreter::accumulate(Value v, const Tensor &delta) {
+  auto [it, inserted] = grads.try_emplace(v, delta);
+  if (!inserted)
+    for (int64_t i = 0; i < delta.size(); ++i)
+      it->second.data[i] += delta.data[i];
+}
+
+bool Interpreter::backward(func::FuncOp function, const std::vector<Tensor> &outputGradients,
+                           Gradients &gradients, std::string &errorOut) {
+  Block &body = function.getBody().front();
+  auto ret = cast<func::ReturnOp>(body.getTerminator());
+  if (outputGradients.size() != ret.getNumOperands()) {
+    errorOut = "expected one gradient per result";
+    return false;
+  }
+  out = &gradients;
+  gradients.weights.clear();
+  for (auto [value, gradient] : llvm::zip(ret.getOperands(), outputGradients)) {
+    if (gradient.shape != shapeOf(value)) {
+      errorOut = "an output gradient has the wrong shape";
+      return false;
+    }
+    accumulate(value, gradient);
+  }
+  for (Operation &op : llvm::reverse(body.without_terminator()))
+    if (!stepBack(&op)) {
+      errorOut = error;
+      return false;
+    }
+  gradients.inputs.clear();
+  for (BlockArgument arg : function.getArguments()) {
+    auto it = grads.find(arg);
+    gradients.inputs.push_back(it != grads.end() ? it->second : Tensor(shapeOf(arg)));
+  }
+  return true;
+}
+
+bool Interpreter::stepBack(Operation *op) {
+  if (op->getNumResults() == 0)
+    return true;
+  auto it = grads.find(op->getResult(0));
+  if (it == grads.end())
+    return true; // nothing downstream depends on it
+  Tensor dy = it->second;
+  return llvm::TypeSwitch<Operation *, bool>(op)
+      .Case([&](rn::WeightOp w) {
+        if (w.getState())
+          return true; // running statistics are not trained
+        Tensor &total = out->weights[w.getName()];
+        if (total.data.empty())
+          total = Tensor(dy.shape);
+        for (int64_t i = 0; i < dy.size(); ++i)
+          total.data[i] += dy.data[i];
+        return true;
+      })
+      .Case([&](rn::Conv2DOp c) { return convBack(c, dy), true; })
+      .Case([&](rn::BatchNormOp b) { return batchNormBack(b, dy), true; })
+      .Case([&](rn::ReluOp r) {
+        const Tensor &x = get(r.getInput());
+        for (int64_t i = 0; i < dy.size(); ++i)
+          dy.data[i] = x.data[i] > 0 ? dy.data[i] : 0.0;
+        accumulate(r.getInput(), dy);
+        return true;
+      })
+      .Case([&](rn::AddOp a) {
+        accumulate(a.getLhs(), dy);
+        accumulate(a.getRhs(), dy);
+        return true;
+      })
+      .Case([&](rn::MaxPool2DOp p) { return maxPoolBack(p, dy), true; })
+      .Case([&](rn::GlobalAvgPoolOp p) {
+        Tensor dx(shapeOf(p.getInput()));
+        Nchw s(dx.shape);
+        int64_t HW = s.H * s.W;
+        for (int64_t n = 0; n < s.N; ++n)
+          for (int64_t c = 0; c < s.C; ++c)
+            for (int64_t i = 0; i < HW; ++i)
+              dx.data[(n * s.C + c) * HW + i] = dy.data[n * s.C + c] / double(HW);
+        accumulate(p.getInput(), dx);
+        return true;
+      })
+      .Case([&](rn::DenseOp d) { return denseBack(d, dy), true; })
+      .Case([&](rn::ZeroPadShortcutOp z) {
+        Tensor dx(shapeOf(z.getInput()));
+        Nchw in(dx.shape), out(dy.shape);
+        int64_t below = (out.C - in.C) / 2, stride = z.getStride();
+        for (int64_t n = 0; n < in.N; ++n)
+          for (int64_t c = 0; c < in.C; ++c)
+            for (int64_t p = 0; p < out.H; ++p)
+              for (int64_t q = 0; q < out.W; ++q)
+                dx.data[in.at(n, c, p * stride, q * stride)] = dy.data[out.at(n, c + below, p, q)];
+        accumulate(z.getInput(), dx);
+        return true;
+      })
+      .Case([&](rn::SoftmaxCrossEntropyOp s) {
+        const Tensor &logits = get(s.getLogits());
+        const Tensor &labels = get(s.getLabels());
+        int64_t N = logits.shape[0], K = logits.shape[1];
+        Tensor dlogits(logits.shape);
+        for (int64_t n = 0; n < N; ++n) {
+          std::vector<double> p = softmax(&logits.data[n * K], K);
+          p[int64_t(labels.data[n])] -= 1;
+          for (int64_t k = 0; k < K; ++k)
+            dlogits.data[n * K + k] = p[k] * dy.data[0] / double(N);
+        }
+        accumulate(s.getLogits(), dlogits);
+        return true;
+      })
+      .Default([&](Operation *) {
+        return fail(op, "the reference executor cannot differentiate this op");
+      });
+}
+
+void Interpreter::convBack(rn::Conv2DOp op, const Tensor &dy) {
+  const Tensor &x = get(op.getInput());
+  const Tensor &w = get(op.getWeight());
+  Tensor dx(x.shape), dw(w.shape);
+  Nchw in(x.shape), out(dy.shape);
+  int64_t R = w.shape[2], S = w.shape[3];
+  int64_t sh = op.getStrides()[0], sw = op.getStrides()[1];
+  int64_t ph = op.getPadding()[0], pw = op.getPadding()[1];
+  for (int64_t n = 0; n < out.N; ++n)
+    for (int64_t k = 0; k < out.C; ++k)
+      for (int64_t p = 0; p < out.H; ++p)
+        for (int64_t q = 0; q < out.W; ++q) {
+          double g = dy.data[out.at(n, k, p, q)];
+          for (int64_t c = 0; c < in.C; ++c)
+            for (int64_t r = 0; r < R; ++r)
+              for (int64_t s = 0; s < S; ++s) {
+                int64_t h = p * sh - ph + r, ww = q * sw - pw + s;
+                if (h < 0 || h >= in.H || ww < 0 || ww >= in.W)
+                  continue;
+                int64_t wi = ((k * in.C + c) * R + r) * S + s;
+                dx.data[in.at(n, c, h, ww)] += g * w.data[wi];
+                dw.data[wi] += g * x.data[in.at(n, c, h, ww)];
+              }
+        }
+  accumulate(op.getInput(), dx);
+  accumulate(op.getWeight(), dw);
+  if (op.getBias()) {
+    Tensor db({out.C});
+    for (int64_t n = 0; n < out.N; ++n)
+      for (int64_t k = 0; k < out.C; ++k)
+        for (int64_t i = 0; i < out.H * out.W; ++i)
+          db.data[k] += dy.data[(n * out.C + k) * out.H * out.W + i];
+    accumulate(op.getBias(), db);
+  }
+}
+
+void Interpreter::batchNormBack(rn::BatchNormOp op, const Tensor &dy) {
+  const Tensor &x = get(op.getInput());
+  const Tensor &gamma = get(op.getGamma());
+  double eps = op.getEpsilon().convertToDouble();
+  Nchw s(x.shape);
+  int64_t HW = s.H * s.W;
+  double count = double(s.N * HW);
+  bool training = options.batchNorm == BatchNormMode::Training;
+  ChannelStats stats = training ? channelStats(x)
+                                : ChannelStats{get(op.getMean()).data, get(op.getVariance()).data};
+  Tensor dx(x.shape), dgamma({s.C}), dbeta({s.C});
+  for (int64_t c = 0; c < s.C; ++c) {
+    double inv = 1.0 / std::sqrt(stats.variance[c] + eps);
+    double sumDy = 0, sumDyXhat = 0;
+    for (int64_t n = 0; n < s.N; ++n)
+      for (int64_t i = 0; i < HW; ++i) {
+        int64_t at = (n * s.C + c) * HW + i;
+        double xhat = (x.data[at] - stats.mean[c]) * inv;
+        sumDy += dy.data[at];
+        sumDyXhat += dy.data[at] * xhat;
+      }
+    dgamma.data[c] = sumDyXhat;
+    dbeta.data[c] = sumDy;
+    for (int64_t n = 0; n < s.N; ++n)
+      for (int64_t i = 0; i < HW; ++i) {
+        int64_t at = (n * s.C + c) * HW + i;
+        if (training) {
+          // Through the batch mean and variance too.
+          double xhat = (x.data[at] - stats.mean[c]) * inv;
+          dx.data[at] = gamma.data[c] * inv *
+                        (dy.data[at] - sumDy / count - xhat * sumDyXhat / count);
+        } else {
+          dx.data[at] = gamma.data[c] * inv * dy.data[at];
+        }
+      }
+  }
+  accumulate(op.getInput(), dx);
+  accumulate(op.getGamma(), dgamma);
+  accumulate(op.getBeta(), dbeta);
+}
+
+void Interpreter::maxPoolBack(rn::MaxPool2DOp op, const Tensor &dy) {
+  const Tensor &x = get(op.getInput());
+  Tensor dx(x.shape);
+  Nchw in(x.shape), out(dy.shape);
+  int64_t R = op.getKernel()[0], S = op.getKernel()[1];
+  for (int64_t n = 0; n < out.N; ++n)
+    for (int64_t c = 0; c < out.C; ++c)
+      for (int64_t p = 0; p < out.H; ++p)
+        for (int64_t q = 0; q < out.W; ++q) {
+          double best = -std::numeric_limits<double>::infinity();
+          int64_t where = -1;
+          for (int64_t r = 0; r < R; ++r)
+            for (int64_t s = 0; s < S; ++s) {
+              int64_t h = p * op.getStrides()[0] - op.getPadding()[0] + r;
+              int64_t w = q * op.getStrides()[1] - op.getPadding()[1] + s;
+              if (h >= 0 && h < in.H && w >= 0 && w < in.W && x.data[in.at(n, c, h, w)] > best) {
+                best = x.data[in.at(n, c, h, w)];
+                where = in.at(n, c, h, w);
+              }
+            }
+          if (where >= 0)
+            dx.data[where] += dy.data[out.at(n, c, p, q)];
+        }
+  accumulate(op.getInput(), dx);
+}
+
+void Interpreter::denseBack(rn::DenseOp op, const Tensor &dy) {
+  const Tensor &x = get(op.getInput());
+  const Tensor &w = get(op.getWeight());
+  int64_t N = x.shape[0], C = x.shape[1], K = w.shape[0];
+  Tensor dx(x.shape), dw(w.shape), db({K});
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t k = 0; k < K; ++k) {
+      double g = dy.data[n * K + k];
+      db.data[k] += g;
+      for (int64_t c = 0; c < C; ++c) {
+        dx.data[n * C + c] += g * w.data[k * C + c];
+        dw.data[k * C + c] += g * x.data[n * C + c];
+      }
+    }
+  accumulate(op.getInput(), dx);
+  accumulate(op.getWeight(), dw);
+  if (op.getBias())
+    accumulate(op.getBias(), db);
 }
 
 } // namespace
@@ -332,5 +621,15 @@ Tensor Interpreter::softmaxCrossEntropy(rn::SoftmaxCrossEntropyOp op) {
 bool resnetc::reference::run(func::FuncOp function, const std::vector<Tensor> &inputs,
                              WeightMap &weights, const RunOptions &options,
                              std::vector<Tensor> &outputs, std::string &error) {
-  return Interpreter(weights, options).run(function, inputs, outputs, error);
+  return Interpreter(weights, options).forward(function, inputs, outputs, error);
+}
+
+bool resnetc::reference::runWithGradients(func::FuncOp function, const std::vector<Tensor> &inputs,
+                                          WeightMap &weights, const RunOptions &options,
+                                          const std::vector<Tensor> &outputGradients,
+                                          std::vector<Tensor> &outputs, Gradients &gradients,
+                                          std::string &error) {
+  Interpreter interpreter(weights, options);
+  return interpreter.forward(function, inputs, outputs, error) &&
+         interpreter.backward(function, outputGradients, gradients, error);
 }

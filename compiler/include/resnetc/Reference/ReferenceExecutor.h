@@ -20,15 +20,20 @@
 
 namespace resnetc::reference {
 
+/// A dense tensor in double precision: the oracle rounds less than the code
+/// it checks, and finite differences of it are accurate.
 struct Tensor {
   std::vector<int64_t> shape;
-  std::vector<float> data; ///< Row-major (NCHW for activations).
+  std::vector<double> data; ///< Row-major (NCHW for activations).
 
   Tensor() = default;
-  Tensor(std::vector<int64_t> shape, float fill = 0.0f);
-  Tensor(std::vector<int64_t> shape, std::vector<float> data)
+  explicit Tensor(std::vector<int64_t> shape, double fill = 0.0);
+  Tensor(std::vector<int64_t> shape, std::vector<double> data)
       : shape(std::move(shape)), data(std::move(data)) {}
+  Tensor(std::vector<int64_t> shape, const std::vector<float> &values)
+      : shape(std::move(shape)), data(values.begin(), values.end()) {}
   int64_t size() const { return int64_t(data.size()); }
+  std::vector<float> toFloat() const { return {data.begin(), data.end()}; }
 };
 
 using WeightMap = llvm::StringMap<Tensor>;
@@ -51,6 +56,23 @@ struct RunOptions {
 /// Returns false with a reason on a missing weight or a shape mismatch.
 bool run(mlir::func::FuncOp function, const std::vector<Tensor> &inputs, WeightMap &weights,
          const RunOptions &options, std::vector<Tensor> &outputs, std::string &error);
+
+/// Gradients of a scalar objective L with respect to a function's inputs and
+/// weights (running statistics excluded: they are state, not parameters).
+struct Gradients {
+  std::vector<Tensor> inputs;
+  WeightMap weights;
+};
+
+/// Runs `function` forward like `run`, then backward from `outputGradients`
+/// (dL/d output, one per result) by reverse-mode differentiation of every op:
+/// conv (data, weight, bias), batch norm (through the batch statistics in
+/// training mode), relu, add, max pool (to the first maximum of each window),
+/// global average pool, dense, zero-pad shortcut, softmax cross-entropy.
+bool runWithGradients(mlir::func::FuncOp function, const std::vector<Tensor> &inputs,
+                      WeightMap &weights, const RunOptions &options,
+                      const std::vector<Tensor> &outputGradients, std::vector<Tensor> &outputs,
+                      Gradients &gradients, std::string &error);
 
 WeightMap toWeightMap(const WeightsFile &file);
 
