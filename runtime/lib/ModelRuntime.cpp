@@ -66,8 +66,7 @@ int64_t elementsOf(const int64_t *shape, int64_t rank) {
 } // namespace
 
 extern "C" int32_t resnetc_rt_invoke(void *context, int (*kernel)(void **), int64_t count,
-                                     const resnetc_rt_buffer *buffers,
-                                     uint8_t *const *spaces) {
+                                     const resnetc_rt_buffer *buffers, uint8_t *const *spaces) {
   constexpr int kMaxArgs = 16;
   if (count > kMaxArgs)
     return -1;

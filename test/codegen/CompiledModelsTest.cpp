@@ -42,8 +42,7 @@ TEST_P(CompiledModelNumerics, MatchesTheReferenceExecutor) {
   auto context = makeContext();
   std::string diagnostics;
   std::vector<int64_t> input{model.channels, model.height, model.width};
-  auto module =
-      importSource(*context, readExample(model.name), model.batch, &diagnostics, input);
+  auto module = importSource(*context, readExample(model.name), model.batch, &diagnostics, input);
   ASSERT_TRUE(module) << diagnostics;
   auto forward = forwardOf(*module);
   std::vector<int64_t> inputShape{model.batch, model.channels, model.height, model.width};
@@ -76,9 +75,7 @@ TEST_P(CompiledModelNumerics, MatchesTheReferenceExecutor) {
       << model.errorMessage(compiled);
   std::vector<float> logits(expected.data.size(), std::nanf(""));
   std::vector<float> pixels = images.toFloat();
-  ASSERT_EQ(model.run(compiled, pixels.data(), pixels.size(), logits.data(),
-                      logits.size()),
-            0)
+  ASSERT_EQ(model.run(compiled, pixels.data(), pixels.size(), logits.data(), logits.size()), 0)
       << model.errorMessage(compiled);
   model.destroy(compiled);
 
@@ -110,8 +107,8 @@ TEST_P(CompiledModelNumerics, MatchesTheReferenceExecutor) {
       << "largest difference " << worst << " is over 1e-4 of the logit range " << range
       << ", and the network is not chaotic (one-ulp sensitivity " << sensitivity << ")";
   EXPECT_LE(worst, 4 * sensitivity)
-      << "largest difference " << worst << ", one-ulp sensitivity of the reference "
-      << sensitivity << ", logit range " << range;
+      << "largest difference " << worst << ", one-ulp sensitivity of the reference " << sensitivity
+      << ", logit range " << range;
   std::printf("note: %s is chaotic at these weights: a one-ulp change of its first conv moves "
               "the reference's logits by %.3g of their range; the compiled logits differ by "
               "%.3g\n",

@@ -49,8 +49,8 @@ public:
     for (const Tensor &out : outputs)
       seeds.push_back(random(out.shape, rng));
     Gradients gradients;
-    ASSERT_TRUE(runWithGradients(function, inputs, weights, options, seeds, outputs, gradients,
-                                 error))
+    ASSERT_TRUE(
+        runWithGradients(function, inputs, weights, options, seeds, outputs, gradients, error))
         << error;
     for (size_t i = 0; i < inputs.size(); ++i)
       if (!llvm::is_contained(skipped, i))

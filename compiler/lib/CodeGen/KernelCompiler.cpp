@@ -67,8 +67,7 @@ bool runJobs(std::vector<Job> &jobs, const std::string &program, unsigned parall
     bool progressed = false;
     for (size_t i = 0; i < running.size();) {
       std::string waitError;
-      llvm::sys::ProcessInfo done =
-          llvm::sys::Wait(running[i].process, 0u, &waitError);
+      llvm::sys::ProcessInfo done = llvm::sys::Wait(running[i].process, 0u, &waitError);
       if (done.Pid == 0) { // still running
         ++i;
         continue;
@@ -76,8 +75,8 @@ bool runJobs(std::vector<Job> &jobs, const std::string &program, unsigned parall
       Job &job = jobs[running[i].job];
       if (done.ReturnCode != 0 && ok) {
         auto log = llvm::MemoryBuffer::getFile(job.log);
-        error = "compiling " + job.what + " failed (exit " + std::to_string(done.ReturnCode) +
-                ")" + (log ? ": " + (*log)->getBuffer().trim().str() : std::string());
+        error = "compiling " + job.what + " failed (exit " + std::to_string(done.ReturnCode) + ")" +
+                (log ? ": " + (*log)->getBuffer().trim().str() : std::string());
         ok = false;
       } else if (done.ReturnCode == 0 && llvm::sys::fs::rename(job.temporary, job.object)) {
         error = "cannot move " + job.temporary + " into the kernel cache";
@@ -122,8 +121,8 @@ bool resnetc::codegen::compileKernels(const KernelPlan &plan, const KernelCompil
       return object;
     }
     ++objects.built;
-    std::string unique = std::to_string(llvm::sys::Process::getProcessId()) + "." +
-                         std::to_string(jobs.size());
+    std::string unique =
+        std::to_string(llvm::sys::Process::getProcessId()) + "." + std::to_string(jobs.size());
     Job job;
     job.object = object;
     job.temporary = object + ".tmp." + unique;
@@ -137,10 +136,10 @@ bool resnetc::codegen::compileKernels(const KernelPlan &plan, const KernelCompil
   };
 
   for (const KernelDef &kernel : plan.kernels)
-    objects.kernels.push_back(request(
-        {"--spec", kernel.spec, "--name", kernel.name, "--target", options.target},
-        "kernel\n" + kernel.name + "\n" + kernel.spec + "\n" + options.target,
-        "kernel " + kernel.name + " (" + kernel.spec + ")"));
+    objects.kernels.push_back(
+        request({"--spec", kernel.spec, "--name", kernel.name, "--target", options.target},
+                "kernel\n" + kernel.name + "\n" + kernel.spec + "\n" + options.target,
+                "kernel " + kernel.name + " (" + kernel.spec + ")"));
   objects.halideRuntime = request({"--runtime", "--target", options.target},
                                   "runtime\n" + options.target, "the Halide runtime");
   return runJobs(jobs, options.kernelgen, options.jobs, error);

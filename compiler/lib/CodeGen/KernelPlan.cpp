@@ -116,7 +116,8 @@ unsigned Planner::kernel(std::string spec) {
 BufferRef Planner::weightsBuffer(BufferRef layout) {
   layout.space = Space::Weights;
   layout.offset = plan.weightsBytes;
-  plan.weightsBytes += (layout.bytes() + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment;
+  plan.weightsBytes +=
+      (layout.bytes() + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment;
   return layout;
 }
 
@@ -133,8 +134,8 @@ BufferRef Planner::activation(Value value, int step) {
 BufferRef Planner::result(Value value, BufferRef layout) {
   layout.space = value == returned ? Space::Output : Space::Arena;
   unsigned id = activations.size();
-  activations.push_back({layout.bytes(), int(plan.forward.size()), int(plan.forward.size()),
-                         value == returned});
+  activations.push_back(
+      {layout.bytes(), int(plan.forward.size()), int(plan.forward.size()), value == returned});
   activationOf[value] = id;
   activationLayout[value] = layout;
   fixups.emplace_back(plan.forward.size(), 0, id);
@@ -149,7 +150,8 @@ void Planner::addForward(unsigned kernelIndex, std::vector<BufferRef> args, Oper
   for (auto &[fixStep, fixArg, id] : fixups) {
     if (fixStep != step)
       continue;
-    while (next < args.size() && args[next].space != Space::Arena && args[next].space != Space::Output)
+    while (next < args.size() && args[next].space != Space::Arena &&
+           args[next].space != Space::Output)
       ++next;
     fixArg = next++;
   }
@@ -165,7 +167,8 @@ FailureOr<BufferRef> Planner::packedWeight(Value weight) {
   Dims shape = shapeOf(weight);
   BufferRef packed = weightsBuffer(packedConv(Space::Weights, shape));
   unsigned k = kernel("kind=pack_conv_weight;weight=" + joined(shape));
-  plan.prepare.push_back({k, {it->second, packed}, "pack " + weight.getDefiningOp<rn::WeightOp>().getName().str()});
+  plan.prepare.push_back(
+      {k, {it->second, packed}, "pack " + weight.getDefiningOp<rn::WeightOp>().getName().str()});
   packedWeights[weight] = packed;
   return packed;
 }
@@ -179,9 +182,10 @@ LogicalResult Planner::lower(Operation *op) {
       .Case([&](rn::FoldBatchNormOp fold) {
         Dims shape = shapeOf(fold.getWeight());
         bool bias = bool(fold.getBias());
-        std::string spec = "kind=fold_pack_conv_weight;weight=" + joined(shape) +
-                           ";bias=" + std::to_string(bias) + ";epsilon=" +
-                           llvm::formatv("{0}", llvm::format("%.9g", fold.getEpsilon().convertToDouble())).str();
+        std::string spec =
+            "kind=fold_pack_conv_weight;weight=" + joined(shape) + ";bias=" + std::to_string(bias) +
+            ";epsilon=" +
+            llvm::formatv("{0}", llvm::format("%.9g", fold.getEpsilon().convertToDouble())).str();
         std::vector<BufferRef> args{weights.lookup(fold.getWeight())};
         if (bias)
           args.push_back(weights.lookup(fold.getBias()));
@@ -225,8 +229,11 @@ LogicalResult Planner::lower(Operation *op) {
           return eltwise.emitOpError("batch norm and an addend in one kernel are not supported");
         if (eltwise.getGamma()) {
           spec = "kind=batch_norm;input=" + joined(shape) + ";epsilon=" +
-                 llvm::formatv("{0}", llvm::format("%.9g", eltwise.getEpsilon()->convertToDouble())).str() + relu;
-          for (Value v : {eltwise.getGamma(), eltwise.getBeta(), eltwise.getMean(), eltwise.getVariance()})
+                 llvm::formatv("{0}", llvm::format("%.9g", eltwise.getEpsilon()->convertToDouble()))
+                     .str() +
+                 relu;
+          for (Value v :
+               {eltwise.getGamma(), eltwise.getBeta(), eltwise.getMean(), eltwise.getVariance()})
             args.push_back(weights.lookup(v));
         } else if (eltwise.getAddend()) {
           spec = "kind=add;input=" + joined(shape) + relu;
@@ -240,8 +247,9 @@ LogicalResult Planner::lower(Operation *op) {
       })
       .Case([&](rn::MaxPool2DOp pool) {
         std::string spec = "kind=max_pool2d;input=" + joined(shapeOf(pool.getInput())) +
-                           ";kernel=" + joined(pool.getKernel()) + ";strides=" +
-                           joined(pool.getStrides()) + ";padding=" + joined(pool.getPadding());
+                           ";kernel=" + joined(pool.getKernel()) +
+                           ";strides=" + joined(pool.getStrides()) +
+                           ";padding=" + joined(pool.getPadding());
         std::vector<BufferRef> args{input(pool.getInput())};
         args.push_back(result(pool.getResult(), nhwc(Space::Arena, shapeOf(pool.getResult()))));
         addForward(kernel(spec), std::move(args), op);
@@ -308,7 +316,8 @@ FailureOr<KernelPlan> Planner::run() {
                          : shape.size() == 2 ? matrix(Space::Weights, shape)
                                              : vector(Space::Weights, shape[0]);
       it->second = weightsBuffer(layout);
-      plan.weights.push_back({weight.getName().str(), {shape.begin(), shape.end()}, it->second.offset});
+      plan.weights.push_back(
+          {weight.getName().str(), {shape.begin(), shape.end()}, it->second.offset});
     }
     weights[weight.getResult()] = it->second;
   }
@@ -344,10 +353,14 @@ FailureOr<KernelPlan> Planner::run() {
 
 const char *spaceName(Space space) {
   switch (space) {
-  case Space::Input: return "input";
-  case Space::Output: return "output";
-  case Space::Arena: return "arena";
-  case Space::Weights: return "weights";
+  case Space::Input:
+    return "input";
+  case Space::Output:
+    return "output";
+  case Space::Arena:
+    return "arena";
+  case Space::Weights:
+    return "weights";
   }
   return "?";
 }

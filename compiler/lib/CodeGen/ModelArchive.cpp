@@ -9,7 +9,8 @@
 
 using namespace resnetc::codegen;
 
-bool resnetc::codegen::writeModelArchive(const std::string &path, llvm::ArrayRef<char> orchestration,
+bool resnetc::codegen::writeModelArchive(const std::string &path,
+                                         llvm::ArrayRef<char> orchestration,
                                          const std::string &orchestrationName,
                                          const std::vector<std::string> &objectFiles,
                                          const std::string &runtimeArchive, std::string &error) {

@@ -49,9 +49,9 @@ std::unique_ptr<llvm::TargetMachine> makeTargetMachine(llvm::StringRef tripleNam
   llvm::TargetOptions options;
   // Generic CPU: the orchestration code only calls kernels; the kernels
   // carry the target's vector features.
-  return std::unique_ptr<llvm::TargetMachine>(target->createTargetMachine(
-      triple, "generic", "", options, llvm::Reloc::PIC_, std::nullopt,
-      llvm::CodeGenOptLevel::Default));
+  return std::unique_ptr<llvm::TargetMachine>(
+      target->createTargetMachine(triple, "generic", "", options, llvm::Reloc::PIC_, std::nullopt,
+                                  llvm::CodeGenOptLevel::Default));
 }
 
 std::unique_ptr<llvm::Module> translate(ModuleOp module, llvm::LLVMContext &llvmContext,

@@ -58,8 +58,8 @@ LLVM::LLVMFuncOp Emitter::declare(llvm::StringRef name, Type result, llvm::Array
     return existing;
   OpBuilder::InsertionGuard guard(builder);
   builder.setInsertionPointToEnd(module.getBody());
-  auto fn = LLVM::LLVMFuncOp::create(builder, loc, name,
-                                     LLVM::LLVMFunctionType::get(result, params));
+  auto fn =
+      LLVM::LLVMFuncOp::create(builder, loc, name, LLVM::LLVMFunctionType::get(result, params));
   declared[name] = fn;
   return fn;
 }
@@ -96,9 +96,8 @@ LLVM::GlobalOp Emitter::bufferTable(llvm::StringRef name, const std::vector<Step
 /// int32_t fn(void *context, uint8_t *const *spaces): the steps in order.
 LLVM::LLVMFuncOp Emitter::entryPoint(llvm::StringRef name, const std::vector<Step> &steps) {
   LLVM::GlobalOp table = bufferTable((name + "_buffers").str(), steps);
-  auto fn = LLVM::LLVMFuncOp::create(builder, loc, name,
-                                     LLVM::LLVMFunctionType::get(i32, {ptr, ptr}),
-                                     LLVM::Linkage::Internal);
+  auto fn = LLVM::LLVMFuncOp::create(
+      builder, loc, name, LLVM::LLVMFunctionType::get(i32, {ptr, ptr}), LLVM::Linkage::Internal);
   OpBuilder::InsertionGuard guard(builder);
   Block *entry = fn.addEntryBlock(builder);
   Value context = entry->getArgument(0), spaces = entry->getArgument(1);
@@ -113,13 +112,15 @@ LLVM::LLVMFuncOp Emitter::entryPoint(llvm::StringRef name, const std::vector<Ste
     LLVM::LLVMFuncOp argv = declare(kernel.name + "_argv", i32, {ptr});
     Value function = LLVM::AddressOfOp::create(builder, loc, argv);
     Value base = LLVM::AddressOfOp::create(builder, loc, table);
-    Value buffers = LLVM::GEPOp::create(builder, loc, ptr, table.getType(), base,
-                                        llvm::ArrayRef<LLVM::GEPArg>{0, int32_t(first * kBufferFields)});
+    Value buffers =
+        LLVM::GEPOp::create(builder, loc, ptr, table.getType(), base,
+                            llvm::ArrayRef<LLVM::GEPArg>{0, int32_t(first * kBufferFields)});
     Value count = constant(i64, int64_t(step.args.size()));
     Value status = LLVM::CallOp::create(builder, loc, invoke,
                                         ValueRange{context, function, count, buffers, spaces})
                        .getResult();
-    Value bad = LLVM::ICmpOp::create(builder, loc, LLVM::ICmpPredicate::ne, status, constant(i32, 0));
+    Value bad =
+        LLVM::ICmpOp::create(builder, loc, LLVM::ICmpPredicate::ne, status, constant(i32, 0));
     Block *next = builder.createBlock(&fn.getBody(), Region::iterator(failed));
     builder.setInsertionPointAfterValue(bad);
     LLVM::CondBrOp::create(builder, loc, bad, failed, ValueRange{status}, next, ValueRange{});
@@ -140,8 +141,8 @@ Value Emitter::i64Array(llvm::ArrayRef<int64_t> values) {
 
 /// resnetc_rt_weight[]: name, rank, shape[4], offset.
 LLVM::GlobalOp Emitter::weightsTable() {
-  auto entryType = LLVM::LLVMStructType::getLiteral(
-      &context, {ptr, i64, LLVM::LLVMArrayType::get(i64, 4), i64});
+  auto entryType =
+      LLVM::LLVMStructType::getLiteral(&context, {ptr, i64, LLVM::LLVMArrayType::get(i64, 4), i64});
   std::vector<LLVM::GlobalOp> names;
   for (size_t i = 0; i < plan.weights.size(); ++i)
     names.push_back(stringGlobal(symbol("weight_name" + std::to_string(i)), plan.weights[i].name));

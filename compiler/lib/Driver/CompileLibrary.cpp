@@ -140,7 +140,6 @@ bool resnetc::compileLibrary(mlir::ModuleOp module, const LibraryOptions &option
   report.kernelsCached = objects.cached;
   report.arenaBytes = plan->arenaBytes;
   report.weightsBytes = plan->weightsBytes;
-  report.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return true;
 }

@@ -76,6 +76,159 @@ ChannelStats channelStats(const Tensor &x) {
   return stats;
 }
 
+/// d(conv)/d(input) and d(conv)/d(weight) for `dy`; either output may be null.
+void convGrads(const Tensor &x, const Tensor &w, const Tensor &dy, ArrayRef<int64_t> strides,
+               ArrayRef<int64_t> padding, Tensor *dx, Tensor *dw) {
+  if (dx)
+    *dx = Tensor(x.shape);
+  if (dw)
+    *dw = Tensor(w.shape);
+  Nchw in(x.shape), out(dy.shape);
+  int64_t R = w.shape[2], S = w.shape[3];
+  for (int64_t n = 0; n < out.N; ++n)
+    for (int64_t k = 0; k < out.C; ++k)
+      for (int64_t p = 0; p < out.H; ++p)
+        for (int64_t q = 0; q < out.W; ++q) {
+          double g = dy.data[out.at(n, k, p, q)];
+          for (int64_t c = 0; c < in.C; ++c)
+            for (int64_t r = 0; r < R; ++r)
+              for (int64_t s = 0; s < S; ++s) {
+                int64_t h = p * strides[0] - padding[0] + r, ww = q * strides[1] - padding[1] + s;
+                if (h < 0 || h >= in.H || ww < 0 || ww >= in.W)
+                  continue;
+                int64_t wi = ((k * in.C + c) * R + r) * S + s;
+                if (dx)
+                  dx->data[in.at(n, c, h, ww)] += g * w.data[wi];
+                if (dw)
+                  dw->data[wi] += g * x.data[in.at(n, c, h, ww)];
+              }
+        }
+}
+
+/// Sum over everything but dimension 1: a bias's gradient.
+Tensor channelSum(const Tensor &dy) {
+  int64_t N = dy.shape[0], C = dy.shape[1], inner = dy.size() / (N * C);
+  Tensor sum({C});
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t i = 0; i < inner; ++i)
+        sum.data[c] += dy.data[(n * C + c) * inner + i];
+  return sum;
+}
+
+/// Batch norm's gradients given the statistics it normalised with; with
+/// `throughStatistics`, also through the batch mean and variance.
+void batchNormGrads(const Tensor &x, const Tensor &dy, const std::vector<double> &gamma,
+                    const std::vector<double> &mean, const std::vector<double> &invStd,
+                    bool throughStatistics, Tensor &dx, Tensor &dgamma, Tensor &dbeta) {
+  Nchw s(x.shape);
+  int64_t HW = s.H * s.W;
+  double count = double(s.N * HW);
+  dx = Tensor(x.shape);
+  dgamma = Tensor({s.C});
+  dbeta = Tensor({s.C});
+  for (int64_t c = 0; c < s.C; ++c) {
+    double sumDy = 0, sumDyXhat = 0;
+    for (int64_t n = 0; n < s.N; ++n)
+      for (int64_t i = 0; i < HW; ++i) {
+        int64_t at = (n * s.C + c) * HW + i;
+        sumDy += dy.data[at];
+        sumDyXhat += dy.data[at] * (x.data[at] - mean[c]) * invStd[c];
+      }
+    dgamma.data[c] = sumDyXhat;
+    dbeta.data[c] = sumDy;
+    for (int64_t n = 0; n < s.N; ++n)
+      for (int64_t i = 0; i < HW; ++i) {
+        int64_t at = (n * s.C + c) * HW + i;
+        double g = dy.data[at];
+        if (throughStatistics)
+          g -= sumDy / count + (x.data[at] - mean[c]) * invStd[c] * sumDyXhat / count;
+        dx.data[at] = gamma[c] * invStd[c] * g;
+      }
+  }
+}
+
+Tensor maxPoolGrad(const Tensor &x, const Tensor &dy, ArrayRef<int64_t> kernel,
+                   ArrayRef<int64_t> strides, ArrayRef<int64_t> padding) {
+  Tensor dx(x.shape);
+  Nchw in(x.shape), out(dy.shape);
+  for (int64_t n = 0; n < out.N; ++n)
+    for (int64_t c = 0; c < out.C; ++c)
+      for (int64_t p = 0; p < out.H; ++p)
+        for (int64_t q = 0; q < out.W; ++q) {
+          double best = -std::numeric_limits<double>::infinity();
+          int64_t where = -1;
+          for (int64_t r = 0; r < kernel[0]; ++r)
+            for (int64_t s = 0; s < kernel[1]; ++s) {
+              int64_t h = p * strides[0] - padding[0] + r, w = q * strides[1] - padding[1] + s;
+              if (h >= 0 && h < in.H && w >= 0 && w < in.W && x.data[in.at(n, c, h, w)] > best) {
+                best = x.data[in.at(n, c, h, w)];
+                where = in.at(n, c, h, w);
+              }
+            }
+          if (where >= 0)
+            dx.data[where] += dy.data[out.at(n, c, p, q)];
+        }
+  return dx;
+}
+
+Tensor globalAvgPoolGrad(const Tensor &dy, const std::vector<int64_t> &inputShape) {
+  Tensor dx(inputShape);
+  Nchw s(inputShape);
+  int64_t HW = s.H * s.W;
+  for (int64_t n = 0; n < s.N; ++n)
+    for (int64_t c = 0; c < s.C; ++c)
+      for (int64_t i = 0; i < HW; ++i)
+        dx.data[(n * s.C + c) * HW + i] = dy.data[n * s.C + c] / double(HW);
+  return dx;
+}
+
+Tensor zeroPadGrad(const Tensor &dy, const std::vector<int64_t> &inputShape, int64_t stride) {
+  Tensor dx(inputShape);
+  Nchw in(inputShape), out(dy.shape);
+  int64_t below = (out.C - in.C) / 2;
+  for (int64_t n = 0; n < in.N; ++n)
+    for (int64_t c = 0; c < in.C; ++c)
+      for (int64_t p = 0; p < out.H; ++p)
+        for (int64_t q = 0; q < out.W; ++q)
+          dx.data[in.at(n, c, p * stride, q * stride)] = dy.data[out.at(n, c + below, p, q)];
+  return dx;
+}
+
+/// d(dense)/d(input) and d(dense)/d(weight); either may be null.
+void denseGrads(const Tensor &x, const Tensor &w, const Tensor &dy, Tensor *dx, Tensor *dw) {
+  int64_t N = x.shape[0], C = x.shape[1], K = w.shape[0];
+  if (dx)
+    *dx = Tensor(x.shape);
+  if (dw)
+    *dw = Tensor(w.shape);
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t k = 0; k < K; ++k) {
+      double g = dy.data[n * K + k];
+      for (int64_t c = 0; c < C; ++c) {
+        if (dx)
+          dx->data[n * C + c] += g * w.data[k * C + c];
+        if (dw)
+          dw->data[k * C + c] += g * x.data[n * C + c];
+      }
+    }
+}
+
+Tensor softmax(const double *row, int64_t K);
+
+/// (softmax - onehot) / N, times `scale`.
+Tensor crossEntropyGrad(const Tensor &logits, const Tensor &labels, double scale) {
+  int64_t N = logits.shape[0], K = logits.shape[1];
+  Tensor dlogits(logits.shape);
+  for (int64_t n = 0; n < N; ++n) {
+    Tensor p = softmax(&logits.data[n * K], K);
+    p.data[int64_t(labels.data[n])] -= 1;
+    for (int64_t k = 0; k < K; ++k)
+      dlogits.data[n * K + k] = p.data[k] * scale / double(N);
+  }
+  return dlogits;
+}
+
 class Interpreter {
 public:
   Interpreter(WeightMap &weights, const RunOptions &options) : weights(weights), options(options) {}
@@ -191,6 +344,91 @@ bool Interpreter::step(Operation *op) {
             return fail(op, "label " + std::to_string(label) + " is outside [0, " +
                                 std::to_string(classes) + ")");
         return values[s.getResult()] = softmaxCrossEntropy(s), true;
+      })
+      .Case([&](rn::BatchNormTrainOp b) {
+        const Tensor &x = get(b.getInput());
+        ChannelStats stats = channelStats(x);
+        double eps = b.getEpsilon().convertToDouble();
+        Tensor mean({int64_t(stats.mean.size())}, stats.mean), invStd(mean.shape);
+        for (size_t c = 0; c < stats.variance.size(); ++c)
+          invStd.data[c] = 1.0 / std::sqrt(stats.variance[c] + eps);
+        const Tensor &gamma = get(b.getGamma()), &beta = get(b.getBeta());
+        Tensor y(x.shape);
+        Nchw s(x.shape);
+        for (int64_t i = 0; i < y.size(); ++i) {
+          int64_t c = (i / (s.H * s.W)) % s.C;
+          y.data[i] = (x.data[i] - mean.data[c]) * invStd.data[c] * gamma.data[c] + beta.data[c];
+        }
+        values[b.getOutput()] = std::move(y);
+        values[b.getMean()] = std::move(mean);
+        values[b.getInvStd()] = std::move(invStd);
+        return true;
+      })
+      .Case([&](rn::BatchNormTrainGradOp g) {
+        Tensor dx, dgamma, dbeta;
+        batchNormGrads(get(g.getInput()), get(g.getOutputGrad()), get(g.getGamma()).data,
+                       get(g.getMean()).data, get(g.getInvStd()).data, true, dx, dgamma, dbeta);
+        values[g.getInputGrad()] = std::move(dx);
+        values[g.getGammaGrad()] = std::move(dgamma);
+        values[g.getBetaGrad()] = std::move(dbeta);
+        return true;
+      })
+      .Case([&](rn::ReluGradOp g) {
+        Tensor dx = get(g.getOutputGrad());
+        const Tensor &y = get(g.getOutput());
+        for (int64_t i = 0; i < dx.size(); ++i)
+          dx.data[i] = y.data[i] > 0 ? dx.data[i] : 0.0;
+        values[g.getInputGrad()] = std::move(dx);
+        return true;
+      })
+      .Case([&](rn::Conv2DGradInputOp g) {
+        Tensor dx, x(shapeOf(g.getInputGrad()));
+        convGrads(x, get(g.getWeight()), get(g.getOutputGrad()), g.getStrides(), g.getPadding(),
+                  &dx, nullptr);
+        values[g.getInputGrad()] = std::move(dx);
+        return true;
+      })
+      .Case([&](rn::Conv2DGradWeightOp g) {
+        Tensor dw, w(shapeOf(g.getWeightGrad()));
+        convGrads(get(g.getInput()), w, get(g.getOutputGrad()), g.getStrides(), g.getPadding(),
+                  nullptr, &dw);
+        values[g.getWeightGrad()] = std::move(dw);
+        return true;
+      })
+      .Case([&](rn::ChannelSumOp g) {
+        values[g.getOutput()] = channelSum(get(g.getInput()));
+        return true;
+      })
+      .Case([&](rn::DenseGradInputOp g) {
+        Tensor dx, x(shapeOf(g.getInputGrad()));
+        denseGrads(x, get(g.getWeight()), get(g.getOutputGrad()), &dx, nullptr);
+        values[g.getInputGrad()] = std::move(dx);
+        return true;
+      })
+      .Case([&](rn::DenseGradWeightOp g) {
+        Tensor dw, w(shapeOf(g.getWeightGrad()));
+        denseGrads(get(g.getInput()), w, get(g.getOutputGrad()), nullptr, &dw);
+        values[g.getWeightGrad()] = std::move(dw);
+        return true;
+      })
+      .Case([&](rn::MaxPool2DGradOp g) {
+        values[g.getInputGrad()] = maxPoolGrad(get(g.getInput()), get(g.getOutputGrad()),
+                                               g.getKernel(), g.getStrides(), g.getPadding());
+        return true;
+      })
+      .Case([&](rn::GlobalAvgPoolGradOp g) {
+        values[g.getInputGrad()] =
+            globalAvgPoolGrad(get(g.getOutputGrad()), shapeOf(g.getInputGrad()));
+        return true;
+      })
+      .Case([&](rn::ZeroPadShortcutGradOp g) {
+        values[g.getInputGrad()] =
+            zeroPadGrad(get(g.getOutputGrad()), shapeOf(g.getInputGrad()), g.getStride());
+        return true;
+      })
+      .Case([&](rn::SoftmaxCrossEntropyGradOp g) {
+        values[g.getLogitsGrad()] = crossEntropyGrad(get(g.getLogits()), get(g.getLabels()), 1.0);
+        return true;
       })
       .Case([&](rn::ShortcutOp) {
         return fail(op, "shortcuts must be expanded first (rn-expand-shortcuts)");
@@ -354,12 +592,12 @@ void Interpreter::foldBatchNorm(rn::FoldBatchNormOp op) {
 }
 
 /// Softmax of one row, stable for large logits.
-std::vector<double> softmax(const double *row, int64_t K) {
+Tensor softmax(const double *row, int64_t K) {
   double top = *std::max_element(row, row + K), sum = 0;
-  std::vector<double> p(K);
+  Tensor p({K});
   for (int64_t k = 0; k < K; ++k)
-    sum += p[k] = std::exp(row[k] - top);
-  for (double &v : p)
+    sum += p.data[k] = std::exp(row[k] - top);
+  for (double &v : p.data)
     v /= sum;
   return p;
 }
@@ -370,8 +608,8 @@ Tensor Interpreter::softmaxCrossEntropy(rn::SoftmaxCrossEntropyOp op) {
   int64_t N = logits.shape[0], K = logits.shape[1];
   double total = 0;
   for (int64_t n = 0; n < N; ++n) {
-    std::vector<double> p = softmax(&logits.data[n * K], K);
-    total -= std::log(p[int64_t(labels.data[n])]);
+    Tensor p = softmax(&logits.data[n * K], K);
+    total -= std::log(p.data[int64_t(labels.data[n])]);
   }
   return Tensor({}, std::vector<double>{total / double(N)});
 }
@@ -451,41 +689,17 @@ bool Interpreter::stepBack(Operation *op) {
       })
       .Case([&](rn::MaxPool2DOp p) { return maxPoolBack(p, dy), true; })
       .Case([&](rn::GlobalAvgPoolOp p) {
-        Tensor dx(shapeOf(p.getInput()));
-        Nchw s(dx.shape);
-        int64_t HW = s.H * s.W;
-        for (int64_t n = 0; n < s.N; ++n)
-          for (int64_t c = 0; c < s.C; ++c)
-            for (int64_t i = 0; i < HW; ++i)
-              dx.data[(n * s.C + c) * HW + i] = dy.data[n * s.C + c] / double(HW);
-        accumulate(p.getInput(), dx);
+        accumulate(p.getInput(), globalAvgPoolGrad(dy, shapeOf(p.getInput())));
         return true;
       })
       .Case([&](rn::DenseOp d) { return denseBack(d, dy), true; })
       .Case([&](rn::ZeroPadShortcutOp z) {
-        Tensor dx(shapeOf(z.getInput()));
-        Nchw in(dx.shape), out(dy.shape);
-        int64_t below = (out.C - in.C) / 2, stride = z.getStride();
-        for (int64_t n = 0; n < in.N; ++n)
-          for (int64_t c = 0; c < in.C; ++c)
-            for (int64_t p = 0; p < out.H; ++p)
-              for (int64_t q = 0; q < out.W; ++q)
-                dx.data[in.at(n, c, p * stride, q * stride)] = dy.data[out.at(n, c + below, p, q)];
-        accumulate(z.getInput(), dx);
+        accumulate(z.getInput(), zeroPadGrad(dy, shapeOf(z.getInput()), z.getStride()));
         return true;
       })
       .Case([&](rn::SoftmaxCrossEntropyOp s) {
-        const Tensor &logits = get(s.getLogits());
-        const Tensor &labels = get(s.getLabels());
-        int64_t N = logits.shape[0], K = logits.shape[1];
-        Tensor dlogits(logits.shape);
-        for (int64_t n = 0; n < N; ++n) {
-          std::vector<double> p = softmax(&logits.data[n * K], K);
-          p[int64_t(labels.data[n])] -= 1;
-          for (int64_t k = 0; k < K; ++k)
-            dlogits.data[n * K + k] = p[k] * dy.data[0] / double(N);
-        }
-        accumulate(s.getLogits(), dlogits);
+        accumulate(s.getLogits(),
+                   crossEntropyGrad(get(s.getLogits()), get(s.getLabels()), dy.data[0]));
         return true;
       })
       .Default([&](Operation *) {
@@ -494,126 +708,43 @@ bool Interpreter::stepBack(Operation *op) {
 }
 
 void Interpreter::convBack(rn::Conv2DOp op, const Tensor &dy) {
-  const Tensor &x = get(op.getInput());
-  const Tensor &w = get(op.getWeight());
-  Tensor dx(x.shape), dw(w.shape);
-  Nchw in(x.shape), out(dy.shape);
-  int64_t R = w.shape[2], S = w.shape[3];
-  int64_t sh = op.getStrides()[0], sw = op.getStrides()[1];
-  int64_t ph = op.getPadding()[0], pw = op.getPadding()[1];
-  for (int64_t n = 0; n < out.N; ++n)
-    for (int64_t k = 0; k < out.C; ++k)
-      for (int64_t p = 0; p < out.H; ++p)
-        for (int64_t q = 0; q < out.W; ++q) {
-          double g = dy.data[out.at(n, k, p, q)];
-          for (int64_t c = 0; c < in.C; ++c)
-            for (int64_t r = 0; r < R; ++r)
-              for (int64_t s = 0; s < S; ++s) {
-                int64_t h = p * sh - ph + r, ww = q * sw - pw + s;
-                if (h < 0 || h >= in.H || ww < 0 || ww >= in.W)
-                  continue;
-                int64_t wi = ((k * in.C + c) * R + r) * S + s;
-                dx.data[in.at(n, c, h, ww)] += g * w.data[wi];
-                dw.data[wi] += g * x.data[in.at(n, c, h, ww)];
-              }
-        }
+  Tensor dx, dw;
+  convGrads(get(op.getInput()), get(op.getWeight()), dy, op.getStrides(), op.getPadding(), &dx,
+            &dw);
   accumulate(op.getInput(), dx);
   accumulate(op.getWeight(), dw);
-  if (op.getBias()) {
-    Tensor db({out.C});
-    for (int64_t n = 0; n < out.N; ++n)
-      for (int64_t k = 0; k < out.C; ++k)
-        for (int64_t i = 0; i < out.H * out.W; ++i)
-          db.data[k] += dy.data[(n * out.C + k) * out.H * out.W + i];
-    accumulate(op.getBias(), db);
-  }
+  if (op.getBias())
+    accumulate(op.getBias(), channelSum(dy));
 }
 
 void Interpreter::batchNormBack(rn::BatchNormOp op, const Tensor &dy) {
   const Tensor &x = get(op.getInput());
-  const Tensor &gamma = get(op.getGamma());
   double eps = op.getEpsilon().convertToDouble();
-  Nchw s(x.shape);
-  int64_t HW = s.H * s.W;
-  double count = double(s.N * HW);
   bool training = options.batchNorm == BatchNormMode::Training;
-  ChannelStats stats = training ? channelStats(x)
-                                : ChannelStats{get(op.getMean()).data, get(op.getVariance()).data};
-  Tensor dx(x.shape), dgamma({s.C}), dbeta({s.C});
-  for (int64_t c = 0; c < s.C; ++c) {
-    double inv = 1.0 / std::sqrt(stats.variance[c] + eps);
-    double sumDy = 0, sumDyXhat = 0;
-    for (int64_t n = 0; n < s.N; ++n)
-      for (int64_t i = 0; i < HW; ++i) {
-        int64_t at = (n * s.C + c) * HW + i;
-        double xhat = (x.data[at] - stats.mean[c]) * inv;
-        sumDy += dy.data[at];
-        sumDyXhat += dy.data[at] * xhat;
-      }
-    dgamma.data[c] = sumDyXhat;
-    dbeta.data[c] = sumDy;
-    for (int64_t n = 0; n < s.N; ++n)
-      for (int64_t i = 0; i < HW; ++i) {
-        int64_t at = (n * s.C + c) * HW + i;
-        if (training) {
-          // Through the batch mean and variance too.
-          double xhat = (x.data[at] - stats.mean[c]) * inv;
-          dx.data[at] = gamma.data[c] * inv *
-                        (dy.data[at] - sumDy / count - xhat * sumDyXhat / count);
-        } else {
-          dx.data[at] = gamma.data[c] * inv * dy.data[at];
-        }
-      }
-  }
+  ChannelStats stats =
+      training ? channelStats(x) : ChannelStats{get(op.getMean()).data, get(op.getVariance()).data};
+  std::vector<double> invStd;
+  for (double v : stats.variance)
+    invStd.push_back(1.0 / std::sqrt(v + eps));
+  Tensor dx, dgamma, dbeta;
+  batchNormGrads(x, dy, get(op.getGamma()).data, stats.mean, invStd, training, dx, dgamma, dbeta);
   accumulate(op.getInput(), dx);
   accumulate(op.getGamma(), dgamma);
   accumulate(op.getBeta(), dbeta);
 }
 
 void Interpreter::maxPoolBack(rn::MaxPool2DOp op, const Tensor &dy) {
-  const Tensor &x = get(op.getInput());
-  Tensor dx(x.shape);
-  Nchw in(x.shape), out(dy.shape);
-  int64_t R = op.getKernel()[0], S = op.getKernel()[1];
-  for (int64_t n = 0; n < out.N; ++n)
-    for (int64_t c = 0; c < out.C; ++c)
-      for (int64_t p = 0; p < out.H; ++p)
-        for (int64_t q = 0; q < out.W; ++q) {
-          double best = -std::numeric_limits<double>::infinity();
-          int64_t where = -1;
-          for (int64_t r = 0; r < R; ++r)
-            for (int64_t s = 0; s < S; ++s) {
-              int64_t h = p * op.getStrides()[0] - op.getPadding()[0] + r;
-              int64_t w = q * op.getStrides()[1] - op.getPadding()[1] + s;
-              if (h >= 0 && h < in.H && w >= 0 && w < in.W && x.data[in.at(n, c, h, w)] > best) {
-                best = x.data[in.at(n, c, h, w)];
-                where = in.at(n, c, h, w);
-              }
-            }
-          if (where >= 0)
-            dx.data[where] += dy.data[out.at(n, c, p, q)];
-        }
-  accumulate(op.getInput(), dx);
+  accumulate(op.getInput(),
+             maxPoolGrad(get(op.getInput()), dy, op.getKernel(), op.getStrides(), op.getPadding()));
 }
 
 void Interpreter::denseBack(rn::DenseOp op, const Tensor &dy) {
-  const Tensor &x = get(op.getInput());
-  const Tensor &w = get(op.getWeight());
-  int64_t N = x.shape[0], C = x.shape[1], K = w.shape[0];
-  Tensor dx(x.shape), dw(w.shape), db({K});
-  for (int64_t n = 0; n < N; ++n)
-    for (int64_t k = 0; k < K; ++k) {
-      double g = dy.data[n * K + k];
-      db.data[k] += g;
-      for (int64_t c = 0; c < C; ++c) {
-        dx.data[n * C + c] += g * w.data[k * C + c];
-        dw.data[k * C + c] += g * x.data[n * C + c];
-      }
-    }
+  Tensor dx, dw;
+  denseGrads(get(op.getInput()), get(op.getWeight()), dy, &dx, &dw);
   accumulate(op.getInput(), dx);
   accumulate(op.getWeight(), dw);
   if (op.getBias())
-    accumulate(op.getBias(), db);
+    accumulate(op.getBias(), channelSum(dy));
 }
 
 } // namespace

@@ -77,9 +77,8 @@ struct FuseEpiloguesPass : resnetc::impl::FuseEpiloguesBase<FuseEpiloguesPass> {
       } else if (auto bn = input.getDefiningOp<BatchNormOp>(); bn && soleUse) {
         replace(relu, fuseBatchNorm(builder, relu.getLoc(), bn, true), bn);
       } else {
-        replace(relu, FusedEltwiseOp::create(builder, relu.getLoc(), relu.getType(), input,
-                                             Value(), Value(), Value(), Value(), Value(),
-                                             FloatAttr(), true)
+        replace(relu, FusedEltwiseOp::create(builder, relu.getLoc(), relu.getType(), input, Value(),
+                                             Value(), Value(), Value(), Value(), FloatAttr(), true)
                           .getResult());
       }
     }

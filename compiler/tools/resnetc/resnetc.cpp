@@ -8,9 +8,9 @@
 
 #include "resnetc/Analysis/ModelStats.h"
 #include "resnetc/CodeGen/KernelPlan.h"
+#include "resnetc/CodeGen/ObjectEmitter.h"
 #include "resnetc/CodeGen/Orchestration.h"
 #include "resnetc/Dialect/Rn/RnDialect.h"
-#include "resnetc/CodeGen/ObjectEmitter.h"
 #include "resnetc/Driver/CompileLibrary.h"
 #include "resnetc/Driver/Pipelines.h"
 #include "resnetc/Frontend/ModelImporter.h"
@@ -22,8 +22,8 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/JSON.h"
-#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 
 #include <thread>
@@ -62,29 +62,27 @@ cl::opt<int64_t> batch("batch", cl::desc("Images per forward pass (default 1)"),
 enum class Emit { Rn, RnExpanded, RnInference, RnCodegen, Kernels, Llvm, LlvmIr, Obj, Lib };
 cl::opt<Emit>
     emit("emit", cl::desc("What to produce"), cl::sub(compileCommand), cl::cat(category),
-         cl::values(clEnumValN(Emit::Rn, "rn",
-                               "the module in the rn dialect, as the front end built it"),
-                    clEnumValN(Emit::RnExpanded, "rn-expanded", "after shortcut expansion"),
-                    clEnumValN(Emit::RnInference, "rn-inference",
-                               "after shortcut expansion and batch-norm folding"),
-                    clEnumValN(Emit::RnCodegen, "rn-codegen",
-                               "after epilogue fusion: one op per kernel"),
-                    clEnumValN(Emit::Kernels, "kernels",
-                               "the kernels, the calls that run them and the memory plan"),
-                    clEnumValN(Emit::Llvm, "llvm",
-                               "the orchestration code in MLIR's LLVM dialect"),
-                    clEnumValN(Emit::LlvmIr, "llvm-ir", "the orchestration code as LLVM IR"),
-                    clEnumValN(Emit::Obj, "obj", "the orchestration code as an object file"),
-                    clEnumValN(Emit::Lib, "lib",
-                               "lib<model>.a, <model>.h and <model>.rnw in the -o folder "
-                               "(the default)")),
+         cl::values(
+             clEnumValN(Emit::Rn, "rn", "the module in the rn dialect, as the front end built it"),
+             clEnumValN(Emit::RnExpanded, "rn-expanded", "after shortcut expansion"),
+             clEnumValN(Emit::RnInference, "rn-inference",
+                        "after shortcut expansion and batch-norm folding"),
+             clEnumValN(Emit::RnCodegen, "rn-codegen", "after epilogue fusion: one op per kernel"),
+             clEnumValN(Emit::Kernels, "kernels",
+                        "the kernels, the calls that run them and the memory plan"),
+             clEnumValN(Emit::Llvm, "llvm", "the orchestration code in MLIR's LLVM dialect"),
+             clEnumValN(Emit::LlvmIr, "llvm-ir", "the orchestration code as LLVM IR"),
+             clEnumValN(Emit::Obj, "obj", "the orchestration code as an object file"),
+             clEnumValN(Emit::Lib, "lib",
+                        "lib<model>.a, <model>.h and <model>.rnw in the -o folder "
+                        "(the default)")),
          cl::init(Emit::Lib));
 cl::opt<bool> printLocations("locations", cl::desc("Print source locations with the ops"),
                              cl::sub(compileCommand), cl::cat(category));
 cl::opt<std::string> target("target",
-                           cl::desc("Halide target string: host (default), "
-                                    "x86-64-linux-avx2-fma, arm-64-linux, ..."),
-                           cl::init("host"), cl::sub(compileCommand), cl::cat(category));
+                            cl::desc("Halide target string: host (default), "
+                                     "x86-64-linux-avx2-fma, arm-64-linux, ..."),
+                            cl::init("host"), cl::sub(compileCommand), cl::cat(category));
 cl::opt<std::string> weightsInput("weights",
                                   cl::desc("Ship these weights (checked against the model) "
                                            "instead of He-initialised ones"),
@@ -196,9 +194,9 @@ int runCompileLibrary(mlir::ModuleOp module) {
   if (!quiet)
     errs() << formatv("resnetc: {0}: {1} kernels and the Halide runtime ({2} compiled, {3} from "
                       "the cache) in {4:F1} s -> {5}, {6}, {7}; arena {8} bytes\n",
-                      options.sourceName, report.kernels, report.kernelsBuilt,
-                      report.kernelsCached, report.seconds, report.archive, report.header,
-                      report.weights, report.arenaBytes);
+                      options.sourceName, report.kernels, report.kernelsBuilt, report.kernelsCached,
+                      report.seconds, report.archive, report.header, report.weights,
+                      report.arenaBytes);
   return 0;
 }
 

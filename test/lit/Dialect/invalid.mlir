@@ -111,3 +111,28 @@ func.func @labels(%logits: tensor<2x10xf32>, %labels: tensor<3xi32>) {
   %0 = rn.softmax_cross_entropy %logits, %labels : (tensor<2x10xf32>, tensor<3xi32>) -> tensor<f32>
   return
 }
+
+// -----
+
+func.func @conv_grad_input_shape(%dy: tensor<1x8x4x4xf32>, %w: tensor<8x3x3x3xf32>) {
+  // expected-error @+1 {{output_grad does not match the forward op's output shape}}
+  %0 = rn.conv2d_grad_input %dy, %w {padding = array<i64: 1, 1>, strides = array<i64: 1, 1>} : (tensor<1x8x4x4xf32>, tensor<8x3x3x3xf32>) -> tensor<1x3x8x8xf32>
+  return
+}
+
+// -----
+
+func.func @zero_pad_grad_stride(%dy: tensor<1x8x4x4xf32>) {
+  // expected-error @+1 {{output_grad does not match the forward op's output shape}}
+  %0 = rn.zero_pad_shortcut_grad %dy {stride = 1 : i64} : tensor<1x8x4x4xf32> -> tensor<1x4x8x8xf32>
+  return
+}
+
+// -----
+
+func.func @dense_grad_batch(%dy: tensor<2x3xf32>, %x: tensor<4x5xf32>) {
+  // expected-error @+2 {{output_grad and input disagree on the batch}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = rn.dense_grad_weight %dy, %x : (tensor<2x3xf32>, tensor<4x5xf32>) -> tensor<3x5xf32>
+  return
+}

@@ -41,3 +41,38 @@ func.func @all_ops(%x: tensor<2x4x8x8xf32>, %labels: tensor<2xi32>) -> tensor<f3
   %loss = rn.softmax_cross_entropy %logits, %labels : (tensor<2x10xf32>, tensor<2xi32>) -> tensor<f32>
   return %loss : tensor<f32>
 }
+
+// The training ops.
+// CHECK-LABEL: func.func @training_ops
+func.func @training_ops(%x: tensor<2x4x4x4xf32>, %dy: tensor<2x4x2x2xf32>, %labels: tensor<2xi32>) {
+  %w = rn.weight "w" {init = "he_normal"} : tensor<4x4x3x3xf32>
+  %g = rn.weight "g" {init = "ones"} : tensor<4xf32>
+  // CHECK: %{{.*}}, %{{.*}}, %{{.*}} = rn.batch_norm_train %arg0, %{{.*}}, %{{.*}} : tensor<2x4x4x4xf32>, tensor<4xf32>
+  %n, %mean, %inv = rn.batch_norm_train %x, %g, %g : tensor<2x4x4x4xf32>, tensor<4xf32>
+  // CHECK: rn.batch_norm_train_grad
+  %dx0, %dg, %db = rn.batch_norm_train_grad %x, %x, %g, %mean, %inv : tensor<2x4x4x4xf32>, tensor<4xf32>
+  // CHECK: rn.relu_grad %arg0, %{{.*}} : tensor<2x4x4x4xf32>
+  %dr = rn.relu_grad %x, %n : tensor<2x4x4x4xf32>
+  // CHECK: rn.conv2d_grad_input %arg1, %{{.*}} {padding = array<i64: 1, 1>, strides = array<i64: 2, 2>} : (tensor<2x4x2x2xf32>, tensor<4x4x3x3xf32>) -> tensor<2x4x4x4xf32>
+  %dx = rn.conv2d_grad_input %dy, %w {padding = array<i64: 1, 1>, strides = array<i64: 2, 2>} : (tensor<2x4x2x2xf32>, tensor<4x4x3x3xf32>) -> tensor<2x4x4x4xf32>
+  // CHECK: rn.conv2d_grad_weight %arg1, %arg0
+  %dw = rn.conv2d_grad_weight %dy, %x {padding = array<i64: 1, 1>, strides = array<i64: 2, 2>} : (tensor<2x4x2x2xf32>, tensor<2x4x4x4xf32>) -> tensor<4x4x3x3xf32>
+  // CHECK: rn.channel_sum %arg1 : tensor<2x4x2x2xf32> -> tensor<4xf32>
+  %dbias = rn.channel_sum %dy : tensor<2x4x2x2xf32> -> tensor<4xf32>
+  // CHECK: rn.max_pool2d_grad
+  %dp = rn.max_pool2d_grad %dy, %x {kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, strides = array<i64: 2, 2>} : (tensor<2x4x2x2xf32>, tensor<2x4x4x4xf32>) -> tensor<2x4x4x4xf32>
+  %pooled = rn.global_avg_pool %x : tensor<2x4x4x4xf32> -> tensor<2x4xf32>
+  // CHECK: rn.global_avg_pool_grad %{{.*}} : tensor<2x4xf32> -> tensor<2x4x4x4xf32>
+  %dgap = rn.global_avg_pool_grad %pooled : tensor<2x4xf32> -> tensor<2x4x4x4xf32>
+  %fw = rn.weight "fw" {init = "fc_uniform"} : tensor<3x4xf32>
+  %logits = rn.dense %pooled, %fw : (tensor<2x4xf32>, tensor<3x4xf32>) -> tensor<2x3xf32>
+  // CHECK: rn.softmax_cross_entropy_grad %{{.*}}, %arg2 : tensor<2x3xf32>, tensor<2xi32>
+  %dl = rn.softmax_cross_entropy_grad %logits, %labels : tensor<2x3xf32>, tensor<2xi32>
+  // CHECK: rn.dense_grad_input %{{.*}}, %{{.*}} : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>
+  %dpool = rn.dense_grad_input %dl, %fw : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>
+  // CHECK: rn.dense_grad_weight %{{.*}}, %{{.*}} : (tensor<2x3xf32>, tensor<2x4xf32>) -> tensor<3x4xf32>
+  %dfw = rn.dense_grad_weight %dl, %pooled : (tensor<2x3xf32>, tensor<2x4xf32>) -> tensor<3x4xf32>
+  // CHECK: rn.zero_pad_shortcut_grad %arg1 {stride = 2 : i64} : tensor<2x4x2x2xf32> -> tensor<2x2x4x4xf32>
+  %dz = rn.zero_pad_shortcut_grad %dy {stride = 2 : i64} : tensor<2x4x2x2xf32> -> tensor<2x2x4x4xf32>
+  return
+}

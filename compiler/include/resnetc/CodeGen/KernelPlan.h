@@ -57,11 +57,11 @@ struct KernelPlan {
   std::vector<int64_t> inputShape;  ///< N, C, H, W
   std::vector<int64_t> outputShape; ///< N, classes
   std::vector<KernelDef> kernels;
-  std::vector<Step> prepare; ///< Run once, after the weights are loaded.
-  std::vector<Step> forward; ///< One inference.
+  std::vector<Step> prepare;       ///< Run once, after the weights are loaded.
+  std::vector<Step> forward;       ///< One inference.
   std::vector<WeightSlot> weights; ///< Filled from the .rnw file, by name.
-  int64_t weightsBytes = 0; ///< Loaded weights plus prepared ones.
-  int64_t arenaBytes = 0;   ///< Activations, planned by liveness.
+  int64_t weightsBytes = 0;        ///< Loaded weights plus prepared ones.
+  int64_t arenaBytes = 0;          ///< Activations, planned by liveness.
 };
 
 /// Builds the plan of a module prepared by prepareForCodegen. Reports an

@@ -21,8 +21,8 @@ mlir::LogicalResult emitObject(mlir::ModuleOp module, llvm::StringRef triple,
                                llvm::SmallVectorImpl<char> &object, std::string &error);
 
 /// The LLVM IR of the module, as text (`--emit=llvm-ir`).
-mlir::LogicalResult emitLlvmIr(mlir::ModuleOp module, llvm::StringRef triple,
-                               llvm::raw_ostream &os, std::string &error);
+mlir::LogicalResult emitLlvmIr(mlir::ModuleOp module, llvm::StringRef triple, llvm::raw_ostream &os,
+                               std::string &error);
 
 } // namespace resnetc::codegen
 

@@ -40,4 +40,18 @@ def FuseEpilogues : Pass<"rn-fuse-epilogues", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::resnetc::rn::RnDialect"];
 }
 
+def Autodiff : Pass<"rn-autodiff", "::mlir::ModuleOp"> {
+  let summary = "Build @train_grads: training forward, loss and the backward graph";
+  let description = [{
+    From @forward (shortcuts expanded, batch norm not folded) builds
+    func.func @train_grads(%images, %labels) -> (loss, gradients...): the
+    forward pass with batch norm on batch statistics (rn.batch_norm_train),
+    the mean softmax cross-entropy, and reverse-mode gradients of every
+    trainable weight, in the order of their rn.weight ops. The attribute
+    `rn.gradients` names the weight of each gradient result. Gradients of a
+    value read twice (residual fan-out) are summed with rn.add.
+  }];
+  let dependentDialects = ["::resnetc::rn::RnDialect"];
+}
+
 #endif // RESNETC_TRANSFORMS_PASSES_TD

@@ -82,8 +82,8 @@ OpFoldResult ReluOp::fold(FoldAdaptor) {
 }
 
 LogicalResult FusedConv2DOp::inferReturnTypes(MLIRContext *context,
-                                              std::optional<Location> location,
-                                              ValueRange operands, DictionaryAttr attributes,
+                                              std::optional<Location> location, ValueRange operands,
+                                              DictionaryAttr attributes,
                                               OpaqueProperties properties, RegionRange regions,
                                               SmallVectorImpl<Type> &types) {
   Adaptor op(operands, attributes, properties, regions);
@@ -223,4 +223,101 @@ SoftmaxCrossEntropyOp::inferReturnTypes(MLIRContext *context, std::optional<Loca
                              " rows");
   types.push_back(RankedTensorType::get({}, Float32Type::get(context)));
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Training ops
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Checks that `expected` (a forward shape rule's answer) is `actual`.
+LogicalResult matchesForward(Operation *op, const ShapeResult &forward, ArrayRef<int64_t> actual,
+                             StringRef what) {
+  if (!forward.ok())
+    return op->emitOpError(forward.error);
+  if (ArrayRef<int64_t>(forward.shape) != actual)
+    return op->emitOpError(what) << " does not match the forward op's output shape";
+  return success();
+}
+} // namespace
+
+LogicalResult BatchNormTrainOp::verify() {
+  std::string error =
+      checkChannelVector(shapeOf(getInput()), shapeOf(getGamma())[0], "scale and shift");
+  if (!error.empty())
+    return emitOpError(error);
+  if (getEpsilon().convertToDouble() <= 0)
+    return emitOpError("epsilon must be positive");
+  return success();
+}
+
+LogicalResult Conv2DGradInputOp::verify() {
+  return matchesForward(
+      *this, inferConv2d(shapeOf(getInputGrad()), shapeOf(getWeight()), getStrides(), getPadding()),
+      shapeOf(getOutputGrad()), "output_grad");
+}
+
+LogicalResult Conv2DGradWeightOp::verify() {
+  return matchesForward(
+      *this, inferConv2d(shapeOf(getInput()), shapeOf(getWeightGrad()), getStrides(), getPadding()),
+      shapeOf(getOutputGrad()), "output_grad");
+}
+
+LogicalResult ChannelSumOp::inferReturnTypes(MLIRContext *context, std::optional<Location> location,
+                                             ValueRange operands, DictionaryAttr attributes,
+                                             OpaqueProperties properties, RegionRange regions,
+                                             SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, attributes, properties, regions);
+  auto shape = shapeOf(op.getInput());
+  if (shape.size() != 2 && shape.size() != 4)
+    return emitOptionalError(location, "expects an NxC or NxCxHxW input");
+  types.push_back(RankedTensorType::get({shape[1]}, Float32Type::get(context)));
+  return success();
+}
+
+LogicalResult DenseGradInputOp::inferReturnTypes(MLIRContext *context,
+                                                 std::optional<Location> location,
+                                                 ValueRange operands, DictionaryAttr attributes,
+                                                 OpaqueProperties properties, RegionRange regions,
+                                                 SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, attributes, properties, regions);
+  auto dy = shapeOf(op.getOutputGrad()), w = shapeOf(op.getWeight());
+  if (dy[1] != w[0])
+    return emitOptionalError(location, "output_grad has ", dy[1], " columns, the weight ", w[0],
+                             " rows");
+  types.push_back(RankedTensorType::get({dy[0], w[1]}, Float32Type::get(context)));
+  return success();
+}
+
+LogicalResult DenseGradWeightOp::inferReturnTypes(MLIRContext *context,
+                                                  std::optional<Location> location,
+                                                  ValueRange operands, DictionaryAttr attributes,
+                                                  OpaqueProperties properties, RegionRange regions,
+                                                  SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, attributes, properties, regions);
+  auto dy = shapeOf(op.getOutputGrad()), x = shapeOf(op.getInput());
+  if (dy[0] != x[0])
+    return emitOptionalError(location, "output_grad and input disagree on the batch");
+  types.push_back(RankedTensorType::get({dy[1], x[1]}, Float32Type::get(context)));
+  return success();
+}
+
+LogicalResult MaxPool2DGradOp::verify() {
+  if (getInputGrad().getType() != getInput().getType())
+    return emitOpError("input_grad must have the input's type");
+  return matchesForward(
+      *this, inferMaxPool2d(shapeOf(getInput()), getKernel(), getStrides(), getPadding()),
+      shapeOf(getOutputGrad()), "output_grad");
+}
+
+LogicalResult GlobalAvgPoolGradOp::verify() {
+  return matchesForward(*this, inferGlobalAvgPool(shapeOf(getInputGrad())),
+                        shapeOf(getOutputGrad()), "output_grad");
+}
+
+LogicalResult ZeroPadShortcutGradOp::verify() {
+  return matchesForward(
+      *this,
+      inferZeroPadShortcut(shapeOf(getInputGrad()), shapeOf(getOutputGrad())[1], getStride()),
+      shapeOf(getOutputGrad()), "output_grad");
 }

@@ -15,6 +15,10 @@ inline constexpr llvm::StringLiteral kInputShapeAttr = "rn.input";
 inline constexpr llvm::StringLiteral kClassesAttr = "rn.classes";
 /// The function holding the forward pass.
 inline constexpr llvm::StringLiteral kForwardFunction = "forward";
+/// The function rn-autodiff builds: loss and gradients of one batch.
+inline constexpr llvm::StringLiteral kTrainGradsFunction = "train_grads";
+/// On kTrainGradsFunction: the weight name of each gradient result.
+inline constexpr llvm::StringLiteral kGradientNamesAttr = "rn.gradients";
 } // namespace resnetc::rn
 
 #endif // RESNETC_DIALECT_RN_RNDIALECT_H

@@ -227,4 +227,130 @@ def Rn_SoftmaxCrossEntropyOp : Rn_InferredOp<"softmax_cross_entropy"> {
   let assemblyFormat = "$logits `,` $labels attr-dict `:` functional-type(operands, results)";
 }
 
+//===----------------------------------------------------------------------===//
+// Training: batch norm on batch statistics and the gradients of every op,
+// made by rn-autodiff. NCHW like the forward ops.
+//===----------------------------------------------------------------------===//
+
+def Rn_BatchNormTrainOp : Rn_Op<"batch_norm_train", [Pure,
+    AllTypesMatch<["input", "output"]>,
+    AllTypesMatch<["gamma", "beta", "mean", "inv_std"]>]> {
+  let summary = "Batch norm on this batch's statistics";
+  let description = [{
+    mean and inv_std = 1 / sqrt(biased variance + epsilon) are per channel,
+    over N, H and W; output = (input - mean) * inv_std * gamma + beta. The
+    statistics are results so that the backward pass and the running-average
+    update reuse them.
+  }];
+  let arguments = (ins Rn_Activation:$input, Rn_Vector:$gamma, Rn_Vector:$beta,
+                   DefaultValuedAttr<F64Attr, "1e-5">:$epsilon);
+  let results = (outs Rn_Activation:$output, Rn_Vector:$mean, Rn_Vector:$inv_std);
+  let assemblyFormat = [{
+    $input `,` $gamma `,` $beta attr-dict `:` type($input) `,` type($gamma)
+  }];
+  let hasVerifier = 1;
+}
+
+def Rn_BatchNormTrainGradOp : Rn_Op<"batch_norm_train_grad", [Pure,
+    AllTypesMatch<["output_grad", "input", "input_grad"]>,
+    AllTypesMatch<["gamma", "mean", "inv_std", "gamma_grad", "beta_grad"]>]> {
+  let summary = "Gradients of batch_norm_train, through the batch statistics";
+  let arguments = (ins Rn_Activation:$output_grad, Rn_Activation:$input, Rn_Vector:$gamma,
+                   Rn_Vector:$mean, Rn_Vector:$inv_std);
+  let results = (outs Rn_Activation:$input_grad, Rn_Vector:$gamma_grad, Rn_Vector:$beta_grad);
+  let assemblyFormat = [{
+    $output_grad `,` $input `,` $gamma `,` $mean `,` $inv_std attr-dict `:`
+    type($input) `,` type($gamma)
+  }];
+}
+
+def Rn_ReluGradOp : Rn_Op<"relu_grad", [Pure, SameOperandsAndResultType]> {
+  let summary = "output_grad where the relu's output is positive, else 0";
+  let arguments = (ins Rn_Tensor:$output_grad, Rn_Tensor:$output);
+  let results = (outs Rn_Tensor:$input_grad);
+  let assemblyFormat = "$output_grad `,` $output attr-dict `:` type($output)";
+}
+
+def Rn_Conv2DGradInputOp : Rn_Op<"conv2d_grad_input", [Pure]> {
+  let summary = "Gradient of conv2d with respect to its input (a transposed conv)";
+  let arguments = (ins Rn_Activation:$output_grad, Rn_Activation:$weight,
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$padding);
+  let results = (outs Rn_Activation:$input_grad);
+  let assemblyFormat = [{
+    $output_grad `,` $weight attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Rn_Conv2DGradWeightOp : Rn_Op<"conv2d_grad_weight", [Pure]> {
+  let summary = "Gradient of conv2d with respect to its weight";
+  let arguments = (ins Rn_Activation:$output_grad, Rn_Activation:$input,
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$padding);
+  let results = (outs Rn_Activation:$weight_grad);
+  let assemblyFormat = [{
+    $output_grad `,` $input attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Rn_ChannelSumOp : Rn_InferredOp<"channel_sum"> {
+  let summary = "Sum over every dimension but the channels: a bias's gradient";
+  let description = [{
+    NxCxHxW -> C (a conv's bias) or NxC -> C (a dense layer's bias).
+  }];
+  let arguments = (ins Rn_Tensor:$input);
+  let results = (outs Rn_Vector:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+}
+
+def Rn_DenseGradInputOp : Rn_InferredOp<"dense_grad_input"> {
+  let summary = "output_grad (NxK) times weight (KxC) -> NxC";
+  let arguments = (ins Rn_Matrix:$output_grad, Rn_Matrix:$weight);
+  let results = (outs Rn_Matrix:$input_grad);
+  let assemblyFormat = "$output_grad `,` $weight attr-dict `:` functional-type(operands, results)";
+}
+
+def Rn_DenseGradWeightOp : Rn_InferredOp<"dense_grad_weight"> {
+  let summary = "output_grad^T (KxN) times input (NxC) -> KxC";
+  let arguments = (ins Rn_Matrix:$output_grad, Rn_Matrix:$input);
+  let results = (outs Rn_Matrix:$weight_grad);
+  let assemblyFormat = "$output_grad `,` $input attr-dict `:` functional-type(operands, results)";
+}
+
+def Rn_MaxPool2DGradOp : Rn_Op<"max_pool2d_grad", [Pure]> {
+  let summary = "Routes each output's gradient to the first maximum of its window";
+  let arguments = (ins Rn_Activation:$output_grad, Rn_Activation:$input,
+                   DenseI64ArrayAttr:$kernel, DenseI64ArrayAttr:$strides,
+                   DenseI64ArrayAttr:$padding);
+  let results = (outs Rn_Activation:$input_grad);
+  let assemblyFormat = [{
+    $output_grad `,` $input attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Rn_GlobalAvgPoolGradOp : Rn_Op<"global_avg_pool_grad", [Pure]> {
+  let summary = "Spreads NxC gradients evenly over H and W";
+  let arguments = (ins Rn_Matrix:$output_grad);
+  let results = (outs Rn_Activation:$input_grad);
+  let assemblyFormat = "$output_grad attr-dict `:` type($output_grad) `->` type($input_grad)";
+  let hasVerifier = 1;
+}
+
+def Rn_ZeroPadShortcutGradOp : Rn_Op<"zero_pad_shortcut_grad", [Pure]> {
+  let summary = "Gradient of zero_pad_shortcut: the middle channels, back at stride spacing";
+  let arguments = (ins Rn_Activation:$output_grad, I64Attr:$stride);
+  let results = (outs Rn_Activation:$input_grad);
+  let assemblyFormat = "$output_grad attr-dict `:` type($output_grad) `->` type($input_grad)";
+  let hasVerifier = 1;
+}
+
+def Rn_SoftmaxCrossEntropyGradOp : Rn_Op<"softmax_cross_entropy_grad", [Pure,
+    AllTypesMatch<["logits", "logits_grad"]>]> {
+  let summary = "(softmax(logits) - onehot(labels)) / N: the loss's gradient";
+  let arguments = (ins Rn_Matrix:$logits, 1DTensorOf<[I32]>:$labels);
+  let results = (outs Rn_Matrix:$logits_grad);
+  let assemblyFormat = "$logits `,` $labels attr-dict `:` type($logits) `,` type($labels)";
+}
+
 #endif // RESNETC_DIALECT_RN_RNOPS_TD
