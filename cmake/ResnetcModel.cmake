@@ -1,11 +1,13 @@
 # resnetc_add_model(<name> SOURCE <model.rn> [BATCH <n>] [TARGET <halide-target>]
-#                   [INPUT <CxHxW>] [NETWORK <name>] [SEED <n>] [WEIGHTS <file.rnw>])
+#                   [INPUT <CxHxW>] [NETWORK <name>] [SEED <n>] [WEIGHTS <file.rnw>]
+#                   [TRAIN [MOMENTUM <m>] [WEIGHT_DECAY <d>]])
 #
 # Compiles a model at build time and defines the library target <name>:
-# linking it gives the include path of <name>.h and lib<name>.a with its
-# system libraries. <name>.rnw is written next to them, in
+# linking it gives the include path of <network>.h and lib<network>.a with
+# its system libraries. <network>.rnw is written next to them, in
 # ${CMAKE_CURRENT_BINARY_DIR}/resnetc/<name>/ (also in <name>_RNW_FILE).
-# <name> must be the network's name in the .rn file.
+# <network> is NETWORK if given, else <name>: the network's name in the .rn
+# file (and the prefix of every symbol of the library).
 #
 # Works in resnetc's own build (the resnetc targets) and after
 # find_package(resnetc) (the imported resnetc::resnetc executable).
@@ -13,11 +15,16 @@
 find_package(Threads REQUIRED)
 
 function(resnetc_add_model name)
-  cmake_parse_arguments(ARG "" "SOURCE;BATCH;TARGET;INPUT;NETWORK;SEED;WEIGHTS" "" ${ARGN})
+  cmake_parse_arguments(ARG "TRAIN" "SOURCE;BATCH;TARGET;INPUT;NETWORK;SEED;WEIGHTS;MOMENTUM;WEIGHT_DECAY"
+                        "" ${ARGN})
   if(NOT ARG_SOURCE)
     message(FATAL_ERROR "resnetc_add_model(${name}): SOURCE is required")
   endif()
   get_filename_component(source "${ARG_SOURCE}" ABSOLUTE)
+  set(network ${name})
+  if(ARG_NETWORK)
+    set(network ${ARG_NETWORK})
+  endif()
   set(out "${CMAKE_CURRENT_BINARY_DIR}/resnetc/${name}")
   set(args compile "${source}" -o "${out}" --quiet)
   if(ARG_BATCH)
@@ -34,6 +41,15 @@ function(resnetc_add_model name)
   endif()
   if(ARG_SEED)
     list(APPEND args --seed ${ARG_SEED})
+  endif()
+  if(ARG_TRAIN)
+    list(APPEND args --train)
+  endif()
+  if(ARG_MOMENTUM)
+    list(APPEND args --momentum ${ARG_MOMENTUM})
+  endif()
+  if(ARG_WEIGHT_DECAY)
+    list(APPEND args --weight-decay ${ARG_WEIGHT_DECAY})
   endif()
   set(depends "${source}")
   if(ARG_WEIGHTS)
@@ -54,16 +70,16 @@ function(resnetc_add_model name)
   endif()
 
   add_custom_command(
-    OUTPUT "${out}/lib${name}.a" "${out}/${name}.h" "${out}/${name}.rnw"
+    OUTPUT "${out}/lib${network}.a" "${out}/${network}.h" "${out}/${network}.rnw"
     COMMAND ${compiler} ${args}
     DEPENDS ${depends}
     COMMENT "resnetc: compiling ${name} from ${ARG_SOURCE}"
     VERBATIM)
-  add_custom_target(${name}_resnetc DEPENDS "${out}/lib${name}.a" "${out}/${name}.h")
+  add_custom_target(${name}_resnetc DEPENDS "${out}/lib${network}.a" "${out}/${network}.h")
 
   add_library(${name} INTERFACE)
   add_dependencies(${name} ${name}_resnetc)
   target_include_directories(${name} INTERFACE "${out}")
-  target_link_libraries(${name} INTERFACE "${out}/lib${name}.a" Threads::Threads ${CMAKE_DL_LIBS})
-  set(${name}_RNW_FILE "${out}/${name}.rnw" PARENT_SCOPE)
+  target_link_libraries(${name} INTERFACE "${out}/lib${network}.a" Threads::Threads ${CMAKE_DL_LIBS})
+  set(${name}_RNW_FILE "${out}/${network}.rnw" PARENT_SCOPE)
 endfunction()

@@ -12,6 +12,7 @@
 #include <HalideRuntime.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -28,6 +29,11 @@ struct Context {
   uint8_t *arena = nullptr;
   uint8_t *weights = nullptr;
   bool weightsLoaded = false;
+  /// Training: the learning rate in; the loss and the number correct out.
+  union {
+    float f;
+    int32_t i;
+  } scalars[4] = {};
   char error[1024] = "";
 };
 
@@ -78,7 +84,8 @@ extern "C" int32_t resnetc_rt_invoke(void *context, int (*kernel)(void **), int6
     const resnetc_rt_buffer &b = buffers[i];
     std::memset(&halide[i], 0, sizeof(halide_buffer_t));
     halide[i].host = spaces[b.space] + b.offset;
-    halide[i].type = halide_type_t(halide_type_float, 32);
+    halide[i].type = b.type == RESNETC_RT_I32 ? halide_type_t(halide_type_int, 32)
+                                              : halide_type_t(halide_type_float, 32);
     halide[i].dimensions = int32_t(b.rank);
     halide[i].dim = dims[i];
     for (int64_t d = 0; d < b.rank; ++d)
@@ -102,6 +109,8 @@ extern "C" void *resnetc_rt_create(const resnetc_rt_model *model) {
     resnetc_rt_destroy(ctx);
     return nullptr;
   }
+  // Momentum buffers start at zero; the rest is filled when weights load.
+  std::memset(ctx->weights, 0, size_t(model->weights_bytes));
   return ctx;
 }
 
@@ -141,7 +150,8 @@ extern "C" int32_t resnetc_rt_load_weights(void *context, const void *data, size
     std::memcpy(ctx->weights + slot.offset, tensor->values.data(),
                 size_t(elementsOf(slot.shape, slot.rank)) * sizeof(float));
   }
-  uint8_t *spaces[4] = {nullptr, nullptr, ctx->arena, ctx->weights};
+  uint8_t *spaces[RESNETC_RT_SPACES] = {nullptr,      nullptr, ctx->arena,
+                                        ctx->weights, nullptr, nullptr};
   if (int32_t status = model->prepare(ctx, spaces)) {
     std::string message = ctx->error;
     return fail(ctx, RESNETC_ERROR_KERNEL, "preparing the weights failed (%d): %s", status,
@@ -207,8 +217,12 @@ extern "C" int32_t resnetc_rt_run(void *context, const float *input, size_t inpu
                 expectedOutput, input_count, output_count);
   if (!ctx->weightsLoaded)
     return fail(ctx, RESNETC_ERROR_NO_WEIGHTS, "run: no weights loaded");
-  uint8_t *spaces[4] = {reinterpret_cast<uint8_t *>(const_cast<float *>(input)),
-                        reinterpret_cast<uint8_t *>(output), ctx->arena, ctx->weights};
+  uint8_t *spaces[RESNETC_RT_SPACES] = {reinterpret_cast<uint8_t *>(const_cast<float *>(input)),
+                                        reinterpret_cast<uint8_t *>(output),
+                                        ctx->arena,
+                                        ctx->weights,
+                                        nullptr,
+                                        nullptr};
   if (int32_t status = model->forward(ctx, spaces)) {
     std::string message = ctx->error;
     return fail(ctx, RESNETC_ERROR_KERNEL, "run failed (%d): %s", status, message.c_str());
@@ -222,4 +236,87 @@ extern "C" const char *resnetc_rt_error_message(const void *context) {
   if (!ctx)
     return "invalid context (null or destroyed)";
   return ctx->error;
+}
+
+extern "C" int32_t resnetc_rt_train_step(void *context, const float *images, size_t image_count,
+                                         const int32_t *labels, size_t label_count,
+                                         float learning_rate, float *loss, int32_t *correct) {
+  Context *ctx = live(context);
+  if (!ctx)
+    return RESNETC_ERROR_ARGUMENT;
+  const resnetc_rt_model *model = ctx->model;
+  if (!model->train)
+    return fail(ctx, RESNETC_ERROR_ARGUMENT,
+                "train_step: this library was compiled without --train");
+  if (!images || !labels)
+    return fail(ctx, RESNETC_ERROR_ARGUMENT, "train_step: %s is null",
+                images ? "labels" : "images");
+  size_t expectedImages = size_t(elementsOf(model->input_shape, 4));
+  size_t batch = size_t(model->input_shape[0]);
+  if (image_count != expectedImages || label_count != batch)
+    return fail(ctx, RESNETC_ERROR_SIZE,
+                "train_step: expected %zu image values and %zu labels, got %zu and %zu",
+                expectedImages, batch, image_count, label_count);
+  for (size_t i = 0; i < batch; ++i)
+    if (labels[i] < 0 || labels[i] >= model->output_shape[1])
+      return fail(ctx, RESNETC_ERROR_ARGUMENT,
+                  "train_step: label %d of image %zu is not in [0, %lld)", labels[i], i,
+                  static_cast<long long>(model->output_shape[1]));
+  if (!(learning_rate >= 0) || !std::isfinite(learning_rate))
+    return fail(ctx, RESNETC_ERROR_ARGUMENT, "train_step: learning rate %g", double(learning_rate));
+  if (!ctx->weightsLoaded)
+    return fail(ctx, RESNETC_ERROR_NO_WEIGHTS, "train_step: no weights loaded");
+  ctx->scalars[0].f = learning_rate;
+  uint8_t *spaces[RESNETC_RT_SPACES] = {reinterpret_cast<uint8_t *>(const_cast<float *>(images)),
+                                        nullptr,
+                                        ctx->arena,
+                                        ctx->weights,
+                                        reinterpret_cast<uint8_t *>(const_cast<int32_t *>(labels)),
+                                        reinterpret_cast<uint8_t *>(ctx->scalars)};
+  if (int32_t status = model->train(ctx, spaces)) {
+    std::string message = ctx->error;
+    return fail(ctx, RESNETC_ERROR_KERNEL, "train_step failed (%d): %s", status, message.c_str());
+  }
+  if (loss)
+    *loss = ctx->scalars[1].f;
+  if (correct)
+    *correct = ctx->scalars[2].i;
+  ctx->error[0] = '\0';
+  return RESNETC_OK;
+}
+
+extern "C" int32_t resnetc_rt_save_weights(void *context, const char *path) {
+  Context *ctx = live(context);
+  if (!ctx)
+    return RESNETC_ERROR_ARGUMENT;
+  if (!path)
+    return fail(ctx, RESNETC_ERROR_ARGUMENT, "save_weights: path is null");
+  if (!ctx->weightsLoaded)
+    return fail(ctx, RESNETC_ERROR_NO_WEIGHTS, "save_weights: no weights loaded");
+  const resnetc_rt_model *model = ctx->model;
+  if (model->export_weights) {
+    uint8_t *spaces[RESNETC_RT_SPACES] = {nullptr,      nullptr, ctx->arena,
+                                          ctx->weights, nullptr, nullptr};
+    if (int32_t status = model->export_weights(ctx, spaces)) {
+      std::string message = ctx->error;
+      return fail(ctx, RESNETC_ERROR_KERNEL, "save_weights failed (%d): %s", status,
+                  message.c_str());
+    }
+  }
+  resnetc::WeightsFile file;
+  file.model = model->name;
+  file.architectureHash = model->architecture_hash;
+  for (int64_t i = 0; i < model->num_weights; ++i) {
+    const resnetc_rt_weight &slot = model->weights[i];
+    resnetc::NamedTensor tensor;
+    tensor.name = slot.name;
+    tensor.shape.assign(slot.shape, slot.shape + slot.rank);
+    const float *values = reinterpret_cast<const float *>(ctx->weights + slot.offset);
+    tensor.values.assign(values, values + elementsOf(slot.shape, slot.rank));
+    file.tensors.push_back(std::move(tensor));
+  }
+  std::string error;
+  if (!resnetc::writeWeightsFile(path, file, error))
+    return fail(ctx, RESNETC_ERROR_IO, "%s", error.c_str());
+  return RESNETC_OK;
 }

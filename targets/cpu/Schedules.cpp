@@ -15,6 +15,9 @@ namespace {
 // kernel runs on one thread; a parallel task gets at least kMinTaskWork.
 constexpr int64_t kMinParallelWork = int64_t(1) << 15;
 constexpr int64_t kMinTaskWork = int64_t(1) << 13;
+// A parallel task of a reduction kernel does at least this many
+// multiply-adds.
+constexpr int64_t kMinTaskMacs = int64_t(1) << 16;
 
 /// Fuses y (inner) and n (outer) of `stage` into `fused` and runs chunks of
 /// rows in parallel. Chunks are guarded, which is safe on update stages.
@@ -261,6 +264,13 @@ void CpuScheduler::scheduleDense(DenseStages &st) const {
 }
 
 void CpuScheduler::schedulePack(PackStages &st) const {
+  if (st.unpacked.defined()) {
+    // Back to OIHW (weight export, not on a hot path): each output channel's
+    // C*R*S block is a strided gather; output channels in parallel.
+    if (int64_t(st.K) * st.C * st.S * st.R >= kMinParallelWork && st.K >= 2)
+      st.unpacked.parallel(st.k);
+    return;
+  }
   int lanes = lanesFor(st.K);
   if (st.scale.defined()) {
     st.scale.compute_root();
@@ -281,6 +291,286 @@ void CpuScheduler::schedulePack(PackStages &st) const {
     st.packed.parallel(csr, int(std::min<int64_t>(perTask, columns / 2)),
                        TailStrategy::GuardWithIf);
   }
+}
+
+// ---------------------------------------------------------------------------
+// The kernels of a training step. Reductions run serially along their
+// reduction variables; parallel loops only ever cover pure variables (each
+// output element is written by one task), so results do not depend on the
+// thread count.
+
+void CpuScheduler::scheduleChannelReduction(ChannelReductionStages &st) const {
+  Func &rows = st.rows, &images = st.images, &total = st.total;
+  const Var &c = st.c, &y = st.y, &n = st.n;
+  rows.compute_root();
+  images.compute_root();
+  total.compute_root();
+  Stage rowsUpdate = rows.update(), imagesUpdate = images.update(), totalUpdate = total.update();
+  // Channels innermost: each step adds one pixel's (row's, image's) channel
+  // vector.
+  rowsUpdate.reorder(c, st.rx.x, y, n);
+  imagesUpdate.reorder(c, st.ry.x, n);
+  totalUpdate.reorder(c, st.rn.x);
+  if (int lanes = lanesFor(st.C)) {
+    // The inputs have no channel padding: guard the tail.
+    TailStrategy tail = st.C % lanes == 0 ? TailStrategy::RoundUp : TailStrategy::GuardWithIf;
+    for (Func f : {rows, images, total}) {
+      f.vectorize(c, lanes, tail);
+      f.update().vectorize(c, lanes, tail);
+    }
+  }
+  parallelRows(rowsUpdate, y, n, st.H * st.N, int64_t(st.C) * st.W, Var("yn"));
+}
+
+void CpuScheduler::scheduleConvGradInput(ConvGradInputStages &st) const {
+  const bool phased = st.phases > 1;
+  Func &out = st.output, &acc = st.acc;
+  // The stage whose tiles compute the convolution: the output itself at
+  // stride 1, else the phase-major result (then copied into the output).
+  Func &tiled = phased ? st.phased : st.output;
+  const Var &c = st.c, &n = st.n, &ph = st.ph, &xq = st.xq, &yq = st.yq;
+  const Var &tx = phased ? st.xq : st.x, &ty = phased ? st.yq : st.y;
+  const RDom &r = st.r;
+  const int Sj = (st.S + st.strideW - 1) / st.strideW, Rj = (st.R + st.strideH - 1) / st.strideH;
+  const int rows = st.PY * st.N * st.phases;
+  const int64_t macsPerRow = int64_t(st.C) * st.QX * st.K * Sj * Rj;
+  const int lanes = lanesFor(st.C);
+
+  st.weightT.compute_root();
+  if (lanes)
+    st.weightT.vectorize(st.weightT.args()[0], lanes);
+  if (phased) {
+    tiled.compute_root();
+    if (lanes)
+      out.vectorize(st.c, lanes);
+    parallelRows(out, st.y, st.n, st.H * st.N, int64_t(st.C) * st.W, Var("yn"));
+    Var nph("nph");
+    tiled.fuse(n, ph, nph); // (c, xq, yq, n, ph): images and phases as rows
+  }
+  const Var rowVar = phased ? Var("nph") : n;
+
+  if (!lanes) {
+    // Very few input channels: scalar, one pixel at a time.
+    acc.compute_at(tiled, tx);
+    parallelRows(tiled, ty, rowVar, rows, macsPerRow, Var("yn"));
+    return;
+  }
+
+  // The register tile of the forward convolution, over input channels.
+  ConvTile tile = chooseConvTile(st.C, st.QX, st.PY, lanes, vectorRegisters);
+  const int cTile = tile.vectors * lanes, xTile = tile.x, yTile = tile.y;
+  // As in the forward convolution: deep layers with small images on
+  // 16-register targets take one channel block at a time over all images
+  // and copy its transposed weights into a contiguous buffer first
+  // (consecutive output channels are C floats apart in weightT, a large
+  // power-of-two stride that thrashes a few L1 sets).
+  const bool weightBlocks = vectorRegisters <= 16 && st.C >= 256 && st.QX * st.PY <= 196;
+  const bool parallel = macsPerRow * rows >= kMinParallelWork;
+  Var co("co"), ci("ci"), xo("xo"), xi("xi"), yo("yo"), yi("yi");
+  tiled.split(c, co, ci, cTile, TailStrategy::ShiftInwards)
+      .split(tx, xo, xi, xTile, TailStrategy::ShiftInwards)
+      .split(ty, yo, yi, yTile, TailStrategy::ShiftInwards)
+      .vectorize(ci, lanes)
+      .unroll(ci)
+      .unroll(xi)
+      .unroll(yi);
+  if (!weightBlocks) {
+    tiled.reorder(ci, xi, yi, xo, co, yo, rowVar);
+    if (parallel) {
+      Var t("t"), tn("tn");
+      tiled.fuse(co, yo, t).fuse(t, rowVar, tn).parallel(tn);
+    }
+  } else {
+    // C >= 256 and at most 16 channels per block: 16 or more blocks.
+    tiled.reorder(ci, xi, yi, xo, yo, rowVar, co);
+    if (parallel)
+      tiled.parallel(co);
+  }
+
+  acc.compute_at(tiled, xo).vectorize(c, lanes).unroll(c).unroll(xq).unroll(yq);
+  Stage update = acc.update();
+  if (phased)
+    update.reorder(c, xq, yq, r.x, r.y, r.z, n, ph);
+  else
+    update.reorder(c, xq, yq, r.x, r.y, r.z, n);
+  update.vectorize(c, lanes).unroll(c).unroll(xq).unroll(yq);
+  // The weights of one output channel and tap for the whole channel tile.
+  Func weightTile;
+  if (!weightBlocks) {
+    weightTile = st.weightT.in();
+  } else {
+    Func weightBlock = st.weightT.in();
+    weightBlock.compute_at(tiled, co).vectorize(weightBlock.args()[0], lanes);
+    weightTile = weightBlock.in();
+  }
+  weightTile.compute_at(acc, r.x)
+      .vectorize(weightTile.args()[0], lanes)
+      .unroll(weightTile.args()[0]);
+  // The zero-padded window of output_grad the tile reads, copied once.
+  st.gradTile.compute_at(tiled, xo);
+  if (int kLanes = lanesFor(st.K))
+    st.gradTile.vectorize(st.gradTile.args()[0], kLanes);
+}
+
+void CpuScheduler::scheduleConvGradWeight(ConvGradWeightStages &st) const {
+  Func &out = st.output, &partial = st.partial;
+  const Var &k = st.k, &c = st.c, &s = st.s, &r = st.r;
+  const RDom &red = st.red, &rb = st.rb;
+
+  // Register tile: kVectors vectors of output channels (which must divide K;
+  // otherwise scalar) x cTile input channels of accumulators. Each reduction
+  // step loads kVectors vectors of output_grad and broadcasts cTile input
+  // values.
+  int kLanes = 0, kVectors = 1;
+  if (st.K % naturalLanes == 0) {
+    kLanes = naturalLanes;
+    kVectors = st.K % (2 * naturalLanes) == 0 ? 2 : 1;
+  } else if (naturalLanes > 4 && st.K % 4 == 0) {
+    kLanes = 4;
+  }
+  const int kTile = kLanes ? kLanes * kVectors : st.K;
+  // Broadcasts per step: cTile input channels (a divisor of C), as many as
+  // fit next to the accumulators. (Tiling taps as well, x(q + s) for several
+  // s, was slower: LLVM reuses the broadcasts across unrolled steps and
+  // spills.)
+  const int maxBroadcasts = kLanes ? std::min(8, (vectorRegisters - 2 - kVectors) / kVectors) : 4;
+  int cTile = 1;
+  for (int d = std::min(maxBroadcasts, st.C); d >= 1; --d)
+    if (st.C % d == 0) {
+      cTile = d;
+      break;
+    }
+
+  const int64_t blockSteps = int64_t(st.Q) * st.blockRows * st.blockImages;
+  const int64_t tiles = int64_t(st.K / kTile) * (st.C / cTile) * st.S * st.R;
+  const int64_t tileMacs = int64_t(kTile) * cTile * blockSteps;
+  const int64_t totalMacs = int64_t(st.K) * st.C * st.S * st.R * st.Q * st.P * st.N;
+
+  if (kLanes)
+    out.vectorize(k, kLanes);
+  // Per block of rows (serial, rb), all tiles (parallel): the tile's partial
+  // sum over the block in registers, then added to the output. The input
+  // channels of a tile vary fastest, so consecutive tiles reuse the same
+  // output_grad slice.
+  Stage update = out.update();
+  Var ko("ko"), ki("ki"), co("co"), ci("ci"), t1("t1"), t2("t2"), t("t");
+  update
+      .split(k, ko, ki, kTile, TailStrategy::GuardWithIf) // divides K: no tail
+      .split(c, co, ci, cTile, TailStrategy::GuardWithIf) // divides C: no tail
+      .reorder(ki, ci, co, s, r, ko, rb.x, rb.y)
+      .fuse(co, s, t1)
+      .fuse(t1, r, t2)
+      .fuse(t2, ko, t)
+      .unroll(ci);
+  if (kLanes)
+    update.vectorize(ki, kLanes).unroll(ki);
+  LoopLevel tileLevel(out, t);
+  if (tiles >= 2 && totalMacs >= kMinParallelWork) {
+    int64_t perTask = (kMinTaskMacs + tileMacs - 1) / tileMacs;
+    perTask = std::max<int64_t>(1, std::min<int64_t>(perTask, tiles / 2));
+    Var to("to"), ti("ti");
+    update.split(t, to, ti, int(perTask), TailStrategy::GuardWithIf).parallel(to);
+    tileLevel = LoopLevel(out, ti);
+  }
+
+  partial.compute_at(tileLevel).unroll(c);
+  Stage partialUpdate = partial.update();
+  partialUpdate.reorder(k, c, red.x, red.y, red.z).unroll(c);
+  if (kLanes) {
+    partial.vectorize(k, kLanes).unroll(k);
+    partialUpdate.vectorize(k, kLanes).unroll(k);
+  }
+  if (st.padded) {
+    // The zero-padded rows of the block, copied once per block.
+    Func &tile = st.inputTile;
+    tile.compute_at(LoopLevel(out, rb.x));
+    if (int cLanes = lanesFor(st.C))
+      tile.vectorize(tile.args()[0], cLanes);
+    // In parallel too (rows of the block's images), or it limits the
+    // speed-up of small layers.
+    const int tileRows = (st.blockRows * st.strideH + st.R) * st.blockImages;
+    parallelRows(tile, tile.args()[2], tile.args()[3], tileRows,
+                 int64_t(st.C) * (st.W + 2 * st.padW), Var("yn"));
+  }
+}
+
+void CpuScheduler::scheduleDenseGrad(DenseGradStages &st) const {
+  Func &out = st.output;
+  Stage update = out.update();
+  update.reorder(st.i, st.r.x, st.j);
+  if (int lanes = lanesFor(st.I)) {
+    TailStrategy tail = st.I % lanes == 0 ? TailStrategy::RoundUp : TailStrategy::GuardWithIf;
+    out.vectorize(st.i, lanes, tail);
+    update.vectorize(st.i, lanes, tail);
+  }
+  if (st.J >= 2 && int64_t(st.I) * st.J * st.Rn >= kMinParallelWork) {
+    out.parallel(st.j);
+    update.parallel(st.j);
+  }
+}
+
+void CpuScheduler::scheduleMaxPoolGrad(MaxPoolGradStages &st) const {
+  Func &out = st.output, &best = st.best;
+  const Var &c = st.c, &x = st.x, &y = st.y, &n = st.n;
+  // Bands of input rows (in parallel); each band first finds the maxima of
+  // the windows covering it (a window row on a band's edge is found twice),
+  // which stay in cache.
+  const int band = std::min(st.H, 8);
+  Var yo("yo"), yi("yi"), t("t");
+  out.split(y, yo, yi, band, TailStrategy::ShiftInwards);
+  LoopLevel bandLevel(out, yo);
+  const int bands = (st.H + band - 1) / band * st.N;
+  if (bands >= 2 && int64_t(st.C) * st.W * st.H * st.N * 4 >= kMinParallelWork) {
+    out.fuse(yo, n, t).parallel(t);
+    bandLevel = LoopLevel(out, t);
+  }
+  best.compute_at(bandLevel);
+  Stage bestUpdate = best.update();
+  if (int lanes = lanesFor(st.C)) {
+    // One channel vector at a time walks its whole window (in registers).
+    TailStrategy tail = st.C % lanes == 0 ? TailStrategy::RoundUp : TailStrategy::GuardWithIf;
+    Var co("co"), ci("ci");
+    best.vectorize(c, lanes, tail);
+    bestUpdate.split(c, co, ci, lanes, tail).vectorize(ci).reorder(ci, st.r.x, st.r.y, co, x, y, n);
+    out.vectorize(c, lanes);
+  } else {
+    bestUpdate.reorder(st.r.x, st.r.y, c, x, y, n);
+  }
+}
+
+void CpuScheduler::scheduleSoftmax(SoftmaxStages &st) const {
+  const Var &k = st.k, &n = st.n;
+  const bool parallel = st.N >= 2 && int64_t(st.K) * st.N >= kMinParallelWork;
+  for (Func f : {st.rowMax, st.rowSum, st.best}) {
+    f.compute_root();
+    if (parallel)
+      f.update().parallel(n);
+  }
+  st.lossSum.compute_root();
+  st.expv.compute_root();
+  if (int lanes = lanesFor(st.K)) {
+    st.expv.vectorize(k, lanes);
+    st.grad.vectorize(k, lanes);
+  }
+  if (parallel) {
+    st.expv.parallel(n);
+    st.grad.parallel(n);
+  }
+}
+
+void CpuScheduler::scheduleVectorUpdate(VectorUpdateStages &st) const {
+  // In place: every element is computed exactly once, so tails are guarded
+  // (never shifted inwards, which would recompute elements already updated).
+  Func &out = st.output;
+  const int lanes = lanesFor(st.size);
+  Var inner = st.i;
+  if (st.size >= kMinParallelWork) {
+    Var io("io"), ii("ii");
+    out.split(st.i, io, ii, int(kMinTaskWork), TailStrategy::GuardWithIf).parallel(io);
+    inner = ii;
+  }
+  if (lanes)
+    out.vectorize(inner, lanes, TailStrategy::GuardWithIf);
 }
 
 } // namespace resnetc::kernelgen

@@ -24,6 +24,13 @@ public:
   void scheduleGlobalAvgPool(GlobalAvgPoolStages &stages) const override;
   void scheduleDense(DenseStages &stages) const override;
   void schedulePack(PackStages &stages) const override;
+  void scheduleChannelReduction(ChannelReductionStages &stages) const override;
+  void scheduleConvGradInput(ConvGradInputStages &stages) const override;
+  void scheduleConvGradWeight(ConvGradWeightStages &stages) const override;
+  void scheduleDenseGrad(DenseGradStages &stages) const override;
+  void scheduleMaxPoolGrad(MaxPoolGradStages &stages) const override;
+  void scheduleSoftmax(SoftmaxStages &stages) const override;
+  void scheduleVectorUpdate(VectorUpdateStages &stages) const override;
 
   /// Vector lanes used for a dimension of static extent `extent`: the
   /// natural width when the extent reaches it, 4 when that fits, else 0

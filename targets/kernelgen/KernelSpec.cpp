@@ -36,6 +36,27 @@ const std::vector<KindInfo> &kindTable() {
       {KernelKind::ZeroPadShortcut, "zero_pad_shortcut", {"input", "out_channels", "stride"}},
       {KernelKind::PackConvWeight, "pack_conv_weight", {"weight"}},
       {KernelKind::FoldPackConvWeight, "fold_pack_conv_weight", {"weight", "bias", "epsilon"}},
+      {KernelKind::BatchNormTrain, "batch_norm_train", {"input", "epsilon", "relu"}},
+      {KernelKind::BatchNormTrainGrad, "batch_norm_train_grad", {"input", "relu"}},
+      {KernelKind::ReluGrad, "relu_grad", {"input"}},
+      {KernelKind::Conv2DGradInput, "conv2d_grad_input", {"input", "weight", "strides", "padding"}},
+      {KernelKind::Conv2DGradWeight,
+       "conv2d_grad_weight",
+       {"input", "weight", "strides", "padding"}},
+      {KernelKind::ChannelSum, "channel_sum", {"input"}},
+      {KernelKind::DenseGradInput, "dense_grad_input", {"input", "weight"}},
+      {KernelKind::DenseGradWeight, "dense_grad_weight", {"input", "weight"}},
+      {KernelKind::MaxPool2DGrad, "max_pool2d_grad", {"input", "kernel", "strides", "padding"}},
+      {KernelKind::GlobalAvgPoolGrad, "global_avg_pool_grad", {"input"}},
+      {KernelKind::ZeroPadShortcutGrad,
+       "zero_pad_shortcut_grad",
+       {"input", "out_channels", "stride"}},
+      {KernelKind::SoftmaxCrossEntropy, "softmax_cross_entropy", {"input"}},
+      {KernelKind::SgdUpdate, "sgd_update", {"size", "momentum", "weight_decay"}},
+      {KernelKind::RunningStatsUpdate,
+       "running_stats_update",
+       {"channels", "count", "momentum", "epsilon"}},
+      {KernelKind::UnpackConvWeight, "unpack_conv_weight", {"weight"}},
   };
   return table;
 }
@@ -135,7 +156,25 @@ std::vector<int64_t> KernelSpec::outputShape() const {
   case KernelKind::BatchNorm:
   case KernelKind::Add:
   case KernelKind::Relu:
+  case KernelKind::BatchNormTrain:
+  case KernelKind::BatchNormTrainGrad:
+  case KernelKind::ReluGrad:
+  case KernelKind::Conv2DGradInput:
+  case KernelKind::DenseGradInput:
+  case KernelKind::MaxPool2DGrad:
+  case KernelKind::GlobalAvgPoolGrad:
+  case KernelKind::ZeroPadShortcutGrad:
+  case KernelKind::SoftmaxCrossEntropy:
     return input;
+  case KernelKind::Conv2DGradWeight:
+  case KernelKind::DenseGradWeight:
+    return weight;
+  case KernelKind::ChannelSum:
+    return {input[1]};
+  case KernelKind::SgdUpdate:
+    return {size};
+  case KernelKind::RunningStatsUpdate:
+    return {channels};
   case KernelKind::Conv2D:
     return {input[0], weight[0], (input[2] + 2 * padH - weight[2]) / strideH + 1,
             (input[3] + 2 * padW - weight[3]) / strideW + 1};
@@ -150,9 +189,36 @@ std::vector<int64_t> KernelSpec::outputShape() const {
     return {input[0], outChannels, input[2] / stride, input[3] / stride};
   case KernelKind::PackConvWeight:
   case KernelKind::FoldPackConvWeight:
+  case KernelKind::UnpackConvWeight:
     return weight;
   }
   return {};
+}
+
+std::vector<int64_t> KernelSpec::forwardOutputShape() const {
+  KernelSpec forward = *this;
+  switch (kind) {
+  case KernelKind::Conv2DGradInput:
+  case KernelKind::Conv2DGradWeight:
+    forward.kind = KernelKind::Conv2D;
+    break;
+  case KernelKind::MaxPool2DGrad:
+    forward.kind = KernelKind::MaxPool2D;
+    break;
+  case KernelKind::DenseGradInput:
+  case KernelKind::DenseGradWeight:
+    forward.kind = KernelKind::Dense;
+    break;
+  case KernelKind::GlobalAvgPoolGrad:
+    forward.kind = KernelKind::GlobalAvgPool;
+    break;
+  case KernelKind::ZeroPadShortcutGrad:
+    forward.kind = KernelKind::ZeroPadShortcut;
+    break;
+  default:
+    return {};
+  }
+  return forward.outputShape();
 }
 
 std::string KernelSpec::toString() const {
@@ -181,6 +247,16 @@ std::string KernelSpec::toString() const {
       v = std::to_string(outChannels);
     else if (k == "stride")
       v = std::to_string(stride);
+    else if (k == "size")
+      v = std::to_string(size);
+    else if (k == "channels")
+      v = std::to_string(channels);
+    else if (k == "count")
+      v = std::to_string(count);
+    else if (k == "momentum")
+      v = formatFloat(momentum);
+    else if (k == "weight_decay")
+      v = formatFloat(weightDecay);
     out += ";" + k + "=" + v;
   }
   return out;
@@ -282,15 +358,28 @@ bool parseKernelSpec(const std::string &text, KernelSpec &spec, std::string &err
       return bad(key, minimum ? "a positive integer" : "an integer");
     return true;
   };
-  auto getEpsilon = [&]() -> bool {
-    if (!parseFloat(values["epsilon"], spec.epsilon) || spec.epsilon < 0.0f)
-      return bad("epsilon", "a finite non-negative float");
+  auto getFloat = [&](const char *key, float maximum, float &out) -> bool {
+    if (!parseFloat(values[key], out) || out < 0.0f || out > maximum)
+      return bad(key, maximum < std::numeric_limits<float>::max() ? "a float in [0, 1]"
+                                                                  : "a finite non-negative float");
     return true;
   };
+  const float anyFloat = std::numeric_limits<float>::max();
 
-  const bool dense = spec.kind == KernelKind::Dense;
-  if (allowed.count("input") && !getSizes("input", dense ? 2 : 4, spec.input))
+  const bool dense = spec.kind == KernelKind::Dense || spec.kind == KernelKind::DenseGradInput ||
+                     spec.kind == KernelKind::DenseGradWeight;
+  const bool matrixInput = dense || spec.kind == KernelKind::SoftmaxCrossEntropy;
+  if (spec.kind == KernelKind::ChannelSum) {
+    // N x C or N x C x H x W.
+    std::vector<int64_t> sizes;
+    const size_t rank = parseSizes(values["input"], sizes) ? sizes.size() : 0;
+    if (rank != 2 && rank != 4)
+      return bad("input", "2 or 4 sizes joined by 'x'");
+    if (!getSizes("input", rank, spec.input))
+      return false;
+  } else if (allowed.count("input") && !getSizes("input", matrixInput ? 2 : 4, spec.input)) {
     return false;
+  }
   if (allowed.count("weight") && !getSizes("weight", dense ? 2 : 4, spec.weight))
     return false;
   if (allowed.count("strides") && !getPair("strides", 1, spec.strideH, spec.strideW))
@@ -305,11 +394,23 @@ bool parseKernelSpec(const std::string &text, KernelSpec &spec, std::string &err
     return false;
   if (allowed.count("relu") && !getBool("relu", spec.relu))
     return false;
-  if (allowed.count("epsilon") && !getEpsilon())
+  if (allowed.count("epsilon") && !getFloat("epsilon", anyFloat, spec.epsilon))
     return false;
   if (allowed.count("out_channels") && !getInt("out_channels", 1, spec.outChannels))
     return false;
   if (allowed.count("stride") && !getInt("stride", 1, spec.stride))
+    return false;
+  if (allowed.count("size") && !getInt("size", 1, spec.size))
+    return false;
+  if (allowed.count("channels") && !getInt("channels", 1, spec.channels))
+    return false;
+  if (allowed.count("count") && !getInt("count", 1, spec.count))
+    return false;
+  if (allowed.count("momentum") &&
+      !getFloat("momentum", spec.kind == KernelKind::RunningStatsUpdate ? 1.0f : anyFloat,
+                spec.momentum))
+    return false;
+  if (allowed.count("weight_decay") && !getFloat("weight_decay", anyFloat, spec.weightDecay))
     return false;
 
   // Consistency of the shapes.
@@ -318,7 +419,9 @@ bool parseKernelSpec(const std::string &text, KernelSpec &spec, std::string &err
     return false;
   };
   switch (spec.kind) {
-  case KernelKind::Conv2D: {
+  case KernelKind::Conv2D:
+  case KernelKind::Conv2DGradInput:
+  case KernelKind::Conv2DGradWeight: {
     if (spec.weight[1] != spec.input[1])
       return fail("weight has " + std::to_string(spec.weight[1]) +
                   " input channels but the input has " + std::to_string(spec.input[1]));
@@ -327,7 +430,8 @@ bool parseKernelSpec(const std::string &text, KernelSpec &spec, std::string &err
       return fail("kernel is larger than the padded input");
     break;
   }
-  case KernelKind::MaxPool2D: {
+  case KernelKind::MaxPool2D:
+  case KernelKind::MaxPool2DGrad: {
     if (2 * spec.padH > spec.kernelH || 2 * spec.padW > spec.kernelW)
       return fail("padding must be at most half the pooling kernel");
     if (spec.input[2] + 2 * spec.padH < spec.kernelH ||
@@ -336,21 +440,34 @@ bool parseKernelSpec(const std::string &text, KernelSpec &spec, std::string &err
     break;
   }
   case KernelKind::Dense:
+  case KernelKind::DenseGradInput:
+  case KernelKind::DenseGradWeight:
     if (spec.weight[1] != spec.input[1])
       return fail("weight has " + std::to_string(spec.weight[1]) +
                   " input features but the input has " + std::to_string(spec.input[1]));
     break;
   case KernelKind::ZeroPadShortcut:
+  case KernelKind::ZeroPadShortcutGrad:
     if (spec.outChannels < spec.input[1])
       return fail("out_channels is smaller than the input's channels");
     if (spec.input[2] / spec.stride < 1 || spec.input[3] / spec.stride < 1)
       return fail("stride is larger than the input");
+    break;
+  case KernelKind::RunningStatsUpdate:
+    if (spec.count < 2)
+      return fail("count must be at least 2 (the unbiased variance divides by count - 1)");
+    break;
+  case KernelKind::SgdUpdate:
+    if (spec.size > kMaxElements)
+      return bad("size", "fewer than 2^29 elements");
     break;
   default:
     break;
   }
   if (product(spec.outputShape()) > kMaxElements)
     return fail("output has 2^29 elements or more");
+  if (product(spec.forwardOutputShape()) > kMaxElements)
+    return fail("output_grad has 2^29 elements or more");
   return true;
 }
 

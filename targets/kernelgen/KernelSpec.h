@@ -31,14 +31,32 @@ enum class KernelKind {
   ZeroPadShortcut,
   PackConvWeight,
   FoldPackConvWeight,
+  // The kernels of a training step.
+  BatchNormTrain,
+  BatchNormTrainGrad,
+  ReluGrad,
+  Conv2DGradInput,
+  Conv2DGradWeight,
+  ChannelSum,
+  DenseGradInput,
+  DenseGradWeight,
+  MaxPool2DGrad,
+  GlobalAvgPoolGrad,
+  ZeroPadShortcutGrad,
+  SoftmaxCrossEntropy,
+  SgdUpdate,
+  RunningStatsUpdate,
+  UnpackConvWeight,
 };
 
 /// The spelling of a kind in the `kind=` key.
 const char *kindName(KernelKind kind);
 
 /// A parsed specification. Only the fields the kind uses are meaningful.
-/// Shapes are in PyTorch order: input N x C x H x W (or N x C for dense),
-/// weight K x C x R x S (or K x C for dense).
+/// Shapes are in PyTorch order: input N x C x H x W (or N x C for dense,
+/// dense_grad_*, softmax_cross_entropy and 2-D channel_sum), weight
+/// K x C x R x S (or K x C for dense and dense_grad_*). For the gradient
+/// kinds, `input` and `weight` describe the forward operation.
 struct KernelSpec {
   KernelKind kind = KernelKind::Relu;
   std::vector<int64_t> input;  // NxCxHxW, or NxC for dense
@@ -50,12 +68,28 @@ struct KernelSpec {
   bool residual = false;
   bool relu = false;
   float epsilon = 0.0f;
-  int64_t outChannels = 0; // zero_pad_shortcut
-  int64_t stride = 1;      // zero_pad_shortcut
+  int64_t outChannels = 0;  // zero_pad_shortcut
+  int64_t stride = 1;       // zero_pad_shortcut(_grad)
+  int64_t size = 0;         // sgd_update: element count
+  int64_t channels = 0;     // running_stats_update
+  int64_t count = 0;        // running_stats_update: M = N*H*W
+  float momentum = 0.0f;    // sgd_update, running_stats_update
+  float weightDecay = 0.0f; // sgd_update
 
-  /// Output shape in PyTorch order (N x C x H x W, or N x K for dense and
-  /// N x C for global_avg_pool; K x C x R x S for the weight kinds).
+  /// Shape in PyTorch order of the (first) output: N x C x H x W, or N x K
+  /// for dense and N x C for global_avg_pool; K x C x R x S for the weight
+  /// kinds and conv2d_grad_weight; the forward input's shape for the
+  /// input-gradient kinds and batch_norm_train; K x C for dense_grad_weight;
+  /// C for channel_sum, size for sgd_update, channels for
+  /// running_stats_update.
   std::vector<int64_t> outputShape() const;
+
+  /// Output shape of the forward operation of a gradient kind (the shape of
+  /// its output_grad argument): N x K x P x Q for conv2d_grad_*,
+  /// N x C x P x Q for max_pool2d_grad, N x K for dense_grad_*, N x C for
+  /// global_avg_pool_grad, N x K x H/S x W/S for zero_pad_shortcut_grad.
+  /// Empty for other kinds.
+  std::vector<int64_t> forwardOutputShape() const;
 
   /// The canonical spec string (keys in a fixed order per kind).
   std::string toString() const;

@@ -1,63 +1,16 @@
 //===- Kernels.cpp - Target-independent Halide algorithms -----------------===//
 
 #include "Kernels.h"
+#include "KernelsInternal.h"
 
 #include <stdexcept>
 
 namespace resnetc::kernelgen {
 
 using namespace Halide;
+using namespace detail;
 
 Scheduler::~Scheduler() = default;
-
-namespace {
-
-/// Every buffer is dense with dimension 0 innermost and starts at 0.
-void constrainDense(OutputImageParam param, const std::vector<int> &extents) {
-  int stride = 1;
-  for (size_t i = 0; i < extents.size(); ++i) {
-    param.dim(int(i)).set_min(0).set_extent(extents[i]).set_stride(stride);
-    stride *= extents[i];
-  }
-}
-
-ImageParam makeInput(const char *name, const std::vector<int> &extents) {
-  ImageParam param(Float(32), int(extents.size()), name);
-  constrainDense(param, extents);
-  return param;
-}
-
-int i32(int64_t v) { return int(v); }
-
-/// NHWC extents (C, W, H, N) of a PyTorch-order NxCxHxW shape.
-std::vector<int> nhwc(const std::vector<int64_t> &nchw) {
-  return {i32(nchw[1]), i32(nchw[3]), i32(nchw[2]), i32(nchw[0])};
-}
-
-Expr maybeRelu(Expr value, bool relu) { return relu ? max(value, 0.0f) : value; }
-
-KernelPipeline finish(std::vector<Func> outputs, const std::vector<ImageParam> &inputs) {
-  KernelPipeline result{Pipeline(outputs), {}};
-  for (const ImageParam &p : inputs)
-    result.arguments.push_back(p);
-  return result;
-}
-
-ElementwiseStages elementwiseFrame(const std::vector<int64_t> &outShape) {
-  ElementwiseStages st;
-  st.output = Func("output");
-  st.c = Var("c");
-  st.x = Var("x");
-  st.y = Var("y");
-  st.n = Var("n");
-  st.N = i32(outShape[0]);
-  st.C = i32(outShape[1]);
-  st.H = i32(outShape[2]);
-  st.W = i32(outShape[3]);
-  return st;
-}
-
-} // namespace
 
 KernelPipeline buildNchwToNhwc(const KernelSpec &spec, const Scheduler &sched) {
   const auto &s = spec.input;
@@ -315,6 +268,16 @@ KernelPipeline buildPackConvWeight(const KernelSpec &spec, const Scheduler &sche
   return finish({st.packed}, {weight});
 }
 
+KernelPipeline buildUnpackConvWeight(const KernelSpec &spec, const Scheduler &sched) {
+  PackStages st = packFrame(spec);
+  ImageParam packed = makeInput("packed_weight", {st.K, st.C, st.S, st.R});
+  st.unpacked = Func("output");
+  st.unpacked(st.s, st.r, st.c, st.k) = packed(st.k, st.c, st.s, st.r);
+  constrainDense(st.unpacked.output_buffer(), {st.S, st.R, st.C, st.K});
+  sched.schedulePack(st);
+  return finish({st.unpacked}, {packed});
+}
+
 KernelPipeline buildFoldPackConvWeight(const KernelSpec &spec, const Scheduler &sched) {
   PackStages st = packFrame(spec);
   ImageParam weight = makeInput("weight", {st.S, st.R, st.C, st.K});
@@ -368,6 +331,36 @@ KernelPipeline buildKernel(const KernelSpec &spec, const Scheduler &sched) {
     return buildPackConvWeight(spec, sched);
   case KernelKind::FoldPackConvWeight:
     return buildFoldPackConvWeight(spec, sched);
+  case KernelKind::BatchNormTrain:
+    return buildBatchNormTrain(spec, sched);
+  case KernelKind::BatchNormTrainGrad:
+    return buildBatchNormTrainGrad(spec, sched);
+  case KernelKind::ReluGrad:
+    return buildReluGrad(spec, sched);
+  case KernelKind::Conv2DGradInput:
+    return buildConv2DGradInput(spec, sched);
+  case KernelKind::Conv2DGradWeight:
+    return buildConv2DGradWeight(spec, sched);
+  case KernelKind::ChannelSum:
+    return buildChannelSum(spec, sched);
+  case KernelKind::DenseGradInput:
+    return buildDenseGradInput(spec, sched);
+  case KernelKind::DenseGradWeight:
+    return buildDenseGradWeight(spec, sched);
+  case KernelKind::MaxPool2DGrad:
+    return buildMaxPool2DGrad(spec, sched);
+  case KernelKind::GlobalAvgPoolGrad:
+    return buildGlobalAvgPoolGrad(spec, sched);
+  case KernelKind::ZeroPadShortcutGrad:
+    return buildZeroPadShortcutGrad(spec, sched);
+  case KernelKind::SoftmaxCrossEntropy:
+    return buildSoftmaxCrossEntropy(spec, sched);
+  case KernelKind::SgdUpdate:
+    return buildSgdUpdate(spec, sched);
+  case KernelKind::RunningStatsUpdate:
+    return buildRunningStatsUpdate(spec, sched);
+  case KernelKind::UnpackConvWeight:
+    return buildUnpackConvWeight(spec, sched);
   }
   throw std::logic_error("unhandled kernel kind");
 }

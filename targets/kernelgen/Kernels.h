@@ -12,6 +12,7 @@
 //   packed conv weight    (k, c, s, r)  extents (K, C, S, R)
 //   dense weight KxC      (c, k)        extents (C, K)
 //   per-channel vector    (c)           extent C
+//   1-D vector            (i)           extent size (sgd_update, labels, ...)
 // All buffers are dense: the stride of dimension i is the product of the
 // extents of the dimensions inside it.
 //
@@ -104,14 +105,127 @@ struct DenseStages {
 /// pack_conv_weight and fold_pack_conv_weight:
 /// packed(k, c, s, r) = weight(s, r, c, k) [* scale(k)];
 /// foldedBias(k) (fold only). `scale` is defined for fold only.
+/// unpack_conv_weight (the inverse of pack_conv_weight) defines only
+/// unpacked(s, r, c, k) = packed(k, c, s, r).
 struct PackStages {
-  Halide::Func packed, foldedBias, scale;
+  Halide::Func packed, foldedBias, scale, unpacked;
   Halide::Var k, c, s, r;
   int K = 1, C = 1, S = 1, R = 1;
 };
 
-/// A target's schedules. Each method schedules the stages of one algorithm;
-/// it must not change what is computed.
+// --- The kernels of a training step ---------------------------------------
+
+/// A per-channel sum over N, H and W in a fixed order (batch_norm_train,
+/// batch_norm_train_grad, channel_sum), in three levels:
+///   rows(c, y, n) = 0;  rows(c, y, n) += value(c, rx, y, n)   (rx over W)
+///   images(c, n) = 0;   images(c, n) += rows(c, ry, n)        (ry over H)
+///   total(c) = 0;       total(c) += images(c, rn)             (rn over N)
+/// All may be Tuple-valued (several sums in one pass). Rows (and images)
+/// are independent of each other and may run in parallel; each level adds
+/// in index order, so the result does not depend on the thread count.
+struct ChannelReductionStages {
+  Halide::Func rows, images, total;
+  Halide::Var c, y, n;
+  Halide::RDom rx, ry, rn;
+  int C = 1, W = 1, H = 1, N = 1;
+};
+
+/// conv2d_grad_input: a convolution of the zero-padded output gradient with
+/// the transposed weights, vectorised over the input channels c.
+///   weightT(c, k, s, r) = weight(k, c, s, r), 0 for s >= S or r >= R
+///   gradTile(k, xq, yq, n) = zero-padded output_grad
+/// Stride 1 (no `phase`): acc(c, xq, yq, n) = 0;
+///   acc += gradTile(r.x, xq - r.y, yq - r.z, n) * weightT(c, r.x, r.y, r.z)
+///   output(c, x, y, n) = acc(c, x + PW, y + PH, n)
+/// Stride > 1: the input positions split into SW*SH phases: phase
+/// ph = vx + SW*vy holds x = xq*SW + vx, y = yq*SH + vy. With
+/// vx + PW = ax*SW + bx (and likewise ay, by), only the taps s = bx + SW*js,
+/// r = by + SH*jr contribute (an RDom predicate skips the others):
+///   acc(c, xq, yq, n, ph) += gradTile(r.x, xq + ax - r.y, yq + ay - r.z, n) *
+///                            weightT(c, r.x, bx + SW*r.y, by + SH*r.z)
+///   phased(c, xq, yq, n, ph) = acc(...)
+///   output(c, x, y, n) = phased(c, x/SW, y/SH, n, x%SW + SW*(y%SH))
+/// r is (k, js, jr), innermost first.
+struct ConvGradInputStages {
+  Halide::Func output, phased, acc, gradTile, weightT;
+  Halide::Var c, x, y, xq, yq, n, ph;
+  Halide::RDom r;
+  int C = 1, W = 1, H = 1, N = 1; // result extents
+  int K = 1, Q = 1, P = 1;        // output_grad extents
+  int QX = 1, PY = 1;             // extents of xq and yq (W, H at stride 1)
+  int phases = 1;                 // SW*SH
+  int R = 1, S = 1, strideH = 1, strideW = 1, padH = 0, padW = 0;
+};
+
+/// conv2d_grad_weight: a reduction over N*P*Q, blocked so that the blocks
+/// of rows it reads stay in cache:
+///   inputTile(c, x, y, n) = zero-padded input
+///   partial(k, c, s, r, bp, bn) = 0
+///   partial += grad(k, q, p, n) * inputTile(c, q*SW + s - PW, p*SH + r - PH, n)
+///     over red = (q, pi, ni), p = bp*blockRows + pi, n = bn*blockImages + ni
+///   output(k, c, s, r) = 0;  output += partial(k, c, s, r, rb.x, rb.y)
+/// Blocks are added in a fixed order (rb.x inner, rb.y outer).
+struct ConvGradWeightStages {
+  Halide::Func output, partial, inputTile;
+  Halide::Var k, c, s, r, bp, bn;
+  Halide::RDom red, rb;
+  int K = 1, C = 1, S = 1, R = 1;
+  int N = 1, P = 1, Q = 1, W = 1, H = 1;
+  int strideH = 1, strideW = 1, padH = 0, padW = 0;
+  int blockRows = 1, blockImages = 1;
+  bool padded = false; // inputTile is a zero-padded copy (else a plain call)
+};
+
+/// dense_grad_input and dense_grad_weight: a matrix product with dimension 0
+/// of the result contiguous in the operand it is vectorised over:
+///   output(i, j) = 0;  output(i, j) += a(r, j) * b(i, r)   (dense_grad_input)
+///   output(i, j) = 0;  output(i, j) += a(j, r) * b(i, r)   (dense_grad_weight)
+/// with extents (I, J) and r over Rn, summed in order.
+struct DenseGradStages {
+  Halide::Func output;
+  Halide::Var i, j;
+  Halide::RDom r;
+  int I = 1, J = 1, Rn = 1;
+};
+
+/// max_pool2d_grad: best(c, q, p, n) = {value, window index r*S + s} of the
+/// first maximum of each window (Tuple reduction over r = (s, r));
+/// output(c, x, y, n) = sum of output_grad over the windows whose best is
+/// (x, y) (a gather, written as one pure expression).
+struct MaxPoolGradStages {
+  Halide::Func output, best;
+  Halide::Var c, x, y, n;
+  Halide::RDom r;
+  int C = 1, W = 1, H = 1, N = 1; // result extents
+  int Q = 1, P = 1;               // output_grad extents
+  int R = 1, S = 1;
+};
+
+/// softmax_cross_entropy, per row n of the logits (k, n):
+///   rowMax(n), expv(k, n) = exp(logit - rowMax), rowSum(n) = sum_k expv,
+///   best(n) = {value, index} of the first maximum,
+///   lossSum(i) / correctSum(i): sums over the rows (extent 1),
+///   grad(k, n) = (expv / rowSum - onehot) / N (an output).
+struct SoftmaxStages {
+  Halide::Func rowMax, expv, rowSum, best, lossSum, correctSum, grad;
+  Halide::Var k, n, i;
+  Halide::RDom rk, rn;
+  int K = 1, N = 1;
+};
+
+/// sgd_update and running_stats_update: output(i) is a Tuple computed
+/// element-wise from element i of the inputs. The caller passes the same
+/// memory for an input and an output (in-place update): a schedule must
+/// compute every element exactly once (no ShiftInwards, no recomputation).
+struct VectorUpdateStages {
+  Halide::Func output;
+  Halide::Var i;
+  int size = 1;
+};
+
+/// A target's schedules. Each method schedules one group of stages; a
+/// builder whose algorithm is made of several groups calls several methods.
+/// A schedule must not change what is computed.
 class Scheduler {
 public:
   virtual ~Scheduler();
@@ -122,6 +236,13 @@ public:
   virtual void scheduleGlobalAvgPool(GlobalAvgPoolStages &stages) const = 0;
   virtual void scheduleDense(DenseStages &stages) const = 0;
   virtual void schedulePack(PackStages &stages) const = 0;
+  virtual void scheduleChannelReduction(ChannelReductionStages &stages) const = 0;
+  virtual void scheduleConvGradInput(ConvGradInputStages &stages) const = 0;
+  virtual void scheduleConvGradWeight(ConvGradWeightStages &stages) const = 0;
+  virtual void scheduleDenseGrad(DenseGradStages &stages) const = 0;
+  virtual void scheduleMaxPoolGrad(MaxPoolGradStages &stages) const = 0;
+  virtual void scheduleSoftmax(SoftmaxStages &stages) const = 0;
+  virtual void scheduleVectorUpdate(VectorUpdateStages &stages) const = 0;
 };
 
 // One builder per kind. The spec must have been accepted by parseKernelSpec.
@@ -136,6 +257,21 @@ KernelPipeline buildDense(const KernelSpec &spec, const Scheduler &sched);
 KernelPipeline buildZeroPadShortcut(const KernelSpec &spec, const Scheduler &sched);
 KernelPipeline buildPackConvWeight(const KernelSpec &spec, const Scheduler &sched);
 KernelPipeline buildFoldPackConvWeight(const KernelSpec &spec, const Scheduler &sched);
+KernelPipeline buildBatchNormTrain(const KernelSpec &spec, const Scheduler &sched);
+KernelPipeline buildBatchNormTrainGrad(const KernelSpec &spec, const Scheduler &sched);
+KernelPipeline buildReluGrad(const KernelSpec &spec, const Scheduler &sched);
+KernelPipeline buildConv2DGradInput(const KernelSpec &spec, const Scheduler &sched);
+KernelPipeline buildConv2DGradWeight(const KernelSpec &spec, const Scheduler &sched);
+KernelPipeline buildChannelSum(const KernelSpec &spec, const Scheduler &sched);
+KernelPipeline buildDenseGradInput(const KernelSpec &spec, const Scheduler &sched);
+KernelPipeline buildDenseGradWeight(const KernelSpec &spec, const Scheduler &sched);
+KernelPipeline buildMaxPool2DGrad(const KernelSpec &spec, const Scheduler &sched);
+KernelPipeline buildGlobalAvgPoolGrad(const KernelSpec &spec, const Scheduler &sched);
+KernelPipeline buildZeroPadShortcutGrad(const KernelSpec &spec, const Scheduler &sched);
+KernelPipeline buildSoftmaxCrossEntropy(const KernelSpec &spec, const Scheduler &sched);
+KernelPipeline buildSgdUpdate(const KernelSpec &spec, const Scheduler &sched);
+KernelPipeline buildRunningStatsUpdate(const KernelSpec &spec, const Scheduler &sched);
+KernelPipeline buildUnpackConvWeight(const KernelSpec &spec, const Scheduler &sched);
 
 /// Dispatches on spec.kind.
 KernelPipeline buildKernel(const KernelSpec &spec, const Scheduler &sched);

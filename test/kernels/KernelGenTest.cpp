@@ -29,8 +29,9 @@
 #include <unistd.h>
 #include <vector>
 
-using Buf = Halide::Runtime::Buffer<float>;
-using HB = halide_buffer_t *;
+#include "KernelTestSupport.h"
+
+using namespace resnetc::kerneltest;
 
 // The generated functions (user_context first, inputs, then outputs).
 extern "C" {
@@ -71,8 +72,6 @@ int kg_fold_nobias(void *, HB weight, HB gamma, HB beta, HB mean, HB var, HB pac
 
 namespace {
 
-std::string gLastError;
-
 extern "C" void recordHalideError(void *, const char *message) { gLastError = message; }
 
 class HalideErrorEnvironment : public ::testing::Environment {
@@ -80,57 +79,6 @@ public:
   void SetUp() override { halide_set_error_handler(recordHalideError); }
 };
 const auto *const gEnvironment = ::testing::AddGlobalTestEnvironment(new HalideErrorEnvironment);
-
-#define EXPECT_KERNEL_OK(call)                                                                     \
-  do {                                                                                             \
-    gLastError.clear();                                                                            \
-    int rc_ = (call);                                                                              \
-    ASSERT_EQ(rc_, 0) << "Halide error: " << gLastError;                                           \
-  } while (0)
-
-struct Rng {
-  uint64_t state;
-  explicit Rng(uint64_t seed) : state(seed * 2654435761u + 1) {}
-  float uniform(float lo, float hi) {
-    state = state * 6364136223846793005ull + 1442695040888963407ull;
-    double u = double(state >> 11) / double(uint64_t(1) << 53);
-    return float(lo + (hi - lo) * u);
-  }
-};
-
-void fill(Buf &b, Rng &rng, float lo = -1.0f, float hi = 1.0f) {
-  b.for_each_value([&](float &v) { v = rng.uniform(lo, hi); });
-}
-
-// Activation NHWC: Halide dims (c, x, y, n).
-Buf nhwc(int N, int C, int H, int W) { return Buf(std::vector<int>{C, W, H, N}); }
-
-/// Max |got - want| must stay within 1e-4 of the reference's value range.
-void expectClose(const Buf &got, const Buf &want) {
-  ASSERT_EQ(got.dimensions(), want.dimensions());
-  for (int d = 0; d < want.dimensions(); ++d) {
-    ASSERT_EQ(got.dim(d).extent(), want.dim(d).extent()) << "dim " << d;
-    ASSERT_EQ(got.dim(d).stride(), want.dim(d).stride()) << "dim " << d;
-  }
-  size_t count = want.number_of_elements();
-  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-  for (size_t i = 0; i < count; ++i) {
-    lo = std::min(lo, double(want.data()[i]));
-    hi = std::max(hi, double(want.data()[i]));
-  }
-  double tolerance = 1e-4 * std::max({hi - lo, std::fabs(hi), std::fabs(lo), 1e-3});
-  double worst = 0;
-  size_t worstAt = 0;
-  for (size_t i = 0; i < count; ++i) {
-    double err = std::fabs(double(got.data()[i]) - double(want.data()[i]));
-    if (!(err <= worst)) { // also catches NaN
-      worst = std::isnan(err) ? std::numeric_limits<double>::infinity() : err;
-      worstAt = i;
-    }
-  }
-  EXPECT_LE(worst, tolerance) << "at flat index " << worstAt << ": got " << got.data()[worstAt]
-                              << ", want " << want.data()[worstAt];
-}
 
 // ---------------------------------------------------------------------------
 // Convolution
@@ -724,6 +672,16 @@ TEST_F(KernelGenCli, DeterministicObjects) {
   EXPECT_TRUE(a == b) << "two runs produced different objects";
   // The function and its _argv / _metadata companions are defined.
   EXPECT_NE(a.find("det_conv_argv"), std::string::npos);
+
+  // A training kernel with reductions and parallel loops.
+  const std::string grad = "--spec 'kind=conv2d_grad_weight;input=2x16x8x8;weight=16x16x3x3;"
+                           "strides=2x2;padding=1x1' --name det_grad "
+                           "--target x86-64-linux-avx2-fma ";
+  ASSERT_EQ(runTool(grad + "-o '" + dir + "/g.o'", dir).status, 0);
+  ASSERT_EQ(runTool(grad + "-o '" + dir + "/b/g.o'", dir).status, 0);
+  std::string g1 = readFile(dir + "/g.o"), g2 = readFile(dir + "/b/g.o");
+  EXPECT_FALSE(g1.empty());
+  EXPECT_TRUE(g1 == g2) << "two runs produced different objects";
 }
 
 TEST_F(KernelGenCli, CrossTargetObjects) {

@@ -73,37 +73,57 @@ std::string layerName(Operation *op) {
   return name.empty() ? op->getName().getStringRef().str() : name;
 }
 
+std::string fmt(double value) { return llvm::formatv("{0}", llvm::format("%.9g", value)).str(); }
+
+/// A flat 1-D view of a dense buffer, for element-wise kernels.
+BufferRef flat(BufferRef ref) {
+  int64_t elements = ref.bytes() / int64_t(sizeof(float));
+  ref.extents = {int32_t(elements)};
+  ref.strides = {1};
+  return ref;
+}
+
 class Planner {
 public:
-  explicit Planner(ModuleOp module) : module(module) {}
+  Planner(ModuleOp module, const PlanOptions &options) : module(module), options(options) {}
   FailureOr<KernelPlan> run();
 
 private:
+  /// A list of steps whose activations share the arena by liveness.
+  struct Section {
+    std::vector<Step> *steps = nullptr;
+    std::vector<LiveRange> ranges;
+    llvm::DenseMap<Value, BufferRef> buffers; ///< Activations and outputs of this section.
+    int64_t arenaBytes = 0;
+  };
+
   unsigned kernel(std::string spec);
-  BufferRef weightsBuffer(BufferRef shape);
-  BufferRef activation(Value value, int step);
-  BufferRef result(Value value, BufferRef layout);
-  FailureOr<BufferRef> packedWeight(Value weight);
+  BufferRef weightsBuffer(BufferRef layout);
+  /// What a step reads for `value`: an activation (its read is recorded), a
+  /// loaded weight, or a prepared one.
+  FailureOr<BufferRef> read(Operation *user, Value value);
+  /// A conv weight in the kernels' layout: prepared once per weight.
+  FailureOr<BufferRef> packed(Operation *user, Value weight);
+  /// Declares an activation written by the step being added.
+  BufferRef write(Value value, BufferRef layout);
+  void addStep(unsigned kernelIndex, std::vector<BufferRef> args, const std::string &layer);
   LogicalResult lower(Operation *op);
-  void addForward(unsigned kernelIndex, std::vector<BufferRef> args, Operation *op);
+  LogicalResult lowerTraining(Operation *op);
+  void finishSection(Section &section);
+  LogicalResult planWeights(func::FuncOp forward);
+  LogicalResult planTraining(func::FuncOp trainGrads);
 
   ModuleOp module;
+  const PlanOptions &options;
   KernelPlan plan;
   llvm::StringMap<unsigned> kernelBySpec;
-  llvm::DenseMap<Value, BufferRef> weights;       ///< Raw and prepared, in the weights space.
-  llvm::DenseMap<Value, BufferRef> packedWeights; ///< Conv weights in the kernels' layout.
-  Value returned;
-
-  // Activations are planned once every step is known.
-  struct Activation {
-    int64_t bytes = 0;
-    int first = 0, last = 0;
-    bool output = false;
-  };
-  llvm::DenseMap<Value, unsigned> activationOf;
-  std::vector<Activation> activations;
-  llvm::DenseMap<Value, BufferRef> activationLayout;
-  std::vector<std::tuple<size_t, size_t, unsigned>> fixups; ///< (step, arg, activation)
+  llvm::StringMap<BufferRef> loaded;         ///< The .rnw tensors, by name.
+  llvm::StringMap<BufferRef> packedByName;   ///< Conv weights in the kernels' layout.
+  llvm::DenseMap<Value, BufferRef> prepared; ///< Folded weights (inference).
+  Section *section = nullptr;
+  Value returned; ///< The forward result, written to the caller's buffer.
+  /// softmax_cross_entropy writes the loss's gradient with the loss.
+  llvm::DenseMap<std::pair<Value, Value>, BufferRef> lossGradients;
 };
 
 unsigned Planner::kernel(std::string spec) {
@@ -121,171 +141,428 @@ BufferRef Planner::weightsBuffer(BufferRef layout) {
   return layout;
 }
 
-/// The buffer `step` reads for activation `value`, recording the read.
-BufferRef Planner::activation(Value value, int step) {
-  unsigned id = activationOf.lookup(value);
-  activations[id].last = std::max(activations[id].last, step);
-  fixups.emplace_back(plan.forward.size(), 0, id); // arg index patched by addForward
-  return activationLayout.lookup(value);
+FailureOr<BufferRef> Planner::read(Operation *user, Value value) {
+  if (auto it = section->buffers.find(value); it != section->buffers.end()) {
+    if (it->second.activation >= 0)
+      section->ranges[it->second.activation].lastStep = int(section->steps->size());
+    return it->second;
+  }
+  if (auto it = prepared.find(value); it != prepared.end())
+    return it->second;
+  if (auto weight = value.getDefiningOp<rn::WeightOp>())
+    if (auto it = loaded.find(weight.getName()); it != loaded.end())
+      return it->second;
+  return user->emitOpError("reads a value the code generator cannot place");
 }
 
-/// Declares the activation an op produces; the network's result goes to the
-/// caller's output buffer.
-BufferRef Planner::result(Value value, BufferRef layout) {
-  layout.space = value == returned ? Space::Output : Space::Arena;
-  unsigned id = activations.size();
-  activations.push_back(
-      {layout.bytes(), int(plan.forward.size()), int(plan.forward.size()), value == returned});
-  activationOf[value] = id;
-  activationLayout[value] = layout;
-  fixups.emplace_back(plan.forward.size(), 0, id);
+FailureOr<BufferRef> Planner::packed(Operation *user, Value weight) {
+  if (auto it = prepared.find(weight); it != prepared.end())
+    return it->second; // folded and packed at load time
+  auto op = weight.getDefiningOp<rn::WeightOp>();
+  if (!op || !loaded.count(op.getName()))
+    return user->emitOpError("needs its weight from rn.weight or rn.fold_batch_norm");
+  auto [it, inserted] = packedByName.try_emplace(op.getName(), BufferRef());
+  if (inserted) {
+    Dims shape = shapeOf(weight);
+    it->second = weightsBuffer(packedConv(Space::Weights, shape));
+    unsigned k = kernel("kind=pack_conv_weight;weight=" + joined(shape));
+    plan.prepare.push_back(
+        {k, {loaded.lookup(op.getName()), it->second}, "pack " + op.getName().str()});
+    if (options.training) {
+      unsigned back = kernel("kind=unpack_conv_weight;weight=" + joined(shape));
+      plan.exportWeights.push_back(
+          {back, {it->second, loaded.lookup(op.getName())}, "unpack " + op.getName().str()});
+    }
+  }
+  return it->second;
+}
+
+BufferRef Planner::write(Value value, BufferRef layout) {
+  if (value == returned) {
+    layout.space = Space::Output;
+  } else {
+    layout.space = Space::Arena;
+    layout.activation = int32_t(section->ranges.size());
+    int step = int(section->steps->size());
+    section->ranges.push_back({layout.bytes(), step, step});
+  }
+  section->buffers[value] = layout;
   return layout;
 }
 
-void Planner::addForward(unsigned kernelIndex, std::vector<BufferRef> args, Operation *op) {
-  // The fix-ups of this step were recorded in argument order, but only for
-  // activation arguments: match them to the argument positions now.
-  size_t step = plan.forward.size();
-  size_t next = 0;
-  for (auto &[fixStep, fixArg, id] : fixups) {
-    if (fixStep != step)
-      continue;
-    while (next < args.size() && args[next].space != Space::Arena &&
-           args[next].space != Space::Output)
-      ++next;
-    fixArg = next++;
-  }
-  plan.forward.push_back({kernelIndex, std::move(args), op ? layerName(op) : "input"});
-}
-
-FailureOr<BufferRef> Planner::packedWeight(Value weight) {
-  if (auto it = packedWeights.find(weight); it != packedWeights.end())
-    return it->second;
-  auto it = weights.find(weight);
-  if (it == weights.end())
-    return failure();
-  Dims shape = shapeOf(weight);
-  BufferRef packed = weightsBuffer(packedConv(Space::Weights, shape));
-  unsigned k = kernel("kind=pack_conv_weight;weight=" + joined(shape));
-  plan.prepare.push_back(
-      {k, {it->second, packed}, "pack " + weight.getDefiningOp<rn::WeightOp>().getName().str()});
-  packedWeights[weight] = packed;
-  return packed;
+void Planner::addStep(unsigned kernelIndex, std::vector<BufferRef> args, const std::string &layer) {
+  section->steps->push_back({kernelIndex, std::move(args), layer});
 }
 
 LogicalResult Planner::lower(Operation *op) {
-  int step = int(plan.forward.size());
-  auto input = [&](Value v) { return activation(v, step); };
+  std::vector<BufferRef> args;
+  auto in = [&](Value v) {
+    FailureOr<BufferRef> ref = read(op, v);
+    if (succeeded(ref))
+      args.push_back(*ref);
+    return ref;
+  };
+  auto done = [&](const std::string &spec) {
+    addStep(kernel(spec), std::move(args), layerName(op));
+    return success();
+  };
   return llvm::TypeSwitch<Operation *, LogicalResult>(op)
       .Case([&](rn::WeightOp) { return success(); })
       .Case([&](func::ReturnOp) { return success(); })
-      .Case([&](rn::FoldBatchNormOp fold) {
+      .Case([&](rn::FoldBatchNormOp fold) -> LogicalResult {
         Dims shape = shapeOf(fold.getWeight());
         bool bias = bool(fold.getBias());
-        std::string spec =
-            "kind=fold_pack_conv_weight;weight=" + joined(shape) + ";bias=" + std::to_string(bias) +
-            ";epsilon=" +
-            llvm::formatv("{0}", llvm::format("%.9g", fold.getEpsilon().convertToDouble())).str();
-        std::vector<BufferRef> args{weights.lookup(fold.getWeight())};
-        if (bias)
-          args.push_back(weights.lookup(fold.getBias()));
-        for (Value v : {fold.getGamma(), fold.getBeta(), fold.getMean(), fold.getVariance()})
-          args.push_back(weights.lookup(v));
-        BufferRef packed = weightsBuffer(packedConv(Space::Weights, shape));
+        std::string spec = "kind=fold_pack_conv_weight;weight=" + joined(shape) +
+                           ";bias=" + std::to_string(bias) +
+                           ";epsilon=" + fmt(fold.getEpsilon().convertToDouble());
+        for (Value v : {fold.getWeight(), fold.getBias(), fold.getGamma(), fold.getBeta(),
+                        fold.getMean(), fold.getVariance()})
+          if (v && failed(in(v)))
+            return failure();
+        BufferRef folded = weightsBuffer(packedConv(Space::Weights, shape));
         BufferRef foldedBias = weightsBuffer(vector(Space::Weights, shape[0]));
-        args.push_back(packed);
+        args.push_back(folded);
         args.push_back(foldedBias);
         plan.prepare.push_back({kernel(spec), std::move(args), "fold " + layerName(op)});
-        packedWeights[fold.getFoldedWeight()] = packed;
-        weights[fold.getFoldedBias()] = foldedBias;
+        prepared[fold.getFoldedWeight()] = folded;
+        prepared[fold.getFoldedBias()] = foldedBias;
         return success();
       })
       .Case([&](rn::FusedConv2DOp conv) -> LogicalResult {
-        FailureOr<BufferRef> w = packedWeight(conv.getWeight());
-        if (failed(w))
-          return conv.emitOpError("needs its weight from rn.weight or rn.fold_batch_norm");
-        Dims in = shapeOf(conv.getInput()), ws = shapeOf(conv.getWeight());
-        std::string spec = "kind=conv2d;input=" + joined(in) + ";weight=" + joined(ws) +
+        Dims inShape = shapeOf(conv.getInput()), ws = shapeOf(conv.getWeight());
+        std::string spec = "kind=conv2d;input=" + joined(inShape) + ";weight=" + joined(ws) +
                            ";strides=" + joined(conv.getStrides()) +
                            ";padding=" + joined(conv.getPadding()) +
                            ";bias=" + std::to_string(bool(conv.getBias())) +
                            ";residual=" + std::to_string(bool(conv.getResidual())) +
                            ";relu=" + std::to_string(conv.getRelu());
-        std::vector<BufferRef> args{input(conv.getInput()), *w};
-        if (conv.getBias())
-          args.push_back(weights.lookup(conv.getBias()));
-        if (conv.getResidual())
-          args.push_back(input(conv.getResidual()));
-        args.push_back(result(conv.getResult(), nhwc(Space::Arena, shapeOf(conv.getResult()))));
-        addForward(kernel(spec), std::move(args), op);
-        return success();
+        FailureOr<BufferRef> w = packed(op, conv.getWeight());
+        if (failed(in(conv.getInput())) || failed(w))
+          return failure();
+        args.push_back(*w);
+        if ((conv.getBias() && failed(in(conv.getBias()))) ||
+            (conv.getResidual() && failed(in(conv.getResidual()))))
+          return failure();
+        args.push_back(write(conv.getResult(), nhwc(Space::Arena, shapeOf(conv.getResult()))));
+        return done(spec);
       })
       .Case([&](rn::FusedEltwiseOp eltwise) -> LogicalResult {
         Dims shape = shapeOf(eltwise.getInput());
         std::string relu = ";relu=" + std::to_string(eltwise.getRelu());
-        std::vector<BufferRef> args{input(eltwise.getInput())};
         std::string spec;
         if (eltwise.getGamma() && eltwise.getAddend())
           return eltwise.emitOpError("batch norm and an addend in one kernel are not supported");
+        if (failed(in(eltwise.getInput())))
+          return failure();
         if (eltwise.getGamma()) {
-          spec = "kind=batch_norm;input=" + joined(shape) + ";epsilon=" +
-                 llvm::formatv("{0}", llvm::format("%.9g", eltwise.getEpsilon()->convertToDouble()))
-                     .str() +
-                 relu;
+          spec = "kind=batch_norm;input=" + joined(shape) +
+                 ";epsilon=" + fmt(eltwise.getEpsilon()->convertToDouble()) + relu;
           for (Value v :
                {eltwise.getGamma(), eltwise.getBeta(), eltwise.getMean(), eltwise.getVariance()})
-            args.push_back(weights.lookup(v));
+            if (failed(in(v)))
+              return failure();
         } else if (eltwise.getAddend()) {
           spec = "kind=add;input=" + joined(shape) + relu;
-          args.push_back(input(eltwise.getAddend()));
+          if (failed(in(eltwise.getAddend())))
+            return failure();
         } else {
           spec = "kind=relu;input=" + joined(shape);
         }
-        args.push_back(result(eltwise.getResult(), nhwc(Space::Arena, shape)));
-        addForward(kernel(spec), std::move(args), op);
-        return success();
+        args.push_back(write(eltwise.getResult(), nhwc(Space::Arena, shape)));
+        return done(spec);
       })
-      .Case([&](rn::MaxPool2DOp pool) {
-        std::string spec = "kind=max_pool2d;input=" + joined(shapeOf(pool.getInput())) +
-                           ";kernel=" + joined(pool.getKernel()) +
-                           ";strides=" + joined(pool.getStrides()) +
-                           ";padding=" + joined(pool.getPadding());
-        std::vector<BufferRef> args{input(pool.getInput())};
-        args.push_back(result(pool.getResult(), nhwc(Space::Arena, shapeOf(pool.getResult()))));
-        addForward(kernel(spec), std::move(args), op);
-        return success();
+      .Case([&](rn::MaxPool2DOp pool) -> LogicalResult {
+        if (failed(in(pool.getInput())))
+          return failure();
+        args.push_back(write(pool.getResult(), nhwc(Space::Arena, shapeOf(pool.getResult()))));
+        return done("kind=max_pool2d;input=" + joined(shapeOf(pool.getInput())) + ";kernel=" +
+                    joined(pool.getKernel()) + ";strides=" + joined(pool.getStrides()) +
+                    ";padding=" + joined(pool.getPadding()));
       })
-      .Case([&](rn::GlobalAvgPoolOp pool) {
-        std::string spec = "kind=global_avg_pool;input=" + joined(shapeOf(pool.getInput()));
-        std::vector<BufferRef> args{input(pool.getInput())};
-        args.push_back(result(pool.getResult(), matrix(Space::Arena, shapeOf(pool.getResult()))));
-        addForward(kernel(spec), std::move(args), op);
-        return success();
+      .Case([&](rn::GlobalAvgPoolOp pool) -> LogicalResult {
+        if (failed(in(pool.getInput())))
+          return failure();
+        args.push_back(write(pool.getResult(), matrix(Space::Arena, shapeOf(pool.getResult()))));
+        return done("kind=global_avg_pool;input=" + joined(shapeOf(pool.getInput())));
       })
       .Case([&](rn::DenseOp dense) -> LogicalResult {
         if (!dense.getBias())
           return dense.emitOpError("needs a bias for code generation");
-        std::string spec = "kind=dense;input=" + joined(shapeOf(dense.getInput())) +
-                           ";weight=" + joined(shapeOf(dense.getWeight())) + ";bias=1";
-        std::vector<BufferRef> args{input(dense.getInput()), weights.lookup(dense.getWeight()),
-                                    weights.lookup(dense.getBias())};
-        args.push_back(result(dense.getResult(), matrix(Space::Arena, shapeOf(dense.getResult()))));
-        addForward(kernel(spec), std::move(args), op);
-        return success();
+        if (failed(in(dense.getInput())) || failed(in(dense.getWeight())) ||
+            failed(in(dense.getBias())))
+          return failure();
+        args.push_back(write(dense.getResult(), matrix(Space::Arena, shapeOf(dense.getResult()))));
+        return done("kind=dense;input=" + joined(shapeOf(dense.getInput())) +
+                    ";weight=" + joined(shapeOf(dense.getWeight())) + ";bias=1");
       })
-      .Case([&](rn::ZeroPadShortcutOp pad) {
-        std::string spec = "kind=zero_pad_shortcut;input=" + joined(shapeOf(pad.getInput())) +
-                           ";out_channels=" + std::to_string(pad.getOutChannels()) +
-                           ";stride=" + std::to_string(pad.getStride());
-        std::vector<BufferRef> args{input(pad.getInput())};
-        args.push_back(result(pad.getResult(), nhwc(Space::Arena, shapeOf(pad.getResult()))));
-        addForward(kernel(spec), std::move(args), op);
-        return success();
+      .Case([&](rn::ZeroPadShortcutOp pad) -> LogicalResult {
+        if (failed(in(pad.getInput())))
+          return failure();
+        args.push_back(write(pad.getResult(), nhwc(Space::Arena, shapeOf(pad.getResult()))));
+        return done("kind=zero_pad_shortcut;input=" + joined(shapeOf(pad.getInput())) +
+                    ";out_channels=" + std::to_string(pad.getOutChannels()) +
+                    ";stride=" + std::to_string(pad.getStride()));
       })
+      .Default([&](Operation *other) { return lowerTraining(other); });
+}
+
+/// The ops of @train_grads that inference never sees.
+LogicalResult Planner::lowerTraining(Operation *op) {
+  std::vector<BufferRef> args;
+  auto in = [&](Value v) {
+    FailureOr<BufferRef> ref = read(op, v);
+    if (succeeded(ref))
+      args.push_back(*ref);
+    return ref;
+  };
+  auto done = [&](const std::string &spec) {
+    addStep(kernel(spec), std::move(args), layerName(op));
+    return success();
+  };
+  auto activationLike = [&](Value v) {
+    Dims shape = shapeOf(v);
+    return shape.size() == 4   ? nhwc(Space::Arena, shape)
+           : shape.size() == 2 ? matrix(Space::Arena, shape)
+                               : vector(Space::Arena, shape[0]);
+  };
+  return llvm::TypeSwitch<Operation *, LogicalResult>(op)
+      .Case([&](rn::Conv2DOp conv) -> LogicalResult {
+        FailureOr<BufferRef> w = packed(op, conv.getWeight());
+        if (failed(in(conv.getInput())) || failed(w) || conv.getBias())
+          return conv.getBias() ? conv.emitOpError("with a bias is not trained yet") : failure();
+        args.push_back(*w);
+        args.push_back(write(conv.getResult(), nhwc(Space::Arena, shapeOf(conv.getResult()))));
+        return done("kind=conv2d;input=" + joined(shapeOf(conv.getInput())) + ";weight=" +
+                    joined(shapeOf(conv.getWeight())) + ";strides=" + joined(conv.getStrides()) +
+                    ";padding=" + joined(conv.getPadding()) + ";bias=0;residual=0;relu=0");
+      })
+      .Case([&](rn::ReluOp relu) -> LogicalResult {
+        if (failed(in(relu.getInput())))
+          return failure();
+        args.push_back(write(relu.getResult(), activationLike(relu.getResult())));
+        return done("kind=relu;input=" + joined(shapeOf(relu.getInput())));
+      })
+      .Case([&](rn::AddOp add) -> LogicalResult {
+        if (failed(in(add.getLhs())) || failed(in(add.getRhs())))
+          return failure();
+        Dims shape = shapeOf(add.getResult());
+        if (shape.size() != 4) { // gradients of 2-D or 1-D values
+          args.push_back(write(add.getResult(), activationLike(add.getResult())));
+          for (BufferRef &arg : args)
+            arg = flat(arg);
+          return done("kind=add;input=1x1x1x" + std::to_string(args.back().extents[0]) + ";relu=0");
+        }
+        args.push_back(write(add.getResult(), nhwc(Space::Arena, shape)));
+        return done("kind=add;input=" + joined(shape) + ";relu=0");
+      })
+      .Case([&](rn::BatchNormTrainOp bn) -> LogicalResult {
+        if (failed(in(bn.getInput())) || failed(in(bn.getGamma())) || failed(in(bn.getBeta())))
+          return failure();
+        Dims shape = shapeOf(bn.getInput());
+        args.push_back(write(bn.getOutput(), nhwc(Space::Arena, shape)));
+        args.push_back(write(bn.getMean(), vector(Space::Arena, shape[1])));
+        args.push_back(write(bn.getInvStd(), vector(Space::Arena, shape[1])));
+        return done("kind=batch_norm_train;input=" + joined(shape) +
+                    ";epsilon=" + fmt(bn.getEpsilon().convertToDouble()) + ";relu=0");
+      })
+      .Case([&](rn::BatchNormTrainGradOp grad) -> LogicalResult {
+        for (Value v : {grad.getOutputGrad(), grad.getInput(), grad.getGamma(), grad.getMean(),
+                        grad.getInvStd()})
+          if (failed(in(v)))
+            return failure();
+        Dims shape = shapeOf(grad.getInput());
+        args.push_back(write(grad.getInputGrad(), nhwc(Space::Arena, shape)));
+        args.push_back(write(grad.getGammaGrad(), vector(Space::Arena, shape[1])));
+        args.push_back(write(grad.getBetaGrad(), vector(Space::Arena, shape[1])));
+        return done("kind=batch_norm_train_grad;input=" + joined(shape) + ";relu=0");
+      })
+      .Case([&](rn::ReluGradOp grad) -> LogicalResult {
+        if (failed(in(grad.getOutputGrad())) || failed(in(grad.getOutput())))
+          return failure();
+        args.push_back(write(grad.getInputGrad(), activationLike(grad.getInputGrad())));
+        return done("kind=relu_grad;input=" + joined(shapeOf(grad.getOutput())));
+      })
+      .Case([&](rn::Conv2DGradInputOp grad) -> LogicalResult {
+        FailureOr<BufferRef> w = packed(op, grad.getWeight());
+        if (failed(in(grad.getOutputGrad())) || failed(w))
+          return failure();
+        args.push_back(*w);
+        Dims shape = shapeOf(grad.getInputGrad());
+        args.push_back(write(grad.getInputGrad(), nhwc(Space::Arena, shape)));
+        return done("kind=conv2d_grad_input;input=" + joined(shape) + ";weight=" +
+                    joined(shapeOf(grad.getWeight())) + ";strides=" + joined(grad.getStrides()) +
+                    ";padding=" + joined(grad.getPadding()));
+      })
+      .Case([&](rn::Conv2DGradWeightOp grad) -> LogicalResult {
+        if (failed(in(grad.getOutputGrad())) || failed(in(grad.getInput())))
+          return failure();
+        Dims ws = shapeOf(grad.getWeightGrad());
+        BufferRef dw = packedConv(Space::Arena, ws); // the layout of the weight it updates
+        args.push_back(write(grad.getWeightGrad(), dw));
+        return done("kind=conv2d_grad_weight;input=" + joined(shapeOf(grad.getInput())) +
+                    ";weight=" + joined(ws) + ";strides=" + joined(grad.getStrides()) +
+                    ";padding=" + joined(grad.getPadding()));
+      })
+      .Case([&](rn::ChannelSumOp sum) -> LogicalResult {
+        if (failed(in(sum.getInput())))
+          return failure();
+        args.push_back(write(sum.getOutput(), vector(Space::Arena, shapeOf(sum.getOutput())[0])));
+        return done("kind=channel_sum;input=" + joined(shapeOf(sum.getInput())));
+      })
+      .Case([&](rn::DenseGradInputOp grad) -> LogicalResult {
+        if (failed(in(grad.getOutputGrad())) || failed(in(grad.getWeight())))
+          return failure();
+        Dims x = shapeOf(grad.getInputGrad());
+        args.push_back(write(grad.getInputGrad(), matrix(Space::Arena, x)));
+        return done("kind=dense_grad_input;input=" + joined(x) +
+                    ";weight=" + joined(shapeOf(grad.getWeight())));
+      })
+      .Case([&](rn::DenseGradWeightOp grad) -> LogicalResult {
+        if (failed(in(grad.getOutputGrad())) || failed(in(grad.getInput())))
+          return failure();
+        Dims w = shapeOf(grad.getWeightGrad());
+        args.push_back(write(grad.getWeightGrad(), matrix(Space::Arena, w)));
+        return done("kind=dense_grad_weight;input=" + joined(shapeOf(grad.getInput())) +
+                    ";weight=" + joined(w));
+      })
+      .Case([&](rn::MaxPool2DGradOp grad) -> LogicalResult {
+        if (failed(in(grad.getOutputGrad())) || failed(in(grad.getInput())))
+          return failure();
+        Dims shape = shapeOf(grad.getInput());
+        args.push_back(write(grad.getInputGrad(), nhwc(Space::Arena, shape)));
+        return done(
+            "kind=max_pool2d_grad;input=" + joined(shape) + ";kernel=" + joined(grad.getKernel()) +
+            ";strides=" + joined(grad.getStrides()) + ";padding=" + joined(grad.getPadding()));
+      })
+      .Case([&](rn::GlobalAvgPoolGradOp grad) -> LogicalResult {
+        if (failed(in(grad.getOutputGrad())))
+          return failure();
+        Dims shape = shapeOf(grad.getInputGrad());
+        args.push_back(write(grad.getInputGrad(), nhwc(Space::Arena, shape)));
+        return done("kind=global_avg_pool_grad;input=" + joined(shape));
+      })
+      .Case([&](rn::ZeroPadShortcutGradOp grad) -> LogicalResult {
+        if (failed(in(grad.getOutputGrad())))
+          return failure();
+        Dims shape = shapeOf(grad.getInputGrad());
+        args.push_back(write(grad.getInputGrad(), nhwc(Space::Arena, shape)));
+        return done("kind=zero_pad_shortcut_grad;input=" + joined(shape) +
+                    ";out_channels=" + std::to_string(shapeOf(grad.getOutputGrad())[1]) +
+                    ";stride=" + std::to_string(grad.getStride()));
+      })
+      .Case([&](rn::SoftmaxCrossEntropyOp loss) -> LogicalResult {
+        // One kernel: the loss, its gradient and the number correct.
+        if (failed(in(loss.getLogits())))
+          return failure();
+        Dims logits = shapeOf(loss.getLogits());
+        BufferRef labels = buffer(Space::Labels, {{logits[0], 1}});
+        labels.type = ElementType::I32;
+        BufferRef lossOut = buffer(Space::Scalars, {{1, 1}});
+        lossOut.offset = 4;
+        BufferRef correct = buffer(Space::Scalars, {{1, 1}});
+        correct.offset = 8;
+        correct.type = ElementType::I32;
+        args.push_back(labels);
+        args.push_back(lossOut);
+        BufferRef gradient = BufferRef();
+        for (Operation *user : loss.getLogits().getUsers())
+          if (auto grad = dyn_cast<rn::SoftmaxCrossEntropyGradOp>(user))
+            gradient = write(grad.getLogitsGrad(), matrix(Space::Arena, logits));
+        if (gradient.extents.empty())
+          return loss.emitOpError("has no gradient: run rn-autodiff");
+        args.push_back(gradient);
+        args.push_back(correct);
+        return done("kind=softmax_cross_entropy;input=" + joined(logits));
+      })
+      .Case([&](rn::SoftmaxCrossEntropyGradOp) { return success(); }) // made with the loss
       .Default([&](Operation *other) {
         return other->emitOpError("has no kernel: run the code generation pipeline first "
                                   "(rn-expand-shortcuts, rn-fold-batch-norm, rn-fuse-epilogues)");
       });
+}
+
+void Planner::finishSection(Section &done) {
+  std::vector<int64_t> offsets = planArena(done.ranges, done.arenaBytes);
+  for (Step &step : *done.steps)
+    for (BufferRef &arg : step.args)
+      if (arg.activation >= 0) {
+        arg.offset = offsets[arg.activation];
+        arg.activation = -1;
+      }
+  plan.arenaBytes = std::max(plan.arenaBytes, done.arenaBytes);
+}
+
+/// Loaded weights first, in the order the network reads them.
+LogicalResult Planner::planWeights(func::FuncOp forward) {
+  for (auto weight : forward.getBody().front().getOps<rn::WeightOp>()) {
+    auto [it, inserted] = loaded.try_emplace(weight.getName(), BufferRef());
+    if (!inserted)
+      continue;
+    Dims shape = shapeOf(weight.getResult());
+    BufferRef layout = shape.size() == 4   ? oihw(Space::Weights, shape)
+                       : shape.size() == 2 ? matrix(Space::Weights, shape)
+                                           : vector(Space::Weights, shape[0]);
+    it->second = weightsBuffer(layout);
+    plan.weights.push_back(
+        {weight.getName().str(), {shape.begin(), shape.end()}, it->second.offset});
+  }
+  return success();
+}
+
+/// One training step: @train_grads, then SGD and the running statistics.
+LogicalResult Planner::planTraining(func::FuncOp trainGrads) {
+  Section train;
+  train.steps = &plan.train;
+  section = &train;
+  returned = Value();
+  Block &body = trainGrads.getBody().front();
+  Value images = trainGrads.getArgument(0);
+  Dims in = shapeOf(images);
+  std::vector<BufferRef> convert{nchw(Space::Input, in), write(images, nhwc(Space::Arena, in))};
+  addStep(kernel("kind=nchw_to_nhwc;input=" + joined(in)), std::move(convert), "input");
+  for (Operation &op : body.without_terminator())
+    if (failed(lower(&op)))
+      return failure();
+
+  // SGD on every gradient, in place, with a momentum buffer per tensor.
+  auto names = trainGrads->getAttrOfType<ArrayAttr>(rn::kGradientNamesAttr);
+  auto results = body.getTerminator()->getOperands().drop_front(); // after the loss
+  BufferRef lr = buffer(Space::Scalars, {{1, 1}});
+  for (auto [nameAttr, gradient] : llvm::zip(names, results)) {
+    llvm::StringRef name = cast<StringAttr>(nameAttr).getValue();
+    Dims shape = shapeOf(gradient);
+    BufferRef master = packedByName.count(name) ? packedByName.lookup(name) : loaded.lookup(name);
+    BufferRef momentum = weightsBuffer(master);
+    plan.momentum.push_back({name.str(), {shape.begin(), shape.end()}, momentum.offset});
+    FailureOr<BufferRef> grad = read(body.getTerminator(), gradient);
+    if (failed(grad))
+      return failure();
+    int64_t size = master.bytes() / int64_t(sizeof(float));
+    addStep(kernel("kind=sgd_update;size=" + std::to_string(size) + ";momentum=" +
+                   fmt(options.momentum) + ";weight_decay=" + fmt(options.weightDecay)),
+            {flat(master), flat(momentum), flat(*grad), lr, flat(master), flat(momentum)},
+            "sgd " + name.str());
+  }
+  // Batch norm's running statistics, from this batch's.
+  for (auto bn : body.getOps<rn::BatchNormTrainOp>()) {
+    if (!bn.getRunningMean() || !bn.getRunningVar())
+      continue;
+    Dims shape = shapeOf(bn.getInput());
+    BufferRef mean = loaded.lookup(*bn.getRunningMean());
+    BufferRef variance = loaded.lookup(*bn.getRunningVar());
+    FailureOr<BufferRef> batchMean = read(bn, bn.getMean());
+    FailureOr<BufferRef> invStd = read(bn, bn.getInvStd());
+    if (failed(batchMean) || failed(invStd))
+      return failure();
+    addStep(kernel("kind=running_stats_update;channels=" + std::to_string(shape[1]) +
+                   ";count=" + std::to_string(shape[0] * shape[2] * shape[3]) +
+                   ";momentum=" + fmt(bn.getMomentum().convertToDouble()) +
+                   ";epsilon=" + fmt(bn.getEpsilon().convertToDouble())),
+            {mean, variance, *batchMean, *invStd, mean, variance},
+            "running statistics " + layerName(bn));
+  }
+  finishSection(train);
+  return success();
 }
 
 FailureOr<KernelPlan> Planner::run() {
@@ -305,49 +582,28 @@ FailureOr<KernelPlan> Planner::run() {
     return forward.emitError("the network's output must be N x classes");
   if (!returned.getDefiningOp() || isa<rn::WeightOp>(returned.getDefiningOp()))
     return forward.emitError("the network's output must be computed by a layer");
+  if (failed(planWeights(forward)))
+    return failure();
 
-  // Loaded weights first, in the order the network reads them.
-  llvm::StringMap<BufferRef> byName;
-  for (auto weight : body.getOps<rn::WeightOp>()) {
-    auto [it, inserted] = byName.try_emplace(weight.getName(), BufferRef());
-    if (inserted) {
-      Dims shape = shapeOf(weight.getResult());
-      BufferRef layout = shape.size() == 4   ? oihw(Space::Weights, shape)
-                         : shape.size() == 2 ? matrix(Space::Weights, shape)
-                                             : vector(Space::Weights, shape[0]);
-      it->second = weightsBuffer(layout);
-      plan.weights.push_back(
-          {weight.getName().str(), {shape.begin(), shape.end()}, it->second.offset});
-    }
-    weights[weight.getResult()] = it->second;
-  }
-
-  // The input arrives as NCHW in the caller's buffer.
+  // Inference: the caller's NCHW input is converted once.
+  Section inference;
+  inference.steps = &plan.forward;
+  section = &inference;
   Value argument = forward.getArgument(0);
-  BufferRef userInput = nchw(Space::Input, in);
-  BufferRef converted = result(argument, nhwc(Space::Arena, in));
-  addForward(kernel("kind=nchw_to_nhwc;input=" + joined(in)), {userInput, converted}, nullptr);
-
+  std::vector<BufferRef> convert{nchw(Space::Input, in), write(argument, nhwc(Space::Arena, in))};
+  addStep(kernel("kind=nchw_to_nhwc;input=" + joined(in)), std::move(convert), "input");
   for (Operation &op : body)
     if (failed(lower(&op)))
       return failure();
+  finishSection(inference);
 
-  // Activations share the arena by liveness; the output lives with the caller.
-  std::vector<LiveRange> ranges;
-  std::vector<unsigned> arenaIds;
-  for (unsigned id = 0; id < activations.size(); ++id) {
-    if (activations[id].output)
-      continue;
-    ranges.push_back({activations[id].bytes, activations[id].first, activations[id].last});
-    arenaIds.push_back(id);
+  if (options.training) {
+    auto trainGrads = module.lookupSymbol<func::FuncOp>(rn::kTrainGradsFunction);
+    if (!trainGrads)
+      return module.emitError("a training plan needs @train_grads (run rn-autodiff)");
+    if (failed(planTraining(trainGrads)))
+      return failure();
   }
-  std::vector<int64_t> offsets = planArena(ranges, plan.arenaBytes);
-  llvm::DenseMap<unsigned, int64_t> offsetOf;
-  for (size_t i = 0; i < arenaIds.size(); ++i)
-    offsetOf[arenaIds[i]] = offsets[i];
-  for (auto [step, arg, id] : fixups)
-    if (!activations[id].output)
-      plan.forward[step].args[arg].offset = offsetOf.lookup(id);
   return plan;
 }
 
@@ -361,6 +617,10 @@ const char *spaceName(Space space) {
     return "arena";
   case Space::Weights:
     return "weights";
+  case Space::Labels:
+    return "labels";
+  case Space::Scalars:
+    return "scalars";
   }
   return "?";
 }
@@ -378,8 +638,8 @@ void printStep(llvm::raw_ostream &os, const KernelPlan &plan, const Step &step) 
 
 } // namespace
 
-FailureOr<KernelPlan> resnetc::codegen::planKernels(ModuleOp module) {
-  return Planner(module).run();
+FailureOr<KernelPlan> resnetc::codegen::planKernels(ModuleOp module, const PlanOptions &options) {
+  return Planner(module, options).run();
 }
 
 void resnetc::codegen::printKernelPlan(llvm::raw_ostream &os, const KernelPlan &plan) {
@@ -398,5 +658,13 @@ void resnetc::codegen::printKernelPlan(llvm::raw_ostream &os, const KernelPlan &
   os << "forward (" << plan.forward.size() << " steps):\n";
   for (const Step &step : plan.forward)
     printStep(os, plan, step);
+  if (!plan.train.empty()) {
+    os << "train (" << plan.train.size() << " steps):\n";
+    for (const Step &step : plan.train)
+      printStep(os, plan, step);
+    os << "export weights (" << plan.exportWeights.size() << " steps):\n";
+    for (const Step &step : plan.exportWeights)
+      printStep(os, plan, step);
+  }
   os << "arena: " << plan.arenaBytes << " bytes\n";
 }

@@ -9,6 +9,23 @@
 
 using namespace resnetc::codegen;
 
+namespace {
+std::string trainingApi(const std::string &m, const std::string &M) {
+  return llvm::formatv(R"(
+/* Training (compiled with --train). One step of SGD on a batch: forward with
+ * batch statistics, mean softmax cross-entropy, backward, momentum and weight
+ * decay (compiled in), running statistics. labels: {1}_BATCH class indices in
+ * [0, {1}_CLASSES). loss and correct (how many argmax == label) may be NULL. */
+#define {1}_TRAINABLE 1
+int32_t {0}_train_step({0}_context *ctx, const float *images, size_t image_count,
+                       const int32_t *labels, size_t label_count, float learning_rate,
+                       float *loss, int32_t *correct);
+)",
+                       m, M)
+      .str();
+}
+} // namespace
+
 void resnetc::codegen::writeModelHeader(llvm::raw_ostream &os, const KernelPlan &plan,
                                         llvm::StringRef source) {
   std::string m = plan.model;
@@ -90,7 +107,9 @@ int32_t {0}_run({0}_context *ctx, const float *input, size_t input_count, float 
                 size_t logits_count);
 /* What the last failing call of this context reported ("" after a success). */
 const char *{0}_error_message(const {0}_context *ctx);
-
+/* Writes the current weights and batch-norm statistics as a .rnw file, atomically. */
+int32_t {0}_save_weights({0}_context *ctx, const char *path);
+{13}
 #ifdef __cplusplus
 }
 #endif
@@ -99,5 +118,6 @@ const char *{0}_error_message(const {0}_context *ctx);
 )",
       m, source, M, in[0], in[1], in[2], in[3], in[0] * in[1] * in[2] * in[3], out[1],
       out[0] * out[1], plan.arenaBytes, plan.weightsBytes,
-      llvm::format_hex_no_prefix(plan.architectureHash, 16));
+      llvm::format_hex_no_prefix(plan.architectureHash, 16),
+      plan.train.empty() ? std::string() : trainingApi(m, M));
 }

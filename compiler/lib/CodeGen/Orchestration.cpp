@@ -10,8 +10,8 @@ using namespace resnetc::codegen;
 
 namespace {
 
-/// Fields of one resnetc_rt_buffer: space, rank, offset, extent[4], stride[4].
-constexpr int64_t kBufferFields = 11;
+/// Fields of one resnetc_rt_buffer: space, rank, offset, extent[4], stride[4], type.
+constexpr int64_t kBufferFields = 12;
 
 class Emitter {
 public:
@@ -32,7 +32,8 @@ private:
   LLVM::GlobalOp bufferTable(llvm::StringRef name, const std::vector<Step> &steps);
   LLVM::LLVMFuncOp entryPoint(llvm::StringRef name, const std::vector<Step> &steps);
   LLVM::GlobalOp weightsTable();
-  void modelDescriptor(LLVM::GlobalOp weights, LLVM::LLVMFuncOp prepare, LLVM::LLVMFuncOp forward);
+  void modelDescriptor(LLVM::GlobalOp weights, LLVM::LLVMFuncOp prepare, LLVM::LLVMFuncOp forward,
+                       LLVM::LLVMFuncOp train, LLVM::LLVMFuncOp exportWeights);
   void publicApi();
   Value constant(Type type, int64_t value) {
     return LLVM::ConstantOp::create(builder, loc, type, builder.getIntegerAttr(type, value));
@@ -84,6 +85,7 @@ LLVM::GlobalOp Emitter::bufferTable(llvm::StringRef name, const std::vector<Step
         fields.push_back(d < buffer.extents.size() ? buffer.extents[d] : 0);
       for (size_t d = 0; d < 4; ++d)
         fields.push_back(d < buffer.strides.size() ? buffer.strides[d] : 0);
+      fields.push_back(int64_t(buffer.type));
     }
   if (fields.empty())
     fields.push_back(0);
@@ -170,11 +172,12 @@ LLVM::GlobalOp Emitter::weightsTable() {
 /// resnetc_rt_model: name, hash, input[4], output[2], arena, weights bytes,
 /// weight count, weights table, prepare, forward.
 void Emitter::modelDescriptor(LLVM::GlobalOp weights, LLVM::LLVMFuncOp prepare,
-                              LLVM::LLVMFuncOp forward) {
+                              LLVM::LLVMFuncOp forward, LLVM::LLVMFuncOp train,
+                              LLVM::LLVMFuncOp exportWeights) {
   LLVM::GlobalOp name = stringGlobal(symbol("name"), plan.model);
   auto type = LLVM::LLVMStructType::getLiteral(
       &context, {ptr, i64, LLVM::LLVMArrayType::get(i64, 4), LLVM::LLVMArrayType::get(i64, 2), i64,
-                 i64, i64, ptr, ptr, ptr});
+                 i64, i64, ptr, ptr, ptr, ptr, ptr});
   auto global = LLVM::GlobalOp::create(builder, loc, type, /*isConstant=*/true,
                                        LLVM::Linkage::Internal, symbol("model"), Attribute());
   OpBuilder::InsertionGuard guard(builder);
@@ -191,6 +194,12 @@ void Emitter::modelDescriptor(LLVM::GlobalOp weights, LLVM::LLVMFuncOp prepare,
   set(LLVM::AddressOfOp::create(builder, loc, weights), 7);
   set(LLVM::AddressOfOp::create(builder, loc, prepare), 8);
   set(LLVM::AddressOfOp::create(builder, loc, forward), 9);
+  auto optional = [&](LLVM::LLVMFuncOp fn) -> Value {
+    return fn ? Value(LLVM::AddressOfOp::create(builder, loc, fn))
+              : Value(LLVM::ZeroOp::create(builder, loc, ptr));
+  };
+  set(optional(train), 10);
+  set(optional(exportWeights), 11);
   LLVM::ReturnOp::create(builder, loc, model);
 }
 
@@ -210,8 +219,15 @@ void Emitter::publicApi() {
       {"set_threads", "resnetc_rt_set_threads", i32, {ptr, i32}},
       {"run", "resnetc_rt_run", i32, {ptr, ptr, i64, ptr, i64}},
       {"error_message", "resnetc_rt_error_message", ptr, {ptr}},
+      {"train_step",
+       "resnetc_rt_train_step",
+       i32,
+       {ptr, ptr, i64, ptr, i64, Float32Type::get(&context), ptr, ptr}},
+      {"save_weights", "resnetc_rt_save_weights", i32, {ptr, ptr}},
   };
   for (const Api &api : apis) {
+    if (plan.train.empty() && llvm::StringRef(api.suffix) == "train_step")
+      continue; // inference libraries have no training step
     LLVM::LLVMFuncOp target = declare(api.runtime, api.result, api.params);
     auto fn = LLVM::LLVMFuncOp::create(builder, loc, symbol(api.suffix),
                                        LLVM::LLVMFunctionType::get(api.result, api.params));
@@ -242,7 +258,12 @@ OwningOpRef<ModuleOp> Emitter::run() {
   LLVM::GlobalOp weights = weightsTable();
   LLVM::LLVMFuncOp prepare = entryPoint(symbol("prepare"), plan.prepare);
   LLVM::LLVMFuncOp forward = entryPoint(symbol("forward"), plan.forward);
-  modelDescriptor(weights, prepare, forward);
+  LLVM::LLVMFuncOp train, exportWeights;
+  if (!plan.train.empty()) {
+    train = entryPoint(symbol("train"), plan.train);
+    exportWeights = entryPoint(symbol("export_weights"), plan.exportWeights);
+  }
+  modelDescriptor(weights, prepare, forward, train, exportWeights);
   publicApi();
   return owned;
 }

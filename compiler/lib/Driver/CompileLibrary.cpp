@@ -89,9 +89,13 @@ bool resnetc::compileLibrary(mlir::ModuleOp module, const LibraryOptions &option
     weights = initializeWeights(module, options.seed);
   }
 
-  if (failed(prepareForCodegen(module)))
+  if (failed(options.training ? prepareForTraining(module) : prepareForCodegen(module)))
     return false;
-  mlir::FailureOr<codegen::KernelPlan> plan = codegen::planKernels(module);
+  codegen::PlanOptions planOptions;
+  planOptions.training = options.training;
+  planOptions.momentum = options.momentum;
+  planOptions.weightDecay = options.weightDecay;
+  mlir::FailureOr<codegen::KernelPlan> plan = codegen::planKernels(module, planOptions);
   if (failed(plan))
     return false;
 

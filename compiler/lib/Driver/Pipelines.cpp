@@ -46,3 +46,21 @@ LogicalResult resnetc::prepareForInference(ModuleOp module) {
 LogicalResult resnetc::prepareForCodegen(ModuleOp module) {
   return runPipeline(module, Stage::CodeGen);
 }
+
+LogicalResult resnetc::prepareForTraining(ModuleOp module) {
+  if (failed(runPipeline(module, Stage::Expanded)))
+    return failure();
+  PassManager pm(module.getContext());
+  pm.addPass(resnetc::createAutodiff());
+  pm.nest<func::FuncOp>().addPass(createCanonicalizerPass());
+  if (failed(pm.run(module)))
+    return failure();
+  // Evaluation runs @forward with the trained weights as they are: batch
+  // norm stays a kernel of its own (folding would need re-preparing the
+  // weights after every step).
+  auto forward = module.lookupSymbol<func::FuncOp>(rn::kForwardFunction);
+  PassManager fuse(module.getContext(), func::FuncOp::getOperationName());
+  fuse.addPass(resnetc::createFuseEpilogues());
+  fuse.addPass(createCSEPass());
+  return fuse.run(forward);
+}

@@ -104,6 +104,12 @@ LogicalResult BackwardBuilder::differentiate(Operation *op, Value dy) {
       });
 }
 
+/// The name of the weight a value reads, for the running-statistics update.
+StringAttr nameOf(Value value) {
+  auto weight = value.getDefiningOp<WeightOp>();
+  return weight ? weight.getNameAttr() : StringAttr();
+}
+
 struct AutodiffPass : resnetc::impl::AutodiffBase<AutodiffPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -136,7 +142,8 @@ struct AutodiffPass : resnetc::impl::AutodiffBase<AutodiffPass> {
         copy = BatchNormTrainOp::create(builder, bn.getLoc(), bn.getType(), bn.getGamma().getType(),
                                         bn.getGamma().getType(), mapping.lookup(bn.getInput()),
                                         mapping.lookup(bn.getGamma()), mapping.lookup(bn.getBeta()),
-                                        bn.getEpsilonAttr());
+                                        bn.getEpsilonAttr(), bn.getMomentumAttr(),
+                                        nameOf(bn.getMean()), nameOf(bn.getVariance()));
         mapping.map(bn.getResult(), copy->getResult(0));
       } else {
         copy = builder.clone(op, mapping);

@@ -99,6 +99,12 @@ cl::opt<std::string> runtimeArchivePath("runtime-lib",
                                         cl::desc("The runtime archive to put in the library"),
                                         cl::value_desc("path"), cl::sub(compileCommand),
                                         cl::Hidden);
+cl::opt<bool> train("train", cl::desc("Also compile a training step (forward, backward, SGD)"),
+                    cl::sub(compileCommand), cl::cat(category));
+cl::opt<double> sgdMomentum("momentum", cl::desc("SGD momentum compiled in (default 0.9)"),
+                            cl::init(0.9), cl::sub(compileCommand), cl::cat(category));
+cl::opt<double> weightDecay("weight-decay", cl::desc("L2 weight decay compiled in (default 1e-4)"),
+                            cl::init(1e-4), cl::sub(compileCommand), cl::cat(category));
 cl::opt<bool> quiet("quiet", cl::desc("Do not print the summary line"), cl::sub(compileCommand),
                     cl::cat(category));
 cl::opt<std::string> compileOutput("o",
@@ -187,6 +193,9 @@ int runCompileLibrary(mlir::ModuleOp module) {
       runtimeArchivePath.empty() ? defaultRuntimeArchive() : runtimeArchivePath.getValue();
   options.cacheDir = cacheDir.empty() ? defaultCacheDir() : cacheDir.getValue();
   options.jobs = jobs ? jobs : std::max(1u, std::thread::hardware_concurrency());
+  options.training = train;
+  options.momentum = sgdMomentum;
+  options.weightDecay = weightDecay;
   LibraryReport report;
   std::string error;
   if (!compileLibrary(module, options, report, error))
@@ -212,16 +221,20 @@ int runCompile(mlir::MLIRContext &context) {
     return 1;
   if (emit == Emit::RnInference && failed(prepareForInference(model.get())))
     return 1;
-  if ((emit == Emit::RnCodegen || emit == Emit::Kernels || emit == Emit::Llvm ||
-       emit == Emit::LlvmIr || emit == Emit::Obj) &&
-      failed(prepareForCodegen(model.get())))
+  bool codegen = emit == Emit::RnCodegen || emit == Emit::Kernels || emit == Emit::Llvm ||
+                 emit == Emit::LlvmIr || emit == Emit::Obj;
+  if (codegen && failed(train ? prepareForTraining(model.get()) : prepareForCodegen(model.get())))
     return 1;
   std::string error;
   auto output = mlir::openOutputFile(compileOutput, &error);
   if (!output)
     return fail(error);
   if (emit == Emit::Kernels || emit == Emit::Llvm || emit == Emit::LlvmIr || emit == Emit::Obj) {
-    mlir::FailureOr<codegen::KernelPlan> plan = codegen::planKernels(model.get());
+    codegen::PlanOptions planOptions;
+    planOptions.training = train;
+    planOptions.momentum = sgdMomentum;
+    planOptions.weightDecay = weightDecay;
+    mlir::FailureOr<codegen::KernelPlan> plan = codegen::planKernels(model.get(), planOptions);
     if (failed(plan))
       return 1;
     if (emit == Emit::Kernels) {

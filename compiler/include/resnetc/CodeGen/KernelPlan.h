@@ -20,8 +20,20 @@
 namespace resnetc::codegen {
 
 /// The memory a buffer lives in. The numbering is the runtime's ABI
-/// (runtime/include/resnetc/runtime/ModelRuntime.h).
-enum class Space : int32_t { Input = 0, Output = 1, Arena = 2, Weights = 3 };
+/// (runtime/include/resnetc/runtime/ModelRuntime.h). Labels and Scalars are
+/// used by training: the batch's labels, and the context's scalars (the
+/// learning rate in, the loss and the number correct out).
+enum class Space : int32_t {
+  Input = 0,
+  Output = 1,
+  Arena = 2,
+  Weights = 3,
+  Labels = 4,
+  Scalars = 5
+};
+
+/// Element types, numbered as in the runtime's ABI.
+enum class ElementType : int32_t { F32 = 0, I32 = 1 };
 
 /// A dense float tensor in one of the spaces, with Halide's dimension order
 /// (innermost first); every dimension starts at 0.
@@ -30,6 +42,9 @@ struct BufferRef {
   int64_t offset = 0; ///< Bytes from the start of the space.
   llvm::SmallVector<int32_t, 4> extents;
   llvm::SmallVector<int32_t, 4> strides;
+  ElementType type = ElementType::F32;
+  /// While planning: the activation whose arena offset is decided later.
+  int32_t activation = -1;
 
   int64_t bytes() const;
 };
@@ -51,22 +66,36 @@ struct WeightSlot {
   int64_t offset = 0; ///< Bytes into the weights space.
 };
 
+struct PlanOptions {
+  /// Plan a training library: the module also holds @train_grads (from
+  /// rn-autodiff) and batch norm is not folded.
+  bool training = false;
+  double momentum = 0.9;     ///< SGD momentum, compiled in.
+  double weightDecay = 1e-4; ///< L2 weight decay, compiled in.
+};
+
 struct KernelPlan {
   std::string model;
   uint64_t architectureHash = 0;
   std::vector<int64_t> inputShape;  ///< N, C, H, W
   std::vector<int64_t> outputShape; ///< N, classes
   std::vector<KernelDef> kernels;
-  std::vector<Step> prepare;       ///< Run once, after the weights are loaded.
-  std::vector<Step> forward;       ///< One inference.
-  std::vector<WeightSlot> weights; ///< Filled from the .rnw file, by name.
-  int64_t weightsBytes = 0;        ///< Loaded weights plus prepared ones.
-  int64_t arenaBytes = 0;          ///< Activations, planned by liveness.
+  std::vector<Step> prepare; ///< Run once, after the weights are loaded.
+  std::vector<Step> forward; ///< One inference.
+  std::vector<Step> train;   ///< Training: forward, loss, backward, SGD, running statistics.
+  /// Training: writes the kernels' copies of the weights (packed convs) back
+  /// into the loaded slots, so that they can be saved.
+  std::vector<Step> exportWeights;
+  std::vector<WeightSlot> momentum; ///< Training: a buffer per trained tensor (kernel layout).
+  std::vector<WeightSlot> weights;  ///< Filled from the .rnw file, by name.
+  int64_t weightsBytes = 0;         ///< Loaded weights plus prepared ones.
+  int64_t arenaBytes = 0;           ///< Activations, planned by liveness.
 };
 
-/// Builds the plan of a module prepared by prepareForCodegen. Reports an
-/// error on the offending op and fails for an op it cannot lower.
-mlir::FailureOr<KernelPlan> planKernels(mlir::ModuleOp module);
+/// Builds the plan of a module prepared by prepareForCodegen (inference) or
+/// prepareForTraining. Reports an error on the offending op and fails for an
+/// op it cannot lower.
+mlir::FailureOr<KernelPlan> planKernels(mlir::ModuleOp module, const PlanOptions &options = {});
 
 /// The plan as text (`resnetc compile --emit=kernels`).
 void printKernelPlan(llvm::raw_ostream &os, const KernelPlan &plan);

@@ -19,6 +19,9 @@ struct LibraryOptions {
   std::string runtimeArchive; ///< libResnetcModelRuntime.a built for the target.
   std::string cacheDir;
   unsigned jobs = 1;
+  bool training = false;     ///< Also compile <model>_train_step.
+  double momentum = 0.9;     ///< SGD momentum, compiled in.
+  double weightDecay = 1e-4; ///< L2 weight decay, compiled in.
 };
 
 struct LibraryReport {

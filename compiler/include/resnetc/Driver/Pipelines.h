@@ -17,6 +17,10 @@ mlir::LogicalResult prepareForInference(mlir::ModuleOp module);
 /// prepareForInference, then epilogue fusion: one op per kernel.
 mlir::LogicalResult prepareForCodegen(mlir::ModuleOp module);
 
+/// For a training library: expansion, rn-autodiff (@train_grads), and
+/// epilogue fusion of @forward without batch-norm folding (evaluation).
+mlir::LogicalResult prepareForTraining(mlir::ModuleOp module);
+
 } // namespace resnetc
 
 #endif // RESNETC_DRIVER_PIPELINES_H

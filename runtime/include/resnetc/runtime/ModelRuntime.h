@@ -20,7 +20,18 @@ extern "C" {
 #endif
 
 /* Where a buffer lives: an index into the spaces array. */
-enum { RESNETC_RT_INPUT = 0, RESNETC_RT_OUTPUT = 1, RESNETC_RT_ARENA = 2, RESNETC_RT_WEIGHTS = 3 };
+enum {
+  RESNETC_RT_INPUT = 0,
+  RESNETC_RT_OUTPUT = 1,
+  RESNETC_RT_ARENA = 2,
+  RESNETC_RT_WEIGHTS = 3,
+  RESNETC_RT_LABELS = 4,  /* training: the batch's labels (int32) */
+  RESNETC_RT_SCALARS = 5, /* training: learning rate in; loss and number correct out */
+  RESNETC_RT_SPACES = 6
+};
+
+/* Element types of buffers. */
+enum { RESNETC_RT_F32 = 0, RESNETC_RT_I32 = 1 };
 
 /* Status codes of the public API (the generated header repeats them). */
 enum {
@@ -41,6 +52,7 @@ typedef struct resnetc_rt_buffer {
   int64_t offset; /* bytes from the start of the space */
   int64_t extent[4];
   int64_t stride[4]; /* in elements */
+  int64_t type;      /* RESNETC_RT_F32 or RESNETC_RT_I32 */
 } resnetc_rt_buffer;
 
 /* A tensor of the weights file and where it is placed in the weights space. */
@@ -65,6 +77,9 @@ typedef struct resnetc_rt_model {
   const resnetc_rt_weight *weights;
   resnetc_rt_entry prepare; /* derives prepared weights from loaded ones */
   resnetc_rt_entry forward; /* one inference */
+  /* Training libraries only (NULL otherwise): */
+  resnetc_rt_entry train;          /* one SGD step on a batch */
+  resnetc_rt_entry export_weights; /* the kernels' copies back into the loaded slots */
 } resnetc_rt_model;
 
 /* Called by generated code: runs `kernel` (a Halide _argv entry point
@@ -82,6 +97,16 @@ int32_t resnetc_rt_set_threads(void *context, int32_t threads);
 int32_t resnetc_rt_run(void *context, const float *input, size_t input_count, float *output,
                        size_t output_count);
 const char *resnetc_rt_error_message(const void *context);
+
+/* Training libraries: one step of SGD (forward with batch statistics, mean
+ * softmax cross-entropy, backward, momentum and weight decay, running
+ * statistics) on a batch; the loss and the number of correct predictions are
+ * returned through `loss` and `correct` (either may be NULL). */
+int32_t resnetc_rt_train_step(void *context, const float *images, size_t image_count,
+                              const int32_t *labels, size_t label_count, float learning_rate,
+                              float *loss, int32_t *correct);
+/* Writes the current weights (and BN statistics) as a .rnw file, atomically. */
+int32_t resnetc_rt_save_weights(void *context, const char *path);
 
 #ifdef __cplusplus
 }

@@ -240,10 +240,13 @@ def Rn_BatchNormTrainOp : Rn_Op<"batch_norm_train", [Pure,
     mean and inv_std = 1 / sqrt(biased variance + epsilon) are per channel,
     over N, H and W; output = (input - mean) * inv_std * gamma + beta. The
     statistics are results so that the backward pass and the running-average
-    update reuse them.
+    update reuse them. `running_mean` and `running_var` name the weights that
+    the optimizer updates with them, with `momentum`.
   }];
   let arguments = (ins Rn_Activation:$input, Rn_Vector:$gamma, Rn_Vector:$beta,
-                   DefaultValuedAttr<F64Attr, "1e-5">:$epsilon);
+                   DefaultValuedAttr<F64Attr, "1e-5">:$epsilon,
+                   DefaultValuedAttr<F64Attr, "0.1">:$momentum,
+                   OptionalAttr<StrAttr>:$running_mean, OptionalAttr<StrAttr>:$running_var);
   let results = (outs Rn_Activation:$output, Rn_Vector:$mean, Rn_Vector:$inv_std);
   let assemblyFormat = [{
     $input `,` $gamma `,` $beta attr-dict `:` type($input) `,` type($gamma)

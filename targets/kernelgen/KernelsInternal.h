@@ -1,0 +1,67 @@
+//===- KernelsInternal.h - Helpers shared by the kernel builders -*- C++ -*-===//
+//
+// Not part of the generator's interface: buffer constraints and small helpers
+// used by Kernels.cpp and TrainingKernels.cpp.
+//
+//===----------------------------------------------------------------------===//
+#ifndef RESNETC_KERNELGEN_KERNELSINTERNAL_H
+#define RESNETC_KERNELGEN_KERNELSINTERNAL_H
+
+#include "Kernels.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace resnetc::kernelgen::detail {
+
+using namespace Halide;
+
+/// Every buffer is dense with dimension 0 innermost and starts at 0.
+inline void constrainDense(OutputImageParam param, const std::vector<int> &extents) {
+  int stride = 1;
+  for (size_t i = 0; i < extents.size(); ++i) {
+    param.dim(int(i)).set_min(0).set_extent(extents[i]).set_stride(stride);
+    stride *= extents[i];
+  }
+}
+
+inline Halide::ImageParam makeInput(const char *name, const std::vector<int> &extents,
+                                    Type type = Float(32)) {
+  ImageParam param(type, int(extents.size()), name);
+  constrainDense(param, extents);
+  return param;
+}
+
+inline int i32(int64_t v) { return int(v); }
+
+/// NHWC extents (C, W, H, N) of a PyTorch-order NxCxHxW shape.
+inline std::vector<int> nhwc(const std::vector<int64_t> &nchw) {
+  return {i32(nchw[1]), i32(nchw[3]), i32(nchw[2]), i32(nchw[0])};
+}
+
+inline Expr maybeRelu(Expr value, bool relu) { return relu ? max(value, 0.0f) : value; }
+
+inline KernelPipeline finish(std::vector<Func> outputs, const std::vector<ImageParam> &inputs) {
+  KernelPipeline result{Pipeline(outputs), {}};
+  for (const ImageParam &p : inputs)
+    result.arguments.push_back(p);
+  return result;
+}
+
+inline ElementwiseStages elementwiseFrame(const std::vector<int64_t> &outShape) {
+  ElementwiseStages st;
+  st.output = Func("output");
+  st.c = Var("c");
+  st.x = Var("x");
+  st.y = Var("y");
+  st.n = Var("n");
+  st.N = i32(outShape[0]);
+  st.C = i32(outShape[1]);
+  st.H = i32(outShape[2]);
+  st.W = i32(outShape[3]);
+  return st;
+}
+
+} // namespace resnetc::kernelgen::detail
+
+#endif // RESNETC_KERNELGEN_KERNELSINTERNAL_H

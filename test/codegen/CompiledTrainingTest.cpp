@@ -1,0 +1,208 @@
+//===- CompiledTrainingTest.cpp - Compiled SGD steps against the reference -===//
+//
+// Two compiled training steps (forward with batch statistics, loss,
+// backward, SGD with momentum 0.9 and weight decay 1e-4, running statistics)
+// against the same two steps computed by the reference executor's backward
+// pass and plain C++ SGD. Tolerances: the loss within 1e-4 (relative); each
+// trained tensor's change (the learning rate times its gradient) within 1e-3
+// in relative 2-norm after the first step, 3e-3 after the second (which
+// starts from weights carrying the first step's rounding); running
+// statistics within 1e-4 of their magnitude.
+//
+//===----------------------------------------------------------------------===//
+
+#include "CompiledTraining.h"
+#include "ModelTestSupport.h"
+
+#include "resnetc/Dialect/Rn/RnOps.h"
+#include "resnetc/Weights/InitializeWeights.h"
+#include "resnetc/runtime/Random.h"
+
+#include <cmath>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <sstream>
+#include <unistd.h>
+
+using namespace resnetc;
+using namespace resnetc::reference;
+using namespace resnetc::test;
+
+namespace {
+
+constexpr double kMomentum = 0.9, kWeightDecay = 1e-4, kLearningRate = 0.05;
+
+std::string sourceOf(const std::string &name) {
+  if (name == "train_mixed") {
+    std::ifstream file(std::string(RESNETC_TEST_MODELS_DIR) + "/train_mixed.rn");
+    std::stringstream text;
+    text << file.rdbuf();
+    return text.str();
+  }
+  return readExample(name);
+}
+
+/// One reference step; returns the loss and the number correct.
+std::pair<double, int> referenceStep(mlir::func::FuncOp forward, const Tensor &images,
+                                     const std::vector<int32_t> &labels, WeightMap &weights,
+                                     WeightMap &momentum, const llvm::StringMap<bool> &trainable) {
+  RunOptions training;
+  training.batchNorm = BatchNormMode::Training;
+  std::vector<Tensor> logits;
+  std::string error;
+  WeightMap scratch = weights; // the running statistics move once per step
+  EXPECT_TRUE(run(forward, {images}, scratch, training, logits, error)) << error;
+  int64_t N = logits[0].shape[0], K = logits[0].shape[1];
+  Tensor seed(logits[0].shape);
+  double loss = 0;
+  int correct = 0;
+  for (int64_t n = 0; n < N; ++n) {
+    const double *row = &logits[0].data[n * K];
+    double top = *std::max_element(row, row + K), sum = 0;
+    for (int64_t k = 0; k < K; ++k)
+      sum += std::exp(row[k] - top);
+    loss += (std::log(sum) + top - row[labels[n]]) / double(N);
+    correct += std::max_element(row, row + K) - row == labels[n];
+    for (int64_t k = 0; k < K; ++k)
+      seed.data[n * K + k] = (std::exp(row[k] - top) / sum - (k == labels[n])) / double(N);
+  }
+  Gradients gradients;
+  EXPECT_TRUE(
+      runWithGradients(forward, {images}, weights, training, {seed}, logits, gradients, error))
+      << error;
+  for (auto &entry : weights) {
+    if (!trainable.lookup(entry.getKey()))
+      continue;
+    std::vector<double> &w = entry.getValue().data;
+    std::vector<double> &m = momentum[entry.getKey()].data;
+    if (m.empty())
+      m.assign(w.size(), 0.0);
+    const std::vector<double> &g = gradients.weights[entry.getKey()].data;
+    for (size_t i = 0; i < w.size(); ++i) {
+      m[i] = kMomentum * m[i] + g[i] + kWeightDecay * w[i];
+      w[i] -= kLearningRate * m[i];
+    }
+  }
+  return {loss, correct};
+}
+
+class CompiledTraining : public ::testing::TestWithParam<TrainingModel> {};
+
+TEST_P(CompiledTraining, TwoStepsMatchTheReference) {
+  const TrainingModel &model = GetParam();
+  auto context = makeContext();
+  std::string diagnostics;
+  auto module = importSource(*context, sourceOf(model.name), model.batch, &diagnostics);
+  ASSERT_TRUE(module) << diagnostics;
+  auto forward = forwardOf(*module);
+  llvm::StringMap<bool> trainable;
+  forward.walk([&](rn::WeightOp op) { trainable[op.getName()] = !op.getState(); });
+
+  WeightsFile file = initializeWeights(*module, 9);
+  Random rng(10);
+  for (NamedTensor &tensor : file.tensors)
+    if (llvm::StringRef(tensor.name).contains("bn") && trainable.lookup(tensor.name))
+      for (float &v : tensor.values)
+        v += float(0.1 * rng.normal());
+  std::vector<uint8_t> bytes = serializeWeights(file);
+  WeightMap reference = toWeightMap(file), initial = reference, momentum;
+
+  void *ctx = model.create();
+  ASSERT_NE(ctx, nullptr);
+  ASSERT_EQ(model.loadWeights(ctx, bytes.data(), bytes.size()), 0) << model.errorMessage(ctx);
+
+  // Saves the compiled weights and compares them with the reference's.
+  auto compare = [&](int step, double tolerance) {
+    char path[] = "/tmp/resnetc-train-XXXXXX";
+    int fd = mkstemp(path);
+    ASSERT_GE(fd, 0);
+    close(fd);
+    ASSERT_EQ(model.saveWeights(ctx, path), 0) << model.errorMessage(ctx);
+    WeightsFile saved;
+    std::string error;
+    ASSERT_TRUE(readWeightsFile(path, saved, error)) << error;
+    unlink(path);
+
+    double worstRelative = 0;
+    std::string worstTensor;
+    for (const NamedTensor &tensor : saved.tensors) {
+      const Tensor &expected = reference[tensor.name];
+      const Tensor &before = initial[tensor.name];
+      ASSERT_EQ(int64_t(tensor.values.size()), expected.size()) << tensor.name;
+      if (trainable.lookup(tensor.name)) {
+        // Relative error of the tensor's change (lr times the accumulated
+        // gradients), in the 2-norm.
+        double error = 0, size = 0;
+        for (int64_t i = 0; i < expected.size(); ++i) {
+          double change = expected.data[i] - before.data[i];
+          double d = double(tensor.values[i]) - expected.data[i];
+          error += d * d;
+          size += change * change;
+        }
+        double relative = std::sqrt(error / std::max(size, 1e-300));
+        if (relative > worstRelative) {
+          worstRelative = relative;
+          worstTensor = tensor.name;
+        }
+        EXPECT_LE(relative, tolerance) << tensor.name << " after step " << step + 1;
+      } else {
+        double scale = 1e-12, worst = 0;
+        for (int64_t i = 0; i < expected.size(); ++i) {
+          scale = std::max(scale, std::fabs(expected.data[i]));
+          worst = std::max(worst, std::fabs(double(tensor.values[i]) - expected.data[i]));
+        }
+        EXPECT_LE(worst, 1e-4 * scale) << tensor.name << ": largest difference " << worst;
+      }
+    }
+    RecordProperty("worst_relative_error_step" + std::to_string(step + 1),
+                   std::to_string(worstRelative) + " (" + worstTensor + ")");
+    std::printf("%s: step %d: worst relative error of a trained tensor %.2e (%s)\n", model.name,
+                step + 1, worstRelative, worstTensor.c_str());
+  };
+
+  for (int step = 0; step < 2; ++step) {
+    Tensor images({model.batch, model.channels, model.height, model.width});
+    for (double &v : images.data)
+      v = float(rng.normal());
+    std::vector<int32_t> labels;
+    for (int64_t n = 0; n < model.batch; ++n)
+      labels.push_back(int32_t(rng.nextU64() % uint64_t(model.classes)));
+    std::vector<float> pixels = images.toFloat();
+    float loss = -1;
+    int32_t correct = -1;
+    ASSERT_EQ(model.trainStep(ctx, pixels.data(), pixels.size(), labels.data(), labels.size(),
+                              float(kLearningRate), &loss, &correct),
+              0)
+        << model.errorMessage(ctx);
+    auto [expectedLoss, expectedCorrect] =
+        referenceStep(forward, images, labels, reference, momentum, trainable);
+    EXPECT_NEAR(loss, expectedLoss, 1e-4 * std::max(1.0, expectedLoss)) << "step " << step;
+    EXPECT_EQ(correct, expectedCorrect) << "step " << step;
+    // The first step checks the gradients; the second adds momentum on top
+    // of weights that already carry the first step's rounding.
+    compare(step, step == 0 ? 1e-3 : 3e-3);
+  }
+
+  model.destroy(ctx);
+}
+
+INSTANTIATE_TEST_SUITE_P(Networks, CompiledTraining, ::testing::ValuesIn(trainingModels()),
+                         [](const auto &info) { return std::string(info.param.name); });
+
+TEST(CompiledTrainingApi, RejectsBadLabelsAndInferenceOnlyUse) {
+  const TrainingModel &model = trainingModels().front();
+  void *ctx = model.create();
+  std::vector<float> images(size_t(model.batch * model.channels * model.height * model.width));
+  std::vector<int32_t> labels(size_t(model.batch), 0);
+  EXPECT_EQ(model.trainStep(ctx, images.data(), images.size(), labels.data(), labels.size(), 0.1f,
+                            nullptr, nullptr),
+            4); // no weights yet
+  labels[0] = int32_t(model.classes);
+  EXPECT_EQ(model.trainStep(ctx, images.data(), images.size(), labels.data(), labels.size(), 0.1f,
+                            nullptr, nullptr),
+            1);
+  EXPECT_NE(std::string(model.errorMessage(ctx)).find("label"), std::string::npos);
+  model.destroy(ctx);
+}
+
+} // namespace
