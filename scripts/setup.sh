@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build ccache g++ python3
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools
-  libflatbuffers-dev flatbuffers-compiler libxxhash-dev
+  libflatbuffers-dev flatbuffers-compiler libxxhash-dev zlib1g-dev
   libgtest-dev libgmock-dev
   libhalide14-0-dev
 )
