@@ -9,6 +9,7 @@ packages=(
   libflatbuffers-dev flatbuffers-compiler libxxhash-dev zlib1g-dev
   libgtest-dev libgmock-dev
   libhalide14-0-dev
+  dataset-fashion-mnist
 )
 
 missing=()
