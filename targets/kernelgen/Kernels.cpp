@@ -35,19 +35,7 @@ KernelPipeline buildNchwToNhwc(const KernelSpec &spec, const Scheduler &sched) {
 KernelPipeline buildConv2D(const KernelSpec &spec, const Scheduler &sched) {
   std::vector<int64_t> out = spec.outputShape();
   Conv2DStages st;
-  st.N = i32(spec.input[0]);
-  st.C = i32(spec.input[1]);
-  st.H = i32(spec.input[2]);
-  st.W = i32(spec.input[3]);
-  st.K = i32(spec.weight[0]);
-  st.R = i32(spec.weight[2]);
-  st.S = i32(spec.weight[3]);
-  st.P = i32(out[2]);
-  st.Q = i32(out[3]);
-  st.strideH = i32(spec.strideH);
-  st.strideW = i32(spec.strideW);
-  st.padH = i32(spec.padH);
-  st.padW = i32(spec.padW);
+  setConvGeometry(st, spec, out);
 
   ImageParam input = makeInput("input", {st.C, st.W, st.H, st.N});
   st.weight = makeInput("weight", {st.K, st.C, st.S, st.R});

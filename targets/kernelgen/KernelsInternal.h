@@ -34,6 +34,25 @@ inline Halide::ImageParam makeInput(const char *name, const std::vector<int> &ex
 
 inline int i32(int64_t v) { return int(v); }
 
+/// The geometry every conv-like kernel reads from its spec: the input
+/// NxCxHxW, the weight KxCxRxS, the forward output's PxQ, strides, padding.
+template <typename Stages>
+void setConvGeometry(Stages &st, const KernelSpec &spec, const std::vector<int64_t> &forwardOut) {
+  st.N = i32(spec.input[0]);
+  st.C = i32(spec.input[1]);
+  st.H = i32(spec.input[2]);
+  st.W = i32(spec.input[3]);
+  st.K = i32(spec.weight[0]);
+  st.R = i32(spec.weight[2]);
+  st.S = i32(spec.weight[3]);
+  st.P = i32(forwardOut[2]);
+  st.Q = i32(forwardOut[3]);
+  st.strideH = i32(spec.strideH);
+  st.strideW = i32(spec.strideW);
+  st.padH = i32(spec.padH);
+  st.padW = i32(spec.padW);
+}
+
 /// NHWC extents (C, W, H, N) of a PyTorch-order NxCxHxW shape.
 inline std::vector<int> nhwc(const std::vector<int64_t> &nchw) {
   return {i32(nchw[1]), i32(nchw[3]), i32(nchw[2]), i32(nchw[0])};

@@ -205,19 +205,7 @@ KernelPipeline buildReluGrad(const KernelSpec &spec, const Scheduler &sched) {
 KernelPipeline buildConv2DGradInput(const KernelSpec &spec, const Scheduler &sched) {
   std::vector<int64_t> fwd = spec.forwardOutputShape();
   ConvGradInputStages st;
-  st.N = i32(spec.input[0]);
-  st.C = i32(spec.input[1]);
-  st.H = i32(spec.input[2]);
-  st.W = i32(spec.input[3]);
-  st.K = i32(spec.weight[0]);
-  st.R = i32(spec.weight[2]);
-  st.S = i32(spec.weight[3]);
-  st.P = i32(fwd[2]);
-  st.Q = i32(fwd[3]);
-  st.strideH = i32(spec.strideH);
-  st.strideW = i32(spec.strideW);
-  st.padH = i32(spec.padH);
-  st.padW = i32(spec.padW);
+  setConvGeometry(st, spec, fwd);
   const int SH = st.strideH, SW = st.strideW, PH = st.padH, PW = st.padW;
   st.phases = SH * SW;
   // Taps per phase (rounded up) and the extents of xq, yq.
@@ -290,17 +278,8 @@ KernelPipeline buildConv2DGradInput(const KernelSpec &spec, const Scheduler &sch
 KernelPipeline buildConv2DGradWeight(const KernelSpec &spec, const Scheduler &sched) {
   std::vector<int64_t> fwd = spec.forwardOutputShape();
   ConvGradWeightStages st;
-  st.N = i32(spec.input[0]);
-  st.C = i32(spec.input[1]);
-  st.H = i32(spec.input[2]);
-  st.W = i32(spec.input[3]);
-  st.K = i32(spec.weight[0]);
-  st.R = i32(spec.weight[2]);
-  st.S = i32(spec.weight[3]);
-  st.P = i32(fwd[2]);
-  st.Q = i32(fwd[3]);
-  const int SH = st.strideH = i32(spec.strideH), SW = st.strideW = i32(spec.strideW);
-  const int PH = st.padH = i32(spec.padH), PW = st.padW = i32(spec.padW);
+  setConvGeometry(st, spec, fwd);
+  const int SH = st.strideH, SW = st.strideW, PH = st.padH, PW = st.padW;
 
   // Blocks of output-gradient rows: a block reads about `steps` pixels of
   // output_grad and input, sized so both slices stay in cache (the more

@@ -97,6 +97,24 @@ private:
     int64_t arenaBytes = 0;
   };
 
+  /// The arguments of the step being lowered for one op, in order.
+  struct StepArgs {
+    StepArgs(Planner &planner, Operation *op) : planner(planner), op(op) {}
+    FailureOr<BufferRef> in(Value value) {
+      FailureOr<BufferRef> ref = planner.read(op, value);
+      if (succeeded(ref))
+        args.push_back(*ref);
+      return ref;
+    }
+    LogicalResult done(const std::string &spec) {
+      planner.addStep(planner.kernel(spec), std::move(args), layerName(op));
+      return success();
+    }
+    Planner &planner;
+    Operation *op;
+    std::vector<BufferRef> args;
+  };
+
   unsigned kernel(std::string spec);
   BufferRef weightsBuffer(BufferRef layout);
   /// What a step reads for `value`: an activation (its read is recorded), a
@@ -195,17 +213,10 @@ void Planner::addStep(unsigned kernelIndex, std::vector<BufferRef> args, const s
 }
 
 LogicalResult Planner::lower(Operation *op) {
-  std::vector<BufferRef> args;
-  auto in = [&](Value v) {
-    FailureOr<BufferRef> ref = read(op, v);
-    if (succeeded(ref))
-      args.push_back(*ref);
-    return ref;
-  };
-  auto done = [&](const std::string &spec) {
-    addStep(kernel(spec), std::move(args), layerName(op));
-    return success();
-  };
+  StepArgs step(*this, op);
+  std::vector<BufferRef> &args = step.args;
+  auto in = [&](Value v) { return step.in(v); };
+  auto done = [&](const std::string &spec) { return step.done(spec); };
   return llvm::TypeSwitch<Operation *, LogicalResult>(op)
       .Case([&](rn::WeightOp) { return success(); })
       .Case([&](func::ReturnOp) { return success(); })
@@ -308,17 +319,10 @@ LogicalResult Planner::lower(Operation *op) {
 
 /// The ops of @train_grads that inference never sees.
 LogicalResult Planner::lowerTraining(Operation *op) {
-  std::vector<BufferRef> args;
-  auto in = [&](Value v) {
-    FailureOr<BufferRef> ref = read(op, v);
-    if (succeeded(ref))
-      args.push_back(*ref);
-    return ref;
-  };
-  auto done = [&](const std::string &spec) {
-    addStep(kernel(spec), std::move(args), layerName(op));
-    return success();
-  };
+  StepArgs step(*this, op);
+  std::vector<BufferRef> &args = step.args;
+  auto in = [&](Value v) { return step.in(v); };
+  auto done = [&](const std::string &spec) { return step.done(spec); };
   auto activationLike = [&](Value v) {
     Dims shape = shapeOf(v);
     return shape.size() == 4   ? nhwc(Space::Arena, shape)
