@@ -18,6 +18,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <string>
+#include <vector>
 
 namespace {
 
@@ -29,6 +31,7 @@ struct Context {
   uint8_t *arena = nullptr;
   uint8_t *weights = nullptr;
   bool weightsLoaded = false;
+  std::vector<std::pair<std::string, double>> checkpointValues;
   /// Training: the learning rate in; the loss and the number correct out.
   union {
     float f;
@@ -124,32 +127,41 @@ extern "C" void resnetc_rt_destroy(void *context) {
   delete ctx;
 }
 
-extern "C" int32_t resnetc_rt_load_weights(void *context, const void *data, size_t size) {
-  Context *ctx = live(context);
-  if (!ctx)
-    return RESNETC_ERROR_ARGUMENT;
-  if (!data)
-    return fail(ctx, RESNETC_ERROR_ARGUMENT, "load_weights: data is null");
-  resnetc::WeightsFile file;
-  std::string error;
-  if (!resnetc::parseWeights(static_cast<const uint8_t *>(data), size, file, error) ||
-      !resnetc::checkArchitecture(file, ctx->model->name, ctx->model->architecture_hash, error))
-    return fail(ctx, RESNETC_ERROR_WEIGHTS, "%s", error.c_str());
-  ctx->weightsLoaded = false;
-  const resnetc_rt_model *model = ctx->model;
-  for (int64_t i = 0; i < model->num_weights; ++i) {
-    const resnetc_rt_weight &slot = model->weights[i];
-    const resnetc::NamedTensor *tensor = file.find(slot.name);
+namespace {
+
+/// Copies each slot's tensor from `file` into the weights space.
+int32_t copySlots(Context *ctx, const resnetc::WeightsFile &file, const resnetc_rt_weight *slots,
+                  int64_t count, const std::string &prefix) {
+  for (int64_t i = 0; i < count; ++i) {
+    const resnetc_rt_weight &slot = slots[i];
+    std::string name = prefix + slot.name;
+    const resnetc::NamedTensor *tensor = file.find(name);
     if (!tensor)
-      return fail(ctx, RESNETC_ERROR_WEIGHTS, "the weights file has no tensor '%s'", slot.name);
+      return fail(ctx, RESNETC_ERROR_WEIGHTS, "the file has no tensor '%s'", name.c_str());
     bool sameShape = int64_t(tensor->shape.size()) == slot.rank;
     for (int64_t d = 0; sameShape && d < slot.rank; ++d)
       sameShape = tensor->shape[d] == slot.shape[d];
     if (!sameShape)
-      return fail(ctx, RESNETC_ERROR_WEIGHTS, "tensor '%s' has the wrong shape", slot.name);
+      return fail(ctx, RESNETC_ERROR_WEIGHTS, "tensor '%s' has the wrong shape", name.c_str());
     std::memcpy(ctx->weights + slot.offset, tensor->values.data(),
                 size_t(elementsOf(slot.shape, slot.rank)) * sizeof(float));
   }
+  return RESNETC_OK;
+}
+
+/// Loads weights (and, for checkpoints, momentum) from a parsed file, then
+/// prepares them for the kernels.
+int32_t loadParsed(Context *ctx, const resnetc::WeightsFile &file, bool checkpoint) {
+  const resnetc_rt_model *model = ctx->model;
+  std::string error;
+  if (!resnetc::checkArchitecture(file, model->name, model->architecture_hash, error))
+    return fail(ctx, RESNETC_ERROR_WEIGHTS, "%s", error.c_str());
+  ctx->weightsLoaded = false;
+  if (int32_t status = copySlots(ctx, file, model->weights, model->num_weights, ""))
+    return status;
+  if (checkpoint)
+    if (int32_t status = copySlots(ctx, file, model->momentum, model->num_momentum, "momentum/"))
+      return status;
   uint8_t *spaces[RESNETC_RT_SPACES] = {nullptr,      nullptr, ctx->arena,
                                         ctx->weights, nullptr, nullptr};
   if (int32_t status = model->prepare(ctx, spaces)) {
@@ -157,21 +169,22 @@ extern "C" int32_t resnetc_rt_load_weights(void *context, const void *data, size
     return fail(ctx, RESNETC_ERROR_KERNEL, "preparing the weights failed (%d): %s", status,
                 message.c_str());
   }
+  if (checkpoint && model->import_state)
+    if (int32_t status = model->import_state(ctx, spaces)) {
+      std::string message = ctx->error;
+      return fail(ctx, RESNETC_ERROR_KERNEL, "restoring the momentum failed (%d): %s", status,
+                  message.c_str());
+    }
   ctx->weightsLoaded = true;
   ctx->error[0] = '\0';
   return RESNETC_OK;
 }
 
-extern "C" int32_t resnetc_rt_load_weights_file(void *context, const char *path) {
-  Context *ctx = live(context);
-  if (!ctx)
-    return RESNETC_ERROR_ARGUMENT;
-  if (!path)
-    return fail(ctx, RESNETC_ERROR_ARGUMENT, "load_weights_file: path is null");
+/// Reads a whole file; RESNETC_OK or RESNETC_ERROR_IO.
+int32_t readFile(Context *ctx, const char *path, std::string &bytes) {
   FILE *file = std::fopen(path, "rb");
   if (!file)
     return fail(ctx, RESNETC_ERROR_IO, "cannot open '%s': %s", path, std::strerror(errno));
-  std::string bytes;
   char chunk[1 << 16];
   size_t n;
   while ((n = std::fread(chunk, 1, sizeof(chunk), file)) > 0)
@@ -180,6 +193,72 @@ extern "C" int32_t resnetc_rt_load_weights_file(void *context, const char *path)
   std::fclose(file);
   if (readError)
     return fail(ctx, RESNETC_ERROR_IO, "cannot read '%s'", path);
+  return RESNETC_OK;
+}
+
+/// Runs export_state (training libraries), then writes the weights, and with
+/// `checkpoint` the momentum and the numbers, atomically.
+int32_t saveState(Context *ctx, const char *path, bool checkpoint, const char *const *keys,
+                  const double *values, int64_t count) {
+  const resnetc_rt_model *model = ctx->model;
+  if (model->export_state) {
+    uint8_t *spaces[RESNETC_RT_SPACES] = {nullptr,      nullptr, ctx->arena,
+                                          ctx->weights, nullptr, nullptr};
+    if (int32_t status = model->export_state(ctx, spaces)) {
+      std::string message = ctx->error;
+      return fail(ctx, RESNETC_ERROR_KERNEL, "saving failed (%d): %s", status, message.c_str());
+    }
+  }
+  resnetc::WeightsFile file;
+  file.model = model->name;
+  file.architectureHash = model->architecture_hash;
+  auto addSlots = [&](const resnetc_rt_weight *slots, int64_t n, const std::string &prefix) {
+    for (int64_t i = 0; i < n; ++i) {
+      const resnetc_rt_weight &slot = slots[i];
+      resnetc::NamedTensor tensor;
+      tensor.name = prefix + slot.name;
+      tensor.shape.assign(slot.shape, slot.shape + slot.rank);
+      const float *data = reinterpret_cast<const float *>(ctx->weights + slot.offset);
+      tensor.values.assign(data, data + elementsOf(slot.shape, slot.rank));
+      file.tensors.push_back(std::move(tensor));
+    }
+  };
+  addSlots(model->weights, model->num_weights, "");
+  if (checkpoint) {
+    addSlots(model->momentum, model->num_momentum, "momentum/");
+    for (int64_t i = 0; i < count; ++i)
+      file.metadata.emplace_back(keys[i], values[i]);
+  }
+  std::string error;
+  if (!resnetc::writeWeightsFile(path, file, error))
+    return fail(ctx, RESNETC_ERROR_IO, "%s", error.c_str());
+  return RESNETC_OK;
+}
+
+} // namespace
+
+extern "C" int32_t resnetc_rt_load_weights(void *context, const void *data, size_t size) {
+  Context *ctx = live(context);
+  if (!ctx)
+    return RESNETC_ERROR_ARGUMENT;
+  if (!data)
+    return fail(ctx, RESNETC_ERROR_ARGUMENT, "load_weights: data is null");
+  resnetc::WeightsFile file;
+  std::string error;
+  if (!resnetc::parseWeights(static_cast<const uint8_t *>(data), size, file, error))
+    return fail(ctx, RESNETC_ERROR_WEIGHTS, "%s", error.c_str());
+  return loadParsed(ctx, file, /*checkpoint=*/false);
+}
+
+extern "C" int32_t resnetc_rt_load_weights_file(void *context, const char *path) {
+  Context *ctx = live(context);
+  if (!ctx)
+    return RESNETC_ERROR_ARGUMENT;
+  if (!path)
+    return fail(ctx, RESNETC_ERROR_ARGUMENT, "load_weights_file: path is null");
+  std::string bytes;
+  if (int32_t status = readFile(ctx, path, bytes))
+    return status;
   int32_t status = resnetc_rt_load_weights(ctx, bytes.data(), bytes.size());
   if (status == RESNETC_ERROR_WEIGHTS) {
     std::string message = ctx->error;
@@ -293,30 +372,66 @@ extern "C" int32_t resnetc_rt_save_weights(void *context, const char *path) {
     return fail(ctx, RESNETC_ERROR_ARGUMENT, "save_weights: path is null");
   if (!ctx->weightsLoaded)
     return fail(ctx, RESNETC_ERROR_NO_WEIGHTS, "save_weights: no weights loaded");
-  const resnetc_rt_model *model = ctx->model;
-  if (model->export_weights) {
-    uint8_t *spaces[RESNETC_RT_SPACES] = {nullptr,      nullptr, ctx->arena,
-                                          ctx->weights, nullptr, nullptr};
-    if (int32_t status = model->export_weights(ctx, spaces)) {
-      std::string message = ctx->error;
-      return fail(ctx, RESNETC_ERROR_KERNEL, "save_weights failed (%d): %s", status,
-                  message.c_str());
-    }
-  }
+  return saveState(ctx, path, /*checkpoint=*/false, nullptr, nullptr, 0);
+}
+
+extern "C" int32_t resnetc_rt_save_checkpoint(void *context, const char *path,
+                                              const char *const *keys, const double *values,
+                                              int64_t count) {
+  Context *ctx = live(context);
+  if (!ctx)
+    return RESNETC_ERROR_ARGUMENT;
+  if (!path || count < 0 || (count > 0 && (!keys || !values)))
+    return fail(ctx, RESNETC_ERROR_ARGUMENT, "save_checkpoint: null path, keys or values");
+  for (int64_t i = 0; i < count; ++i)
+    if (!keys[i])
+      return fail(ctx, RESNETC_ERROR_ARGUMENT, "save_checkpoint: key %lld is null",
+                  static_cast<long long>(i));
+  if (!ctx->model->train)
+    return fail(ctx, RESNETC_ERROR_ARGUMENT,
+                "save_checkpoint: this library was compiled without --train");
+  if (!ctx->weightsLoaded)
+    return fail(ctx, RESNETC_ERROR_NO_WEIGHTS, "save_checkpoint: no weights loaded");
+  return saveState(ctx, path, /*checkpoint=*/true, keys, values, count);
+}
+
+extern "C" int32_t resnetc_rt_load_checkpoint(void *context, const char *path) {
+  Context *ctx = live(context);
+  if (!ctx)
+    return RESNETC_ERROR_ARGUMENT;
+  if (!path)
+    return fail(ctx, RESNETC_ERROR_ARGUMENT, "load_checkpoint: path is null");
+  if (!ctx->model->train)
+    return fail(ctx, RESNETC_ERROR_ARGUMENT,
+                "load_checkpoint: this library was compiled without --train");
+  std::string bytes;
+  if (int32_t status = readFile(ctx, path, bytes))
+    return status;
   resnetc::WeightsFile file;
-  file.model = model->name;
-  file.architectureHash = model->architecture_hash;
-  for (int64_t i = 0; i < model->num_weights; ++i) {
-    const resnetc_rt_weight &slot = model->weights[i];
-    resnetc::NamedTensor tensor;
-    tensor.name = slot.name;
-    tensor.shape.assign(slot.shape, slot.shape + slot.rank);
-    const float *values = reinterpret_cast<const float *>(ctx->weights + slot.offset);
-    tensor.values.assign(values, values + elementsOf(slot.shape, slot.rank));
-    file.tensors.push_back(std::move(tensor));
-  }
   std::string error;
-  if (!resnetc::writeWeightsFile(path, file, error))
-    return fail(ctx, RESNETC_ERROR_IO, "%s", error.c_str());
+  if (!resnetc::parseWeights(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size(), file,
+                             error))
+    return fail(ctx, RESNETC_ERROR_WEIGHTS, "%s: %s", path, error.c_str());
+  if (int32_t status = loadParsed(ctx, file, /*checkpoint=*/true)) {
+    std::string message = ctx->error;
+    return fail(ctx, status, "%s: %s", path, message.c_str());
+  }
+  ctx->checkpointValues = file.metadata;
   return RESNETC_OK;
+}
+
+extern "C" int32_t resnetc_rt_checkpoint_value(const void *context, const char *key,
+                                               double *value) {
+  Context *ctx = live(const_cast<void *>(context));
+  if (!ctx)
+    return RESNETC_ERROR_ARGUMENT;
+  if (!key || !value)
+    return fail(ctx, RESNETC_ERROR_ARGUMENT, "checkpoint_value: null key or value");
+  for (const auto &[k, v] : ctx->checkpointValues)
+    if (k == key) {
+      *value = v;
+      return RESNETC_OK;
+    }
+  return fail(ctx, RESNETC_ERROR_ARGUMENT, "checkpoint_value: the last checkpoint has no '%s'",
+              key);
 }

@@ -39,6 +39,12 @@ public:
     add(header, sizeof(header));
     add(model.data(), model.size());
   }
+  void addMetadata(const std::string &key, double value) {
+    uint64_t size = key.size();
+    add(&size, sizeof(size));
+    add(key.data(), key.size());
+    add(&value, sizeof(value));
+  }
   uint64_t digest() { return XXH3_64bits_digest(&state); }
 
 private:
@@ -54,6 +60,13 @@ int64_t NamedTensor::elementCount() const {
   for (int64_t d : shape)
     count *= d;
   return count;
+}
+
+const double *WeightsFile::findMetadata(const std::string &key) const {
+  for (const auto &[k, v] : metadata)
+    if (k == key)
+      return &v;
+  return nullptr;
 }
 
 const NamedTensor *WeightsFile::find(const std::string &name) const {
@@ -81,9 +94,16 @@ std::vector<uint8_t> resnetc::serializeWeights(const WeightsFile &weights) {
                                         fbb.CreateVector(tensor->shape), rnw::DType_F32,
                                         fbb.CreateVector(tensor->values)));
   }
-  auto root =
-      rnw::CreateWeights(fbb, WeightsFile::kFormatVersion, fbb.CreateString(weights.model),
-                         weights.architectureHash, fbb.CreateVector(tensors), hash.digest());
+  auto metadata = weights.metadata;
+  std::sort(metadata.begin(), metadata.end());
+  std::vector<flatbuffers::Offset<rnw::Metadata>> entries;
+  for (const auto &[key, value] : metadata) {
+    hash.addMetadata(key, value);
+    entries.push_back(rnw::CreateMetadata(fbb, fbb.CreateString(key), value));
+  }
+  auto root = rnw::CreateWeights(fbb, WeightsFile::kFormatVersion, fbb.CreateString(weights.model),
+                                 weights.architectureHash, fbb.CreateVector(tensors), hash.digest(),
+                                 metadata.empty() ? 0 : fbb.CreateVector(entries));
   rnw::FinishWeightsBuffer(fbb, root);
   return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
 }
@@ -144,6 +164,16 @@ bool resnetc::parseWeights(const uint8_t *data, size_t size, WeightsFile &weight
     hash.addTensor(out.name, out.shape.data(), out.shape.size(), out.values.data(),
                    out.values.size());
     result.tensors.push_back(std::move(out));
+  }
+  if (const auto *metadata = root->metadata()) {
+    for (const rnw::Metadata *entry : *metadata) {
+      if (!entry->key()) {
+        error = "corrupt weights file: a metadata entry has no key";
+        return false;
+      }
+      hash.addMetadata(entry->key()->str(), entry->value());
+      result.metadata.emplace_back(entry->key()->str(), entry->value());
+    }
   }
   if (hash.digest() != root->payload_checksum()) {
     error = "corrupt weights file: the payload checksum does not match";

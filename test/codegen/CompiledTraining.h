@@ -20,6 +20,9 @@ struct TrainingModel {
   int32_t (*trainStep)(void *, const float *, size_t, const int32_t *, size_t, float, float *,
                        int32_t *);
   int32_t (*saveWeights)(void *, const char *);
+  int32_t (*saveCheckpoint)(void *, const char *, const char *const *, const double *, int64_t);
+  int32_t (*loadCheckpoint)(void *, const char *);
+  int32_t (*checkpointValue)(const void *, const char *, double *);
   const char *(*errorMessage)(const void *);
 };
 

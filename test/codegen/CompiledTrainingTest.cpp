@@ -21,6 +21,7 @@
 #include <cmath>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <iterator>
 #include <sstream>
 #include <unistd.h>
 
@@ -204,5 +205,86 @@ TEST(CompiledTrainingApi, RejectsBadLabelsAndInferenceOnlyUse) {
   EXPECT_NE(std::string(model.errorMessage(ctx)).find("label"), std::string::npos);
   model.destroy(ctx);
 }
+
+} // namespace
+
+namespace {
+
+std::vector<uint8_t> fileBytes(const std::string &path) {
+  std::ifstream file(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
+}
+
+class CompiledCheckpoints : public ::testing::TestWithParam<TrainingModel> {};
+
+TEST_P(CompiledCheckpoints, ResumingGivesTheSameWeightsAsNotStopping) {
+  // A: step, checkpoint, step, save. B: load the checkpoint, the same step, save.
+  // Same seed, same threads: the two files must be byte-identical.
+  const TrainingModel &model = GetParam();
+  auto context = makeContext();
+  auto module = importSource(*context, sourceOf(model.name), model.batch);
+  ASSERT_TRUE(module);
+  std::vector<uint8_t> initial = serializeWeights(initializeWeights(*module, 12));
+  Random rng(13);
+  auto batch = [&](std::vector<float> &images, std::vector<int32_t> &labels) {
+    images.resize(size_t(model.batch * model.channels * model.height * model.width));
+    for (float &v : images)
+      v = float(rng.normal());
+    labels.clear();
+    for (int64_t n = 0; n < model.batch; ++n)
+      labels.push_back(int32_t(rng.nextU64() % uint64_t(model.classes)));
+  };
+  std::vector<float> images1, images2;
+  std::vector<int32_t> labels1, labels2;
+  batch(images1, labels1);
+  batch(images2, labels2);
+  std::string dir = "/tmp/resnetc-ckpt-" + std::to_string(getpid()) + "-" + model.name;
+  std::string checkpoint = dir + ".ckpt", finalA = dir + ".a.rnw", finalB = dir + ".b.rnw";
+
+  void *a = model.create();
+  ASSERT_EQ(model.loadWeights(a, initial.data(), initial.size()), 0) << model.errorMessage(a);
+  ASSERT_EQ(model.trainStep(a, images1.data(), images1.size(), labels1.data(), labels1.size(), 0.1f,
+                            nullptr, nullptr),
+            0);
+  const char *keys[] = {"step", "epoch"};
+  double values[] = {1, 0.5};
+  ASSERT_EQ(model.saveCheckpoint(a, checkpoint.c_str(), keys, values, 2), 0)
+      << model.errorMessage(a);
+  float lossA = 0;
+  ASSERT_EQ(model.trainStep(a, images2.data(), images2.size(), labels2.data(), labels2.size(), 0.1f,
+                            &lossA, nullptr),
+            0);
+  ASSERT_EQ(model.saveWeights(a, finalA.c_str()), 0);
+  model.destroy(a);
+
+  void *b = model.create();
+  ASSERT_EQ(model.loadCheckpoint(b, checkpoint.c_str()), 0) << model.errorMessage(b);
+  double step = 0, epoch = 0, missing = 0;
+  EXPECT_EQ(model.checkpointValue(b, "step", &step), 0);
+  EXPECT_EQ(model.checkpointValue(b, "epoch", &epoch), 0);
+  EXPECT_EQ(step, 1);
+  EXPECT_EQ(epoch, 0.5);
+  EXPECT_EQ(model.checkpointValue(b, "lr", &missing), 1);
+  float lossB = 0;
+  ASSERT_EQ(model.trainStep(b, images2.data(), images2.size(), labels2.data(), labels2.size(), 0.1f,
+                            &lossB, nullptr),
+            0);
+  ASSERT_EQ(model.saveWeights(b, finalB.c_str()), 0);
+  model.destroy(b);
+
+  EXPECT_EQ(lossA, lossB);
+  EXPECT_EQ(fileBytes(finalA), fileBytes(finalB)) << "resumed training diverged";
+  // A plain weights file is not a checkpoint: it has no momentum.
+  void *c = model.create();
+  EXPECT_EQ(model.loadCheckpoint(c, finalA.c_str()), 3);
+  EXPECT_NE(std::string(model.errorMessage(c)).find("momentum/"), std::string::npos)
+      << model.errorMessage(c);
+  model.destroy(c);
+  for (const std::string &path : {checkpoint, finalA, finalB})
+    std::remove(path.c_str());
+}
+
+INSTANTIATE_TEST_SUITE_P(Networks, CompiledCheckpoints, ::testing::ValuesIn(trainingModels()),
+                         [](const auto &info) { return std::string(info.param.name); });
 
 } // namespace

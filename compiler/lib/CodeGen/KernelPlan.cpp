@@ -537,7 +537,20 @@ LogicalResult Planner::planTraining(func::FuncOp trainGrads) {
     Dims shape = shapeOf(gradient);
     BufferRef master = packedByName.count(name) ? packedByName.lookup(name) : loaded.lookup(name);
     BufferRef momentum = weightsBuffer(master);
-    plan.momentum.push_back({name.str(), {shape.begin(), shape.end()}, momentum.offset});
+    // Checkpoints hold momentum in the file's layout: packed conv buffers
+    // are unpacked into a slot of their own when saving, packed when loading.
+    int64_t slot = momentum.offset;
+    if (packedByName.count(name)) {
+      BufferRef fileLayout = weightsBuffer(oihw(Space::Weights, shape));
+      slot = fileLayout.offset;
+      plan.exportWeights.push_back({kernel("kind=unpack_conv_weight;weight=" + joined(shape)),
+                                    {momentum, fileLayout},
+                                    "unpack momentum " + name.str()});
+      plan.importState.push_back({kernel("kind=pack_conv_weight;weight=" + joined(shape)),
+                                  {fileLayout, momentum},
+                                  "pack momentum " + name.str()});
+    }
+    plan.momentum.push_back({name.str(), {shape.begin(), shape.end()}, slot});
     FailureOr<BufferRef> grad = read(body.getTerminator(), gradient);
     if (failed(grad))
       return failure();
@@ -666,8 +679,11 @@ void resnetc::codegen::printKernelPlan(llvm::raw_ostream &os, const KernelPlan &
     os << "train (" << plan.train.size() << " steps):\n";
     for (const Step &step : plan.train)
       printStep(os, plan, step);
-    os << "export weights (" << plan.exportWeights.size() << " steps):\n";
+    os << "export state (" << plan.exportWeights.size() << " steps):\n";
     for (const Step &step : plan.exportWeights)
+      printStep(os, plan, step);
+    os << "import state (" << plan.importState.size() << " steps):\n";
+    for (const Step &step : plan.importState)
       printStep(os, plan, step);
   }
   os << "arena: " << plan.arenaBytes << " bytes\n";

@@ -20,6 +20,14 @@ std::string trainingApi(const std::string &m, const std::string &M) {
 int32_t {0}_train_step({0}_context *ctx, const float *images, size_t image_count,
                        const int32_t *labels, size_t label_count, float learning_rate,
                        float *loss, int32_t *correct);
+/* Checkpoints: weights, batch-norm statistics, momentum buffers and `count`
+ * named numbers (step, epoch, ...), written atomically: a crash while saving
+ * leaves the previous file intact. Loading one restores the training state
+ * exactly; {0}_checkpoint_value then reads its numbers. */
+int32_t {0}_save_checkpoint({0}_context *ctx, const char *path, const char *const *keys,
+                            const double *values, int64_t count);
+int32_t {0}_load_checkpoint({0}_context *ctx, const char *path);
+int32_t {0}_checkpoint_value(const {0}_context *ctx, const char *key, double *value);
 )",
                        m, M)
       .str();

@@ -31,9 +31,10 @@ private:
   LLVM::GlobalOp stringGlobal(llvm::StringRef name, llvm::StringRef value);
   LLVM::GlobalOp bufferTable(llvm::StringRef name, const std::vector<Step> &steps);
   LLVM::LLVMFuncOp entryPoint(llvm::StringRef name, const std::vector<Step> &steps);
-  LLVM::GlobalOp weightsTable();
+  LLVM::GlobalOp slotTable(llvm::StringRef name, const std::vector<WeightSlot> &slots);
   void modelDescriptor(LLVM::GlobalOp weights, LLVM::LLVMFuncOp prepare, LLVM::LLVMFuncOp forward,
-                       LLVM::LLVMFuncOp train, LLVM::LLVMFuncOp exportWeights);
+                       LLVM::LLVMFuncOp train, LLVM::LLVMFuncOp exportWeights,
+                       LLVM::GlobalOp momentum, LLVM::LLVMFuncOp importState);
   void publicApi();
   Value constant(Type type, int64_t value) {
     return LLVM::ConstantOp::create(builder, loc, type, builder.getIntegerAttr(type, value));
@@ -142,20 +143,23 @@ Value Emitter::i64Array(llvm::ArrayRef<int64_t> values) {
 }
 
 /// resnetc_rt_weight[]: name, rank, shape[4], offset.
-LLVM::GlobalOp Emitter::weightsTable() {
+/// resnetc_rt_weight[]: name, rank, shape[4], offset; for the loaded weights
+/// and for the momentum buffers of checkpoints.
+LLVM::GlobalOp Emitter::slotTable(llvm::StringRef tableName, const std::vector<WeightSlot> &slots) {
   auto entryType =
       LLVM::LLVMStructType::getLiteral(&context, {ptr, i64, LLVM::LLVMArrayType::get(i64, 4), i64});
   std::vector<LLVM::GlobalOp> names;
-  for (size_t i = 0; i < plan.weights.size(); ++i)
-    names.push_back(stringGlobal(symbol("weight_name" + std::to_string(i)), plan.weights[i].name));
-  auto type = LLVM::LLVMArrayType::get(entryType, std::max<size_t>(plan.weights.size(), 1));
+  for (size_t i = 0; i < slots.size(); ++i)
+    names.push_back(
+        stringGlobal(symbol((tableName + "_name" + std::to_string(i)).str()), slots[i].name));
+  auto type = LLVM::LLVMArrayType::get(entryType, std::max<size_t>(slots.size(), 1));
   auto table = LLVM::GlobalOp::create(builder, loc, type, /*isConstant=*/true,
-                                      LLVM::Linkage::Private, symbol("weights"), Attribute());
+                                      LLVM::Linkage::Private, symbol(tableName), Attribute());
   OpBuilder::InsertionGuard guard(builder);
   builder.createBlock(&table.getInitializerRegion());
   Value array = LLVM::UndefOp::create(builder, loc, type);
-  for (size_t i = 0; i < plan.weights.size(); ++i) {
-    const WeightSlot &slot = plan.weights[i];
+  for (size_t i = 0; i < slots.size(); ++i) {
+    const WeightSlot &slot = slots[i];
     llvm::SmallVector<int64_t, 4> shape(slot.shape.begin(), slot.shape.end());
     shape.resize(4, 0);
     Value entry = LLVM::UndefOp::create(builder, loc, entryType);
@@ -173,11 +177,12 @@ LLVM::GlobalOp Emitter::weightsTable() {
 /// weight count, weights table, prepare, forward.
 void Emitter::modelDescriptor(LLVM::GlobalOp weights, LLVM::LLVMFuncOp prepare,
                               LLVM::LLVMFuncOp forward, LLVM::LLVMFuncOp train,
-                              LLVM::LLVMFuncOp exportWeights) {
+                              LLVM::LLVMFuncOp exportWeights, LLVM::GlobalOp momentum,
+                              LLVM::LLVMFuncOp importState) {
   LLVM::GlobalOp name = stringGlobal(symbol("name"), plan.model);
   auto type = LLVM::LLVMStructType::getLiteral(
       &context, {ptr, i64, LLVM::LLVMArrayType::get(i64, 4), LLVM::LLVMArrayType::get(i64, 2), i64,
-                 i64, i64, ptr, ptr, ptr, ptr, ptr});
+                 i64, i64, ptr, ptr, ptr, ptr, ptr, i64, ptr, ptr});
   auto global = LLVM::GlobalOp::create(builder, loc, type, /*isConstant=*/true,
                                        LLVM::Linkage::Internal, symbol("model"), Attribute());
   OpBuilder::InsertionGuard guard(builder);
@@ -200,6 +205,9 @@ void Emitter::modelDescriptor(LLVM::GlobalOp weights, LLVM::LLVMFuncOp prepare,
   };
   set(optional(train), 10);
   set(optional(exportWeights), 11);
+  set(constant(i64, int64_t(plan.momentum.size())), 12);
+  set(LLVM::AddressOfOp::create(builder, loc, momentum), 13);
+  set(optional(importState), 14);
   LLVM::ReturnOp::create(builder, loc, model);
 }
 
@@ -224,10 +232,15 @@ void Emitter::publicApi() {
        i32,
        {ptr, ptr, i64, ptr, i64, Float32Type::get(&context), ptr, ptr}},
       {"save_weights", "resnetc_rt_save_weights", i32, {ptr, ptr}},
+      {"save_checkpoint", "resnetc_rt_save_checkpoint", i32, {ptr, ptr, ptr, ptr, i64}},
+      {"load_checkpoint", "resnetc_rt_load_checkpoint", i32, {ptr, ptr}},
+      {"checkpoint_value", "resnetc_rt_checkpoint_value", i32, {ptr, ptr, ptr}},
   };
   for (const Api &api : apis) {
-    if (plan.train.empty() && llvm::StringRef(api.suffix) == "train_step")
-      continue; // inference libraries have no training step
+    if (plan.train.empty() && llvm::StringRef(api.suffix) != "save_weights" &&
+        llvm::is_contained({"train_step", "save_checkpoint", "load_checkpoint", "checkpoint_value"},
+                           llvm::StringRef(api.suffix)))
+      continue; // inference libraries do not train
     LLVM::LLVMFuncOp target = declare(api.runtime, api.result, api.params);
     auto fn = LLVM::LLVMFuncOp::create(builder, loc, symbol(api.suffix),
                                        LLVM::LLVMFunctionType::get(api.result, api.params));
@@ -255,15 +268,17 @@ OwningOpRef<ModuleOp> Emitter::run() {
   module = *owned;
   builder.setInsertionPointToEnd(module.getBody());
   invoke = declare("resnetc_rt_invoke", i32, {ptr, ptr, i64, ptr, ptr});
-  LLVM::GlobalOp weights = weightsTable();
+  LLVM::GlobalOp weights = slotTable("weights", plan.weights);
+  LLVM::GlobalOp momentum = slotTable("momentum", plan.momentum);
   LLVM::LLVMFuncOp prepare = entryPoint(symbol("prepare"), plan.prepare);
   LLVM::LLVMFuncOp forward = entryPoint(symbol("forward"), plan.forward);
-  LLVM::LLVMFuncOp train, exportWeights;
+  LLVM::LLVMFuncOp train, exportWeights, importState;
   if (!plan.train.empty()) {
     train = entryPoint(symbol("train"), plan.train);
-    exportWeights = entryPoint(symbol("export_weights"), plan.exportWeights);
+    exportWeights = entryPoint(symbol("export_state"), plan.exportWeights);
+    importState = entryPoint(symbol("import_state"), plan.importState);
   }
-  modelDescriptor(weights, prepare, forward, train, exportWeights);
+  modelDescriptor(weights, prepare, forward, train, exportWeights, momentum, importState);
   publicApi();
   return owned;
 }

@@ -86,10 +86,14 @@ struct KernelPlan {
   /// Training: writes the kernels' copies of the weights (packed convs) back
   /// into the loaded slots, so that they can be saved.
   std::vector<Step> exportWeights;
-  std::vector<WeightSlot> momentum; ///< Training: a buffer per trained tensor (kernel layout).
-  std::vector<WeightSlot> weights;  ///< Filled from the .rnw file, by name.
-  int64_t weightsBytes = 0;         ///< Loaded weights plus prepared ones.
-  int64_t arenaBytes = 0;           ///< Activations, planned by liveness.
+  /// Training: where each trained tensor's momentum is exchanged with
+  /// checkpoints, in the loaded (file) layout. exportWeights fills these
+  /// slots; importState packs them back into the kernels' buffers.
+  std::vector<WeightSlot> momentum;
+  std::vector<Step> importState;
+  std::vector<WeightSlot> weights; ///< Filled from the .rnw file, by name.
+  int64_t weightsBytes = 0;        ///< Loaded weights plus prepared ones.
+  int64_t arenaBytes = 0;          ///< Activations, planned by liveness.
 };
 
 /// Builds the plan of a module prepared by prepareForCodegen (inference) or

@@ -78,8 +78,11 @@ typedef struct resnetc_rt_model {
   resnetc_rt_entry prepare; /* derives prepared weights from loaded ones */
   resnetc_rt_entry forward; /* one inference */
   /* Training libraries only (NULL otherwise): */
-  resnetc_rt_entry train;          /* one SGD step on a batch */
-  resnetc_rt_entry export_weights; /* the kernels' copies back into the loaded slots */
+  resnetc_rt_entry train;        /* one SGD step on a batch */
+  resnetc_rt_entry export_state; /* weights and momentum into the file-layout slots */
+  int64_t num_momentum;
+  const resnetc_rt_weight *momentum; /* file-layout slots of the momentum buffers */
+  resnetc_rt_entry import_state;     /* momentum slots into the kernels' buffers */
 } resnetc_rt_model;
 
 /* Called by generated code: runs `kernel` (a Halide _argv entry point
@@ -107,6 +110,13 @@ int32_t resnetc_rt_train_step(void *context, const float *images, size_t image_c
                               float *loss, int32_t *correct);
 /* Writes the current weights (and BN statistics) as a .rnw file, atomically. */
 int32_t resnetc_rt_save_weights(void *context, const char *path);
+/* Checkpoints: the weights, BN statistics, momentum buffers ("momentum/<name>")
+ * and `count` named numbers (step, epoch, ...), written atomically. Loading one
+ * restores the state exactly; its numbers are then read with checkpoint_value. */
+int32_t resnetc_rt_save_checkpoint(void *context, const char *path, const char *const *keys,
+                                   const double *values, int64_t count);
+int32_t resnetc_rt_load_checkpoint(void *context, const char *path);
+int32_t resnetc_rt_checkpoint_value(const void *context, const char *key, double *value);
 
 #ifdef __cplusplus
 }

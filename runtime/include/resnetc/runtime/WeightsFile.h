@@ -25,8 +25,11 @@ struct WeightsFile {
   std::string model;
   uint64_t architectureHash = 0;
   std::vector<NamedTensor> tensors; ///< Kept sorted by name when serialised.
+  /// Checkpoints: numbers besides the tensors (training step, epoch, ...).
+  std::vector<std::pair<std::string, double>> metadata;
 
   const NamedTensor *find(const std::string &name) const;
+  const double *findMetadata(const std::string &key) const;
 };
 
 /// Serialises to the FlatBuffers format of runtime/schema/rnw.fbs. Tensors are
