@@ -3,13 +3,16 @@
 //   train --data /usr/share/datasets/fashion-mnist --epochs 15 --lr 0.1
 //         [--train-images N] [--test-images N] [--seed S] [--threads T]
 //         [--augment] [--schedule constant|multistep] [--out weights.rnw]
-//         [--expect-accuracy A]
+//         [--checkpoint FILE [--resume]] [--expect-accuracy A]
 //
 // Inputs are normalised per channel with the training set's statistics;
 // batches are shuffled with the seed (and padded, cropped and flipped with
 // --augment). The multistep schedule divides the rate by 10 at 50% and 75%
-// of the epochs. Prints one line per epoch and the test accuracy; exits 1
-// when --expect-accuracy is not reached.
+// of the epochs. With --checkpoint, the training state (weights, batch-norm
+// statistics, momentum, epoch) is saved atomically after every epoch, and
+// --resume continues from it: with the same seed and thread count the result
+// is the same as an uninterrupted run. Prints one line per epoch and the test
+// accuracy; exits 1 when --expect-accuracy is not reached.
 
 #include RESNETC_MODEL_HEADER
 #include "resnetc/runtime/Datasets.h"
@@ -43,6 +46,8 @@ struct Options {
   bool augment = false;
   bool multistep = true;
   std::string out;
+  std::string checkpoint;
+  bool resume = false;
   double expectAccuracy = -1;
 };
 
@@ -53,6 +58,8 @@ bool parse(int argc, char **argv, Options &o) {
     const char *v = nullptr;
     if (arg == "--augment")
       o.augment = true;
+    else if (arg == "--resume")
+      o.resume = true;
     else if (arg == "--help" || arg == "-h")
       return false;
     else if (!(v = value()))
@@ -75,12 +82,14 @@ bool parse(int argc, char **argv, Options &o) {
       o.multistep = std::string(v) == "multistep";
     else if (arg == "--out")
       o.out = v;
+    else if (arg == "--checkpoint")
+      o.checkpoint = v;
     else if (arg == "--expect-accuracy")
       o.expectAccuracy = std::atof(v);
     else
       return false;
   }
-  return o.epochs > 0 && o.lr > 0;
+  return o.epochs > 0 && o.lr > 0 && (!o.resume || !o.checkpoint.empty());
 }
 
 void truncate(Dataset &data, int64_t count) {
@@ -122,7 +131,8 @@ int main(int argc, char **argv) {
     std::fprintf(stderr,
                  "usage: %s [--data DIR] [--epochs E] [--lr LR] [--train-images N] "
                  "[--test-images N] [--seed S] [--threads T] [--augment] "
-                 "[--schedule constant|multistep] [--out FILE.rnw] [--expect-accuracy A]\n",
+                 "[--schedule constant|multistep] [--out FILE.rnw] [--checkpoint FILE [--resume]] "
+                 "[--expect-accuracy A]\n",
                  argv[0]);
     return 2;
   }
@@ -148,8 +158,19 @@ int main(int argc, char **argv) {
     std::fprintf(stderr, "train: cannot create a context\n");
     return 1;
   }
-  // He-initialised weights, as `resnetc compile` wrote them next to the library.
-  if (API(load_weights_file)(ctx, RESNETC_INITIAL_WEIGHTS) != RESNETC_OK) {
+  // He-initialised weights, as `resnetc compile` wrote them next to the
+  // library, or the state of a checkpoint.
+  int firstEpoch = 0;
+  if (o.resume) {
+    double epoch = 0;
+    if (API(load_checkpoint)(ctx, o.checkpoint.c_str()) != RESNETC_OK ||
+        API(checkpoint_value)(ctx, "epoch", &epoch) != RESNETC_OK) {
+      std::fprintf(stderr, "train: %s\n", API(error_message)(ctx));
+      return 1;
+    }
+    firstEpoch = int(epoch);
+    std::printf("resuming after epoch %d\n", firstEpoch);
+  } else if (API(load_weights_file)(ctx, RESNETC_INITIAL_WEIGHTS) != RESNETC_OK) {
     std::fprintf(stderr, "train: %s\n", API(error_message)(ctx));
     return 1;
   }
@@ -158,6 +179,7 @@ int main(int argc, char **argv) {
   if (o.augment)
     augmentation = Augmentation{4, true, true};
   Batches batches(train, kBatch, o.seed, augmentation);
+  batches.seek(uint64_t(firstEpoch), 0); // each epoch's order depends on the seed and its index
   std::vector<float> images(size_t(kBatch * train.imageValues()));
   std::vector<int32_t> labels(static_cast<size_t>(kBatch));
   std::printf("training on %lld images (batch %lld, %lld steps an epoch), testing on %lld\n",
@@ -165,7 +187,7 @@ int main(int argc, char **argv) {
               static_cast<long long>(batches.batchesPerEpoch()),
               static_cast<long long>(test.size()));
   double accuracy = 0;
-  for (int epoch = 0; epoch < o.epochs; ++epoch) {
+  for (int epoch = firstEpoch; epoch < o.epochs; ++epoch) {
     double lr = o.lr;
     if (o.multistep)
       lr *= epoch >= o.epochs * 3 / 4 ? 0.01 : epoch >= o.epochs / 2 ? 0.1 : 1.0;
@@ -198,6 +220,14 @@ int main(int argc, char **argv) {
                 100.0 * double(correct) / double(steps * kBatch), 100.0 * accuracy, seconds,
                 double(steps * kBatch) / seconds, 1e3 * seconds / double(steps));
     std::fflush(stdout);
+    if (!o.checkpoint.empty()) {
+      const char *keys[] = {"epoch", "seed"};
+      double values[] = {double(epoch + 1), double(o.seed)};
+      if (API(save_checkpoint)(ctx, o.checkpoint.c_str(), keys, values, 2) != RESNETC_OK) {
+        std::fprintf(stderr, "train: %s\n", API(error_message)(ctx));
+        return 1;
+      }
+    }
   }
   if (!o.out.empty() && API(save_weights)(ctx, o.out.c_str()) != RESNETC_OK) {
     std::fprintf(stderr, "train: %s\n", API(error_message)(ctx));
