@@ -2,20 +2,24 @@
 //
 //   train --data /usr/share/datasets/fashion-mnist --epochs 15 --lr 0.1
 //         [--train-images N] [--test-images N] [--seed S] [--threads T]
-//         [--augment] [--schedule constant|multistep] [--out weights.rnw]
+//         [--augment] [--schedule constant|multistep[:0.5,0.75]|cosine]
+//         [--warmup RATE] [--out weights.rnw]
 //         [--checkpoint FILE [--resume]] [--expect-accuracy A]
 //
 // Inputs are normalised per channel with the training set's statistics;
 // batches are shuffled with the seed (and padded, cropped and flipped with
-// --augment). The multistep schedule divides the rate by 10 at 50% and 75%
-// of the epochs. With --checkpoint, the training state (weights, batch-norm
-// statistics, momentum, epoch) is saved atomically after every epoch, and
+// --augment). The multistep schedule divides the rate by 10 at the given
+// fractions of the run (default 50% and 75%); --warmup trains at RATE until
+// the training error of recent steps is below 80% (the paper's ResNet-110). With --checkpoint, the
+// training state (weights, batch-norm statistics, momentum, epoch) is saved atomically after every
+// epoch, and
 // --resume continues from it: with the same seed and thread count the result
 // is the same as an uninterrupted run. Prints one line per epoch and the test
 // accuracy; exits 1 when --expect-accuracy is not reached.
 
 #include RESNETC_MODEL_HEADER
 #include "resnetc/runtime/Datasets.h"
+#include "resnetc/runtime/Schedules.h"
 
 #include <chrono>
 #include <cmath>
@@ -30,6 +34,7 @@
 #define CONSTANT(name) CAT(RESNETC_MODEL_UPPER, _##name)
 
 using namespace resnetc::data;
+using resnetc::LearningRateSchedule;
 
 namespace {
 
@@ -44,7 +49,8 @@ struct Options {
   uint64_t seed = 1;
   int threads = 0;
   bool augment = false;
-  bool multistep = true;
+  std::string schedule = "multistep";
+  double warmup = 0;
   std::string out;
   std::string checkpoint;
   bool resume = false;
@@ -79,7 +85,9 @@ bool parse(int argc, char **argv, Options &o) {
     else if (arg == "--threads")
       o.threads = std::atoi(v);
     else if (arg == "--schedule")
-      o.multistep = std::string(v) == "multistep";
+      o.schedule = v;
+    else if (arg == "--warmup")
+      o.warmup = std::atof(v);
     else if (arg == "--out")
       o.out = v;
     else if (arg == "--checkpoint")
@@ -131,7 +139,8 @@ int main(int argc, char **argv) {
     std::fprintf(stderr,
                  "usage: %s [--data DIR] [--epochs E] [--lr LR] [--train-images N] "
                  "[--test-images N] [--seed S] [--threads T] [--augment] "
-                 "[--schedule constant|multistep] [--out FILE.rnw] [--checkpoint FILE [--resume]] "
+                 "[--schedule constant|multistep[:F,...]|cosine] [--warmup RATE] [--out FILE.rnw] "
+                 "[--checkpoint FILE [--resume]] "
                  "[--expect-accuracy A]\n",
                  argv[0]);
     return 2;
@@ -175,6 +184,14 @@ int main(int argc, char **argv) {
     return 1;
   }
 
+  LearningRateSchedule schedule;
+  if (!LearningRateSchedule::parse(o.schedule, o.lr, schedule, error)) {
+    std::fprintf(stderr, "train: %s\n", error.c_str());
+    return 1;
+  }
+  if (o.warmup > 0 && firstEpoch == 0)
+    schedule.setWarmup(o.warmup, 0.8);
+
   Augmentation augmentation;
   if (o.augment)
     augmentation = Augmentation{4, true, true};
@@ -188,13 +205,15 @@ int main(int argc, char **argv) {
               static_cast<long long>(test.size()));
   double accuracy = 0;
   for (int epoch = firstEpoch; epoch < o.epochs; ++epoch) {
-    double lr = o.lr;
-    if (o.multistep)
-      lr *= epoch >= o.epochs * 3 / 4 ? 0.01 : epoch >= o.epochs / 2 ? 0.1 : 1.0;
+    double lr = 0;
     double lossSum = 0;
     int64_t correct = 0, steps = 0;
     auto start = std::chrono::steady_clock::now();
+    int64_t recentCorrect = 0, recentSteps = 0;
     while (batches.next(images.data(), labels.data())) {
+      double progress =
+          (epoch + double(steps) / double(batches.batchesPerEpoch())) / double(o.epochs);
+      lr = schedule.rate(progress);
       float loss = 0;
       int32_t right = 0;
       if (API(train_step)(ctx, images.data(), images.size(), labels.data(), labels.size(),
@@ -210,6 +229,11 @@ int main(int argc, char **argv) {
       lossSum += loss;
       correct += right;
       ++steps;
+      recentCorrect += right;
+      if (++recentSteps == 50) { // warm-up ends on the error of the last 50 steps
+        schedule.observeTrainingError(1.0 - double(recentCorrect) / double(50 * kBatch));
+        recentCorrect = recentSteps = 0;
+      }
     }
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
