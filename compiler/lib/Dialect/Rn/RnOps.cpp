@@ -46,10 +46,7 @@ LogicalResult WeightOp::verify() {
 }
 
 LogicalResult Conv2DOp::inferReturnTypes(MLIRContext *context, std::optional<Location> location,
-                                         ValueRange operands, DictionaryAttr attributes,
-                                         OpaqueProperties properties, RegionRange regions,
-                                         SmallVectorImpl<Type> &types) {
-  Adaptor op(operands, attributes, properties, regions);
+                                         Adaptor op, SmallVectorImpl<Type> &types) {
   if (op.getBias()) {
     int64_t biasSize = shapeOf(op.getBias())[0];
     if (biasSize != shapeOf(op.getWeight())[0])
@@ -82,11 +79,8 @@ OpFoldResult ReluOp::fold(FoldAdaptor) {
 }
 
 LogicalResult FusedConv2DOp::inferReturnTypes(MLIRContext *context,
-                                              std::optional<Location> location, ValueRange operands,
-                                              DictionaryAttr attributes,
-                                              OpaqueProperties properties, RegionRange regions,
+                                              std::optional<Location> location, Adaptor op,
                                               SmallVectorImpl<Type> &types) {
-  Adaptor op(operands, attributes, properties, regions);
   return inferred(inferConv2d(shapeOf(op.getInput()), shapeOf(op.getWeight()), op.getStrides(),
                               op.getPadding()),
                   location, context, types);
@@ -122,29 +116,20 @@ LogicalResult FusedEltwiseOp::verify() {
 }
 
 LogicalResult MaxPool2DOp::inferReturnTypes(MLIRContext *context, std::optional<Location> location,
-                                            ValueRange operands, DictionaryAttr attributes,
-                                            OpaqueProperties properties, RegionRange regions,
-                                            SmallVectorImpl<Type> &types) {
-  Adaptor op(operands, attributes, properties, regions);
+                                            Adaptor op, SmallVectorImpl<Type> &types) {
   return inferred(
       inferMaxPool2d(shapeOf(op.getInput()), op.getKernel(), op.getStrides(), op.getPadding()),
       location, context, types);
 }
 
 LogicalResult GlobalAvgPoolOp::inferReturnTypes(MLIRContext *context,
-                                                std::optional<Location> location,
-                                                ValueRange operands, DictionaryAttr attributes,
-                                                OpaqueProperties properties, RegionRange regions,
+                                                std::optional<Location> location, Adaptor op,
                                                 SmallVectorImpl<Type> &types) {
-  Adaptor op(operands, attributes, properties, regions);
   return inferred(inferGlobalAvgPool(shapeOf(op.getInput())), location, context, types);
 }
 
 LogicalResult DenseOp::inferReturnTypes(MLIRContext *context, std::optional<Location> location,
-                                        ValueRange operands, DictionaryAttr attributes,
-                                        OpaqueProperties properties, RegionRange regions,
-                                        SmallVectorImpl<Type> &types) {
-  Adaptor op(operands, attributes, properties, regions);
+                                        Adaptor op, SmallVectorImpl<Type> &types) {
   if (op.getBias() && shapeOf(op.getBias())[0] != shapeOf(op.getWeight())[0])
     return emitOptionalError(location, "bias has ", shapeOf(op.getBias())[0],
                              " elements, the layer has ", shapeOf(op.getWeight())[0], " outputs");
@@ -153,10 +138,7 @@ LogicalResult DenseOp::inferReturnTypes(MLIRContext *context, std::optional<Loca
 }
 
 LogicalResult ShortcutOp::inferReturnTypes(MLIRContext *context, std::optional<Location> location,
-                                           ValueRange operands, DictionaryAttr attributes,
-                                           OpaqueProperties properties, RegionRange regions,
-                                           SmallVectorImpl<Type> &types) {
-  Adaptor op(operands, attributes, properties, regions);
+                                           Adaptor op, SmallVectorImpl<Type> &types) {
   return inferred(
       inferShortcut(shapeOf(op.getInput()), op.getKind(), op.getOutChannels(), op.getStride()),
       location, context, types);
@@ -177,11 +159,8 @@ OpFoldResult ShortcutOp::fold(FoldAdaptor) {
 }
 
 LogicalResult ZeroPadShortcutOp::inferReturnTypes(MLIRContext *context,
-                                                  std::optional<Location> location,
-                                                  ValueRange operands, DictionaryAttr attributes,
-                                                  OpaqueProperties properties, RegionRange regions,
+                                                  std::optional<Location> location, Adaptor op,
                                                   SmallVectorImpl<Type> &types) {
-  Adaptor op(operands, attributes, properties, regions);
   return inferred(inferZeroPadShortcut(shapeOf(op.getInput()), op.getOutChannels(), op.getStride()),
                   location, context, types);
 }
@@ -194,11 +173,8 @@ OpFoldResult ZeroPadShortcutOp::fold(FoldAdaptor) {
 }
 
 LogicalResult FoldBatchNormOp::inferReturnTypes(MLIRContext *context,
-                                                std::optional<Location> location,
-                                                ValueRange operands, DictionaryAttr attributes,
-                                                OpaqueProperties properties, RegionRange regions,
+                                                std::optional<Location> location, Adaptor op,
                                                 SmallVectorImpl<Type> &types) {
-  Adaptor op(operands, attributes, properties, regions);
   auto weight = shapeOf(op.getWeight());
   for (Value vector : {op.getGamma(), op.getBeta(), op.getMean(), op.getVariance()})
     if (shapeOf(vector)[0] != weight[0])
@@ -211,12 +187,9 @@ LogicalResult FoldBatchNormOp::inferReturnTypes(MLIRContext *context,
   return success();
 }
 
-LogicalResult
-SoftmaxCrossEntropyOp::inferReturnTypes(MLIRContext *context, std::optional<Location> location,
-                                        ValueRange operands, DictionaryAttr attributes,
-                                        OpaqueProperties properties, RegionRange regions,
-                                        SmallVectorImpl<Type> &types) {
-  Adaptor op(operands, attributes, properties, regions);
+LogicalResult SoftmaxCrossEntropyOp::inferReturnTypes(MLIRContext *context,
+                                                      std::optional<Location> location, Adaptor op,
+                                                      SmallVectorImpl<Type> &types) {
   if (shapeOf(op.getLabels())[0] != shapeOf(op.getLogits())[0])
     return emitOptionalError(location, "expects one label per row of logits, got ",
                              shapeOf(op.getLabels())[0], " labels for ", shapeOf(op.getLogits())[0],
@@ -264,10 +237,7 @@ LogicalResult Conv2DGradWeightOp::verify() {
 }
 
 LogicalResult ChannelSumOp::inferReturnTypes(MLIRContext *context, std::optional<Location> location,
-                                             ValueRange operands, DictionaryAttr attributes,
-                                             OpaqueProperties properties, RegionRange regions,
-                                             SmallVectorImpl<Type> &types) {
-  Adaptor op(operands, attributes, properties, regions);
+                                             Adaptor op, SmallVectorImpl<Type> &types) {
   auto shape = shapeOf(op.getInput());
   if (shape.size() != 2 && shape.size() != 4)
     return emitOptionalError(location, "expects an NxC or NxCxHxW input");
@@ -276,11 +246,8 @@ LogicalResult ChannelSumOp::inferReturnTypes(MLIRContext *context, std::optional
 }
 
 LogicalResult DenseGradInputOp::inferReturnTypes(MLIRContext *context,
-                                                 std::optional<Location> location,
-                                                 ValueRange operands, DictionaryAttr attributes,
-                                                 OpaqueProperties properties, RegionRange regions,
+                                                 std::optional<Location> location, Adaptor op,
                                                  SmallVectorImpl<Type> &types) {
-  Adaptor op(operands, attributes, properties, regions);
   auto dy = shapeOf(op.getOutputGrad()), w = shapeOf(op.getWeight());
   if (dy[1] != w[0])
     return emitOptionalError(location, "output_grad has ", dy[1], " columns, the weight ", w[0],
@@ -290,11 +257,8 @@ LogicalResult DenseGradInputOp::inferReturnTypes(MLIRContext *context,
 }
 
 LogicalResult DenseGradWeightOp::inferReturnTypes(MLIRContext *context,
-                                                  std::optional<Location> location,
-                                                  ValueRange operands, DictionaryAttr attributes,
-                                                  OpaqueProperties properties, RegionRange regions,
+                                                  std::optional<Location> location, Adaptor op,
                                                   SmallVectorImpl<Type> &types) {
-  Adaptor op(operands, attributes, properties, regions);
   auto dy = shapeOf(op.getOutputGrad()), x = shapeOf(op.getInput());
   if (dy[0] != x[0])
     return emitOptionalError(location, "output_grad and input disagree on the batch");

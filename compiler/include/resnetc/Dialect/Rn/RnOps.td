@@ -16,7 +16,7 @@ def Rn_Matrix : 2DTensorOf<[F32]>;
 // Ops whose result type follows from operands and attributes.
 class Rn_InferredOp<string mnemonic, list<Trait> traits = []>
     : Rn_Op<mnemonic, !listconcat(traits,
-        [Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>])>;
+        [Pure, InferTypeOpAdaptor])>;
 
 //===----------------------------------------------------------------------===//
 // Weights
