@@ -143,6 +143,70 @@ bool resnetc::data::loadCifar(const std::vector<std::string> &files, bool cifar1
   return true;
 }
 
+bool resnetc::data::loadRawTensors(const std::string &imagesPath, const std::string &labelsPath,
+                                   int64_t channels, int64_t height, int64_t width, int64_t classes,
+                                   Dataset &out, std::string &error) {
+  std::vector<uint8_t> images, labels;
+  if (!readMaybeGzipped(imagesPath, images, error) || !readMaybeGzipped(labelsPath, labels, error))
+    return false;
+  uint64_t imageBytes = uint64_t(channels * height * width) * sizeof(float);
+  if (images.empty() || images.size() % imageBytes != 0) {
+    error = imagesPath + ": " + std::to_string(images.size()) +
+            " bytes is not a whole number of float32 images of " + std::to_string(channels) + "x" +
+            std::to_string(height) + "x" + std::to_string(width);
+    return false;
+  }
+  uint64_t count = images.size() / imageBytes;
+  if (labels.size() != count * sizeof(int32_t)) {
+    error = labelsPath + ": " + std::to_string(labels.size()) + " bytes, but " +
+            std::to_string(count) + " images need " + std::to_string(count * sizeof(int32_t)) +
+            " bytes of int32 labels";
+    return false;
+  }
+  out = Dataset{};
+  out.channels = channels;
+  out.height = height;
+  out.width = width;
+  out.classes = classes;
+  out.images.resize(images.size() / sizeof(float));
+  std::memcpy(out.images.data(), images.data(), images.size());
+  for (float value : out.images)
+    if (!std::isfinite(value)) {
+      error = imagesPath + ": the images contain a value that is not finite";
+      return false;
+    }
+  out.labels.resize(count);
+  std::memcpy(out.labels.data(), labels.data(), labels.size());
+  for (uint64_t i = 0; i < count; ++i)
+    if (out.labels[i] < 0 || out.labels[i] >= classes) {
+      error = labelsPath + ": label " + std::to_string(out.labels[i]) + " of image " +
+              std::to_string(i) + " is outside [0, " + std::to_string(classes) + ")";
+      return false;
+    }
+  return true;
+}
+
+void resnetc::data::tenCrops(const float *image, int64_t channels, int64_t height, int64_t width,
+                             int64_t crop, float *views) {
+  const int64_t origins[5][2] = {{0, 0},
+                                 {0, width - crop},
+                                 {height - crop, 0},
+                                 {height - crop, width - crop},
+                                 {(height - crop) / 2, (width - crop) / 2}};
+  int64_t viewValues = channels * crop * crop;
+  for (int flip = 0; flip < 2; ++flip)
+    for (int v = 0; v < 5; ++v) {
+      float *view = views + (flip * 5 + v) * viewValues;
+      for (int64_t c = 0; c < channels; ++c)
+        for (int64_t y = 0; y < crop; ++y)
+          for (int64_t x = 0; x < crop; ++x) {
+            int64_t sourceX = origins[v][1] + (flip ? crop - 1 - x : x);
+            view[(c * crop + y) * crop + x] =
+                image[(c * height + origins[v][0] + y) * width + sourceX];
+          }
+    }
+}
+
 Normalization resnetc::data::channelStatistics(const Dataset &data) {
   Normalization n;
   int64_t plane = data.height * data.width;

@@ -1,6 +1,7 @@
 //===- WeightsFile.cpp - Reading and writing .rnw weights files -----------===//
 
 #include "resnetc/runtime/WeightsFile.h"
+#include "resnetc/runtime/AtomicFile.h"
 
 #include "rnw_generated.h"
 
@@ -210,36 +211,7 @@ bool resnetc::readWeightsFile(const std::string &path, WeightsFile &weights, std
 bool resnetc::writeWeightsFile(const std::string &path, const WeightsFile &weights,
                                std::string &error) {
   std::vector<uint8_t> bytes = serializeWeights(weights);
-  std::string temp = path + ".tmp." + std::to_string(getpid());
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    error = "cannot create '" + temp + "': " + errnoText();
-    return false;
-  }
-  size_t written = 0;
-  while (written < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0) {
-      error = "cannot write '" + temp + "': " + errnoText();
-      ::close(fd);
-      ::unlink(temp.c_str());
-      return false;
-    }
-    written += size_t(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    error = "cannot flush '" + temp + "': " + errnoText();
-    ::unlink(temp.c_str());
-    return false;
-  }
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    error = "cannot rename '" + temp + "' to '" + path + "': " + errnoText();
-    ::unlink(temp.c_str());
-    return false;
-  }
-  return true;
+  return writeFileAtomically(path, bytes.data(), bytes.size(), error);
 }
 
 bool resnetc::checkArchitecture(const WeightsFile &weights, const std::string &model,

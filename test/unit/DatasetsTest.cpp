@@ -255,3 +255,65 @@ TEST(Datasets, AugmentationPadsCropsAndFlips) {
   }
   EXPECT_TRUE(sawZero);
 }
+
+namespace {
+std::vector<uint8_t> bytesOf(const void *data, size_t size) {
+  auto *p = static_cast<const uint8_t *>(data);
+  return std::vector<uint8_t>(p, p + size);
+}
+} // namespace
+
+TEST(Datasets, RawTensors) {
+  TempDir dir;
+  std::vector<float> images(3 * 2 * 2 * 2);
+  for (size_t i = 0; i < images.size(); ++i)
+    images[i] = float(i) * 0.5f;
+  std::vector<int32_t> labels = {2, 0, 1};
+  write(dir.file("x.f32"), bytesOf(images.data(), images.size() * 4), /*gzip=*/true);
+  write(dir.file("y.i32"), bytesOf(labels.data(), labels.size() * 4));
+  Dataset data;
+  std::string error;
+  ASSERT_TRUE(loadRawTensors(dir.file("x.f32"), dir.file("y.i32"), 2, 2, 2, 3, data, error))
+      << error;
+  EXPECT_EQ(data.size(), 3);
+  EXPECT_EQ(data.images, images);
+  EXPECT_EQ(data.labels, labels);
+
+  // A shape that does not divide the file, a label file of the wrong length,
+  // a label out of range and a NaN are each refused with the reason.
+  EXPECT_FALSE(loadRawTensors(dir.file("x.f32"), dir.file("y.i32"), 5, 2, 2, 3, data, error));
+  EXPECT_NE(error.find("not a whole number"), std::string::npos) << error;
+  write(dir.file("short.i32"), bytesOf(labels.data(), 8));
+  EXPECT_FALSE(loadRawTensors(dir.file("x.f32"), dir.file("short.i32"), 2, 2, 2, 3, data, error));
+  EXPECT_NE(error.find("int32 labels"), std::string::npos) << error;
+  EXPECT_FALSE(loadRawTensors(dir.file("x.f32"), dir.file("y.i32"), 2, 2, 2, 2, data, error));
+  EXPECT_NE(error.find("outside [0, 2)"), std::string::npos) << error;
+  images[5] = std::nanf("");
+  write(dir.file("nan.f32"), bytesOf(images.data(), images.size() * 4));
+  EXPECT_FALSE(loadRawTensors(dir.file("nan.f32"), dir.file("y.i32"), 2, 2, 2, 3, data, error));
+  EXPECT_NE(error.find("not finite"), std::string::npos) << error;
+  EXPECT_FALSE(loadRawTensors(dir.file("missing"), dir.file("y.i32"), 2, 2, 2, 3, data, error));
+  EXPECT_NE(error.find("cannot open"), std::string::npos) << error;
+}
+
+TEST(Datasets, TenCropsAreCornersCentreAndTheirMirrors) {
+  // One channel, 4x5 pixels valued 10*y + x, crops of 3x3.
+  std::vector<float> image(20);
+  for (int y = 0; y < 4; ++y)
+    for (int x = 0; x < 5; ++x)
+      image[size_t(y * 5 + x)] = float(10 * y + x);
+  std::vector<float> views(10 * 9);
+  tenCrops(image.data(), 1, 4, 5, 3, views.data());
+  // The top-left value of each unflipped view: corners, then the centre (0, 1).
+  EXPECT_EQ(views[0 * 9], 0);
+  EXPECT_EQ(views[1 * 9], 2);
+  EXPECT_EQ(views[2 * 9], 10);
+  EXPECT_EQ(views[3 * 9], 12);
+  EXPECT_EQ(views[4 * 9], 1);
+  EXPECT_EQ(views[4 * 9 + 8], 23); // centre view's bottom-right
+  // Flipped views mirror each row of the unflipped one.
+  for (int v = 0; v < 5; ++v)
+    for (int y = 0; y < 3; ++y)
+      for (int x = 0; x < 3; ++x)
+        EXPECT_EQ(views[size_t((5 + v) * 9 + y * 3 + x)], views[size_t(v * 9 + y * 3 + 2 - x)]);
+}

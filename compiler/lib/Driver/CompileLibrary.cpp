@@ -144,6 +144,9 @@ bool resnetc::compileLibrary(mlir::ModuleOp module, const LibraryOptions &option
   report.kernelsCached = objects.cached;
   report.arenaBytes = plan->arenaBytes;
   report.weightsBytes = plan->weightsBytes;
+  report.model = name;
+  report.inputShape = plan->inputShape;
+  report.outputShape = plan->outputShape;
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return true;
 }

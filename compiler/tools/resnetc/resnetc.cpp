@@ -3,6 +3,7 @@
 //   resnetc stats model.rn [--json]
 //   resnetc compile model.rn --emit=rn|rn-expanded|rn-inference [--batch N] [-o out]
 //   resnetc init model.rn --seed 7 -o model.rnw
+//   resnetc train model.rn --data fashion-mnist:DIR --epochs 15 --checkpoint-dir runs/r20
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,8 +14,10 @@
 #include "resnetc/Dialect/Rn/RnDialect.h"
 #include "resnetc/Driver/CompileLibrary.h"
 #include "resnetc/Driver/Pipelines.h"
+#include "resnetc/Driver/SharedModel.h"
 #include "resnetc/Frontend/ModelImporter.h"
 #include "resnetc/Weights/InitializeWeights.h"
+#include "resnetc/train/Trainer.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
@@ -39,6 +42,8 @@ cl::SubCommand statsCommand("stats", "Print layers, output shapes, parameters an
 cl::SubCommand compileCommand("compile",
                               "Compile a model into lib<model>.a, <model>.h and <model>.rnw");
 cl::SubCommand initCommand("init", "Write He-initialised weights for a model (.rnw)");
+cl::SubCommand trainCommand("train",
+                            "Compile a model with its training step and train it on a data set");
 
 cl::opt<std::string> statsInput(cl::Positional, cl::desc("<model.rn>"), cl::Required,
                                 cl::sub(statsCommand));
@@ -46,16 +51,19 @@ cl::opt<std::string> compileInput(cl::Positional, cl::desc("<model.rn>"), cl::Re
                                   cl::sub(compileCommand));
 cl::opt<std::string> initInput(cl::Positional, cl::desc("<model.rn>"), cl::Required,
                                cl::sub(initCommand));
+cl::opt<std::string> trainInput(cl::Positional, cl::desc("<model.rn>"), cl::Required,
+                                cl::sub(trainCommand));
 
 cl::opt<bool> json("json", cl::desc("Print the statistics as JSON"), cl::sub(statsCommand),
                    cl::cat(category));
 cl::opt<std::string> networkName("network", cl::desc("The network to use when a file has several"),
                                  cl::value_desc("name"), cl::sub(statsCommand),
-                                 cl::sub(compileCommand), cl::sub(initCommand), cl::cat(category));
+                                 cl::sub(compileCommand), cl::sub(trainCommand),
+                                 cl::sub(initCommand), cl::cat(category));
 cl::opt<std::string> inputOverride("input",
                                    cl::desc("Replace the network's input size, e.g. 3x64x64"),
                                    cl::value_desc("CxHxW"), cl::sub(compileCommand),
-                                   cl::sub(statsCommand), cl::cat(category));
+                                   cl::sub(trainCommand), cl::sub(statsCommand), cl::cat(category));
 cl::opt<int64_t> batch("batch", cl::desc("Images per forward pass (default 1)"), cl::init(1),
                        cl::sub(compileCommand), cl::cat(category));
 
@@ -87,24 +95,29 @@ cl::opt<std::string> weightsInput("weights",
                                   cl::desc("Ship these weights (checked against the model) "
                                            "instead of He-initialised ones"),
                                   cl::value_desc("file.rnw"), cl::sub(compileCommand),
-                                  cl::cat(category));
+                                  cl::sub(trainCommand), cl::cat(category));
 cl::opt<unsigned> jobs("j", cl::desc("Kernels to compile at once (default: the number of cores)"),
-                       cl::init(0), cl::sub(compileCommand), cl::cat(category));
+                       cl::init(0), cl::sub(compileCommand), cl::sub(trainCommand),
+                       cl::cat(category));
 cl::opt<std::string> cacheDir("cache-dir",
                               cl::desc("Kernel object cache (default: ~/.cache/resnetc)"),
-                              cl::value_desc("dir"), cl::sub(compileCommand), cl::cat(category));
+                              cl::value_desc("dir"), cl::sub(compileCommand), cl::sub(trainCommand),
+                              cl::cat(category));
 cl::opt<std::string> kernelgenPath("kernelgen", cl::desc("The kernel generator to run"),
-                                   cl::value_desc("path"), cl::sub(compileCommand), cl::Hidden);
+                                   cl::value_desc("path"), cl::sub(compileCommand),
+                                   cl::sub(trainCommand), cl::Hidden);
 cl::opt<std::string> runtimeArchivePath("runtime-lib",
                                         cl::desc("The runtime archive to put in the library"),
                                         cl::value_desc("path"), cl::sub(compileCommand),
-                                        cl::Hidden);
+                                        cl::sub(trainCommand), cl::Hidden);
 cl::opt<bool> train("train", cl::desc("Also compile a training step (forward, backward, SGD)"),
                     cl::sub(compileCommand), cl::cat(category));
 cl::opt<double> sgdMomentum("momentum", cl::desc("SGD momentum compiled in (default 0.9)"),
-                            cl::init(0.9), cl::sub(compileCommand), cl::cat(category));
+                            cl::init(0.9), cl::sub(compileCommand), cl::sub(trainCommand),
+                            cl::cat(category));
 cl::opt<double> weightDecay("weight-decay", cl::desc("L2 weight decay compiled in (default 1e-4)"),
-                            cl::init(1e-4), cl::sub(compileCommand), cl::cat(category));
+                            cl::init(1e-4), cl::sub(compileCommand), cl::sub(trainCommand),
+                            cl::cat(category));
 cl::opt<bool> quiet("quiet", cl::desc("Do not print the summary line"), cl::sub(compileCommand),
                     cl::cat(category));
 cl::opt<std::string> compileOutput("o",
@@ -113,10 +126,71 @@ cl::opt<std::string> compileOutput("o",
                                    cl::value_desc("file"), cl::init("-"), cl::sub(compileCommand),
                                    cl::cat(category));
 
-cl::opt<uint64_t> seed("seed", cl::desc("Seed of the initialisation (default 0)"), cl::init(0),
-                       cl::sub(initCommand), cl::sub(compileCommand), cl::cat(category));
+cl::opt<uint64_t> seed("seed",
+                       cl::desc("Seed of the initialisation and, in train, of the batches' order "
+                                "and augmentation (default 0)"),
+                       cl::init(0), cl::sub(initCommand), cl::sub(compileCommand),
+                       cl::sub(trainCommand), cl::cat(category));
 cl::opt<std::string> initOutput("o", cl::desc("Weights file to write"), cl::value_desc("file.rnw"),
                                 cl::Required, cl::sub(initCommand), cl::cat(category));
+
+// resnetc train: the compile options above (--batch aside) plus the trainer's.
+cl::opt<std::string> trainData("data",
+                               cl::desc("Data set as KIND:PATH, KIND one of fashion-mnist, mnist, "
+                                        "cifar10, cifar100, raw (default "
+                                        "fashion-mnist:/usr/share/datasets/fashion-mnist)"),
+                               cl::init("fashion-mnist:/usr/share/datasets/fashion-mnist"),
+                               cl::sub(trainCommand), cl::cat(category));
+cl::opt<int64_t> trainBatch("batch", cl::desc("Images per training step (default 128)"),
+                            cl::init(128), cl::sub(trainCommand), cl::cat(category));
+cl::opt<int> trainEpochs("epochs", cl::desc("Epochs to train (default 15)"), cl::init(15),
+                         cl::sub(trainCommand), cl::cat(category));
+cl::opt<double> trainRate("lr", cl::desc("Base learning rate (default 0.1)"), cl::init(0.1),
+                          cl::sub(trainCommand), cl::cat(category));
+cl::opt<std::string> trainSchedule("schedule",
+                                   cl::desc("constant, multistep[:F1,F2,...] (divide by 10 at "
+                                            "these fractions of the run; default 0.5,0.75) or "
+                                            "cosine"),
+                                   cl::init("multistep"), cl::sub(trainCommand), cl::cat(category));
+cl::opt<double> trainWarmup("warmup",
+                            cl::desc("Train at this rate until the training error is below 80%"),
+                            cl::init(0), cl::sub(trainCommand), cl::cat(category));
+cl::opt<std::string> trainAugment("augment",
+                                  cl::desc("Augmentation: pad<N>, crop, flip, e.g. pad4,crop,flip "
+                                           "(default none)"),
+                                  cl::sub(trainCommand), cl::cat(category));
+cl::opt<int64_t> trainImages("train-images", cl::desc("Train on the first N images only"),
+                             cl::init(0), cl::sub(trainCommand), cl::cat(category));
+cl::opt<int64_t> testImages("test-images", cl::desc("Test on the first N images only"), cl::init(0),
+                            cl::sub(trainCommand), cl::cat(category));
+cl::opt<int> trainThreads("threads", cl::desc("Threads (default: one per core)"), cl::init(0),
+                          cl::sub(trainCommand), cl::cat(category));
+cl::opt<std::string> checkpointDir("checkpoint-dir",
+                                   cl::desc("Folder of the run: model/, checkpoint.rnw, "
+                                            "final.rnw, metrics.csv, curves.svg (default "
+                                            "runs/<model>)"),
+                                   cl::value_desc("dir"), cl::sub(trainCommand), cl::cat(category));
+cl::opt<bool> resume("resume", cl::desc("Continue the run saved in --checkpoint-dir"),
+                     cl::sub(trainCommand), cl::cat(category));
+cl::opt<int64_t> checkpointEvery("checkpoint-every",
+                                 cl::desc("Also save a checkpoint every N steps (default: after "
+                                          "each epoch only)"),
+                                 cl::init(0), cl::sub(trainCommand), cl::cat(category));
+cl::opt<int64_t> stopAfter("stop-after",
+                           cl::desc("Save a checkpoint and stop after N steps in all"), cl::init(0),
+                           cl::sub(trainCommand), cl::cat(category));
+cl::opt<bool> tenCrop("ten-crop", cl::desc("Test on ten crops of each padded image (mean softmax)"),
+                      cl::sub(trainCommand), cl::cat(category));
+cl::opt<double> expectAccuracy("expect-accuracy",
+                               cl::desc("Exit 1 when the final test accuracy is below this "
+                                        "(0 to 1)"),
+                               cl::init(-1), cl::sub(trainCommand), cl::cat(category));
+cl::opt<bool> noProgress("no-progress", cl::desc("Do not draw the progress bar"),
+                         cl::sub(trainCommand), cl::cat(category));
+cl::opt<std::string> linker("linker",
+                            cl::desc("C++ compiler driver that links the model into a shared "
+                                     "object (default: $CXX, c++, g++ or clang++)"),
+                            cl::value_desc("path"), cl::sub(trainCommand), cl::cat(category));
 
 int fail(const Twine &message) {
   WithColor::error(errs(), "resnetc") << message << "\n";
@@ -181,11 +255,12 @@ int runStats(mlir::MLIRContext &context) {
   return 0;
 }
 
-int runCompileLibrary(mlir::ModuleOp module) {
+/// The library options shared by compile and train.
+LibraryOptions libraryOptions(StringRef input, StringRef outputDir, bool training) {
   LibraryOptions options;
-  options.outputDir = compileOutput == "-" ? "." : compileOutput.getValue();
+  options.outputDir = outputDir.str();
   options.target = target;
-  options.sourceName = sys::path::filename(compileInput).str();
+  options.sourceName = sys::path::filename(input).str();
   options.weightsFile = weightsInput;
   options.seed = seed;
   options.kernelgen = kernelgenPath.empty() ? defaultKernelgenPath() : kernelgenPath.getValue();
@@ -193,9 +268,15 @@ int runCompileLibrary(mlir::ModuleOp module) {
       runtimeArchivePath.empty() ? defaultRuntimeArchive() : runtimeArchivePath.getValue();
   options.cacheDir = cacheDir.empty() ? defaultCacheDir() : cacheDir.getValue();
   options.jobs = jobs ? jobs : std::max(1u, std::thread::hardware_concurrency());
-  options.training = train;
+  options.training = training;
   options.momentum = sgdMomentum;
   options.weightDecay = weightDecay;
+  return options;
+}
+
+int runCompileLibrary(mlir::ModuleOp module) {
+  LibraryOptions options =
+      libraryOptions(compileInput, compileOutput == "-" ? "." : compileOutput.getValue(), train);
   LibraryReport report;
   std::string error;
   if (!compileLibrary(module, options, report, error))
@@ -289,6 +370,53 @@ int runInit(mlir::MLIRContext &context) {
   return 0;
 }
 
+int runTrain(mlir::MLIRContext &context) {
+  if (trainBatch <= 0 || trainBatch > (int64_t(1) << 16))
+    return fail("--batch must be between 1 and 65536, got " + Twine(trainBatch.getValue()));
+  train::TrainerOptions t;
+  t.data = trainData;
+  t.epochs = trainEpochs;
+  t.learningRate = trainRate;
+  t.schedule = trainSchedule;
+  t.warmup = trainWarmup;
+  t.augment = trainAugment;
+  t.trainImages = trainImages;
+  t.testImages = testImages;
+  t.seed = seed;
+  t.threads = trainThreads;
+  t.checkpointDir = checkpointDir;
+  t.resume = resume;
+  t.checkpointEvery = checkpointEvery;
+  t.stopAfter = stopAfter;
+  t.tenCrop = tenCrop;
+  t.expectAccuracy = expectAccuracy;
+  t.quiet = noProgress;
+  std::string error;
+  if (!train::checkTrainerOptions(t, error)) // before the minutes a compilation may take
+    return fail(error);
+
+  LoadedModel model(context);
+  if (!model.load(trainInput, trainBatch))
+    return 1;
+  std::string modelName = model.get()->getAttrOfType<mlir::StringAttr>("rn.model").str();
+  if (t.checkpointDir.empty())
+    t.checkpointDir = "runs/" + modelName;
+  LibraryOptions options = libraryOptions(trainInput, t.checkpointDir + "/model", true);
+  LibraryReport report;
+  train::ModelApi api;
+  if (!compileLibrary(model.get(), options, report, error))
+    return error.empty() ? 1 : fail(error);
+  if (!loadSharedModel(report, linker, api, error))
+    return fail(error);
+  outs() << formatv("resnetc: {0}: compiled with its training step in {1:F1} s ({2} kernels, "
+                    "arena {3} MiB, momentum {4:F2}, weight decay {5:e1}) -> {6}\n",
+                    options.sourceName, report.seconds, report.kernels, report.arenaBytes >> 20,
+                    sgdMomentum.getValue(), weightDecay.getValue(), t.checkpointDir);
+  outs().flush();
+  t.initialWeights = report.weights;
+  return train::runTrainer(api, t, "resnetc");
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -308,5 +436,7 @@ int main(int argc, char **argv) {
     return runCompile(context);
   if (initCommand)
     return runInit(context);
-  return fail("no command given: use stats, compile or init (see resnetc --help)");
+  if (trainCommand)
+    return runTrain(context);
+  return fail("no command given: use stats, compile, init or train (see resnetc --help)");
 }

@@ -6,6 +6,7 @@
 #include "mlir/IR/BuiltinOps.h"
 
 #include <string>
+#include <vector>
 
 namespace resnetc {
 
@@ -30,6 +31,9 @@ struct LibraryReport {
   double seconds = 0;
   int64_t arenaBytes = 0, weightsBytes = 0;
   std::string archive, header, weights;
+  std::string model;                ///< The C symbol prefix of the library.
+  std::vector<int64_t> inputShape;  ///< N, C, H, W
+  std::vector<int64_t> outputShape; ///< N, classes
 };
 
 /// Compiles an imported module (shortcuts not yet expanded) into

@@ -42,6 +42,19 @@ bool loadFashionMnist(const std::string &dir, bool train, Dataset &out, std::str
 bool loadCifar(const std::vector<std::string> &files, bool cifar100, Dataset &out,
                std::string &error);
 
+/// Raw tensors: `imagesPath` holds float32 little-endian images, N x C x H x
+/// W of the given shape, already scaled; `labelsPath` holds N int32 labels.
+/// Either may be gzip-compressed.
+bool loadRawTensors(const std::string &imagesPath, const std::string &labelsPath, int64_t channels,
+                    int64_t height, int64_t width, int64_t classes, Dataset &out,
+                    std::string &error);
+
+/// The ten views of ImageNet-style testing: the four corner crops and the
+/// centre crop of `crop` x `crop`, and the same five flipped horizontally.
+/// `image` is C x H x W (H, W >= crop); `views` receives 10 x C x crop x crop.
+void tenCrops(const float *image, int64_t channels, int64_t height, int64_t width, int64_t crop,
+              float *views);
+
 /// Per-channel mean and standard deviation over a data set.
 struct Normalization {
   std::vector<float> mean, stddev;

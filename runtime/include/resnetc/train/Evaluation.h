@@ -1,0 +1,23 @@
+//===- Evaluation.h - Test accuracy of a compiled network ----------*- C++ -*-===//
+
+#ifndef RESNETC_TRAIN_EVALUATION_H
+#define RESNETC_TRAIN_EVALUATION_H
+
+#include "resnetc/runtime/Datasets.h"
+#include "resnetc/train/ModelApi.h"
+
+#include <string>
+
+namespace resnetc::train {
+
+/// Top-1 accuracy of the network (evaluation mode: running statistics) on
+/// every image of `test`; a last partial batch is padded and counted. With
+/// `tenCrop`, each image is scored by the mean softmax of its ten crops of the
+/// network's input size: images as large as the input are first padded with
+/// `pad` zeros on each side. False with a message on a library error.
+bool evaluate(const ModelApi &model, void *ctx, const data::Dataset &test, bool tenCrop,
+              int64_t pad, double &accuracy, std::string &error);
+
+} // namespace resnetc::train
+
+#endif // RESNETC_TRAIN_EVALUATION_H

@@ -1,0 +1,56 @@
+//===- Trainer.h - The training loop of `resnetc train` and examples -*- C++ -*-===//
+//
+// Trains a compiled network with its generated train step: data, seeded and
+// augmented batches, the learning-rate schedule, evaluation (plain or
+// ten-crop), a progress bar, checkpoints that resume exactly, metrics.csv and
+// curves.svg. Everything model-specific comes in through ModelApi.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef RESNETC_TRAIN_TRAINER_H
+#define RESNETC_TRAIN_TRAINER_H
+
+#include "resnetc/runtime/Datasets.h"
+#include "resnetc/train/ModelApi.h"
+
+#include <string>
+
+namespace resnetc::train {
+
+struct TrainerOptions {
+  std::string data = "fashion-mnist:/usr/share/datasets/fashion-mnist";
+  int epochs = 15;
+  double learningRate = 0.1;
+  std::string schedule = "multistep";      ///< constant | multistep[:f1,f2,..] | cosine
+  double warmup = 0;                       ///< Train at this rate until the error is < 80%.
+  std::string augment;                     ///< e.g. "pad4,crop,flip"; empty: none
+  int64_t trainImages = 0, testImages = 0; ///< Use only the first N (0: all).
+  uint64_t seed = 1;
+  int threads = 0; ///< 0: one per core.
+  /// Where checkpoint.rnw, metrics.csv, curves.svg and final.rnw go; empty:
+  /// nothing is written but `finalWeights`.
+  std::string checkpointDir;
+  bool resume = false;
+  int64_t checkpointEvery = 0; ///< Also save every N steps (0: after each epoch only).
+  int64_t stopAfter = 0;       ///< Save and stop once N steps are done in all (0: never).
+  std::string initialWeights;  ///< .rnw to start from.
+  std::string finalWeights;    ///< Where to save the trained weights (default: dir/final.rnw).
+  bool tenCrop = false;        ///< Test on ten crops (see Evaluation.h).
+  double expectAccuracy = -1;  ///< Exit 1 when the test accuracy ends below this.
+  bool quiet = false;          ///< No progress bar.
+};
+
+/// Parses "pad4,crop,flip" (any subset; "none" or empty for none).
+bool parseAugmentation(const std::string &text, data::Augmentation &out, std::string &error);
+
+/// Checks what can be checked before a model is built: numbers in range, the
+/// augmentation, the schedule, the data set's kind and folder.
+bool checkTrainerOptions(const TrainerOptions &options, std::string &error);
+
+/// Runs the training; prints one line per epoch on stdout, errors on stderr
+/// prefixed with `tool`. Returns the process exit status (0, or 1 on error).
+int runTrainer(const ModelApi &model, const TrainerOptions &options, const char *tool);
+
+} // namespace resnetc::train
+
+#endif // RESNETC_TRAIN_TRAINER_H

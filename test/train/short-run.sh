@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The short training run of CI, through `resnetc train`: ResNet-20 on 4096
+# Fashion-MNIST images for two epochs. The loss must fall, the test accuracy
+# must beat chance (10%) by a wide margin, and the run's folder must hold the
+# checkpoint, the final weights, metrics.csv (a header and a row per epoch)
+# and curves.svg.
+set -euo pipefail
+resnetc=$1 source=$2 cache=$3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+"$resnetc" train "$source/examples/models/resnet20_fmnist.rn" --batch 64 --cache-dir "$cache" \
+  --epochs 2 --train-images 4096 --test-images 1024 --lr 0.1 --schedule constant \
+  --augment pad4,crop,flip --threads 2 --seed 3 --checkpoint-dir "$work/run" \
+  --expect-accuracy 0.6 | tee "$work/log"
+first=$(awk '$1 == "epoch" && $2 == 1 {print $6}' "$work/log")
+second=$(awk '$1 == "epoch" && $2 == 2 {print $6}' "$work/log")
+awk -v a="$first" -v b="$second" 'BEGIN { if (!(b < a)) { print "the loss did not fall: " a " -> " b; exit 1 } }'
+test -s "$work/run/checkpoint.rnw"
+test -s "$work/run/final.rnw"
+test -s "$work/run/model/libresnet20_fmnist.a"
+test "$(head -1 "$work/run/metrics.csv")" = \
+  "epoch,steps,learning_rate,train_loss,train_accuracy,test_accuracy,seconds,images_per_second"
+test "$(wc -l < "$work/run/metrics.csv")" -eq 3
+grep -q "^2,64,0.1," "$work/run/metrics.csv"
+grep -q "<polyline" "$work/run/curves.svg"
+tail -1 "$work/run/curves.svg" | grep -q "</svg>"
+
+# The run's folder is not overwritten by a new run.
+if "$resnetc" train "$source/examples/models/resnet20_fmnist.rn" --batch 64 --cache-dir "$cache" \
+    --epochs 1 --train-images 256 --checkpoint-dir "$work/run" > /dev/null 2> "$work/err"; then
+  echo "a second run overwrote the first one's folder" >&2
+  exit 1
+fi
+grep -q "already holds a run's checkpoint" "$work/err"
+echo "short training: ok (loss $first -> $second)"
