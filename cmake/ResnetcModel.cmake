@@ -10,7 +10,10 @@
 # file (and the prefix of every symbol of the library).
 #
 # Works in resnetc's own build (the resnetc targets) and after
-# find_package(resnetc) (the imported resnetc::resnetc executable).
+# find_package(resnetc) (the imported resnetc::resnetc executable). In a
+# project cross-compiled for AArch64 (cmake/toolchains/aarch64-linux-gnu.cmake)
+# TARGET defaults to arm-64-linux. RESNETC_MODEL_RUNTIME, when set, names the
+# runtime archive (a library target or a path) that goes into the library.
 
 find_package(Threads REQUIRED)
 
@@ -24,6 +27,9 @@ function(resnetc_add_model name)
   set(network ${name})
   if(ARG_NETWORK)
     set(network ${ARG_NETWORK})
+  endif()
+  if(NOT ARG_TARGET AND CMAKE_CROSSCOMPILING AND CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64)$")
+    set(ARG_TARGET arm-64-linux)
   endif()
   set(out "${CMAKE_CURRENT_BINARY_DIR}/resnetc/${name}")
   set(args compile "${source}" -o "${out}" --quiet)
@@ -57,10 +63,18 @@ function(resnetc_add_model name)
     list(APPEND args --weights "${weights}")
     list(APPEND depends "${weights}")
   endif()
-  if(DEFINED RESNETC_KERNEL_CACHE)
+  if(RESNETC_KERNEL_CACHE)
     list(APPEND args --cache-dir "${RESNETC_KERNEL_CACHE}")
   endif()
 
+  if(DEFINED RESNETC_MODEL_RUNTIME)
+    if(TARGET ${RESNETC_MODEL_RUNTIME})
+      list(APPEND args --runtime-lib $<TARGET_FILE:${RESNETC_MODEL_RUNTIME}>)
+    else()
+      list(APPEND args --runtime-lib ${RESNETC_MODEL_RUNTIME})
+    endif()
+    list(APPEND depends ${RESNETC_MODEL_RUNTIME})
+  endif()
   if(TARGET resnetc)
     set(compiler $<TARGET_FILE:resnetc>)
     list(APPEND depends resnetc resnetc-kernelgen ResnetcModelRuntime)

@@ -10,6 +10,8 @@ packages=(
   libgtest-dev libgmock-dev
   libhalide14-0-dev
   dataset-fashion-mnist
+  g++-aarch64-linux-gnu qemu-user-static   # the arm-64-linux target and its tests
+  clang-22 libclang-rt-22-dev              # the front-end fuzzer (libFuzzer)
 )
 
 missing=()

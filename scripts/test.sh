@@ -4,5 +4,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
 "$root/scripts/build.sh"
+# The sanitizer build (its own tree) and a minute of fuzzing the front end:
+# each exits non-zero on a report, before the main test run.
+"$root/scripts/sanitize.sh"
+"$root/scripts/fuzz.sh" 60 || [ $? -eq 77 ]
 cd "${RESNETC_BUILD_DIR:-$root/build}"
 ctest --output-on-failure -j "${RESNETC_JOBS:-$(nproc)}"

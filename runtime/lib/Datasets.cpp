@@ -2,11 +2,14 @@
 
 #include "resnetc/runtime/Datasets.h"
 
+#ifdef RESNETC_HAVE_ZLIB
 #include <zlib.h>
+#endif
 
 #include <cerrno>
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 
 using namespace resnetc;
@@ -14,6 +17,7 @@ using namespace resnetc::data;
 
 namespace {
 
+#ifdef RESNETC_HAVE_ZLIB
 /// Reads a whole file, inflating it when it starts with the gzip magic.
 bool readMaybeGzipped(const std::string &path, std::vector<uint8_t> &bytes, std::string &error) {
   gzFile file = gzopen(path.c_str(), "rb"); // reads plain files as they are, too
@@ -35,6 +39,32 @@ bool readMaybeGzipped(const std::string &path, std::vector<uint8_t> &bytes, std:
   }
   return true;
 }
+#else
+/// Reads a whole file; this build has no zlib, so gzipped files are refused.
+bool readMaybeGzipped(const std::string &path, std::vector<uint8_t> &bytes, std::string &error) {
+  FILE *file = std::fopen(path.c_str(), "rb");
+  if (!file) {
+    error = "cannot open '" + path + "': " + std::strerror(errno);
+    return false;
+  }
+  bytes.clear();
+  uint8_t chunk[1 << 16];
+  size_t n;
+  while ((n = std::fread(chunk, 1, sizeof(chunk), file)) > 0)
+    bytes.insert(bytes.end(), chunk, chunk + n);
+  bool failed = std::ferror(file);
+  std::fclose(file);
+  if (failed) {
+    error = "cannot read '" + path + "': " + std::strerror(errno);
+    return false;
+  }
+  if (bytes.size() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b) {
+    error = path + ": gzip-compressed, and this build of the runtime has no zlib: gunzip it first";
+    return false;
+  }
+  return true;
+}
+#endif
 
 uint32_t bigEndian32(const uint8_t *p) {
   return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | uint32_t(p[3]);

@@ -87,6 +87,8 @@ extern "C" int32_t resnetc_rt_invoke(void *context, int (*kernel)(void **), int6
     const resnetc_rt_buffer &b = buffers[i];
     std::memset(&halide[i], 0, sizeof(halide_buffer_t));
     halide[i].host = spaces[b.space] + b.offset;
+    // The data is on the host: a GPU kernel must upload it before reading.
+    halide[i].flags = halide_buffer_flag_host_dirty;
     halide[i].type = b.type == RESNETC_RT_I32 ? halide_type_t(halide_type_int, 32)
                                               : halide_type_t(halide_type_float, 32);
     halide[i].dimensions = int32_t(b.rank);
@@ -95,7 +97,25 @@ extern "C" int32_t resnetc_rt_invoke(void *context, int (*kernel)(void **), int6
       dims[i][d] = halide_dimension_t(0, int32_t(b.extent[d]), int32_t(b.stride[d]));
     args[i + 1] = &halide[i];
   }
-  return kernel(args);
+  int32_t status = kernel(args);
+  // GPU kernels leave results on the device: bring them back and free the
+  // device copies, since these buffer descriptions end with this call. (On
+  // a CPU target nothing is on a device and this does nothing.)
+  for (int64_t i = 0; i < count; ++i) {
+    if (halide[i].device == 0)
+      continue;
+    bool onDeviceOnly = halide[i].flags & halide_buffer_flag_device_dirty;
+    // An output only allocated on the device still says host-dirty: clear
+    // it, or Halide refuses a buffer dirty on both sides.
+    halide[i].flags &= ~uint64_t(halide_buffer_flag_host_dirty);
+    if (status == 0 && onDeviceOnly)
+      status = halide_copy_to_host(context, &halide[i]);
+    halide[i].flags = 0;
+    int32_t freed = halide_device_free(context, &halide[i]);
+    if (status == 0)
+      status = freed;
+  }
+  return status;
 }
 
 extern "C" void *resnetc_rt_create(const resnetc_rt_model *model) {
@@ -194,6 +214,26 @@ int32_t readFile(Context *ctx, const char *path, std::string &bytes) {
   if (readError)
     return fail(ctx, RESNETC_ERROR_IO, "cannot read '%s'", path);
   return RESNETC_OK;
+}
+
+/// After a step whose loss is not finite: the first weight tensor (in the
+/// file's order) holding a NaN or an infinity, for the error message.
+std::string firstNonFiniteWeight(Context *ctx) {
+  const resnetc_rt_model *model = ctx->model;
+  uint8_t *spaces[RESNETC_RT_SPACES] = {nullptr,      nullptr, ctx->arena,
+                                        ctx->weights, nullptr, nullptr};
+  if (model->export_state && model->export_state(ctx, spaces) != 0)
+    return "the weights could not be inspected";
+  for (int64_t i = 0; i < model->num_weights; ++i) {
+    const resnetc_rt_weight &slot = model->weights[i];
+    const float *data = reinterpret_cast<const float *>(ctx->weights + slot.offset);
+    int64_t count = elementsOf(slot.shape, slot.rank);
+    for (int64_t j = 0; j < count; ++j)
+      if (!std::isfinite(data[j]))
+        return std::string("the first weight with a non-finite value is '") + slot.name +
+               "' (element " + std::to_string(j) + ")";
+  }
+  return "every weight is still finite: the forward pass overflowed (learning rate too high?)";
 }
 
 /// Runs export_state (training libraries), then writes the weights, and with
@@ -345,6 +385,14 @@ extern "C" int32_t resnetc_rt_train_step(void *context, const float *images, siz
     return fail(ctx, RESNETC_ERROR_ARGUMENT, "train_step: learning rate %g", double(learning_rate));
   if (!ctx->weightsLoaded)
     return fail(ctx, RESNETC_ERROR_NO_WEIGHTS, "train_step: no weights loaded");
+  // One NaN pixel would spread to every weight: refuse the batch untouched.
+  for (size_t i = 0; i < image_count; ++i)
+    if (!std::isfinite(images[i])) {
+      size_t perImage = image_count / batch;
+      return fail(ctx, RESNETC_ERROR_ARGUMENT,
+                  "train_step: image %zu holds a non-finite value (%g) at index %zu", i / perImage,
+                  double(images[i]), i % perImage);
+    }
   ctx->scalars[0].f = learning_rate;
   uint8_t *spaces[RESNETC_RT_SPACES] = {reinterpret_cast<uint8_t *>(const_cast<float *>(images)),
                                         nullptr,
@@ -360,6 +408,11 @@ extern "C" int32_t resnetc_rt_train_step(void *context, const float *images, siz
     *loss = ctx->scalars[1].f;
   if (correct)
     *correct = ctx->scalars[2].i;
+  if (!std::isfinite(ctx->scalars[1].f)) {
+    std::string where = firstNonFiniteWeight(ctx);
+    return fail(ctx, RESNETC_ERROR_NUMERIC, "train_step: the loss is %g; %s",
+                double(ctx->scalars[1].f), where.c_str());
+  }
   ctx->error[0] = '\0';
   return RESNETC_OK;
 }

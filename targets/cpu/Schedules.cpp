@@ -468,6 +468,10 @@ void CpuScheduler::scheduleConvGradWeight(ConvGradWeightStages &st) const {
   if (tiles >= 2 && totalMacs >= kMinParallelWork) {
     int64_t perTask = (kMinTaskMacs + tileMacs - 1) / tileMacs;
     perTask = std::max<int64_t>(1, std::min<int64_t>(perTask, tiles / 2));
+    // A divisor of the tile count: with a tail, the guarded last task makes
+    // the partial sums' extent symbolic, and they could not be unrolled.
+    while (tiles % perTask != 0)
+      --perTask;
     Var to("to"), ti("ti");
     update.split(t, to, ti, int(perTask), TailStrategy::GuardWithIf).parallel(to);
     tileLevel = LoopLevel(out, ti);

@@ -204,10 +204,11 @@ struct MaxPoolGradStages {
 /// softmax_cross_entropy, per row n of the logits (k, n):
 ///   rowMax(n), expv(k, n) = exp(logit - rowMax), rowSum(n) = sum_k expv,
 ///   best(n) = {value, index} of the first maximum,
-///   lossSum(i) / correctSum(i): sums over the rows (extent 1),
+///   lossSum(i) / correctSum(i): sums over the rows (extent 1), loss(i),
 ///   grad(k, n) = (expv / rowSum - onehot) / N (an output).
 struct SoftmaxStages {
   Halide::Func rowMax, expv, rowSum, best, lossSum, correctSum, grad;
+  Halide::Func loss; ///< loss(i) = lossSum(i) / N (an output)
   Halide::Var k, n, i;
   Halide::RDom rk, rn;
   int K = 1, N = 1;

@@ -546,7 +546,8 @@ KernelPipeline buildSoftmaxCrossEntropy(const KernelSpec &spec, const Scheduler 
   st.lossSum = Func("loss_sum");
   st.lossSum(i) = 0.0f;
   st.lossSum(i) += lossRow(rn);
-  Func loss("loss");
+  st.loss = Func("loss");
+  Func &loss = st.loss;
   loss(i) = st.lossSum(i) / float(N);
   st.correctSum = Func("correct");
   st.correctSum(i) = 0;

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "../cpu/Schedules.h"
+#include "../gpu/Schedules.h"
 #include "KernelSpec.h"
 #include "Kernels.h"
 
@@ -49,6 +50,7 @@ int fail(const std::string &message) {
 void printHelp() {
   std::cout << "usage: " << kTool << " --spec SPEC --name FUNCTION --target TARGET -o OUT.o\n"
             << "       " << kTool << " --runtime --target TARGET -o OUT.o\n"
+            << "       " << kTool << " --print-target TARGET\n"
             << "       " << kTool << " --help | --version\n"
             << "\n"
             << "Compiles one resnetc kernel (or the Halide runtime) to an object "
@@ -59,6 +61,7 @@ void printHelp() {
             << "  --target TARGET  Halide target string (host, "
                "x86-64-linux-avx2-fma, arm-64-linux, ...)\n"
             << "  --runtime        emit the Halide runtime instead of a kernel\n"
+            << "  --print-target T print the Halide target T resolves to (host: this CPU)\n"
             << "  -o OUT.o         output object file\n"
             << "\n"
             << "Kernels are compiled with the no_runtime and user_context "
@@ -139,8 +142,8 @@ int run(const Options &opts) {
   Halide::Target target(opts.target);
   if (opts.target == "host" || opts.target.rfind("host-", 0) == 0)
     target = correctHostTarget(target);
-  if (target.has_gpu_feature())
-    return fail("target '" + opts.target + "' has a GPU feature; only CPU schedules exist so far");
+  if (target.has_gpu_feature() && !target.has_feature(Halide::Target::CUDA))
+    return fail("target '" + opts.target + "': of the GPU APIs only CUDA has schedules");
   target = target.with_feature(Halide::Target::UserContext);
 
   OutputFile out(opts.output);
@@ -161,7 +164,11 @@ int run(const Options &opts) {
     std::string error;
     if (!parseKernelSpec(opts.spec, spec, error))
       return fail("bad spec '" + opts.spec + "': " + error);
-    std::unique_ptr<Scheduler> scheduler = std::make_unique<CpuScheduler>(target);
+    std::unique_ptr<Scheduler> scheduler;
+    if (target.has_gpu_feature())
+      scheduler = std::make_unique<GpuScheduler>(target);
+    else
+      scheduler = std::make_unique<CpuScheduler>(target);
     KernelPipeline kernel = buildKernel(spec, *scheduler);
     kernel.pipeline.compile_to_object(out.tempPath(), kernel.arguments, opts.name,
                                       target.with_feature(Halide::Target::NoRuntime));
@@ -207,6 +214,18 @@ int main(int argc, char **argv) {
       return 0;
     } else if (arg == "--runtime") {
       opts.runtime = true;
+    } else if (arg == "--print-target") {
+      // The Halide target a target string resolves to (host: this CPU's).
+      if (i + 1 >= argc)
+        return fail("missing value after --print-target");
+      std::string text = argv[++i];
+      if (!Halide::Target::validate_target_string(text))
+        return fail("invalid Halide target '" + text + "'");
+      Halide::Target target(text);
+      if (text == "host" || text.rfind("host-", 0) == 0)
+        target = correctHostTarget(target);
+      std::cout << target.to_string() << "\n";
+      return 0;
     } else if (is("--spec")) {
       if (!value("--spec", opts.spec, opts.haveSpec))
         return 1;

@@ -190,22 +190,6 @@ TEST_P(CompiledTraining, TwoStepsMatchTheReference) {
 INSTANTIATE_TEST_SUITE_P(Networks, CompiledTraining, ::testing::ValuesIn(trainingModels()),
                          [](const auto &info) { return std::string(info.param.name); });
 
-TEST(CompiledTrainingApi, RejectsBadLabelsAndInferenceOnlyUse) {
-  const TrainingModel &model = trainingModels().front();
-  void *ctx = model.create();
-  std::vector<float> images(size_t(model.batch * model.channels * model.height * model.width));
-  std::vector<int32_t> labels(size_t(model.batch), 0);
-  EXPECT_EQ(model.trainStep(ctx, images.data(), images.size(), labels.data(), labels.size(), 0.1f,
-                            nullptr, nullptr),
-            4); // no weights yet
-  labels[0] = int32_t(model.classes);
-  EXPECT_EQ(model.trainStep(ctx, images.data(), images.size(), labels.data(), labels.size(), 0.1f,
-                            nullptr, nullptr),
-            1);
-  EXPECT_NE(std::string(model.errorMessage(ctx)).find("label"), std::string::npos);
-  model.destroy(ctx);
-}
-
 } // namespace
 
 namespace {

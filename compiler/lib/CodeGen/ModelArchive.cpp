@@ -19,7 +19,10 @@ bool resnetc::codegen::writeModelArchive(const std::string &path,
       llvm::StringRef(orchestration.data(), orchestration.size()), orchestrationName));
 
   // Kernel objects live in the cache under content hashes; inside the archive
-  // they are named after their kernels.
+  // they keep only that file name, so the archive does not depend on where
+  // the cache is.
+  std::vector<std::string> names;
+  names.reserve(objectFiles.size()); // MemberName points into these strings
   for (const std::string &file : objectFiles) {
     llvm::Expected<llvm::NewArchiveMember> member =
         llvm::NewArchiveMember::getFile(file, /*Deterministic=*/true);
@@ -27,6 +30,8 @@ bool resnetc::codegen::writeModelArchive(const std::string &path,
       error = "cannot read " + file + ": " + llvm::toString(member.takeError());
       return false;
     }
+    names.push_back(llvm::sys::path::filename(file).str());
+    member->MemberName = names.back();
     members.push_back(std::move(*member));
   }
 

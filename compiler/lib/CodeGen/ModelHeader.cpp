@@ -92,7 +92,8 @@ enum {{
   RESNETC_ERROR_NO_WEIGHTS = 4, /* run before any weights were loaded */
   RESNETC_ERROR_KERNEL = 5,     /* a kernel reported an error */
   RESNETC_ERROR_MEMORY = 6,     /* out of memory */
-  RESNETC_ERROR_IO = 7          /* a file could not be read */
+  RESNETC_ERROR_IO = 7,         /* a file could not be read or written (disk full, ...) */
+  RESNETC_ERROR_NUMERIC = 8     /* a training step's loss or weights became NaN or infinite */
 };
 #endif
 

@@ -13,6 +13,7 @@
 
 #include "mlir/IR/Verifier.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -47,8 +48,11 @@ bool writeText(const std::string &path, llvm::function_ref<void(llvm::raw_ostrea
 
 std::string resnetc::defaultKernelgenPath() { return executableDir() + "/resnetc-kernelgen"; }
 
-std::string resnetc::defaultRuntimeArchive() {
-  return executableDir() + "/../lib/libResnetcModelRuntime.a";
+std::string resnetc::defaultRuntimeArchive(const std::string &target) {
+  std::string folder = executableDir() + "/../lib";
+  if (llvm::StringRef(target).starts_with("arm-64-"))
+    folder += "/aarch64-linux-gnu";
+  return folder + "/libResnetcModelRuntime.a";
 }
 
 std::string resnetc::defaultCacheDir() {
@@ -60,12 +64,53 @@ std::string resnetc::defaultCacheDir() {
   return ".resnetc-cache";
 }
 
+namespace {
+
+/// One kernel indexes at most 2^29 values a tensor (resnetc-kernelgen's limit:
+/// Halide's 32-bit offsets with headroom); a context's activations are capped
+/// at 64 GiB. Both are found here, before minutes of kernel compilation, with
+/// the size and the layer in the message.
+bool checkPlanSizes(const codegen::KernelPlan &plan, std::string &error) {
+  constexpr int64_t kMaxTensorValues = int64_t(1) << 29;
+  constexpr int64_t kMaxArenaBytes = int64_t(64) << 30;
+  auto gib = [](int64_t bytes) {
+    return llvm::formatv("{0:F1} GiB", double(bytes) / (1 << 30)).str();
+  };
+  for (const std::vector<codegen::Step> *steps : {&plan.prepare, &plan.forward, &plan.train})
+    for (const codegen::Step &step : *steps)
+      for (const codegen::BufferRef &buffer : step.args)
+        if (buffer.bytes() / 4 >= kMaxTensorValues) {
+          error = "layer '" + step.layer + "' needs a tensor of " +
+                  std::to_string(buffer.bytes() / 4) + " values (" + gib(buffer.bytes()) +
+                  "), more than a kernel indexes (2^29 values): lower --batch or the input size";
+          return false;
+        }
+  if (plan.arenaBytes > kMaxArenaBytes) {
+    error = "the activations of one " + std::string(plan.train.empty() ? "run" : "training step") +
+            " need " + gib(plan.arenaBytes) + ", more than the limit of " + gib(kMaxArenaBytes) +
+            ": lower --batch or the input size";
+    return false;
+  }
+  return true;
+}
+
+} // namespace
+
 bool resnetc::compileLibrary(mlir::ModuleOp module, const LibraryOptions &options,
                              LibraryReport &report, std::string &error) {
   auto start = std::chrono::steady_clock::now();
   std::string triple = codegen::tripleForTarget(options.target, error);
   if (triple.empty())
     return false;
+
+  if (!llvm::sys::fs::exists(options.runtimeArchive)) {
+    error = "no resnetc runtime for target '" + options.target + "' (" + options.runtimeArchive +
+            " is missing)" +
+            (llvm::StringRef(options.target).starts_with("arm-64-")
+                 ? ": build resnetc with g++-aarch64-linux-gnu installed (docs/targets.md)"
+                 : "");
+    return false;
+  }
 
   // Weights first: they need the module before inference rewrites it.
   if (failed(expandModel(module)))
@@ -97,6 +142,8 @@ bool resnetc::compileLibrary(mlir::ModuleOp module, const LibraryOptions &option
   planOptions.weightDecay = options.weightDecay;
   mlir::FailureOr<codegen::KernelPlan> plan = codegen::planKernels(module, planOptions);
   if (failed(plan))
+    return false;
+  if (!checkPlanSizes(*plan, error))
     return false;
 
   codegen::KernelCompileOptions kernelOptions;

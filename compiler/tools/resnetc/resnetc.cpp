@@ -3,6 +3,7 @@
 //   resnetc stats model.rn [--json]
 //   resnetc compile model.rn --emit=rn|rn-expanded|rn-inference [--batch N] [-o out]
 //   resnetc init model.rn --seed 7 -o model.rnw
+//   resnetc targets
 //   resnetc train model.rn --data fashion-mnist:DIR --epochs 15 --checkpoint-dir runs/r20
 //
 //===----------------------------------------------------------------------===//
@@ -23,9 +24,12 @@
 #include "mlir/IR/Verifier.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 
@@ -42,6 +46,8 @@ cl::SubCommand statsCommand("stats", "Print layers, output shapes, parameters an
 cl::SubCommand compileCommand("compile",
                               "Compile a model into lib<model>.a, <model>.h and <model>.rnw");
 cl::SubCommand initCommand("init", "Write He-initialised weights for a model (.rnw)");
+cl::SubCommand targetsCommand("targets",
+                              "List the targets resnetc compiles for and this machine's");
 cl::SubCommand trainCommand("train",
                             "Compile a model with its training step and train it on a data set");
 
@@ -265,7 +271,7 @@ LibraryOptions libraryOptions(StringRef input, StringRef outputDir, bool trainin
   options.seed = seed;
   options.kernelgen = kernelgenPath.empty() ? defaultKernelgenPath() : kernelgenPath.getValue();
   options.runtimeArchive =
-      runtimeArchivePath.empty() ? defaultRuntimeArchive() : runtimeArchivePath.getValue();
+      runtimeArchivePath.empty() ? defaultRuntimeArchive(target) : runtimeArchivePath.getValue();
   options.cacheDir = cacheDir.empty() ? defaultCacheDir() : cacheDir.getValue();
   options.jobs = jobs ? jobs : std::max(1u, std::thread::hardware_concurrency());
   options.training = training;
@@ -370,6 +376,50 @@ int runInit(mlir::MLIRContext &context) {
   return 0;
 }
 
+/// `resnetc targets`: what --target accepts, whether each target's runtime
+/// is installed, and the Halide target `host` means on this machine.
+int runTargets() {
+  std::string kernelgen = defaultKernelgenPath();
+  std::string hostTarget = "(unknown: " + kernelgen + " did not answer)";
+  llvm::SmallString<128> output;
+  if (!sys::fs::createTemporaryFile("resnetc-host-target", "txt", output)) {
+    std::optional<StringRef> redirects[] = {std::nullopt, StringRef(output), std::nullopt};
+    if (sys::ExecuteAndWait(kernelgen, {kernelgen, "--print-target", "host"}, std::nullopt,
+                            redirects) == 0)
+      if (auto text = MemoryBuffer::getFile(output))
+        hostTarget = (*text)->getBuffer().trim().str();
+    sys::fs::remove(output);
+  }
+  struct Row {
+    const char *target, *what, *features;
+  };
+  const Row rows[] = {
+      {"host", "this machine", ""},
+      {"x86-64-linux[-FEATURES]", "x86-64 Linux",
+       "sse41 avx avx2 fma f16c avx512 avx512_skylake avx512_cannonlake "
+       "avx512_sapphirerapids"},
+      {"arm-64-linux[-FEATURES]", "AArch64 Linux with NEON (Raspberry Pi 4/5, Jetson, Graviton)",
+       "arm_dot_prod arm_fp16"},
+  };
+  outs() << "Targets (--target takes a Halide target string):\n";
+  for (const Row &row : rows) {
+    std::string archive = defaultRuntimeArchive(StringRef(row.target).split('[').first.str());
+    bool present = sys::fs::exists(archive);
+    outs() << formatv("  {0,-26} {1}\n", row.target, row.what);
+    if (*row.features)
+      outs() << formatv("  {0,-26} features: {1}\n", "", row.features);
+    outs() << formatv("  {0,-26} runtime: {1}{2}\n", "", archive,
+                      present ? "" : " (missing: see docs/targets.md)");
+  }
+  outs()
+      << "  x86-64-linux-cuda[-cuda_capability_NN]  NVIDIA GPUs: kernels as PTX, run through the "
+         "driver (libcuda) at run time;\n"
+      << "                             simple schedules, buffers copied around each kernel "
+         "(not yet device-resident)\n\n"
+      << "This machine (host): " << hostTarget << "\n";
+  return 0;
+}
+
 int runTrain(mlir::MLIRContext &context) {
   if (trainBatch <= 0 || trainBatch > (int64_t(1) << 16))
     return fail("--batch must be between 1 and 65536, got " + Twine(trainBatch.getValue()));
@@ -438,5 +488,7 @@ int main(int argc, char **argv) {
     return runInit(context);
   if (trainCommand)
     return runTrain(context);
-  return fail("no command given: use stats, compile, init or train (see resnetc --help)");
+  if (targetsCommand)
+    return runTargets();
+  return fail("no command given: use stats, compile, init, train or targets (see resnetc --help)");
 }

@@ -9,10 +9,12 @@
 
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <sstream>
+#include <sys/resource.h>
 
 using namespace resnetc;
 using namespace resnetc::train;
@@ -70,6 +72,8 @@ bool resnetc::train::checkTrainerOptions(const TrainerOptions &o, std::string &e
 }
 
 namespace {
+
+constexpr int32_t kNumericError = 8; // RESNETC_ERROR_NUMERIC of the generated headers
 
 /// What a checkpoint holds besides the network's state: enough to continue
 /// in the middle of an epoch exactly where the run stopped.
@@ -179,6 +183,10 @@ bool Run::start() {
     std::filesystem::create_directories(o.checkpointDir, ec);
     if (ec)
       return fail("cannot create '" + o.checkpointDir + "': " + ec.message());
+    // Temporary files of a run killed while saving: never complete, never read.
+    for (const auto &entry : std::filesystem::directory_iterator(o.checkpointDir, ec))
+      if (entry.path().filename().string().find(".tmp.") != std::string::npos)
+        std::filesystem::remove(entry.path(), ec);
     if (!o.resume && std::filesystem::exists(inDir("checkpoint.rnw")))
       return fail(o.checkpointDir + " already holds a run's checkpoint: continue it with "
                                     "--resume, or choose another folder");
@@ -240,16 +248,17 @@ bool Run::trainEpoch() {
     lr = schedule.rate((p.epoch + p.stepInEpoch / double(steps)) / double(o.epochs));
     float loss = 0;
     int32_t right = 0;
-    if (model.trainStep(ctx.get(), images.data(), images.size(), labels.data(), labels.size(),
-                        float(lr), &loss, &right) != 0)
+    int32_t status = model.trainStep(ctx.get(), images.data(), images.size(), labels.data(),
+                                     labels.size(), float(lr), &loss, &right);
+    if (status == kNumericError || (status == 0 && !std::isfinite(loss)))
+      return fail(
+          "the loss is not finite at epoch " + std::to_string(int(p.epoch) + 1) + ", step " +
+          std::to_string(int64_t(p.stepInEpoch) + 1) + " (learning rate " + std::to_string(lr) +
+          "): " + (status ? std::string(model.errorMessage(ctx.get())) : "") + "; stopping, " +
+          (o.checkpointDir.empty() ? std::string("no checkpoint was asked for")
+                                   : "the last good checkpoint is " + inDir("checkpoint.rnw")));
+    if (status != 0)
       return libraryFailed();
-    if (!std::isfinite(loss))
-      return fail("the loss is not finite at epoch " + std::to_string(int(p.epoch) + 1) +
-                  ", step " + std::to_string(int64_t(p.stepInEpoch) + 1) + " (learning rate " +
-                  std::to_string(lr) + "): stopping; " +
-                  (o.checkpointDir.empty()
-                       ? std::string("no checkpoint was asked for")
-                       : "the last good checkpoint is " + inDir("checkpoint.rnw")));
     p.lossSum += loss;
     p.correct += right;
     p.recentCorrect += right;
@@ -300,13 +309,15 @@ bool Run::trainEpoch() {
   std::fflush(stdout);
   p.epoch += 1;
   p.stepInEpoch = p.lossSum = p.correct = p.seconds = 0;
-  if (!saveCheckpoint())
-    return false;
-  stopped = o.stopAfter > 0 && int64_t(p.step) >= o.stopAfter;
+  // The metrics first: a run stopped between the two writes resumes from the
+  // older checkpoint and drops the newer row, so the files always agree.
   if (!o.checkpointDir.empty() &&
       (!writeMetricsCsv(inDir("metrics.csv"), history, error) ||
        !writeCurvesSvg(inDir("curves.svg"), history, model.name, error)))
     return fail(error);
+  if (!saveCheckpoint())
+    return false;
+  stopped = o.stopAfter > 0 && int64_t(p.step) >= o.stopAfter;
   return true;
 }
 
@@ -317,6 +328,9 @@ bool Run::finish() {
   if (!out.empty() && model.saveWeights(ctx.get(), out.c_str()) != 0)
     return libraryFailed();
   std::printf("test accuracy %.2f%%\n", 100.0 * accuracy);
+  struct rusage usage;
+  if (::getrusage(RUSAGE_SELF, &usage) == 0)
+    std::printf("peak memory %ld MiB\n", usage.ru_maxrss / 1024);
   if (!o.checkpointDir.empty())
     std::printf("wrote %s, %s, %s and %s\n", inDir("checkpoint.rnw").c_str(), out.c_str(),
                 inDir("metrics.csv").c_str(), inDir("curves.svg").c_str());
@@ -327,6 +341,9 @@ bool Run::finish() {
 }
 
 int Run::main() {
+  // A file-size limit (ulimit -f) must fail a write with EFBIG, reported like
+  // a full disk, instead of killing the run with SIGXFSZ.
+  std::signal(SIGXFSZ, SIG_IGN);
   if (!prepare() || !start())
     return 1;
   if (int(p.epoch) >= o.epochs) {

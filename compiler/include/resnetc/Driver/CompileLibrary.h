@@ -45,7 +45,9 @@ bool compileLibrary(mlir::ModuleOp module, const LibraryOptions &options, Librar
 /// Where the tools and the runtime archive are, relative to the running
 /// resnetc executable (the build tree and an installed tree look alike).
 std::string defaultKernelgenPath();
-std::string defaultRuntimeArchive();
+/// The runtime archive built for `target`'s architecture: lib/ for the host's,
+/// lib/<triple>/ for a cross target (lib/aarch64-linux-gnu/ for arm-64-linux).
+std::string defaultRuntimeArchive(const std::string &target);
 std::string defaultCacheDir();
 
 } // namespace resnetc
