@@ -31,10 +31,11 @@ bool readMaybeGzipped(const std::string &path, std::vector<uint8_t> &bytes, std:
   while ((n = gzread(file, chunk, sizeof(chunk))) > 0)
     bytes.insert(bytes.end(), chunk, chunk + n);
   int status = 0;
-  const char *message = gzerror(file, &status);
+  const char *text = gzerror(file, &status);
+  std::string message = text && *text ? text : "read error"; // gzclose frees `text`
   gzclose(file);
   if (n < 0 || (status != Z_OK && status != Z_STREAM_END)) {
-    error = path + ": " + (message ? message : "read error") + " (damaged gzip data?)";
+    error = path + ": " + message + " (damaged gzip data?)";
     return false;
   }
   return true;

@@ -109,6 +109,21 @@ std::vector<uint8_t> resnetc::serializeWeights(const WeightsFile &weights) {
   return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
 }
 
+namespace {
+
+/// Copies a FlatBuffers vector of little-endian scalars byte-wise: its data
+/// need not be aligned for T (the Verifier checks only 4-byte alignment of
+/// vectors, and a caller's buffer may sit anywhere in memory).
+template <typename T>
+void copyScalars(const flatbuffers::Vector<T> &vector, std::vector<T> &out) {
+  static_assert(FLATBUFFERS_LITTLEENDIAN, "the .rnw format is little-endian, like its hosts");
+  out.resize(vector.size());
+  if (!out.empty())
+    std::memcpy(out.data(), vector.Data(), out.size() * sizeof(T));
+}
+
+} // namespace
+
 bool resnetc::parseWeights(const uint8_t *data, size_t size, WeightsFile &weights,
                            std::string &error) {
   if (!data || size < 8) {
@@ -146,7 +161,7 @@ bool resnetc::parseWeights(const uint8_t *data, size_t size, WeightsFile &weight
     }
     NamedTensor out;
     out.name = tensor->name()->str();
-    out.shape.assign(tensor->shape()->begin(), tensor->shape()->end());
+    copyScalars(*tensor->shape(), out.shape);
     int64_t count = 1;
     for (int64_t d : out.shape) {
       if (d < 0 || (d > 0 && count > std::numeric_limits<int64_t>::max() / d)) {
@@ -161,7 +176,7 @@ bool resnetc::parseWeights(const uint8_t *data, size_t size, WeightsFile &weight
               std::to_string(count);
       return false;
     }
-    out.values.assign(tensor->data()->begin(), tensor->data()->end());
+    copyScalars(*tensor->data(), out.values);
     hash.addTensor(out.name, out.shape.data(), out.shape.size(), out.values.data(),
                    out.values.size());
     result.tensors.push_back(std::move(out));

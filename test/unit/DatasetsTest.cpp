@@ -33,7 +33,8 @@ void write(const std::string &path, const std::vector<uint8_t> &bytes, bool gzip
     return;
   }
   FILE *f = std::fopen(path.c_str(), "wb");
-  std::fwrite(bytes.data(), 1, bytes.size(), f);
+  if (!bytes.empty()) // fwrite's buffer may not be null, even for no bytes
+    std::fwrite(bytes.data(), 1, bytes.size(), f);
   std::fclose(f);
 }
 
