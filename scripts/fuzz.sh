@@ -22,7 +22,8 @@ cmake --build "$build" --target resnetc-fuzz-frontend -j "${RESNETC_JOBS:-$(npro
 corpus=$build/corpus findings=$build/findings
 mkdir -p "$corpus" "$findings"
 cp "$root"/examples/models/*.rn "$root"/dsl/lib/prelude.rn "$root"/test/codegen/models/*.rn "$corpus"/
-# Each input at most 64 KiB, 2 s and 2 GiB: a slow or huge case is a finding.
+# Each input at most 64 KiB, 10 s and 2 GiB: a slow or huge case is a finding (a
+# legitimately deep network, ResNet-1001 scale, takes about 2 s instrumented).
 "$build/bin/resnetc-fuzz-frontend" "$corpus" -max_total_time="$seconds" -max_len=65536 \
-  -timeout=2 -rss_limit_mb=2048 -artifact_prefix="$findings/" -print_final_stats=1 "$@" \
+  -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$findings/" -print_final_stats=1 "$@" \
   2>&1 | tail -25

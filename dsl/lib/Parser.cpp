@@ -226,11 +226,17 @@ bool Parser::statement(std::vector<Statement> &statements, int depth) {
 }
 
 /// One left-associative level of binary operators: operand (op operand)*.
-std::unique_ptr<Expr>
-Parser::binaryLevel(int depth, TokenKind first, TokenKind second,
-                    std::unique_ptr<Expr> (Parser::*operand)(int)) {
+std::unique_ptr<Expr> Parser::binaryLevel(int depth, TokenKind first, TokenKind second,
+                                          std::unique_ptr<Expr> (Parser::*operand)(int)) {
   auto lhs = (this->*operand)(depth);
   while (lhs && (token.is(first) || token.is(second))) {
+    // Each operator in a chain makes the tree one level deeper, and every
+    // later pass walks it recursively: chains count against the nesting limit.
+    if (++depth > kMaxNesting) {
+      error(token.loc, "expression is nested too deeply (the limit is " + llvm::Twine(kMaxNesting) +
+                           " operators and parentheses)");
+      return nullptr;
+    }
     auto node = std::make_unique<Expr>();
     node->kind = Expr::Kind::Binary;
     node->op = token.text[0];

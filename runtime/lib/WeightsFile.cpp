@@ -114,8 +114,7 @@ namespace {
 /// Copies a FlatBuffers vector of little-endian scalars byte-wise: its data
 /// need not be aligned for T (the Verifier checks only 4-byte alignment of
 /// vectors, and a caller's buffer may sit anywhere in memory).
-template <typename T>
-void copyScalars(const flatbuffers::Vector<T> &vector, std::vector<T> &out) {
+template <typename T> void copyScalars(const flatbuffers::Vector<T> &vector, std::vector<T> &out) {
   static_assert(FLATBUFFERS_LITTLEENDIAN, "the .rnw format is little-endian, like its hosts");
   out.resize(vector.size());
   if (!out.empty())

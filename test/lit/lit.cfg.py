@@ -1,5 +1,6 @@
 # lit configuration for resnetc's compiler tests (FileCheck on what the tools print).
 import os
+import sys
 
 import lit.formats
 
@@ -15,4 +16,5 @@ config.environment["PATH"] = os.pathsep.join(
     [config.resnetc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", "")]
 )
 config.substitutions.append(("%examples", os.path.join(config.resnetc_source_dir, "examples", "models")))
+config.substitutions.append(("%python", sys.executable))
 config.substitutions.append(("%inputs", os.path.join(os.path.dirname(__file__), "Inputs")))

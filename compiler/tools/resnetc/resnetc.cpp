@@ -216,6 +216,13 @@ public:
       fail(error);
       return false;
     }
+    // Real models are a few KiB: a bound keeps memory and time in check.
+    constexpr size_t kMaxModelFileBytes = size_t(16) << 20;
+    if (file->getBufferSize() > kMaxModelFileBytes) {
+      fail(path + " is " + Twine(file->getBufferSize() >> 20) +
+           " MiB; model files are limited to 16 MiB");
+      return false;
+    }
     sourceMgr.AddNewSourceBuffer(std::move(file), SMLoc());
     ImportOptions options;
     options.batch = batchSize;
