@@ -3,6 +3,7 @@
 #include "resnetc/runtime/WeightsFile.h"
 #include "resnetc/runtime/Random.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <dirent.h>
 #include <gtest/gtest.h>
@@ -28,9 +29,28 @@ WeightsFile sample() {
   return file;
 }
 
+/// A checkpoint: the weights, a momentum buffer for each, and named numbers.
+WeightsFile checkpointSample() {
+  WeightsFile file = sample();
+  size_t weights = file.tensors.size();
+  for (size_t i = 0; i < weights; ++i) {
+    NamedTensor momentum = file.tensors[i];
+    momentum.name = "momentum/" + momentum.name;
+    for (float &v : momentum.values)
+      v *= 0.01f;
+    file.tensors.push_back(momentum);
+  }
+  file.metadata = {{"epoch", 3}, {"step", 1234}, {"seed", 7}, {"epoch_loss_sum", 12.5}};
+  return file;
+}
+
 bool sameContents(const WeightsFile &a, const WeightsFile &b) {
+  auto sorted = [](std::vector<std::pair<std::string, double>> m) {
+    std::sort(m.begin(), m.end());
+    return m;
+  };
   if (a.model != b.model || a.architectureHash != b.architectureHash ||
-      a.tensors.size() != b.tensors.size())
+      a.tensors.size() != b.tensors.size() || sorted(a.metadata) != sorted(b.metadata))
     return false;
   for (const NamedTensor &tensor : a.tensors) {
     const NamedTensor *other = b.find(tensor.name);
@@ -64,8 +84,14 @@ TEST(WeightsFile, BytesDoNotDependOnTensorOrder) {
   EXPECT_EQ(serializeWeights(a), serializeWeights(b));
 }
 
-TEST(WeightsFile, EveryTruncationIsRejected) {
-  std::vector<uint8_t> bytes = serializeWeights(sample());
+// Weights files and checkpoints (momentum buffers and numbers too) alike.
+class DamagedFiles : public ::testing::TestWithParam<bool> {
+protected:
+  WeightsFile original() const { return GetParam() ? checkpointSample() : sample(); }
+};
+
+TEST_P(DamagedFiles, EveryTruncationIsRejected) {
+  std::vector<uint8_t> bytes = serializeWeights(original());
   ASSERT_GT(bytes.size(), 200u);
   for (size_t size = 0; size < bytes.size(); ++size) {
     WeightsFile parsed;
@@ -75,11 +101,12 @@ TEST(WeightsFile, EveryTruncationIsRejected) {
         << "accepted a file cut at " << size << " of " << bytes.size() << " bytes";
     EXPECT_FALSE(error.empty());
   }
+  RecordProperty("truncations", int(bytes.size()));
 }
 
-TEST(WeightsFile, BitFlipsNeverLoadSilentlyWrong) {
-  WeightsFile original = sample();
-  std::vector<uint8_t> bytes = serializeWeights(original);
+TEST_P(DamagedFiles, BitFlipsNeverLoadSilentlyWrong) {
+  WeightsFile expected = original();
+  std::vector<uint8_t> bytes = serializeWeights(expected);
   Random random(99);
   int rejected = 0;
   const int trials = 5000;
@@ -98,10 +125,14 @@ TEST(WeightsFile, BitFlipsNeverLoadSilentlyWrong) {
     }
     // A flip in padding or an unused field may leave a valid file: then it
     // must hold exactly the original contents.
-    EXPECT_TRUE(sameContents(original, parsed)) << "trial " << trial;
+    EXPECT_TRUE(sameContents(expected, parsed)) << "trial " << trial;
   }
   EXPECT_GT(rejected, trials * 9 / 10);
 }
+
+INSTANTIATE_TEST_SUITE_P(WeightsFile, DamagedFiles, ::testing::Bool(), [](const auto &info) {
+  return std::string(info.param ? "Checkpoint" : "Weights");
+});
 
 TEST(WeightsFile, RejectsOtherFiles) {
   WeightsFile parsed;
