@@ -8,6 +8,8 @@ source_dir=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cmake --install "$build_dir" --prefix "$work/prefix" > /dev/null
+# CXXFLAGS: the flags resnetc was built with (the sanitizer build's runtime
+# needs them at link time too); CMake reads them from the environment.
 cmake -S "$source_dir/examples/classify" -B "$work/classify" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_PREFIX_PATH="$work/prefix" -DMODEL=resnet20 -DBATCH=2 > /dev/null
 cmake --build "$work/classify" > /dev/null
