@@ -16,7 +16,6 @@ Needs PyTorch (Debian's python3-torch: run it with /usr/bin/python3).
 
 import argparse
 import math
-import resource
 import statistics
 import time
 
@@ -58,6 +57,7 @@ args = parse_args()
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
+from cifar_resnet import CifarResNet, count_macs, peak_mib  # noqa: E402
 
 # Before any parallel work: the inter-op pool cannot be resized once used.
 torch.set_num_interop_threads(1)
@@ -141,56 +141,7 @@ class ImageNetResNet(nn.Module):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
-# --- CIFAR ResNets (He et al. 2016, section 4.2; option A shortcuts) ----------
-
-def shortcut_a(x, out_channels, stride, pad_channels):
-    """Option A: x[:, :, ::s, ::s] with zero channels for the extra width."""
-    if stride != 1:
-        x = x[:, :, ::stride, ::stride]
-    extra = out_channels - x.shape[1]
-    if extra:
-        below = extra // 2 if pad_channels == "split" else 0
-        x = F.pad(x, (0, 0, 0, 0, below, extra - below))
-    return x
-
-
-class CifarBasic(nn.Module):
-    def __init__(self, in_channels, width, stride, pad_channels):
-        super().__init__()
-        self.conv1 = nn.Conv2d(in_channels, width, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(width)
-        self.conv2 = nn.Conv2d(width, width, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(width)
-        self.width, self.stride, self.pad_channels = width, stride, pad_channels
-        self.identity = stride == 1 and in_channels == width
-
-    def forward(self, x):
-        y = F.relu(self.bn1(self.conv1(x)))
-        y = self.bn2(self.conv2(y))
-        s = x if self.identity else shortcut_a(x, self.width, self.stride, self.pad_channels)
-        return F.relu(y + s)
-
-
-class CifarResNet(nn.Module):
-    """examples/models/resnet20.rn (n = 3) and resnet56.rn (n = 9): 3x32x32 -> 10."""
-
-    def __init__(self, n, pad_channels="split", classes=10):
-        super().__init__()
-        self.conv = nn.Conv2d(3, 16, 3, 1, 1, bias=False)
-        self.bn = nn.BatchNorm2d(16)
-        layers, channels = [], 16
-        for width, stride in ((16, 1), (32, 2), (64, 2)):
-            for b in range(n):
-                layers.append(CifarBasic(channels, width, stride if b == 0 else 1, pad_channels))
-                channels = width
-        self.blocks = nn.Sequential(*layers)
-        self.fc = nn.Linear(channels, classes)
-
-    def forward(self, x):
-        x = F.relu(self.bn(self.conv(x)))
-        x = self.blocks(x)
-        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
-
+# --- CIFAR ResNets: bench/pytorch/cifar_resnet.py ---------------------------
 
 def build(args):
     """The model and its input shape (C, H, W)."""
@@ -199,7 +150,7 @@ def build(args):
     if args.model == "resnet50":
         return ImageNetResNet(Bottleneck, (3, 4, 6, 3), args.variant), (3, 224, 224)
     n = {"resnet20": 3, "resnet56": 9}[args.model]
-    return CifarResNet(n, args.pad_channels), (3, 32, 32)
+    return CifarResNet(3, 10, n, args.pad_channels), (3, 32, 32)
 
 
 def initialise(model):
@@ -241,32 +192,6 @@ def fold_batch_norm(model):
     if left:
         raise SystemExit(f"--fold-bn: {left} batch norms are not after a conv")
     return folded
-
-
-def count_macs(model, shape):
-    """Forward multiply-adds per image of the convs and the fc, from their
-    shapes (what `resnetc stats` counts)."""
-    total = 0
-
-    def hook(module, inputs, output):
-        nonlocal total
-        if isinstance(module, nn.Conv2d):
-            kh, kw = module.kernel_size
-            total += output.numel() * (module.in_channels // module.groups) * kh * kw
-        elif isinstance(module, nn.Linear):
-            total += output.numel() * module.in_features
-
-    handles = [m.register_forward_hook(hook) for m in model.modules()
-               if isinstance(m, (nn.Conv2d, nn.Linear))]
-    with torch.no_grad():
-        model(torch.zeros(1, *shape))
-    for h in handles:
-        h.remove()
-    return total
-
-
-def peak_mib():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def main():

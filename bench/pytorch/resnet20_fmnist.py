@@ -19,7 +19,6 @@ import argparse
 import gzip
 import math
 import os
-import resource
 import statistics
 import struct
 import sys
@@ -108,6 +107,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
+from cifar_resnet import CifarResNet, count_macs, peak_mib  # noqa: E402
 
 # Before any parallel work: the inter-op pool cannot be resized once used.
 torch.set_num_interop_threads(1)
@@ -115,105 +115,11 @@ if args.threads > 0:
     torch.set_num_threads(args.threads)
 
 
-# --- The network ------------------------------------------------------------
-
-def shortcut_a(x, out_channels, stride, pad_channels):
-    """Option A: x[:, :, ::s, ::s] with zero channels for the extra width."""
-    if stride != 1:
-        x = x[:, :, ::stride, ::stride]
-    extra = out_channels - x.shape[1]
-    if extra:
-        below = extra // 2 if pad_channels == "split" else 0
-        x = F.pad(x, (0, 0, 0, 0, below, extra - below))
-    return x
-
-
-class BasicBlock(nn.Module):
-    def __init__(self, in_channels, channels, stride, pad_channels):
-        super().__init__()
-        self.conv1 = nn.Conv2d(in_channels, channels, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(channels)
-        self.conv2 = nn.Conv2d(channels, channels, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(channels)
-        self.channels, self.stride = channels, stride
-        self.identity = stride == 1 and in_channels == channels
-        self.pad_channels = pad_channels
-
-    def forward(self, x):
-        y = F.relu(self.bn1(self.conv1(x)))
-        y = self.bn2(self.conv2(y))
-        s = x if self.identity else shortcut_a(x, self.channels, self.stride, self.pad_channels)
-        return F.relu(y + s)
-
-
-class ResNet20(nn.Module):
-    """examples/models/resnet20_fmnist.rn: 1x28x28 -> 10 classes."""
-
-    def __init__(self, in_channels=1, classes=10, blocks=3, pad_channels="split"):
-        super().__init__()
-        self.conv = nn.Conv2d(in_channels, 16, 3, 1, 1, bias=False)
-        self.bn = nn.BatchNorm2d(16)
-        layers, width = [], 16
-        for channels, stride in ((16, 1), (32, 2), (64, 2)):
-            for b in range(blocks):
-                layers.append(BasicBlock(width, channels, stride if b == 0 else 1, pad_channels))
-                width = channels
-        self.blocks = nn.Sequential(*layers)
-        self.fc = nn.Linear(width, classes)
-        self.reset_parameters()
-
-    def reset_parameters(self):
-        # resnetc's initialisation (compiler/lib/Weights/InitializeWeights.cpp):
-        # conv he_normal N(0, 2/fan_in); BN gamma 1, beta 0; fc U(+-1/sqrt(fan_in)).
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                bound = 1 / math.sqrt(m.in_features)
-                nn.init.uniform_(m.weight, -bound, bound)
-                nn.init.uniform_(m.bias, -bound, bound)
-
-    def forward(self, x):
-        x = F.relu(self.bn(self.conv(x)))
-        x = self.blocks(x)
-        x = torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
-        return self.fc(x)
-
-
-def count_macs(model, shape=(1, 28, 28)):
-    """Forward multiply-adds per image of the convs and the fc, from their shapes."""
-    total = 0
-
-    def hook(module, inputs, output):
-        nonlocal total
-        if isinstance(module, nn.Conv2d):
-            kh, kw = module.kernel_size
-            total += output.numel() * (module.in_channels // module.groups) * kh * kw
-        elif isinstance(module, nn.Linear):
-            total += output.numel() * module.in_features
-
-    handles = [m.register_forward_hook(hook) for m in model.modules()
-               if isinstance(m, (nn.Conv2d, nn.Linear))]
-    was_training = model.training
-    model.eval()
-    with torch.no_grad():
-        model(torch.zeros(1, *shape))
-    model.train(was_training)
-    for h in handles:
-        h.remove()
-    return total
-
+# --- The network (bench/pytorch/cifar_resnet.py) ----------------------------
 
 def make_optimizer(model, lr):
     # All parameters, BN's and the fc bias included, as resnetc's sgd_update.
     return torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=1e-4)
-
-
-def peak_mib():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 # --- Data --------------------------------------------------------------------
@@ -300,7 +206,7 @@ def train(args):
         args.data, args.train_images, args.test_images)
     if len(xtrain) < args.batch:
         sys.exit(f"there are {len(xtrain)} training images, fewer than a batch of {args.batch}")
-    model = ResNet20(xtrain.shape[1], 10, pad_channels=args.pad_channels).to(
+    model = CifarResNet(xtrain.shape[1], 10, pad_channels=args.pad_channels).to(
         memory_format=memory_format)
     optimizer = make_optimizer(model, args.lr)
     shuffle = torch.Generator().manual_seed(args.seed)
@@ -364,10 +270,10 @@ def train(args):
 def time_steps(args):
     torch.manual_seed(args.seed)
     memory_format = torch.channels_last if args.channels_last else torch.contiguous_format
-    model = ResNet20(pad_channels=args.pad_channels).to(memory_format=memory_format)
+    model = CifarResNet(pad_channels=args.pad_channels).to(memory_format=memory_format)
     model.train()
     optimizer = make_optimizer(model, args.lr)
-    macs = count_macs(model)
+    macs = count_macs(model, (1, 28, 28))
     inputs = torch.randn(args.batch, 1, 28, 28).contiguous(memory_format=memory_format)
     labels = torch.randint(0, 10, (args.batch,))
     threads = torch.get_num_threads()
@@ -402,7 +308,7 @@ def time_steps(args):
 
 if __name__ == "__main__":
     if args.count_macs:
-        print(f"multiply-adds per image forward: {count_macs(ResNet20(pad_channels=args.pad_channels))}")
+        print(f"multiply-adds per image forward: {count_macs(CifarResNet(pad_channels=args.pad_channels), (1, 28, 28))}")
     elif args.time_steps > 0:
         time_steps(args)
     else:
