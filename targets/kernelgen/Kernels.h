@@ -34,6 +34,9 @@ namespace resnetc::kernelgen {
 struct KernelPipeline {
   Halide::Pipeline pipeline;
   std::vector<Halide::Argument> arguments;
+  /// The same inputs as parameters, with their shape constraints (a
+  /// benchmark or test binds buffers to them to run the pipeline JIT).
+  std::vector<Halide::ImageParam> inputs;
 };
 
 // Handles on the stages of each algorithm, for the schedules. The integer

@@ -64,6 +64,7 @@ inline KernelPipeline finish(std::vector<Func> outputs, const std::vector<ImageP
   KernelPipeline result{Pipeline(outputs), {}};
   for (const ImageParam &p : inputs)
     result.arguments.push_back(p);
+  result.inputs = inputs;
   return result;
 }
 

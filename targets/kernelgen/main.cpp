@@ -11,6 +11,7 @@
 
 #include "../cpu/Schedules.h"
 #include "../gpu/Schedules.h"
+#include "HostTarget.h"
 #include "KernelSpec.h"
 #include "Kernels.h"
 
@@ -25,9 +26,6 @@
 #include <memory>
 #include <string>
 #include <unistd.h>
-#if defined(__x86_64__) || defined(__i386__)
-#include <cpuid.h>
-#endif
 
 #ifndef RESNETC_VERSION
 #define RESNETC_VERSION "unknown"
@@ -78,22 +76,6 @@ bool isIdentifier(const std::string &name) {
   return true;
 }
 
-/// Halide 14 takes an x86 CPU with AVX-512 VNNI and BF16 (AMD Zen 4) for a
-/// Sapphire Rapids, whose LLVM CPU model also has AVX-VNNI: LLVM then emits
-/// the VEX-encoded vpdpwssd, an illegal instruction on such CPUs. Drop the
-/// feature from a host target when the CPU lacks AVX-VNNI
-/// (CPUID.(EAX=7,ECX=1):EAX bit 4); the Cannon Lake AVX-512 set remains.
-Halide::Target correctHostTarget(Halide::Target target) {
-#if defined(__x86_64__) || defined(__i386__)
-  if (target.has_feature(Halide::Target::AVX512_SapphireRapids)) {
-    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-    if (!__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) || !(eax & (1u << 4)))
-      target = target.without_feature(Halide::Target::AVX512_SapphireRapids);
-  }
-#endif
-  return target;
-}
-
 struct Options {
   std::string spec, name, target, output;
   bool haveSpec = false, haveName = false, haveTarget = false, haveOutput = false;
@@ -139,9 +121,7 @@ int run(const Options &opts) {
     return fail("missing -o OUT.o");
   if (!Halide::Target::validate_target_string(opts.target))
     return fail("invalid Halide target '" + opts.target + "'");
-  Halide::Target target(opts.target);
-  if (opts.target == "host" || opts.target.rfind("host-", 0) == 0)
-    target = correctHostTarget(target);
+  Halide::Target target = resolveTarget(opts.target);
   if (target.has_gpu_feature() && !target.has_feature(Halide::Target::CUDA))
     return fail("target '" + opts.target + "': of the GPU APIs only CUDA has schedules");
   target = target.with_feature(Halide::Target::UserContext);
@@ -221,10 +201,7 @@ int main(int argc, char **argv) {
       std::string text = argv[++i];
       if (!Halide::Target::validate_target_string(text))
         return fail("invalid Halide target '" + text + "'");
-      Halide::Target target(text);
-      if (text == "host" || text.rfind("host-", 0) == 0)
-        target = correctHostTarget(target);
-      std::cout << target.to_string() << "\n";
+      std::cout << resolveTarget(text).to_string() << "\n";
       return 0;
     } else if (is("--spec")) {
       if (!value("--spec", opts.spec, opts.haveSpec))
