@@ -7,7 +7,7 @@
 // Prints each run's time and `inference: median X ms, best Y ms, Z images/s
 // (threads T, batch B)`; bench/infer.sh runs it beside PyTorch. Built by
 // resnetc_add_inference_bench() in bench/CMakeLists.txt (the option
-// RESNETC_BUILD_BENCH_INFERENCE).
+// RESNETC_BUILD_BENCH_MODELS).
 
 #include RESNETC_MODEL_HEADER
 #include "resnetc/runtime/Random.h"

@@ -30,7 +30,7 @@ usage: bench/infer.sh [--runs 20] [--warmup 3] [--reps 3] [--threads "1 2"]
                     does (default: PyTorch's eager modules as they are)
 
 The resnetc side is build/bin/resnetc-bench-infer-MODEL-bBATCH, built with
-cmake -DRESNETC_BUILD_BENCH_INFERENCE=ON. Per case, thread count and runner:
+cmake -DRESNETC_BUILD_BENCH_MODELS=ON. Per case, thread count and runner:
 the median of the runs' medians, the best pass of all, images/s at that median,
 GFLOP/s counting 2 x multiply-adds x batch (the multiply-adds from resnetc stats
 for resnetc, from the PyTorch model for PyTorch), its fraction of threads x
@@ -121,7 +121,7 @@ for c in $cases; do
   run_resnetc=1
   if [[ ! -x $bench ]]; then
     run_resnetc=0
-    how="cmake -B ${build#"$root"/} -DRESNETC_BUILD_BENCH_INFERENCE=ON && cmake --build ${build#"$root"/} --target resnetc-bench-infer-$model-b$batch"
+    how="cmake -B ${build#"$root"/} -DRESNETC_BUILD_BENCH_MODELS=ON && cmake --build ${build#"$root"/} --target resnetc-bench-infer-$model-b$batch"
     if [[ $pytorch_only == 0 ]]; then
       echo
       echo "== $model, batch $batch: skipped, $bench is not built ($how)"

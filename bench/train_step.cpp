@@ -1,7 +1,7 @@
-// resnetc-bench-train-step: times the compiled training step (forward,
+// resnetc-bench-train-step-MODEL: times the compiled training step (forward,
 // backward, SGD) of the library linked in, on fixed pseudo-random images.
 //
-//   resnetc-bench-train-step [--threads T] [--steps N] [--warmup-steps W]
+//   resnetc-bench-train-step-MODEL [--threads T] [--steps N] [--warmup-steps W]
 //
 // Prints each step's time and `train step: median X ms, best Y ms, Z images/s
 // (threads T, batch B)`; bench/train_step.sh runs it beside PyTorch.
@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <sys/resource.h>
 #include <vector>
 
 #define CAT_(a, b) a##b
@@ -75,6 +76,9 @@ int main(int argc, char **argv) {
   double median = times[times.size() / 2];
   std::printf("train step: median %.1f ms, best %.1f ms, %.0f images/s (threads %d, batch %d)\n",
               median, times.front(), 1e3 * CONSTANT(BATCH) / median, threads, int(CONSTANT(BATCH)));
+  struct rusage usage = {};
+  if (getrusage(RUSAGE_SELF, &usage) == 0) // ru_maxrss: KiB on Linux
+    std::printf("peak memory %.0f MiB\n", usage.ru_maxrss / 1024.0);
   API(destroy)(ctx);
   return 0;
 }

@@ -25,6 +25,14 @@ import sys
 import time
 
 
+# --network: (blocks a stage, input C x H x W) of the 6n+2-layer networks.
+NETWORKS = {
+    "resnet20_fmnist": (3, (1, 28, 28)),
+    "resnet20": (3, (3, 32, 32)),
+    "resnet56": (9, (3, 32, 32)),
+}
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -53,6 +61,9 @@ def parse_args(argv=None):
                    help="time N training steps on random data instead of training")
     p.add_argument("--warmup-steps", type=int, default=3,
                    help="untimed steps before --time-steps (default 3)")
+    p.add_argument("--network", choices=sorted(NETWORKS), default="resnet20_fmnist",
+                   help="with --time-steps and --count-macs: the network (default "
+                        "%(default)s; resnet20 and resnet56 are the CIFAR ones, 3x32x32)")
     p.add_argument("--count-macs", action="store_true",
                    help="print the forward multiply-adds per image and exit")
     args = p.parse_args(argv)
@@ -267,17 +278,24 @@ def train(args):
     print(f"peak memory {peak_mib():.0f} MiB")
 
 
+def network(args):
+    """The model of --network and its input shape (C, H, W)."""
+    blocks, shape = NETWORKS[args.network]
+    return CifarResNet(in_channels=shape[0], blocks=blocks, pad_channels=args.pad_channels), shape
+
+
 def time_steps(args):
     torch.manual_seed(args.seed)
     memory_format = torch.channels_last if args.channels_last else torch.contiguous_format
-    model = CifarResNet(pad_channels=args.pad_channels).to(memory_format=memory_format)
+    model, shape = network(args)
+    model = model.to(memory_format=memory_format)
     model.train()
     optimizer = make_optimizer(model, args.lr)
-    macs = count_macs(model, (1, 28, 28))
-    inputs = torch.randn(args.batch, 1, 28, 28).contiguous(memory_format=memory_format)
+    macs = count_macs(model, shape)
+    inputs = torch.randn(args.batch, *shape).contiguous(memory_format=memory_format)
     labels = torch.randint(0, 10, (args.batch,))
     threads = torch.get_num_threads()
-    print(f"resnet20_fmnist, PyTorch {torch.__version__}: {macs / 1e6:.2f}M multiply-adds an "
+    print(f"{args.network}, PyTorch {torch.__version__}: {macs / 1e6:.2f}M multiply-adds an "
           f"image forward; {args.warmup_steps} warm-up and {args.time_steps} timed steps",
           flush=True)
 
@@ -308,7 +326,8 @@ def time_steps(args):
 
 if __name__ == "__main__":
     if args.count_macs:
-        print(f"multiply-adds per image forward: {count_macs(CifarResNet(pad_channels=args.pad_channels), (1, 28, 28))}")
+        model, shape = network(args)
+        print(f"multiply-adds per image forward: {count_macs(model, shape)}")
     elif args.time_steps > 0:
         time_steps(args)
     else:
