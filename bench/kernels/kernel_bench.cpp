@@ -7,12 +7,14 @@
 // conv kernel of ResNet-50 and ResNet-20 beside oneDNN.
 //
 //   resnetc-kernel-bench --spec SPEC [--threads 1] [--runs 30] [--warmup 5]
-//                        [--target host] [--check]
+//                        [--target host] [--check] [--cold]
 //
 // Prints `kernel: median X ms, best Y ms[, G GFLOP/s]` (GFLOP/s for the conv
 // kinds, 2*N*K*P*Q*C*R*S for each of the three). --check compares the conv
 // kinds' result with a plain double-precision loop first and fails on a
-// relative error above 1e-4 (of the largest result magnitude).
+// relative error above 1e-4 (of the largest result magnitude). --cold writes
+// 64 MiB of other memory before each timed call (untimed), so the kernel reads
+// its weights and inputs from DRAM, as a layer of a batch-1 network does.
 //
 //===----------------------------------------------------------------------===//
 
@@ -48,7 +50,7 @@ int fail(const std::string &message) {
 struct Options {
   std::string spec, target = "host";
   int threads = 1, runs = 30, warmup = 5;
-  bool check = false;
+  bool check = false, cold = false;
 };
 
 void printHelp() {
@@ -65,6 +67,7 @@ void printHelp() {
                "  --warmup W     untimed calls before them (default 5)\n"
                "  --target T     a CPU target of this machine (default host)\n"
                "  --check        compare a conv kind's result with a plain loop first\n"
+               "  --cold         evict the caches before each timed call (untimed)\n"
                "\n"
                "Prints `kernel: median X ms, best Y ms, G GFLOP/s` (GFLOP/s for conv kinds).\n";
 }
@@ -247,7 +250,10 @@ int run(const Options &opts) {
   for (int i = 0; i < opts.warmup; ++i)
     callOnce();
   std::vector<double> ms;
+  std::vector<char> evict(opts.cold ? size_t(64) << 20 : 0);
   for (int i = 0; i < opts.runs; ++i) {
+    for (size_t j = 0; j < evict.size(); j += 64)
+      evict[j] = char(i + j);
     auto start = std::chrono::steady_clock::now();
     callOnce();
     auto stop = std::chrono::steady_clock::now();
@@ -259,8 +265,8 @@ int run(const Options &opts) {
   std::printf("kernel: median %.4f ms, best %.4f ms", median, ms.front());
   if (conv)
     std::printf(", %.1f GFLOP/s", convShape(spec).flops() / median / 1e6);
-  std::printf(" (threads %d, runs %d, target %s)\n", opts.threads, opts.runs,
-              target.to_string().c_str());
+  std::printf(" (threads %d, runs %d, %s caches, target %s)\n", opts.threads, opts.runs,
+              opts.cold ? "cold" : "warm", target.to_string().c_str());
   return 0;
 }
 
@@ -277,6 +283,8 @@ int main(int argc, char **argv) {
       return 0;
     } else if (arg == "--check") {
       opts.check = true;
+    } else if (arg == "--cold") {
+      opts.cold = true;
     } else if (arg == "--spec" || arg == "--target" || arg == "--threads" || arg == "--runs" ||
                arg == "--warmup") {
       const char *v = value();

@@ -72,6 +72,11 @@ KernelPipeline buildConv2D(const KernelSpec &spec, const Scheduler &sched) {
   }
 
   st.r = RDom(0, st.C, 0, st.S, 0, st.R, "r");
+  st.skipPaddingTaps = (st.padH || st.padW) && sched.skipsConvPaddingTaps(st);
+  if (st.skipPaddingTaps) {
+    Expr inX = x * st.strideW + st.r.y - st.padW, inY = y * st.strideH + st.r.z - st.padH;
+    st.r.where(inX >= 0 && inX < st.W && inY >= 0 && inY < st.H);
+  }
   const RDom &r = st.r;
   st.conv = Func("conv");
   st.conv(k, x, y, n) = spec.bias ? Expr(bias(k)) : Expr(0.0f);
