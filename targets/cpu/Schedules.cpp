@@ -238,6 +238,12 @@ bool CpuScheduler::skipsConvPaddingTaps(const Conv2DStages &st) const {
   return st.strideH == 1 && st.strideW == 1 && st.C > 4 && lanesFor(st.K) != 0;
 }
 
+bool CpuScheduler::skipsConvGradInputPaddingTaps(const ConvGradInputStages &st) const {
+  // The transposed convolution: output channels K are reduced, input
+  // channels C vectorised.
+  return st.phases == 1 && st.K > 4 && lanesFor(st.C) != 0;
+}
+
 void CpuScheduler::scheduleMaxPool(MaxPoolStages &st) const {
   Func &out = st.output, &pool = st.pool;
   const Var &c = st.c, &x = st.x, &y = st.y, &n = st.n;
@@ -416,6 +422,8 @@ void CpuScheduler::scheduleConvGradInput(ConvGradInputStages &st) const {
   else
     update.reorder(c, xq, yq, r.x, r.y, r.z, n);
   update.vectorize(c, lanes).unroll(c).unroll(xq).unroll(yq);
+  if (st.skipPaddingTaps)
+    update.unroll(r.y); // with xq unrolled too, the predicate on xq folds away
   // The weights of one output channel and tap for the whole channel tile.
   Func weightTile;
   if (!weightBlocks) {

@@ -161,6 +161,10 @@ struct ConvGradInputStages {
   int QX = 1, PY = 1;             // extents of xq and yq (W, H at stride 1)
   int phases = 1;                 // SW*SH
   int R = 1, S = 1, strideH = 1, strideW = 1, padH = 0, padW = 0;
+  /// Stride 1 only: the reduction skips the taps that read the zero border
+  /// of gradTile (an RDom predicate on xq and yq); chosen by
+  /// Scheduler::skipsConvGradInputPaddingTaps.
+  bool skipPaddingTaps = false;
 };
 
 /// conv2d_grad_weight: a reduction over N*P*Q, blocked so that the blocks
@@ -257,6 +261,8 @@ public:
   /// costs where the schedule cannot fold it into the loops. Called with
   /// the geometry set, before the algorithm is defined.
   virtual bool skipsConvPaddingTaps(const Conv2DStages &) const { return false; }
+  /// The same for conv2d_grad_input at stride 1.
+  virtual bool skipsConvGradInputPaddingTaps(const ConvGradInputStages &) const { return false; }
 };
 
 // One builder per kind. The spec must have been accepted by parseKernelSpec.

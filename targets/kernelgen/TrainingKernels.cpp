@@ -245,6 +245,11 @@ KernelPipeline buildConv2DGradInput(const KernelSpec &spec, const Scheduler &sch
   st.acc = Func("acc");
   st.output = Func("output");
   if (st.phases == 1) {
+    st.skipPaddingTaps = (PH || PW) && sched.skipsConvGradInputPaddingTaps(st);
+    if (st.skipPaddingTaps) {
+      Expr gx = xq - rd.y, gy = yq - rd.z;
+      rd.where(gx >= 0 && gx < st.Q && gy >= 0 && gy < st.P);
+    }
     st.acc(c, xq, yq, n) = 0.0f;
     st.acc(c, xq, yq, n) +=
         st.gradTile(rd.x, xq - rd.y, yq - rd.z, n) * st.weightT(c, rd.x, rd.y, rd.z);
