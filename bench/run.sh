@@ -8,12 +8,14 @@ set -euo pipefail
 
 usage() {
   cat <<'USAGE'
-usage: bench/run.sh [--quick] [--threads "1 2"] [--log FILE] [--skip LIST]
+usage: bench/run.sh [--quick] [--threads "1 2"] [--log FILE] [--skip LIST] [--peak-gflops G]
 
   --quick        fewer repetitions (a smoke run of the suite, minutes not an hour)
   --threads LIST thread counts (default "1 2")
   --log FILE     where the whole output goes as well (default bench/results/run-DATE.txt)
   --skip LIST    of peak, compile, infer, train, layers
+  --peak-gflops G the one-thread peak to divide by when the peak is skipped
+                 (default 98, the nominal figure)
 
 In order: resnetc-bench-peak (the fp32 FMA peak of one and two threads,
 measured now; every later "of peak" divides by the one-thread median),
@@ -26,13 +28,14 @@ USAGE
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${RESNETC_BUILD_DIR:-$root/build}
-quick=0 thread_list="1 2" log="" skip=""
+quick=0 thread_list="1 2" log="" skip="" peak=98
 while [[ $# -gt 0 ]]; do
   case $1 in
     --quick) quick=1; shift ;;
     --threads) thread_list=${2:?--threads needs a value}; shift 2 ;;
     --log) log=${2:?--log needs a value}; shift 2 ;;
     --skip) skip=${2?--skip needs a value}; shift 2 ;;
+    --peak-gflops) peak=${2:?--peak-gflops needs a value}; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
@@ -68,7 +71,7 @@ grep -m1 'model name' /proc/cpuinfo || true
 echo "cores: $(nproc); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 /usr/bin/python3 -c 'import torch; print("PyTorch", torch.__version__)' 2>/dev/null || echo "PyTorch: not installed"
 
-peak=98
+[[ $peak =~ ^[0-9]+([.][0-9]+)?$ ]] || { echo "run.sh: --peak-gflops must be a number" >&2; exit 2; }
 if ! skipped peak; then
   echo
   echo "== peak (resnetc-bench-peak)"
