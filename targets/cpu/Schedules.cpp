@@ -47,17 +47,21 @@ struct ConvTile {
 /// is traded against the outputs recomputed when a tile does not divide an
 /// extent. Accumulators plus weight vectors plus two (broadcasts, spare)
 /// must fit the vector register file. At most `maxPixels` pixels a tile.
-ConvTile chooseConvTile(int K, int Q, int P, int lanes, int registers,
+/// `reduction` is the number of channels summed (C, or K for the
+/// transposed convolution).
+ConvTile chooseConvTile(int K, int Q, int P, int lanes, int registers, int reduction,
                         int maxPixels = std::numeric_limits<int>::max()) {
   auto waste = [](int extent, int tile) {
     return double((extent + tile - 1) / tile * tile) / extent;
   };
   ConvTile best{1, 1, 1};
-  if (K < 2 * lanes) {
+  if (K < 2 * lanes && reduction > 4) {
     // One vector of channels (16 on AVX-512): one row of pixels that divides
     // the width. Measured against the model's pick (8x3 on 32x32, 7x4 on
     // 28x28), a 16->16 3x3 conv at batch 128 runs 12-16% faster; the model's
-    // load/FMA balance does not see what costs the taller tiles here.
+    // load/FMA balance does not see what costs the taller tiles here. Not
+    // for the 1- and 3-channel stems, which the model's taller tiles serve
+    // better (25% faster).
     best.x = std::max(1, std::min({Q, 8, maxPixels}));
     for (int x = best.x - 1; x >= 1; --x) // the widest of the least wasteful
       if (waste(Q, x) < waste(Q, best.x) - 1e-9)
@@ -154,7 +158,7 @@ void CpuScheduler::scheduleConv2D(Conv2DStages &st) const {
   // evict each other (a 1x1 1024->256 conv on 14x14 runs 15% faster with a
   // 7x1 tile than with 7x2, and than with a 7x2 tile over a copied window).
   const int maxPixels = st.C >= 1024 ? 8 : std::numeric_limits<int>::max();
-  ConvTile tile = chooseConvTile(st.K, st.Q, st.P, lanes, vectorRegisters, maxPixels);
+  ConvTile tile = chooseConvTile(st.K, st.Q, st.P, lanes, vectorRegisters, st.C, maxPixels);
   const int kTile = tile.vectors * lanes, xTile = tile.x, yTile = tile.y;
 
   // Loop order. Usually each parallel task is a band of rows and walks the
@@ -395,7 +399,7 @@ void CpuScheduler::scheduleConvGradInput(ConvGradInputStages &st) const {
   }
 
   // The register tile of the forward convolution, over input channels.
-  ConvTile tile = chooseConvTile(st.C, st.QX, st.PY, lanes, vectorRegisters);
+  ConvTile tile = chooseConvTile(st.C, st.QX, st.PY, lanes, vectorRegisters, st.K);
   const int cTile = tile.vectors * lanes, xTile = tile.x, yTile = tile.y;
   // As in the forward convolution: deep layers with small images on
   // 16-register targets take one channel block at a time over all images
