@@ -12,6 +12,7 @@ packages=(
   dataset-fashion-mnist
   g++-aarch64-linux-gnu qemu-user-static   # the arm-64-linux target and its tests
   clang-22 libclang-rt-22-dev              # the front-end fuzzer (libFuzzer)
+  pocl-opencl-icd ocl-icd-opencl-dev       # OpenCL on the CPU: the GPU runtime path, tested
 )
 
 missing=()

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "resnetc/runtime/ModelRuntime.h"
+#include "resnetc/runtime/DeviceSpaces.h"
 #include "resnetc/runtime/WeightsFile.h"
 
 #include <HalideRuntime.h>
@@ -18,6 +19,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,13 +32,17 @@ struct Context {
   const resnetc_rt_model *model = nullptr;
   uint8_t *arena = nullptr;
   uint8_t *weights = nullptr;
+  /// GPU targets: the device copies of the spaces (inactive on CPUs).
+  std::optional<resnetc::DeviceSpaces> device;
   bool weightsLoaded = false;
   std::vector<std::pair<std::string, double>> checkpointValues;
   /// Training: the learning rate in; the loss and the number correct out.
-  union {
+  /// Slots RESNETC_RT_SCALAR_SLOT_BYTES apart, where the kernels expect them.
+  union alignas(64) {
     float f;
     int32_t i;
-  } scalars[4] = {};
+    uint8_t slot[RESNETC_RT_SCALAR_SLOT_BYTES];
+  } scalars[3] = {};
   char error[1024] = "";
 };
 
@@ -81,14 +87,18 @@ extern "C" int32_t resnetc_rt_invoke(void *context, int (*kernel)(void **), int6
     return -1;
   halide_buffer_t halide[kMaxArgs];
   halide_dimension_t dims[kMaxArgs][4];
+  uint64_t boundFlags[kMaxArgs];
   void *args[kMaxArgs + 1];
   args[0] = &context; // user_context is passed by address, like every scalar
+  Context *ctx = live(context);
+  resnetc::DeviceSpaces *device = ctx && ctx->device->active() ? &*ctx->device : nullptr;
+  int64_t bound = 0;
+  int32_t status = 0;
   for (int64_t i = 0; i < count; ++i) {
     const resnetc_rt_buffer &b = buffers[i];
     std::memset(&halide[i], 0, sizeof(halide_buffer_t));
-    halide[i].host = spaces[b.space] + b.offset;
-    // The data is on the host: a GPU kernel must upload it before reading.
-    halide[i].flags = halide_buffer_flag_host_dirty;
+    uint8_t *base = spaces[b.space];
+    halide[i].host = base ? base + b.offset : nullptr;
     halide[i].type = b.type == RESNETC_RT_I32 ? halide_type_t(halide_type_int, 32)
                                               : halide_type_t(halide_type_float, 32);
     halide[i].dimensions = int32_t(b.rank);
@@ -96,24 +106,21 @@ extern "C" int32_t resnetc_rt_invoke(void *context, int (*kernel)(void **), int6
     for (int64_t d = 0; d < b.rank; ++d)
       dims[i][d] = halide_dimension_t(0, int32_t(b.extent[d]), int32_t(b.stride[d]));
     args[i + 1] = &halide[i];
+    // GPU targets: the argument is a view of its space's device copy.
+    if (device) {
+      status = device->bind(ctx, int(b.space), b.offset, base, halide[i]);
+      if (status != 0)
+        break;
+      boundFlags[i] = halide[i].flags;
+      bound = i + 1;
+    }
   }
-  int32_t status = kernel(args);
-  // GPU kernels leave results on the device: bring them back and free the
-  // device copies, since these buffer descriptions end with this call. (On
-  // a CPU target nothing is on a device and this does nothing.)
-  for (int64_t i = 0; i < count; ++i) {
-    if (halide[i].device == 0)
-      continue;
-    bool onDeviceOnly = halide[i].flags & halide_buffer_flag_device_dirty;
-    // An output only allocated on the device still says host-dirty: clear
-    // it, or Halide refuses a buffer dirty on both sides.
-    halide[i].flags &= ~uint64_t(halide_buffer_flag_host_dirty);
-    if (status == 0 && onDeviceOnly)
-      status = halide_copy_to_host(context, &halide[i]);
-    halide[i].flags = 0;
-    int32_t freed = halide_device_free(context, &halide[i]);
+  if (status == 0)
+    status = kernel(args);
+  for (int64_t i = 0; i < bound; ++i) {
+    int32_t released = device->unbind(ctx, int(buffers[i].space), halide[i], boundFlags[i]);
     if (status == 0)
-      status = freed;
+      status = released;
   }
   return status;
 }
@@ -126,8 +133,18 @@ extern "C" void *resnetc_rt_create(const resnetc_rt_model *model) {
   if (!ctx)
     return nullptr;
   ctx->model = model;
-  ctx->arena = allocate(model->arena_bytes);
-  ctx->weights = allocate(model->weights_bytes);
+  int64_t arenaBytes = resnetc::DeviceSpaces::paddedBytes(model->arena_bytes);
+  int64_t weightsBytes = resnetc::DeviceSpaces::paddedBytes(model->weights_bytes);
+  int64_t spaceBytes[RESNETC_RT_SPACES] = {};
+  spaceBytes[RESNETC_RT_INPUT] = elementsOf(model->input_shape, 4) * int64_t(sizeof(float));
+  spaceBytes[RESNETC_RT_OUTPUT] = elementsOf(model->output_shape, 2) * int64_t(sizeof(float));
+  spaceBytes[RESNETC_RT_ARENA] = arenaBytes;
+  spaceBytes[RESNETC_RT_WEIGHTS] = weightsBytes;
+  spaceBytes[RESNETC_RT_LABELS] = model->input_shape[0] * int64_t(sizeof(int32_t));
+  spaceBytes[RESNETC_RT_SCALARS] = int64_t(sizeof(ctx->scalars));
+  ctx->device.emplace(model->device_interface ? model->device_interface() : nullptr, spaceBytes);
+  ctx->arena = allocate(arenaBytes);
+  ctx->weights = allocate(weightsBytes);
   if (!ctx->arena || !ctx->weights) {
     resnetc_rt_destroy(ctx);
     return nullptr;
@@ -142,6 +159,7 @@ extern "C" void resnetc_rt_destroy(void *context) {
   if (!ctx)
     return;
   ctx->magic = 0; // a later call with this pointer is detected while the memory is untouched
+  ctx->device->release(ctx);
   std::free(ctx->arena);
   std::free(ctx->weights);
   delete ctx;
@@ -177,6 +195,14 @@ int32_t loadParsed(Context *ctx, const resnetc::WeightsFile &file, bool checkpoi
   if (!resnetc::checkArchitecture(file, model->name, model->architecture_hash, error))
     return fail(ctx, RESNETC_ERROR_WEIGHTS, "%s", error.c_str());
   ctx->weightsLoaded = false;
+  // The slots are written over the host copy: it must hold the rest of the
+  // space (momentum, statistics) as the kernels left it.
+  if (int32_t status = ctx->device->toHost(ctx, RESNETC_RT_WEIGHTS, ctx->weights)) {
+    std::string message = ctx->error;
+    return fail(ctx, RESNETC_ERROR_KERNEL, "reading the weights from the device failed (%d): %s",
+                status, message.c_str());
+  }
+  ctx->device->hostWritten(RESNETC_RT_WEIGHTS);
   if (int32_t status = copySlots(ctx, file, model->weights, model->num_weights, ""))
     return status;
   if (checkpoint)
@@ -222,7 +248,8 @@ std::string firstNonFiniteWeight(Context *ctx) {
   const resnetc_rt_model *model = ctx->model;
   uint8_t *spaces[RESNETC_RT_SPACES] = {nullptr,      nullptr, ctx->arena,
                                         ctx->weights, nullptr, nullptr};
-  if (model->export_state && model->export_state(ctx, spaces) != 0)
+  if ((model->export_state && model->export_state(ctx, spaces) != 0) ||
+      ctx->device->toHost(ctx, RESNETC_RT_WEIGHTS, ctx->weights) != 0)
     return "the weights could not be inspected";
   for (int64_t i = 0; i < model->num_weights; ++i) {
     const resnetc_rt_weight &slot = model->weights[i];
@@ -248,6 +275,11 @@ int32_t saveState(Context *ctx, const char *path, bool checkpoint, const char *c
       std::string message = ctx->error;
       return fail(ctx, RESNETC_ERROR_KERNEL, "saving failed (%d): %s", status, message.c_str());
     }
+  }
+  if (int32_t status = ctx->device->toHost(ctx, RESNETC_RT_WEIGHTS, ctx->weights)) {
+    std::string message = ctx->error;
+    return fail(ctx, RESNETC_ERROR_KERNEL, "reading the weights from the device failed (%d): %s",
+                status, message.c_str());
   }
   resnetc::WeightsFile file;
   file.model = model->name;
@@ -342,7 +374,12 @@ extern "C" int32_t resnetc_rt_run(void *context, const float *input, size_t inpu
                                         ctx->weights,
                                         nullptr,
                                         nullptr};
-  if (int32_t status = model->forward(ctx, spaces)) {
+  ctx->device->hostWritten(RESNETC_RT_INPUT);
+  ctx->device->discard(RESNETC_RT_OUTPUT);
+  int32_t status = model->forward(ctx, spaces);
+  if (status == 0)
+    status = ctx->device->toHost(ctx, RESNETC_RT_OUTPUT, reinterpret_cast<uint8_t *>(output));
+  if (status != 0) {
     std::string message = ctx->error;
     return fail(ctx, RESNETC_ERROR_KERNEL, "run failed (%d): %s", status, message.c_str());
   }
@@ -400,7 +437,12 @@ extern "C" int32_t resnetc_rt_train_step(void *context, const float *images, siz
                                         ctx->weights,
                                         reinterpret_cast<uint8_t *>(const_cast<int32_t *>(labels)),
                                         reinterpret_cast<uint8_t *>(ctx->scalars)};
-  if (int32_t status = model->train(ctx, spaces)) {
+  for (int space : {RESNETC_RT_INPUT, RESNETC_RT_LABELS, RESNETC_RT_SCALARS})
+    ctx->device->hostWritten(space);
+  int32_t status = model->train(ctx, spaces);
+  if (status == 0)
+    status = ctx->device->toHost(ctx, RESNETC_RT_SCALARS, spaces[RESNETC_RT_SCALARS]);
+  if (status != 0) {
     std::string message = ctx->error;
     return fail(ctx, RESNETC_ERROR_KERNEL, "train_step failed (%d): %s", status, message.c_str());
   }
@@ -487,4 +529,16 @@ extern "C" int32_t resnetc_rt_checkpoint_value(const void *context, const char *
     }
   return fail(ctx, RESNETC_ERROR_ARGUMENT, "checkpoint_value: the last checkpoint has no '%s'",
               key);
+}
+
+extern "C" int32_t resnetc_rt_device_transfers(const void *context, uint64_t *to_device,
+                                               uint64_t *to_host) {
+  Context *ctx = live(const_cast<void *>(context));
+  if (!ctx)
+    return RESNETC_ERROR_ARGUMENT;
+  if (!to_device || !to_host)
+    return fail(ctx, RESNETC_ERROR_ARGUMENT, "device_transfers: null counter");
+  *to_device = ctx->device->uploads;
+  *to_host = ctx->device->downloads;
+  return RESNETC_OK;
 }

@@ -122,8 +122,9 @@ int run(const Options &opts) {
   if (!Halide::Target::validate_target_string(opts.target))
     return fail("invalid Halide target '" + opts.target + "'");
   Halide::Target target = resolveTarget(opts.target);
-  if (target.has_gpu_feature() && !target.has_feature(Halide::Target::CUDA))
-    return fail("target '" + opts.target + "': of the GPU APIs only CUDA has schedules");
+  if (target.has_gpu_feature() && !target.has_feature(Halide::Target::CUDA) &&
+      !target.has_feature(Halide::Target::OpenCL))
+    return fail("target '" + opts.target + "': of the GPU APIs only CUDA and OpenCL have schedules");
   target = target.with_feature(Halide::Target::UserContext);
 
   OutputFile out(opts.output);

@@ -154,8 +154,8 @@ unsigned Planner::kernel(std::string spec) {
 BufferRef Planner::weightsBuffer(BufferRef layout) {
   layout.space = Space::Weights;
   layout.offset = plan.weightsBytes;
-  plan.weightsBytes +=
-      (layout.bytes() + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment;
+  int64_t alignment = options.bufferAlignment;
+  plan.weightsBytes += (layout.bytes() + alignment - 1) / alignment * alignment;
   return layout;
 }
 
@@ -462,9 +462,9 @@ LogicalResult Planner::lowerTraining(Operation *op) {
         BufferRef labels = buffer(Space::Labels, {{logits[0], 1}});
         labels.type = ElementType::I32;
         BufferRef lossOut = buffer(Space::Scalars, {{1, 1}});
-        lossOut.offset = 4;
+        lossOut.offset = kScalarSlotBytes;
         BufferRef correct = buffer(Space::Scalars, {{1, 1}});
-        correct.offset = 8;
+        correct.offset = 2 * kScalarSlotBytes;
         correct.type = ElementType::I32;
         args.push_back(labels);
         args.push_back(lossOut);
@@ -486,7 +486,8 @@ LogicalResult Planner::lowerTraining(Operation *op) {
 }
 
 void Planner::finishSection(Section &done) {
-  std::vector<int64_t> offsets = planArena(done.ranges, done.arenaBytes);
+  std::vector<int64_t> offsets =
+      planArena(done.ranges, done.arenaBytes, options.bufferAlignment);
   for (Step &step : *done.steps)
     for (BufferRef &arg : step.args)
       if (arg.activation >= 0) {
@@ -687,4 +688,10 @@ void resnetc::codegen::printKernelPlan(llvm::raw_ostream &os, const KernelPlan &
       printStep(os, plan, step);
   }
   os << "arena: " << plan.arenaBytes << " bytes\n";
+}
+
+int64_t resnetc::codegen::bufferAlignmentFor(llvm::StringRef target) {
+  llvm::SmallVector<llvm::StringRef> features;
+  target.split(features, '-');
+  return llvm::is_contained(features, "opencl") ? 512 : kBufferAlignment;
 }

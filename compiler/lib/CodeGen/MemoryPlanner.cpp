@@ -8,16 +8,16 @@
 using namespace resnetc::codegen;
 
 namespace {
-int64_t alignUp(int64_t value) {
-  return (value + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment;
-}
 bool overlapInTime(const LiveRange &a, const LiveRange &b) {
   return a.firstStep <= b.lastStep && b.firstStep <= a.lastStep;
 }
 } // namespace
 
 std::vector<int64_t> resnetc::codegen::planArena(const std::vector<LiveRange> &buffers,
-                                                 int64_t &arenaBytes) {
+                                                 int64_t &arenaBytes, int64_t alignment) {
+  auto alignUp = [alignment](int64_t value) {
+    return (value + alignment - 1) / alignment * alignment;
+  };
   std::vector<size_t> order(buffers.size());
   std::iota(order.begin(), order.end(), 0);
   // Largest first; ties broken by index so the result never depends on sort stability.

@@ -15,8 +15,9 @@ constexpr int64_t kBufferFields = 12;
 
 class Emitter {
 public:
-  Emitter(MLIRContext &context, const KernelPlan &plan)
-      : context(context), plan(plan), builder(&context), loc(UnknownLoc::get(&context)) {
+  Emitter(MLIRContext &context, const KernelPlan &plan, llvm::StringRef deviceInterface)
+      : context(context), plan(plan), deviceInterface(deviceInterface), builder(&context),
+        loc(UnknownLoc::get(&context)) {
     context.loadDialect<LLVM::LLVMDialect>();
     ptr = LLVM::LLVMPointerType::get(&context);
     i32 = builder.getI32Type();
@@ -47,6 +48,7 @@ private:
 
   MLIRContext &context;
   const KernelPlan &plan;
+  llvm::StringRef deviceInterface;
   OpBuilder builder;
   Location loc;
   ModuleOp module;
@@ -174,7 +176,8 @@ LLVM::GlobalOp Emitter::slotTable(llvm::StringRef tableName, const std::vector<W
 }
 
 /// resnetc_rt_model: name, hash, input[4], output[2], arena, weights bytes,
-/// weight count, weights table, prepare, forward.
+/// weight count, weights table, prepare, forward, then the training entries
+/// and the device interface function (null where absent).
 void Emitter::modelDescriptor(LLVM::GlobalOp weights, LLVM::LLVMFuncOp prepare,
                               LLVM::LLVMFuncOp forward, LLVM::LLVMFuncOp train,
                               LLVM::LLVMFuncOp exportWeights, LLVM::GlobalOp momentum,
@@ -182,7 +185,7 @@ void Emitter::modelDescriptor(LLVM::GlobalOp weights, LLVM::LLVMFuncOp prepare,
   LLVM::GlobalOp name = stringGlobal(symbol("name"), plan.model);
   auto type = LLVM::LLVMStructType::getLiteral(
       &context, {ptr, i64, LLVM::LLVMArrayType::get(i64, 4), LLVM::LLVMArrayType::get(i64, 2), i64,
-                 i64, i64, ptr, ptr, ptr, ptr, ptr, i64, ptr, ptr});
+                 i64, i64, ptr, ptr, ptr, ptr, ptr, i64, ptr, ptr, ptr});
   auto global = LLVM::GlobalOp::create(builder, loc, type, /*isConstant=*/true,
                                        LLVM::Linkage::Internal, symbol("model"), Attribute());
   OpBuilder::InsertionGuard guard(builder);
@@ -208,6 +211,8 @@ void Emitter::modelDescriptor(LLVM::GlobalOp weights, LLVM::LLVMFuncOp prepare,
   set(constant(i64, int64_t(plan.momentum.size())), 12);
   set(LLVM::AddressOfOp::create(builder, loc, momentum), 13);
   set(optional(importState), 14);
+  set(optional(deviceInterface.empty() ? LLVM::LLVMFuncOp() : declare(deviceInterface, ptr, {})),
+      15);
   LLVM::ReturnOp::create(builder, loc, model);
 }
 
@@ -286,6 +291,16 @@ OwningOpRef<ModuleOp> Emitter::run() {
 } // namespace
 
 OwningOpRef<ModuleOp> resnetc::codegen::buildOrchestration(MLIRContext &context,
-                                                           const KernelPlan &plan) {
-  return Emitter(context, plan).run();
+                                                           const KernelPlan &plan,
+                                                           llvm::StringRef deviceInterface) {
+  return Emitter(context, plan, deviceInterface).run();
+}
+
+std::string resnetc::codegen::deviceInterfaceSymbol(llvm::StringRef target) {
+  llvm::SmallVector<llvm::StringRef> features;
+  target.split(features, '-');
+  for (llvm::StringRef api : {"cuda", "opencl"})
+    if (llvm::is_contained(features, api))
+      return ("halide_" + api + "_device_interface").str();
+  return "";
 }

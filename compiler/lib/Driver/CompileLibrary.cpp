@@ -140,6 +140,7 @@ bool resnetc::compileLibrary(mlir::ModuleOp module, const LibraryOptions &option
   planOptions.training = options.training;
   planOptions.momentum = options.momentum;
   planOptions.weightDecay = options.weightDecay;
+  planOptions.bufferAlignment = codegen::bufferAlignmentFor(options.target);
   mlir::FailureOr<codegen::KernelPlan> plan = codegen::planKernels(module, planOptions);
   if (failed(plan))
     return false;
@@ -156,7 +157,8 @@ bool resnetc::compileLibrary(mlir::ModuleOp module, const LibraryOptions &option
     return false;
 
   mlir::OwningOpRef<mlir::ModuleOp> orchestration =
-      codegen::buildOrchestration(*module.getContext(), *plan);
+      codegen::buildOrchestration(*module.getContext(), *plan,
+                                  codegen::deviceInterfaceSymbol(options.target));
   if (failed(mlir::verify(*orchestration))) {
     error = "internal error: the orchestration code does not verify";
     return false;

@@ -328,6 +328,7 @@ int runCompile(mlir::MLIRContext &context) {
     planOptions.training = train;
     planOptions.momentum = sgdMomentum;
     planOptions.weightDecay = weightDecay;
+    planOptions.bufferAlignment = codegen::bufferAlignmentFor(target);
     mlir::FailureOr<codegen::KernelPlan> plan = codegen::planKernels(model.get(), planOptions);
     if (failed(plan))
       return 1;
@@ -336,7 +337,8 @@ int runCompile(mlir::MLIRContext &context) {
       output->keep();
       return 0;
     }
-    auto orchestration = codegen::buildOrchestration(context, *plan);
+    auto orchestration =
+        codegen::buildOrchestration(context, *plan, codegen::deviceInterfaceSymbol(target));
     if (failed(mlir::verify(*orchestration)))
       return fail("internal error: the orchestration code does not verify");
     if (emit == Emit::Llvm) {
@@ -420,9 +422,10 @@ int runTargets() {
   }
   outs()
       << "  x86-64-linux-cuda[-cuda_capability_NN]  NVIDIA GPUs: kernels as PTX, run through the "
-         "driver (libcuda) at run time;\n"
-      << "                             simple schedules, buffers copied around each kernel "
-         "(not yet device-resident)\n\n"
+         "driver (libcuda) at run time\n"
+      << "  x86-64-linux-opencl         OpenCL devices, through libOpenCL.so at run time\n"
+      << "                             GPU targets: simple schedules; weights and activations stay "
+         "on the device\n\n"
       << "This machine (host): " << hostTarget << "\n";
   return 0;
 }

@@ -11,6 +11,8 @@
 #ifndef RESNETC_CODEGEN_KERNELPLAN_H
 #define RESNETC_CODEGEN_KERNELPLAN_H
 
+#include "resnetc/CodeGen/MemoryPlanner.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -72,7 +74,19 @@ struct PlanOptions {
   bool training = false;
   double momentum = 0.9;     ///< SGD momentum, compiled in.
   double weightDecay = 1e-4; ///< L2 weight decay, compiled in.
+  /// Where buffers start in the arena and the weights (bufferAlignmentFor).
+  int64_t bufferAlignment = kBufferAlignment;
 };
+
+/// The buffer alignment a Halide target string needs: OpenCL devices take a
+/// buffer at an offset only at CL_DEVICE_MEM_BASE_ADDR_ALIGN, at most 4096
+/// bits on the devices we know (NVIDIA's); a cache line elsewhere.
+int64_t bufferAlignmentFor(llvm::StringRef target);
+
+/// The scalars space: the learning rate, the loss and the number correct,
+/// each in a slot of this many bytes so that every one is an aligned buffer
+/// on any device. An ABI with the runtime (resnetc_rt_scalar_slot).
+inline constexpr int64_t kScalarSlotBytes = 512;
 
 struct KernelPlan {
   std::string model;

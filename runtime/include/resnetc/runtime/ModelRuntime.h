@@ -30,6 +30,11 @@ enum {
   RESNETC_RT_SPACES = 6
 };
 
+/* The scalars space holds the learning rate, the loss and the number
+ * correct, each in a slot this many bytes long (an aligned buffer on every
+ * device API; compiler/.../KernelPlan.h kScalarSlotBytes). */
+enum { RESNETC_RT_SCALAR_SLOT_BYTES = 512 };
+
 /* Element types of buffers. */
 enum { RESNETC_RT_F32 = 0, RESNETC_RT_I32 = 1 };
 
@@ -64,6 +69,8 @@ typedef struct resnetc_rt_weight {
   int64_t offset;
 } resnetc_rt_weight;
 
+struct halide_device_interface_t;
+
 /* spaces: base addresses of the input, output, arena and weights. */
 typedef int32_t (*resnetc_rt_entry)(void *context, uint8_t *const *spaces);
 
@@ -84,6 +91,10 @@ typedef struct resnetc_rt_model {
   int64_t num_momentum;
   const resnetc_rt_weight *momentum; /* file-layout slots of the momentum buffers */
   resnetc_rt_entry import_state;     /* momentum slots into the kernels' buffers */
+  /* GPU targets: Halide's device interface of the kernels (for instance
+   * halide_cuda_device_interface); NULL on CPU targets. The runtime keeps
+   * the arena and the weights on that device between calls. */
+  const struct halide_device_interface_t *(*device_interface)(void);
 } resnetc_rt_model;
 
 /* Called by generated code: runs `kernel` (a Halide _argv entry point
@@ -101,6 +112,13 @@ int32_t resnetc_rt_set_threads(void *context, int32_t threads);
 int32_t resnetc_rt_run(void *context, const float *input, size_t input_count, float *output,
                        size_t output_count);
 const char *resnetc_rt_error_message(const void *context);
+
+/* GPU targets: how many whole memory spaces the runtime has copied to and
+ * from the device since the context was created (the input, the logits,
+ * the loss, the weights when loaded or saved; kernels copy nothing). Both
+ * stay 0 on CPU targets. For tests and profiles. */
+int32_t resnetc_rt_device_transfers(const void *context, uint64_t *to_device,
+                                    uint64_t *to_host);
 
 /* Training libraries: one step of SGD (forward with batch statistics, mean
  * softmax cross-entropy, backward, momentum and weight decay, running

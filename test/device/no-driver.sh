@@ -14,7 +14,7 @@ trap 'rm -rf "$work"' EXIT
 "$resnetc" compile "$source/examples/models/resnet20.rn" --target=x86-64-linux-cuda-cuda_capability_80 \
   --batch 2 --cache-dir "$cache" -o "$work/lib" --quiet
 # shellcheck disable=SC2086 # CXXFLAGS: the flags of resnetc's build (sanitizers)
-c++ -O1 ${CXXFLAGS:-} "$source/test/cuda/no_driver.cpp" -I"$work/lib" "$work/lib/libresnet20.a" -lpthread -ldl \
+c++ -O1 ${CXXFLAGS:-} "$source/test/device/no_driver.cpp" -I"$work/lib" "$work/lib/libresnet20.a" -lpthread -ldl \
   -o "$work/app"
 "$work/app" "$work/lib/resnet20.rnw" | tee "$work/out"
 grep -Eiq "^status 5: .*cuda" "$work/out"

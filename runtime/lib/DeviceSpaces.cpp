@@ -1,0 +1,166 @@
+//===- DeviceSpaces.cpp - Device copies of a model's memory spaces --------===//
+
+#include "resnetc/runtime/DeviceSpaces.h"
+
+#include <climits>
+
+using resnetc::DeviceSpaces;
+
+namespace {
+
+constexpr int64_t kWordBytes = 4;
+/// Rows of a space described in two dimensions (past INT32_MAX words).
+constexpr int64_t kRowWords = int64_t(1) << 20;
+
+int32_t refuse(void *userContext, const char *message) {
+  halide_error(userContext, message);
+  return halide_error_code_generic_error;
+}
+
+} // namespace
+
+int64_t DeviceSpaces::paddedBytes(int64_t bytes) {
+  int64_t words = (bytes + kWordBytes - 1) / kWordBytes;
+  if (words > INT32_MAX)
+    words = (words + kRowWords - 1) / kRowWords * kRowWords;
+  return words * kWordBytes;
+}
+
+DeviceSpaces::DeviceSpaces(const halide_device_interface_t *interface,
+                           const int64_t (&bytes)[RESNETC_RT_SPACES])
+    : interface(interface) {
+  for (int i = 0; i < RESNETC_RT_SPACES; ++i) {
+    Space &space = spaces[i];
+    space.buffer.type = halide_type_t(halide_type_uint, 32);
+    space.buffer.dim = space.dims;
+    // A space whose size paddedBytes() would change cannot be described:
+    // the host memory behind it is shorter. Refused when first used.
+    space.describable = paddedBytes(bytes[i]) == bytes[i];
+    int64_t words = paddedBytes(bytes[i]) / kWordBytes;
+    if (words <= INT32_MAX) {
+      space.buffer.dimensions = 1;
+      space.dims[0] = halide_dimension_t(0, int32_t(words), 1);
+    } else {
+      space.buffer.dimensions = 2;
+      space.dims[0] = halide_dimension_t(0, int32_t(kRowWords), 1);
+      space.dims[1] = halide_dimension_t(0, int32_t(words / kRowWords), int32_t(kRowWords));
+    }
+    // Nothing is on the device yet; the arena's contents never matter
+    // before a kernel writes them.
+    space.hostCurrent = true;
+    space.deviceCurrent = i == RESNETC_RT_ARENA;
+  }
+}
+
+void DeviceSpaces::hostWritten(int space) {
+  spaces[space].hostCurrent = true;
+  spaces[space].deviceCurrent = false;
+}
+
+void DeviceSpaces::discard(int space) {
+  spaces[space].hostCurrent = false;
+  spaces[space].deviceCurrent = true;
+}
+
+int32_t DeviceSpaces::upload(void *userContext, Space &space, uint8_t *host) {
+  if (!space.describable)
+    return refuse(userContext, "a memory space is too large for one device buffer");
+  if (!host)
+    return refuse(userContext, "a kernel reads a memory space the call did not provide");
+  space.buffer.host = host;
+  space.buffer.flags = halide_buffer_flag_host_dirty;
+  int32_t status = halide_copy_to_device(userContext, &space.buffer, interface);
+  space.buffer.flags = 0;
+  space.buffer.host = nullptr; // the API's spaces move between calls
+  if (status != 0)
+    return status;
+  ++uploads;
+  space.deviceCurrent = true;
+  return 0;
+}
+
+int32_t DeviceSpaces::toHost(void *userContext, int index, uint8_t *host) {
+  Space &space = spaces[index];
+  if (!active() || space.hostCurrent || !space.buffer.device)
+    return 0;
+  if (!space.describable)
+    return refuse(userContext, "a memory space is too large for one device buffer");
+  space.buffer.host = host;
+  space.buffer.flags = halide_buffer_flag_device_dirty;
+  int32_t status = halide_copy_to_host(userContext, &space.buffer);
+  space.buffer.flags = 0;
+  space.buffer.host = nullptr;
+  if (status != 0)
+    return status;
+  ++downloads;
+  space.hostCurrent = true;
+  return 0;
+}
+
+int32_t DeviceSpaces::bind(void *userContext, int index, int64_t offset, uint8_t *host,
+                           halide_buffer_t &argument) {
+  Space &space = spaces[index];
+  if (!space.deviceCurrent) {
+    if (int32_t status = upload(userContext, space, host))
+      return status;
+  } else if (!space.buffer.device) {
+    if (!space.describable)
+      return refuse(userContext, "a memory space is too large for one device buffer");
+    if (int32_t status = halide_device_malloc(userContext, &space.buffer, interface))
+      return status;
+  }
+  // halide_device_crop aliases the range of the parent at the argument's
+  // coordinates (all mins 0), so the parent is described in the argument's
+  // type and rank with its mins shifted back by `offset`.
+  int64_t elementBytes = argument.type.bytes();
+  if (offset % elementBytes != 0)
+    return refuse(userContext, "a kernel argument is not aligned to its element type");
+  int64_t elements = offset / elementBytes;
+  halide_dimension_t parentDims[4] = {};
+  for (int d = 0; d < argument.dimensions; ++d)
+    parentDims[d] = halide_dimension_t(0, 1, 0);
+  int64_t low = argument.dimensions > 1 ? elements % kRowWords : elements;
+  int64_t high = argument.dimensions > 1 ? elements / kRowWords : 0;
+  if (low > INT32_MAX || high > INT32_MAX)
+    return refuse(userContext, "a kernel argument lies too far into its memory space");
+  parentDims[0] = halide_dimension_t(-int32_t(low), 1, 1);
+  if (argument.dimensions > 1)
+    parentDims[1] = halide_dimension_t(-int32_t(high), 1, int32_t(kRowWords));
+  halide_buffer_t parent = space.buffer;
+  parent.type = argument.type;
+  parent.dimensions = argument.dimensions;
+  parent.dim = parentDims;
+  parent.flags = 0;
+  if (int32_t status = halide_device_crop(userContext, &parent, &argument))
+    return status;
+  // A kernel stage that runs on the host must fetch the device's data first.
+  argument.flags = space.hostCurrent ? 0 : halide_buffer_flag_device_dirty;
+  return 0;
+}
+
+int32_t DeviceSpaces::unbind(void *userContext, int index, halide_buffer_t &argument,
+                             uint64_t flagsBefore) {
+  Space &space = spaces[index];
+  int32_t status = 0;
+  // Device-dirty going in, clean coming out: the kernel copied it to the host.
+  uint64_t dirty = halide_buffer_flag_device_dirty | halide_buffer_flag_host_dirty;
+  if ((flagsBefore & halide_buffer_flag_device_dirty) && !(argument.flags & dirty))
+    ++downloads;
+  if (argument.flags & halide_buffer_flag_device_dirty)
+    space.hostCurrent = false;
+  if (argument.flags & halide_buffer_flag_host_dirty) {
+    // A stage ran on the host and wrote there: give the device that range.
+    status = halide_copy_to_device(userContext, &argument, interface);
+    if (status == 0)
+      ++uploads;
+  }
+  argument.flags = 0;
+  int32_t released = halide_device_release_crop(userContext, &argument);
+  return status != 0 ? status : released;
+}
+
+void DeviceSpaces::release(void *userContext) {
+  for (Space &space : spaces)
+    if (space.buffer.device)
+      halide_device_free(userContext, &space.buffer);
+}
