@@ -22,7 +22,6 @@
 #include <fstream>
 #include <gtest/gtest.h>
 #include <iterator>
-#include <sstream>
 #include <unistd.h>
 
 using namespace resnetc;
@@ -32,16 +31,6 @@ using namespace resnetc::test;
 namespace {
 
 constexpr double kMomentum = 0.9, kWeightDecay = 1e-4, kLearningRate = 0.05;
-
-std::string sourceOf(const std::string &name) {
-  if (name == "train_mixed") {
-    std::ifstream file(std::string(RESNETC_TEST_MODELS_DIR) + "/train_mixed.rn");
-    std::stringstream text;
-    text << file.rdbuf();
-    return text.str();
-  }
-  return readExample(name);
-}
 
 /// One reference step; returns the loss and the number correct.
 std::pair<double, int> referenceStep(mlir::func::FuncOp forward, const Tensor &images,
@@ -93,7 +82,7 @@ TEST_P(CompiledTraining, TwoStepsMatchTheReference) {
   const TrainingModel &model = GetParam();
   auto context = makeContext();
   std::string diagnostics;
-  auto module = importSource(*context, sourceOf(model.name), model.batch, &diagnostics);
+  auto module = importSource(*context, readExample(model.name), model.batch, &diagnostics);
   ASSERT_TRUE(module) << diagnostics;
   auto forward = forwardOf(*module);
   llvm::StringMap<bool> trainable;
@@ -206,7 +195,7 @@ TEST_P(CompiledCheckpoints, ResumingGivesTheSameWeightsAsNotStopping) {
   // Same seed, same threads: the two files must be byte-identical.
   const TrainingModel &model = GetParam();
   auto context = makeContext();
-  auto module = importSource(*context, sourceOf(model.name), model.batch);
+  auto module = importSource(*context, readExample(model.name), model.batch);
   ASSERT_TRUE(module);
   std::vector<uint8_t> initial = serializeWeights(initializeWeights(*module, 12));
   Random rng(13);

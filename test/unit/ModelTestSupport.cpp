@@ -55,6 +55,8 @@ OwningOpRef<ModuleOp> resnetc::test::parseMlir(MLIRContext &context, const std::
 
 std::string resnetc::test::readExample(const std::string &name) {
   std::ifstream file(std::string(RESNETC_EXAMPLES_DIR) + "/" + name + ".rn");
+  if (!file)
+    file.open(std::string(RESNETC_TEST_MODELS_DIR) + "/" + name + ".rn");
   std::stringstream buffer;
   buffer << file.rdbuf();
   return buffer.str();
