@@ -129,9 +129,10 @@ ConvShape convShape(const KernelSpec &spec) {
 }
 
 /// The largest difference between `result` and the plain loop's, over the
-/// largest reference magnitude.
+/// largest reference magnitude. `weightBlock`: the block of conv2d's blocked
+/// weights (`weights=blocked`), or 0.
 double convRelativeError(const KernelSpec &spec, const std::map<std::string, Halide::Buffer<float>> &in,
-                         const Halide::Buffer<float> &result) {
+                         const Halide::Buffer<float> &result, int weightBlock) {
   ConvShape g = convShape(spec);
   auto get = [&](const char *name) -> const Halide::Buffer<float> * {
     auto it = in.find(name);
@@ -159,10 +160,16 @@ double convRelativeError(const KernelSpec &spec, const std::map<std::string, Hal
   };
   if (spec.kind == KernelKind::Conv2D) {
     const auto &input = *get("input"), &weight = *get("weight");
+    auto weightAt = [&](int64_t k, int64_t c, int64_t s, int64_t r) {
+      if (!weightBlock)
+        return weight(int(k), int(c), int(s), int(r));
+      int64_t B = weightBlock;
+      return weight(int(k % B + B * (c + g.C * (s + g.S * (r + g.R * (k / B))))));
+    };
     ref.assign(size_t(g.K * g.Q * g.P * g.N), 0.0);
     forEachTap([&](auto n, auto k, auto p, auto q, auto c, auto r, auto s, auto x, auto y) {
       ref[at4(k, q, p, n, g.K, g.Q, g.P)] +=
-          double(weight(int(k), int(c), int(s), int(r))) * input(int(c), int(x), int(y), int(n));
+          double(weightAt(k, c, s, r)) * input(int(c), int(x), int(y), int(n));
     });
     for (int64_t n = 0; n < g.N; ++n)
       for (int64_t p = 0; p < g.P; ++p)
@@ -241,7 +248,12 @@ int run(const Options &opts) {
     if (!conv)
       return fail("--check knows the conv kinds only (conv2d, conv2d_grad_input, conv2d_grad_weight)");
     callOnce();
-    double relative = convRelativeError(spec, floatInputs, Halide::Buffer<float>(outputs[0]));
+    ConvShape g = convShape(spec);
+    int weightBlock = spec.blockedWeights ? scheduler.convWeightBlock(int(g.K), int(g.C), int(g.Q),
+                                                                      int(g.P))
+                                          : 0;
+    double relative =
+        convRelativeError(spec, floatInputs, Halide::Buffer<float>(outputs[0]), weightBlock);
     std::printf("check: largest error %.3g of the largest magnitude (tolerance 1e-4)\n", relative);
     if (!(relative <= 1e-4))
       return fail("the kernel's result differs from the plain loop's");

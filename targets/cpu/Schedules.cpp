@@ -49,6 +49,11 @@ struct ConvTile {
 /// must fit the vector register file. At most `maxPixels` pixels a tile.
 /// `reduction` is the number of channels summed (C, or K for the
 /// transposed convolution).
+/// The most pixels of a conv register tile summing C channels: from C = 1024
+/// (4 KiB, a multiple of the L1 way size) the tile's pixels, C floats apart
+/// in the input, all land in one L1 set, and more than 8 evict each other.
+int maxConvTilePixels(int C) { return C >= 1024 ? 8 : std::numeric_limits<int>::max(); }
+
 ConvTile chooseConvTile(int K, int Q, int P, int lanes, int registers, int reduction,
                         int maxPixels = std::numeric_limits<int>::max()) {
   auto waste = [](int extent, int tile) {
@@ -157,8 +162,8 @@ void CpuScheduler::scheduleConv2D(Conv2DStages &st) const {
   // a multiple of the L1 way size) they all land in one L1 set: more than 8
   // evict each other (a 1x1 1024->256 conv on 14x14 runs 15% faster with a
   // 7x1 tile than with 7x2, and than with a 7x2 tile over a copied window).
-  const int maxPixels = st.C >= 1024 ? 8 : std::numeric_limits<int>::max();
-  ConvTile tile = chooseConvTile(st.K, st.Q, st.P, lanes, vectorRegisters, st.C, maxPixels);
+  ConvTile tile =
+      chooseConvTile(st.K, st.Q, st.P, lanes, vectorRegisters, st.C, maxConvTilePixels(st.C));
   const int kTile = tile.vectors * lanes, xTile = tile.x, yTile = tile.y;
 
   // Loop order. Usually each parallel task is a band of rows and walks the
@@ -173,7 +178,9 @@ void CpuScheduler::scheduleConv2D(Conv2DStages &st) const {
   // power-of-two stride that thrashes a few L1 sets and defeats the
   // prefetchers (a 3x3 512->512 conv on 7x7 runs 20% faster from DRAM).
   const bool blockOuter = st.K >= 256 && st.P * st.Q <= 196;
-  const bool weightBlocks = blockOuter && (vectorRegisters <= 16 || st.P * st.Q <= 64);
+  // (The blocked layout, st.weightBlock, has each block's weights contiguous already.)
+  const bool weightBlocks =
+      blockOuter && !st.weightBlock && (vectorRegisters <= 16 || st.P * st.Q <= 64);
   Var ko("ko"), ki("ki"), xo("xo"), xi("xi"), yo("yo"), yi("yi");
   out.split(k, ko, ki, kTile, TailStrategy::ShiftInwards)
       .split(x, xo, xi, xTile, TailStrategy::ShiftInwards)
@@ -333,6 +340,22 @@ void CpuScheduler::schedulePack(PackStages &st) const {
     st.packed.parallel(csr, int(std::min<int64_t>(perTask, columns / 2)),
                        TailStrategy::GuardWithIf);
   }
+  if (st.blocked.defined()) {
+    // Pack, then reorder into blocks (once, when the weights load).
+    st.packed.compute_root();
+    Var i = st.blocked.args()[0], io("io"), ii("ii");
+    st.blocked.split(i, io, ii, int(kMinTaskWork), TailStrategy::GuardWithIf).parallel(io);
+  }
+}
+
+int CpuScheduler::convWeightBlock(int K, int C, int Q, int P) const {
+  // The schedule's block of output channels, when it divides K.
+  const int lanes = lanesFor(K);
+  if (!lanes)
+    return K;
+  ConvTile tile = chooseConvTile(K, Q, P, lanes, vectorRegisters, C, maxConvTilePixels(C));
+  const int block = tile.vectors * lanes;
+  return K % block == 0 ? block : K;
 }
 
 // ---------------------------------------------------------------------------

@@ -32,6 +32,7 @@ public:
   void scheduleSoftmax(SoftmaxStages &stages) const override;
   void scheduleVectorUpdate(VectorUpdateStages &stages) const override;
   bool skipsConvPaddingTaps(const Conv2DStages &stages) const override;
+  int convWeightBlock(int K, int C, int Q, int P) const override;
   bool skipsConvGradInputPaddingTaps(const ConvGradInputStages &stages) const override;
 
   /// Vector lanes used for a dimension of static extent `extent`: the

@@ -84,7 +84,10 @@ void GpuScheduler::schedulePack(PackStages &st) const {
   }
   if (st.scale.defined())
     onDevice(st.scale);
-  gpuFlat(st.packed, {st.k, st.c, st.s, st.r});
+  if (st.blocked.defined())
+    gpuFlat(st.blocked, st.blocked.args()); // packed is inlined into it
+  else
+    gpuFlat(st.packed, {st.k, st.c, st.s, st.r});
   if (st.foldedBias.defined())
     gpuFlat(st.foldedBias, {st.k});
 }

@@ -19,6 +19,8 @@ struct KindInfo {
   KernelKind kind;
   const char *name;
   std::vector<const char *> keys; // canonical order, "kind" excluded
+  /// Keys that may be left out (then their default), after `keys`.
+  std::vector<const char *> optionalKeys = {};
 };
 
 const std::vector<KindInfo> &kindTable() {
@@ -26,7 +28,8 @@ const std::vector<KindInfo> &kindTable() {
       {KernelKind::NchwToNhwc, "nchw_to_nhwc", {"input"}},
       {KernelKind::Conv2D,
        "conv2d",
-       {"input", "weight", "strides", "padding", "bias", "residual", "relu"}},
+       {"input", "weight", "strides", "padding", "bias", "residual", "relu"},
+       {"weights"}},
       {KernelKind::BatchNorm, "batch_norm", {"input", "epsilon", "relu"}},
       {KernelKind::Add, "add", {"input", "relu"}},
       {KernelKind::Relu, "relu", {"input"}},
@@ -35,7 +38,10 @@ const std::vector<KindInfo> &kindTable() {
       {KernelKind::Dense, "dense", {"input", "weight", "bias"}},
       {KernelKind::ZeroPadShortcut, "zero_pad_shortcut", {"input", "out_channels", "stride"}},
       {KernelKind::PackConvWeight, "pack_conv_weight", {"weight"}},
-      {KernelKind::FoldPackConvWeight, "fold_pack_conv_weight", {"weight", "bias", "epsilon"}},
+      {KernelKind::FoldPackConvWeight,
+       "fold_pack_conv_weight",
+       {"weight", "bias", "epsilon"},
+       {"blocked_for"}},
       {KernelKind::BatchNormTrain, "batch_norm_train", {"input", "epsilon", "relu"}},
       {KernelKind::BatchNormTrainGrad, "batch_norm_train_grad", {"input", "relu"}},
       {KernelKind::ReluGrad, "relu_grad", {"input"}},
@@ -223,7 +229,13 @@ std::vector<int64_t> KernelSpec::forwardOutputShape() const {
 
 std::string KernelSpec::toString() const {
   std::string out = std::string("kind=") + kindName(kind);
-  for (const char *key : kindInfo(kind).keys) {
+  const KindInfo &info = kindInfo(kind);
+  std::vector<const char *> keys = info.keys;
+  if (blockedWeights)
+    keys.push_back("weights");
+  if (blockedForQ > 0)
+    keys.push_back("blocked_for");
+  for (const char *key : keys) {
     std::string k = key, v;
     if (k == "input")
       v = joinSizes(input);
@@ -257,6 +269,10 @@ std::string KernelSpec::toString() const {
       v = formatFloat(momentum);
     else if (k == "weight_decay")
       v = formatFloat(weightDecay);
+    else if (k == "weights")
+      v = "blocked";
+    else if (k == "blocked_for")
+      v = std::to_string(blockedForQ) + "x" + std::to_string(blockedForP);
     out += ";" + k + "=" + v;
   }
   return out;
@@ -310,6 +326,7 @@ bool parseKernelSpec(const std::string &text, KernelSpec &spec, std::string &err
   spec.kind = info->kind;
 
   std::set<std::string> allowed(info->keys.begin(), info->keys.end());
+  allowed.insert(info->optionalKeys.begin(), info->optionalKeys.end());
   for (const std::string &key : order) {
     if (key != "kind" && !allowed.count(key)) {
       error = "unknown key '" + key + "' for kind " + info->name;
@@ -411,6 +428,14 @@ bool parseKernelSpec(const std::string &text, KernelSpec &spec, std::string &err
                 spec.momentum))
     return false;
   if (allowed.count("weight_decay") && !getFloat("weight_decay", anyFloat, spec.weightDecay))
+    return false;
+  if (values.count("weights")) {
+    if (values["weights"] != "blocked")
+      return bad("weights", "'blocked'");
+    spec.blockedWeights = true;
+  }
+  if (values.count("blocked_for") &&
+      !getPair("blocked_for", 1, spec.blockedForQ, spec.blockedForP))
     return false;
 
   // Consistency of the shapes.

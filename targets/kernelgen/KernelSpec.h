@@ -75,6 +75,12 @@ struct KernelSpec {
   int64_t count = 0;        // running_stats_update: M = N*H*W
   float momentum = 0.0f;    // sgd_update, running_stats_update
   float weightDecay = 0.0f; // sgd_update
+  /// conv2d, optional `weights=blocked`: the weights come in the blocked
+  /// layout (Kernels.h) that fold_pack_conv_weight with `blocked_for` makes.
+  bool blockedWeights = false;
+  /// fold_pack_conv_weight, optional `blocked_for=QxP`: pack into the
+  /// blocked layout of the conv2d whose output is Q wide and P high.
+  int64_t blockedForQ = 0, blockedForP = 0;
 
   /// Shape in PyTorch order of the (first) output: N x C x H x W, or N x K
   /// for dense and N x C for global_avg_pool; K x C x R x S for the weight

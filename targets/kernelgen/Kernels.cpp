@@ -38,8 +38,23 @@ KernelPipeline buildConv2D(const KernelSpec &spec, const Scheduler &sched) {
   setConvGeometry(st, spec, out);
 
   ImageParam input = makeInput("input", {st.C, st.W, st.H, st.N});
-  st.weight = makeInput("weight", {st.K, st.C, st.S, st.R});
-  std::vector<ImageParam> inputs = {input, st.weight};
+  std::vector<ImageParam> inputs = {input};
+  if (spec.blockedWeights) {
+    st.weightBlock = sched.convWeightBlock(st.K, st.C, st.Q, st.P);
+    ImageParam blocked = makeInput("weight", {st.K * st.C * st.S * st.R});
+    inputs.push_back(blocked);
+    Var k("k"), c("c"), s("s"), r("r");
+    const int B = st.weightBlock;
+    st.weight = Func("weight_view");
+    Expr column = c + st.C * (s + st.S * r);
+    // B = K is the packed layout: no division left for the loads to undo.
+    st.weight(k, c, s, r) = B == st.K ? blocked(k + B * column)
+                                      : blocked(k % B + B * (column + st.C * st.S * st.R * (k / B)));
+  } else {
+    ImageParam packed = makeInput("weight", {st.K, st.C, st.S, st.R});
+    inputs.push_back(packed);
+    st.weight = packed;
+  }
   ImageParam bias, residual;
   if (spec.bias) {
     bias = makeInput("bias", {st.K});
@@ -294,8 +309,21 @@ KernelPipeline buildFoldPackConvWeight(const KernelSpec &spec, const Scheduler &
   st.foldedBias = Func("folded_bias");
   Expr oldBias = spec.bias ? Expr(bias(k)) : Expr(0.0f);
   st.foldedBias(k) = beta(k) + (oldBias - mean(k)) * st.scale(k);
-  constrainDense(st.packed.output_buffer(), {st.K, st.C, st.S, st.R});
   constrainDense(st.foldedBias.output_buffer(), {st.K});
+  if (spec.blockedForQ > 0) {
+    // The blocked layout: the 4-D values, reordered into one dimension.
+    const int B = sched.convWeightBlock(st.K, st.C, i32(spec.blockedForQ), i32(spec.blockedForP));
+    st.blocked = Func("blocked_weight");
+    Var i("i");
+    Expr column = i / B;
+    Expr ko = column / (st.C * st.S * st.R), inBlock = column % (st.C * st.S * st.R);
+    st.blocked(i) = st.packed(ko * B + i % B, inBlock % st.C, inBlock / st.C % st.S,
+                              inBlock / (st.C * st.S));
+    constrainDense(st.blocked.output_buffer(), {st.K * st.C * st.S * st.R});
+    sched.schedulePack(st);
+    return finish({st.blocked, st.foldedBias}, inputs);
+  }
+  constrainDense(st.packed.output_buffer(), {st.K, st.C, st.S, st.R});
   sched.schedulePack(st);
   return finish({st.packed, st.foldedBias}, inputs);
 }

@@ -10,6 +10,9 @@
 //   2-D activation        (c, n)        extents (C, N)
 //   conv weight OIHW      (s, r, c, k)  extents (S, R, C, K)
 //   packed conv weight    (k, c, s, r)  extents (K, C, S, R)
+//   blocked conv weight   (i)           extent K*C*S*R: (k, c, s, r) at
+//                         k%B + B*(c + C*(s + S*(r + R*(k/B)))), B from
+//                         Scheduler::convWeightBlock (B = K: the packed layout)
 //   dense weight KxC      (c, k)        extents (C, K)
 //   per-channel vector    (c)           extent C
 //   1-D vector            (i)           extent size (sgd_update, labels, ...)
@@ -69,7 +72,10 @@ struct LayoutStages {
 /// The reduction domain r is (input channel, kx, ky), innermost first.
 struct Conv2DStages {
   Halide::Func output, conv, inputTile;
-  Halide::ImageParam weight;
+  /// weight(k, c, s, r): the packed weights, or a view of the blocked ones.
+  Halide::Func weight;
+  /// The blocked layout's block of output channels; 0: the packed layout.
+  int weightBlock = 0;
   Halide::Var k, x, y, n;
   Halide::RDom r;
   int K = 1, Q = 1, P = 1, N = 1; // output extents (k, x, y, n)
@@ -113,8 +119,10 @@ struct DenseStages {
 /// foldedBias(k) (fold only). `scale` is defined for fold only.
 /// unpack_conv_weight (the inverse of pack_conv_weight) defines only
 /// unpacked(s, r, c, k) = packed(k, c, s, r).
+/// With `blocked_for` (fold only), the output is instead
+/// blocked(i) = packed(...) in the blocked layout, and packed is internal.
 struct PackStages {
-  Halide::Func packed, foldedBias, scale, unpacked;
+  Halide::Func packed, foldedBias, scale, unpacked, blocked;
   Halide::Var k, c, s, r;
   int K = 1, C = 1, S = 1, R = 1;
 };
@@ -263,6 +271,14 @@ public:
   virtual bool skipsConvPaddingTaps(const Conv2DStages &) const { return false; }
   /// The same for conv2d_grad_input at stride 1.
   virtual bool skipsConvGradInputPaddingTaps(const ConvGradInputStages &) const { return false; }
+  /// The block B of output channels of the blocked weight layout for a conv
+  /// with K output and C input channels and a Q x P output: each block's
+  /// weights are one contiguous run, in the order the conv reads them. B
+  /// divides K; B = K is the plain packed layout.
+  virtual int convWeightBlock(int K, int C, int Q, int P) const {
+    (void)C, (void)Q, (void)P;
+    return K;
+  }
 };
 
 // One builder per kind. The spec must have been accepted by parseKernelSpec.

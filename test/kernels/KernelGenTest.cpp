@@ -44,7 +44,16 @@ int kg_conv_odd(void *, HB input, HB weight, HB residual, HB out);
 int kg_conv_wide(void *, HB input, HB weight, HB out);
 int kg_conv_tiny(void *, HB input, HB weight, HB bias, HB out);
 int kg_conv_deep(void *, HB input, HB weight, HB bias, HB residual, HB out);
+int kg_fold_blocked(void *, HB weight, HB gamma, HB beta, HB mean, HB var, HB blocked, HB bias);
+int kg_conv_blocked(void *, HB input, HB weight, HB bias, HB residual, HB out);
+int kg_fold_blocked_s2(void *, HB weight, HB gamma, HB beta, HB mean, HB var, HB blocked, HB bias);
+int kg_conv_blocked_s2(void *, HB input, HB weight, HB bias, HB out);
+int kg_fold_blocked_odd(void *, HB weight, HB gamma, HB beta, HB mean, HB var, HB blocked, HB bias);
+int kg_conv_blocked_odd(void *, HB input, HB weight, HB bias, HB residual, HB out);
 #ifdef RESNETC_TEST_X86_BASELINE
+int kg_sse_fold_blocked(void *, HB weight, HB gamma, HB beta, HB mean, HB var, HB blocked,
+                        HB bias);
+int kg_sse_conv_blocked(void *, HB input, HB weight, HB bias, HB residual, HB out);
 int kg_sse_conv_res(void *, HB input, HB weight, HB bias, HB residual, HB out);
 int kg_sse_conv_deep(void *, HB input, HB weight, HB bias, HB residual, HB out);
 int kg_sse_conv_wide(void *, HB input, HB weight, HB out);
@@ -199,7 +208,57 @@ TEST(KernelGenConv, DeepSmallImage) {
       7);
 }
 
+/// A conv whose weights come from fold_pack_conv_weight in the blocked layout
+/// (`blocked_for` / `weights=blocked`): the two kernels pick the same block.
+/// The fold is an identity here (gamma 1, variance 1, epsilon 0, beta and
+/// mean 0), so runConv's reference applies unchanged.
+template <typename Fold, typename Conv>
+auto foldedBlocked(const ConvCase &cc, Fold fold, Conv conv) {
+  return [cc, fold, conv](Buf &in, Buf &packed, Buf &b, Buf &res, Buf &out) {
+    Buf oihw(std::vector<int>{cc.S, cc.R, cc.C, cc.K}), ones(std::vector<int>{cc.K}),
+        zeros(std::vector<int>{cc.K}), foldedBias(std::vector<int>{cc.K});
+    oihw.for_each_element([&](int s, int r, int c, int k) { oihw(s, r, c, k) = packed(k, c, s, r); });
+    ones.fill(1.0f);
+    zeros.fill(0.0f);
+    Buf blocked(std::vector<int>{cc.K * cc.C * cc.R * cc.S});
+    blocked.fill(std::nanf(""));
+    int status = fold(nullptr, oihw.raw_buffer(), ones.raw_buffer(), zeros.raw_buffer(),
+                      zeros.raw_buffer(), ones.raw_buffer(), blocked.raw_buffer(),
+                      foldedBias.raw_buffer());
+    if (status != 0)
+      return status;
+    return conv(nullptr, in.raw_buffer(), blocked.raw_buffer(), b.raw_buffer(), res.raw_buffer(),
+                out.raw_buffer());
+  };
+}
+
+TEST(KernelGenConv, BlockedWeightsDeepSmallImage) {
+  ConvCase cc{1, 32, 7, 7, 256, 3, 3, 1, 1, 1, 1, true, true, true};
+  runConv(cc, foldedBlocked(cc, kg_fold_blocked, kg_conv_blocked), 21);
+}
+
+TEST(KernelGenConv, BlockedWeightsStride2) {
+  ConvCase cc{1, 128, 8, 8, 128, 1, 1, 2, 2, 0, 0, true, false, false};
+  runConv(
+      cc,
+      foldedBlocked(cc, kg_fold_blocked_s2,
+                    [](void *uc, HB in, HB w, HB b, HB, HB out) {
+                      return kg_conv_blocked_s2(uc, in, w, b, out);
+                    }),
+      22);
+}
+
+TEST(KernelGenConv, BlockedWeightsOddChannels) {
+  ConvCase cc{1, 8, 7, 7, 10, 3, 3, 1, 1, 1, 1, true, true, false};
+  runConv(cc, foldedBlocked(cc, kg_fold_blocked_odd, kg_conv_blocked_odd), 23);
+}
+
 #ifdef RESNETC_TEST_X86_BASELINE
+TEST(KernelGenConvBaseline, BlockedWeightsDeepSmallImage) {
+  ConvCase cc{1, 32, 7, 7, 256, 3, 3, 1, 1, 1, 1, true, true, true};
+  runConv(cc, foldedBlocked(cc, kg_sse_fold_blocked, kg_sse_conv_blocked), 24);
+}
+
 // The same layers compiled for the SSE2 baseline (x86-64-linux: 4 lanes, 16
 // vector registers), whose schedules differ (tiles, weight blocks).
 TEST(KernelGenConvBaseline, Conv3x3ResidualRelu) {

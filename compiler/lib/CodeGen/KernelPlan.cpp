@@ -8,6 +8,7 @@
 #include "resnetc/Dialect/Rn/RnOps.h"
 
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/Format.h"
@@ -138,6 +139,8 @@ private:
   llvm::StringMap<BufferRef> loaded;         ///< The .rnw tensors, by name.
   llvm::StringMap<BufferRef> packedByName;   ///< Conv weights in the kernels' layout.
   llvm::DenseMap<Value, BufferRef> prepared; ///< Folded weights (inference).
+  /// Folded weights packed in the blocked layout of the one conv reading them.
+  llvm::DenseSet<Value> blockedWeights;
   Section *section = nullptr;
   Value returned; ///< The forward result, written to the caller's buffer.
   /// softmax_cross_entropy writes the loss's gradient with the loss.
@@ -230,7 +233,22 @@ LogicalResult Planner::lower(Operation *op) {
                         fold.getMean(), fold.getVariance()})
           if (v && failed(in(v)))
             return failure();
-        BufferRef folded = weightsBuffer(packedConv(Space::Weights, shape));
+        // Read by one conv only: packed in that conv's blocked layout (one
+        // contiguous run per block of output channels; the kernel generator
+        // picks the block from the conv's shape, the same for both kernels).
+        Value foldedWeight = fold.getFoldedWeight();
+        auto reader = foldedWeight.hasOneUse()
+                          ? dyn_cast<rn::FusedConv2DOp>(*foldedWeight.getUsers().begin())
+                          : rn::FusedConv2DOp();
+        bool blocked = reader && reader.getWeight() == foldedWeight;
+        if (blocked) {
+          Dims out = shapeOf(reader.getResult());
+          spec += ";blocked_for=" + std::to_string(out[3]) + "x" + std::to_string(out[2]);
+          blockedWeights.insert(foldedWeight);
+        }
+        BufferRef folded = weightsBuffer(
+            blocked ? vector(Space::Weights, shape[0] * shape[1] * shape[2] * shape[3])
+                    : packedConv(Space::Weights, shape));
         BufferRef foldedBias = weightsBuffer(vector(Space::Weights, shape[0]));
         args.push_back(folded);
         args.push_back(foldedBias);
@@ -247,6 +265,8 @@ LogicalResult Planner::lower(Operation *op) {
                            ";bias=" + std::to_string(bool(conv.getBias())) +
                            ";residual=" + std::to_string(bool(conv.getResidual())) +
                            ";relu=" + std::to_string(conv.getRelu());
+        if (blockedWeights.count(conv.getWeight()))
+          spec += ";weights=blocked";
         FailureOr<BufferRef> w = packed(op, conv.getWeight());
         if (failed(in(conv.getInput())) || failed(w))
           return failure();
