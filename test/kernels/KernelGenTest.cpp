@@ -238,7 +238,7 @@ TEST(KernelGenConv, BlockedWeightsDeepSmallImage) {
 }
 
 TEST(KernelGenConv, BlockedWeightsStride2) {
-  ConvCase cc{1, 128, 8, 8, 128, 1, 1, 2, 2, 0, 0, true, false, false};
+  ConvCase cc{1, 128, 8, 8, 256, 1, 1, 2, 2, 0, 0, true, false, false};
   runConv(
       cc,
       foldedBlocked(cc, kg_fold_blocked_s2,
