@@ -111,27 +111,46 @@ int32_t DeviceSpaces::bind(void *userContext, int index, int64_t offset, uint8_t
   }
   // halide_device_crop aliases the range of the parent at the argument's
   // coordinates (all mins 0), so the parent is described in the argument's
-  // type and rank with its mins shifted back by `offset`.
+  // type and rank with its first min shifted back by the offset. Past
+  // INT32_MAX elements that takes two crops: whole rows first, then the rest.
   int64_t elementBytes = argument.type.bytes();
   if (offset % elementBytes != 0)
     return refuse(userContext, "a kernel argument is not aligned to its element type");
   int64_t elements = offset / elementBytes;
-  halide_dimension_t parentDims[4] = {};
-  for (int d = 0; d < argument.dimensions; ++d)
-    parentDims[d] = halide_dimension_t(0, 1, 0);
-  int64_t low = argument.dimensions > 1 ? elements % kRowWords : elements;
-  int64_t high = argument.dimensions > 1 ? elements / kRowWords : 0;
-  if (low > INT32_MAX || high > INT32_MAX)
+  int64_t rows = elements > INT32_MAX ? elements / kRowWords : 0;
+  int64_t rest = elements - rows * kRowWords;
+  if (rows > INT32_MAX)
     return refuse(userContext, "a kernel argument lies too far into its memory space");
-  parentDims[0] = halide_dimension_t(-int32_t(low), 1, 1);
-  if (argument.dimensions > 1)
-    parentDims[1] = halide_dimension_t(-int32_t(high), 1, int32_t(kRowWords));
+  halide_dimension_t shifted[4], zero[4];
+  for (int d = 0; d < argument.dimensions; ++d)
+    shifted[d] = zero[d] = halide_dimension_t(0, 1, 0);
   halide_buffer_t parent = space.buffer;
   parent.type = argument.type;
   parent.dimensions = argument.dimensions;
-  parent.dim = parentDims;
+  parent.dim = shifted;
   parent.flags = 0;
-  if (int32_t status = halide_device_crop(userContext, &parent, &argument))
+  halide_buffer_t rowCrop = parent;
+  if (rows > 0) {
+    shifted[0] = halide_dimension_t(-int32_t(rows), 1, int32_t(kRowWords));
+    rowCrop.device = 0;
+    rowCrop.device_interface = nullptr;
+    rowCrop.dim = zero;
+    if (int32_t status = halide_device_crop(userContext, &parent, &rowCrop))
+      return status;
+    rowCrop.dim = shifted;
+  }
+  shifted[0] = halide_dimension_t(-int32_t(rest), 1, 1);
+  int32_t status = halide_device_crop(userContext, &rowCrop, &argument);
+  // The argument's crop holds its own reference to the allocation.
+  if (rows > 0) {
+    rowCrop.dim = zero;
+    int32_t released = halide_device_release_crop(userContext, &rowCrop);
+    if (status == 0 && released != 0) {
+      halide_device_release_crop(userContext, &argument);
+      status = released;
+    }
+  }
+  if (status != 0)
     return status;
   // A kernel stage that runs on the host must fetch the device's data first.
   argument.flags = space.hostCurrent ? 0 : halide_buffer_flag_device_dirty;

@@ -182,9 +182,10 @@ void CpuScheduler::scheduleConv2D(Conv2DStages &st) const {
   // power-of-two stride that thrashes a few L1 sets and defeats the
   // prefetchers (a 3x3 512->512 conv on 7x7 runs 20% faster from DRAM).
   const bool blockOuter = blocksOuterLoop(st.K, st.Q, st.P);
-  // (The blocked layout, st.weightBlock, has each block's weights contiguous already.)
+  // (A blocked layout with blocks smaller than K has them contiguous already.)
+  const bool contiguousBlocks = st.weightBlock && st.weightBlock < st.K;
   const bool weightBlocks =
-      blockOuter && !st.weightBlock && (vectorRegisters <= 16 || st.P * st.Q <= 64);
+      blockOuter && !contiguousBlocks && (vectorRegisters <= 16 || st.P * st.Q <= 64);
   Var ko("ko"), ki("ki"), xo("xo"), xi("xi"), yo("yo"), yi("yi");
   out.split(k, ko, ki, kTile, TailStrategy::ShiftInwards)
       .split(x, xo, xi, xTile, TailStrategy::ShiftInwards)

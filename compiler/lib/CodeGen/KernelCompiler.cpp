@@ -95,8 +95,35 @@ bool runJobs(std::vector<Job> &jobs, const std::string &program, unsigned parall
 
 } // namespace
 
+std::string resnetc::codegen::resolveTarget(const std::string &kernelgen,
+                                           const std::string &target, std::string &error) {
+  llvm::SmallString<128> output;
+  if (std::error_code ec = llvm::sys::fs::createTemporaryFile("resnetc-target", "txt", output)) {
+    error = "cannot create a temporary file: " + ec.message();
+    return "";
+  }
+  // stdout and stderr both: the answer, or the generator's reason.
+  std::optional<llvm::StringRef> redirects[] = {std::nullopt, llvm::StringRef(output),
+                                                llvm::StringRef(output)};
+  std::string message;
+  int status = llvm::sys::ExecuteAndWait(kernelgen, {kernelgen, "--print-target", target},
+                                         std::nullopt, redirects, 0, 0, &message);
+  std::string text;
+  if (auto file = llvm::MemoryBuffer::getFile(output))
+    text = (*file)->getBuffer().trim().str();
+  llvm::sys::fs::remove(output);
+  if (status == 0 && !text.empty())
+    return text;
+  error = "cannot resolve the target '" + target + "': " +
+          (!text.empty() ? text : !message.empty() ? message : kernelgen + " failed");
+  return "";
+}
+
 bool resnetc::codegen::compileKernels(const KernelPlan &plan, const KernelCompileOptions &options,
                                       KernelObjects &objects, std::string &error) {
+  const std::string target = resolveTarget(options.kernelgen, options.target, error);
+  if (target.empty())
+    return false;
   if (std::error_code ec = llvm::sys::fs::create_directories(options.cacheDir)) {
     error = "cannot create the kernel cache " + options.cacheDir + ": " + ec.message();
     return false;
@@ -137,10 +164,10 @@ bool resnetc::codegen::compileKernels(const KernelPlan &plan, const KernelCompil
 
   for (const KernelDef &kernel : plan.kernels)
     objects.kernels.push_back(
-        request({"--spec", kernel.spec, "--name", kernel.name, "--target", options.target},
-                "kernel\n" + kernel.name + "\n" + kernel.spec + "\n" + options.target,
+        request({"--spec", kernel.spec, "--name", kernel.name, "--target", target},
+                "kernel\n" + kernel.name + "\n" + kernel.spec + "\n" + target,
                 "kernel " + kernel.name + " (" + kernel.spec + ")"));
-  objects.halideRuntime = request({"--runtime", "--target", options.target},
-                                  "runtime\n" + options.target, "the Halide runtime");
+  objects.halideRuntime =
+      request({"--runtime", "--target", target}, "runtime\n" + target, "the Halide runtime");
   return runJobs(jobs, options.kernelgen, options.jobs, error);
 }

@@ -6,6 +6,7 @@
 #include "resnetc/CodeGen/MemoryPlanner.h"
 #include "resnetc/Dialect/Rn/LayerBuilder.h"
 #include "resnetc/Dialect/Rn/RnOps.h"
+#include "resnetc/runtime/ModelRuntime.h"
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
@@ -14,6 +15,17 @@
 #include "llvm/Support/Format.h"
 
 using namespace mlir;
+
+// The plan's numbers are the runtime's ABI.
+static_assert(int32_t(resnetc::codegen::Space::Input) == RESNETC_RT_INPUT &&
+                  int32_t(resnetc::codegen::Space::Output) == RESNETC_RT_OUTPUT &&
+                  int32_t(resnetc::codegen::Space::Arena) == RESNETC_RT_ARENA &&
+                  int32_t(resnetc::codegen::Space::Weights) == RESNETC_RT_WEIGHTS &&
+                  int32_t(resnetc::codegen::Space::Labels) == RESNETC_RT_LABELS &&
+                  int32_t(resnetc::codegen::Space::Scalars) == RESNETC_RT_SCALARS,
+              "Space numbering differs from the runtime's");
+static_assert(resnetc::codegen::kScalarSlotBytes == RESNETC_RT_SCALAR_SLOT_BYTES,
+              "the scalars' slots differ from the runtime's");
 using namespace resnetc;
 using namespace resnetc::codegen;
 

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "resnetc/Analysis/ModelStats.h"
+#include "resnetc/CodeGen/KernelCompiler.h"
 #include "resnetc/CodeGen/KernelPlan.h"
 #include "resnetc/CodeGen/ObjectEmitter.h"
 #include "resnetc/CodeGen/Orchestration.h"
@@ -388,17 +389,10 @@ int runInit(mlir::MLIRContext &context) {
 /// `resnetc targets`: what --target accepts, whether each target's runtime
 /// is installed, and the Halide target `host` means on this machine.
 int runTargets() {
-  std::string kernelgen = defaultKernelgenPath();
-  std::string hostTarget = "(unknown: " + kernelgen + " did not answer)";
-  llvm::SmallString<128> output;
-  if (!sys::fs::createTemporaryFile("resnetc-host-target", "txt", output)) {
-    std::optional<StringRef> redirects[] = {std::nullopt, StringRef(output), std::nullopt};
-    if (sys::ExecuteAndWait(kernelgen, {kernelgen, "--print-target", "host"}, std::nullopt,
-                            redirects) == 0)
-      if (auto text = MemoryBuffer::getFile(output))
-        hostTarget = (*text)->getBuffer().trim().str();
-    sys::fs::remove(output);
-  }
+  std::string kernelgen = defaultKernelgenPath(), error;
+  std::string hostTarget = codegen::resolveTarget(kernelgen, "host", error);
+  if (hostTarget.empty())
+    hostTarget = "(unknown: " + kernelgen + " did not answer)";
   struct Row {
     const char *target, *what, *features;
   };

@@ -23,10 +23,18 @@ struct KernelObjects {
   unsigned built = 0, cached = 0;
 };
 
+/// The Halide target `target` means on this machine, as resnetc-kernelgen
+/// resolves it (`host` becomes this CPU's features); "" with `error` set if
+/// the generator does not answer.
+std::string resolveTarget(const std::string &kernelgen, const std::string &target,
+                          std::string &error);
+
 /// Compiles every kernel of `plan` and the Halide runtime with
 /// resnetc-kernelgen, `jobs` processes at a time. An object is reused from the
-/// cache when the kernel's name, spec, target and the kernelgen binary itself
-/// are unchanged. Returns false with a message naming the failing kernel.
+/// cache when the kernel's name, spec, resolved target (so a cache shared by
+/// machines with different CPUs never mixes their kernels, whose layouts
+/// may depend on the vector width) and the kernelgen binary itself are
+/// unchanged. Returns false with a message naming the failing kernel.
 bool compileKernels(const KernelPlan &plan, const KernelCompileOptions &options,
                     KernelObjects &objects, std::string &error);
 

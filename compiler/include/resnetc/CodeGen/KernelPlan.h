@@ -85,7 +85,7 @@ int64_t bufferAlignmentFor(llvm::StringRef target);
 
 /// The scalars space: the learning rate, the loss and the number correct,
 /// each in a slot of this many bytes so that every one is an aligned buffer
-/// on any device. An ABI with the runtime (resnetc_rt_scalar_slot).
+/// on any device. An ABI with the runtime (RESNETC_RT_SCALAR_SLOT_BYTES).
 inline constexpr int64_t kScalarSlotBytes = 512;
 
 struct KernelPlan {
