@@ -12,12 +12,20 @@ constexpr int64_t kWordBytes = 4;
 /// Rows of a space described in two dimensions (past INT32_MAX words).
 constexpr int64_t kRowWords = int64_t(1) << 20;
 
-int32_t refuse(void *userContext, const char *message) {
-  halide_error(userContext, message);
-  return halide_error_code_generic_error;
+} // namespace
+
+const resnetc::DeviceCalls &resnetc::halideDeviceCalls() {
+  static const DeviceCalls calls = {halide_copy_to_device, halide_copy_to_host,
+                                    halide_device_malloc,  halide_device_free,
+                                    halide_device_crop,    halide_device_release_crop,
+                                    halide_error};
+  return calls;
 }
 
-} // namespace
+int32_t DeviceSpaces::refuse(void *userContext, const char *message) const {
+  calls.error(userContext, message);
+  return halide_error_code_generic_error;
+}
 
 int64_t DeviceSpaces::paddedBytes(int64_t bytes) {
   int64_t words = (bytes + kWordBytes - 1) / kWordBytes;
@@ -27,8 +35,8 @@ int64_t DeviceSpaces::paddedBytes(int64_t bytes) {
 }
 
 DeviceSpaces::DeviceSpaces(const halide_device_interface_t *interface,
-                           const int64_t (&bytes)[RESNETC_RT_SPACES])
-    : interface(interface) {
+                           const int64_t (&bytes)[RESNETC_RT_SPACES], const DeviceCalls &calls)
+    : interface(interface), calls(calls) {
   for (int i = 0; i < RESNETC_RT_SPACES; ++i) {
     Space &space = spaces[i];
     space.buffer.type = halide_type_t(halide_type_uint, 32);
@@ -69,7 +77,7 @@ int32_t DeviceSpaces::upload(void *userContext, Space &space, uint8_t *host) {
     return refuse(userContext, "a kernel reads a memory space the call did not provide");
   space.buffer.host = host;
   space.buffer.flags = halide_buffer_flag_host_dirty;
-  int32_t status = halide_copy_to_device(userContext, &space.buffer, interface);
+  int32_t status = calls.copyToDevice(userContext, &space.buffer, interface);
   space.buffer.flags = 0;
   space.buffer.host = nullptr; // the API's spaces move between calls
   if (status != 0)
@@ -87,7 +95,7 @@ int32_t DeviceSpaces::toHost(void *userContext, int index, uint8_t *host) {
     return refuse(userContext, "a memory space is too large for one device buffer");
   space.buffer.host = host;
   space.buffer.flags = halide_buffer_flag_device_dirty;
-  int32_t status = halide_copy_to_host(userContext, &space.buffer);
+  int32_t status = calls.copyToHost(userContext, &space.buffer);
   space.buffer.flags = 0;
   space.buffer.host = nullptr;
   if (status != 0)
@@ -106,7 +114,7 @@ int32_t DeviceSpaces::bind(void *userContext, int index, int64_t offset, uint8_t
   } else if (!space.buffer.device) {
     if (!space.describable)
       return refuse(userContext, "a memory space is too large for one device buffer");
-    if (int32_t status = halide_device_malloc(userContext, &space.buffer, interface))
+    if (int32_t status = calls.malloc(userContext, &space.buffer, interface))
       return status;
   }
   // halide_device_crop aliases the range of the parent at the argument's
@@ -135,18 +143,18 @@ int32_t DeviceSpaces::bind(void *userContext, int index, int64_t offset, uint8_t
     rowCrop.device = 0;
     rowCrop.device_interface = nullptr;
     rowCrop.dim = zero;
-    if (int32_t status = halide_device_crop(userContext, &parent, &rowCrop))
+    if (int32_t status = calls.crop(userContext, &parent, &rowCrop))
       return status;
     rowCrop.dim = shifted;
   }
   shifted[0] = halide_dimension_t(-int32_t(rest), 1, 1);
-  int32_t status = halide_device_crop(userContext, &rowCrop, &argument);
+  int32_t status = calls.crop(userContext, &rowCrop, &argument);
   // The argument's crop holds its own reference to the allocation.
   if (rows > 0) {
     rowCrop.dim = zero;
-    int32_t released = halide_device_release_crop(userContext, &rowCrop);
+    int32_t released = calls.releaseCrop(userContext, &rowCrop);
     if (status == 0 && released != 0) {
-      halide_device_release_crop(userContext, &argument);
+      calls.releaseCrop(userContext, &argument);
       status = released;
     }
   }
@@ -169,17 +177,17 @@ int32_t DeviceSpaces::unbind(void *userContext, int index, halide_buffer_t &argu
     space.hostCurrent = false;
   if (argument.flags & halide_buffer_flag_host_dirty) {
     // A stage ran on the host and wrote there: give the device that range.
-    status = halide_copy_to_device(userContext, &argument, interface);
+    status = calls.copyToDevice(userContext, &argument, interface);
     if (status == 0)
       ++uploads;
   }
   argument.flags = 0;
-  int32_t released = halide_device_release_crop(userContext, &argument);
+  int32_t released = calls.releaseCrop(userContext, &argument);
   return status != 0 ? status : released;
 }
 
 void DeviceSpaces::release(void *userContext) {
   for (Space &space : spaces)
     if (space.buffer.device)
-      halide_device_free(userContext, &space.buffer);
+      calls.free(userContext, &space.buffer);
 }

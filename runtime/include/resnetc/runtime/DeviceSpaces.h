@@ -21,13 +21,29 @@
 
 namespace resnetc {
 
+/// The Halide runtime calls DeviceSpaces makes (halide_copy_to_device, ...);
+/// tests substitute a device of their own.
+struct DeviceCalls {
+  int (*copyToDevice)(void *, halide_buffer_t *, const halide_device_interface_t *);
+  int (*copyToHost)(void *, halide_buffer_t *);
+  int (*malloc)(void *, halide_buffer_t *, const halide_device_interface_t *);
+  int (*free)(void *, halide_buffer_t *);
+  int (*crop)(void *, const halide_buffer_t *, halide_buffer_t *);
+  int (*releaseCrop)(void *, halide_buffer_t *);
+  void (*error)(void *, const char *);
+};
+
+/// Halide's runtime functions.
+const DeviceCalls &halideDeviceCalls();
+
 class DeviceSpaces {
 public:
   /// `interface` null: a CPU target, and every call below does nothing.
   /// `bytes`: the size of each space; the arena's and the weights' must be
   /// paddedBytes() already.
   DeviceSpaces(const halide_device_interface_t *interface,
-               const int64_t (&bytes)[RESNETC_RT_SPACES]);
+               const int64_t (&bytes)[RESNETC_RT_SPACES],
+               const DeviceCalls &calls = halideDeviceCalls());
 
   bool active() const { return interface != nullptr; }
 
@@ -71,8 +87,10 @@ private:
     bool describable = true;
   };
   int32_t upload(void *userContext, Space &space, uint8_t *host);
+  int32_t refuse(void *userContext, const char *message) const;
 
   const halide_device_interface_t *interface;
+  const DeviceCalls &calls;
   Space spaces[RESNETC_RT_SPACES];
 };
 
