@@ -254,13 +254,13 @@ TEST(KernelGenConv, BlockedWeightsOddChannels) {
 }
 
 #ifdef RESNETC_TEST_X86_BASELINE
+// The same layers compiled for the SSE2 baseline (x86-64-linux: 4 lanes, 16
+// vector registers), whose schedules differ (tiles, weight blocks).
 TEST(KernelGenConvBaseline, BlockedWeightsDeepSmallImage) {
   ConvCase cc{1, 32, 7, 7, 256, 3, 3, 1, 1, 1, 1, true, true, true};
   runConv(cc, foldedBlocked(cc, kg_sse_fold_blocked, kg_sse_conv_blocked), 24);
 }
 
-// The same layers compiled for the SSE2 baseline (x86-64-linux: 4 lanes, 16
-// vector registers), whose schedules differ (tiles, weight blocks).
 TEST(KernelGenConvBaseline, Conv3x3ResidualRelu) {
   ConvCase cc{2, 16, 8, 8, 16, 3, 3, 1, 1, 1, 1, true, true, true};
   runConv(

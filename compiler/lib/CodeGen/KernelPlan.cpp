@@ -4,6 +4,7 @@
 
 #include "resnetc/Analysis/ModelStats.h"
 #include "resnetc/CodeGen/MemoryPlanner.h"
+#include "resnetc/CodeGen/ObjectEmitter.h"
 #include "resnetc/Dialect/Rn/LayerBuilder.h"
 #include "resnetc/Dialect/Rn/RnOps.h"
 #include "resnetc/runtime/ModelRuntime.h"
@@ -723,7 +724,5 @@ void resnetc::codegen::printKernelPlan(llvm::raw_ostream &os, const KernelPlan &
 }
 
 int64_t resnetc::codegen::bufferAlignmentFor(llvm::StringRef target) {
-  llvm::SmallVector<llvm::StringRef> features;
-  target.split(features, '-');
-  return llvm::is_contained(features, "opencl") ? 512 : kBufferAlignment;
+  return targetHasFeature(target, "opencl") ? 512 : kBufferAlignment;
 }

@@ -31,6 +31,12 @@ std::string resnetc::codegen::tripleForTarget(llvm::StringRef target, std::strin
   return "";
 }
 
+bool resnetc::codegen::targetHasFeature(llvm::StringRef target, llvm::StringRef feature) {
+  llvm::SmallVector<llvm::StringRef> features;
+  target.split(features, '-');
+  return llvm::is_contained(features, feature);
+}
+
 namespace {
 
 std::unique_ptr<llvm::TargetMachine> makeTargetMachine(llvm::StringRef tripleName,

@@ -1,6 +1,7 @@
 //===- Orchestration.cpp - The kernel calls, in MLIR's LLVM dialect -------===//
 
 #include "resnetc/CodeGen/Orchestration.h"
+#include "resnetc/CodeGen/ObjectEmitter.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
@@ -297,10 +298,8 @@ OwningOpRef<ModuleOp> resnetc::codegen::buildOrchestration(MLIRContext &context,
 }
 
 std::string resnetc::codegen::deviceInterfaceSymbol(llvm::StringRef target) {
-  llvm::SmallVector<llvm::StringRef> features;
-  target.split(features, '-');
   for (llvm::StringRef api : {"cuda", "opencl"})
-    if (llvm::is_contained(features, api))
+    if (targetHasFeature(target, api))
       return ("halide_" + api + "_device_interface").str();
   return "";
 }

@@ -15,6 +15,10 @@ namespace resnetc::codegen {
 /// `error` set for a target resnetc cannot emit orchestration code for.
 std::string tripleForTarget(llvm::StringRef target, std::string &error);
 
+/// Whether a Halide target string names `feature` (`cuda` in
+/// `x86-64-linux-cuda-cuda_capability_80`).
+bool targetHasFeature(llvm::StringRef target, llvm::StringRef feature);
+
 /// Translates an LLVM-dialect module to LLVM IR and compiles it with LLVM 22
 /// into a position-independent object for `triple`.
 mlir::LogicalResult emitObject(mlir::ModuleOp module, llvm::StringRef triple,
