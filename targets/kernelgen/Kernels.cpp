@@ -72,7 +72,13 @@ KernelPipeline buildConv2D(const KernelSpec &spec, const Scheduler &sched) {
   Var c("c");
   const Var &k = st.k, &x = st.x, &y = st.y, &n = st.n;
 
-  // Zero padding on x and y only (never on channels or images).
+  st.r = RDom(0, st.C, 0, st.S, 0, st.R, "r");
+  st.skipPaddingTaps = (st.padH || st.padW) && sched.skipsConvPaddingTaps(st);
+  // Zero padding on x and y only (never on channels or images). Where the
+  // reduction skips the padding taps it reads only inside the image, and the
+  // schedule reads the input in place: clamped coordinates then, which tell
+  // bounds inference so (it does not read the predicate) and which fold away
+  // wherever the predicate already holds.
   st.inputTile = Func("input_tile");
   if (st.padH || st.padW) {
     Region bounds(4);
@@ -80,14 +86,12 @@ KernelPipeline buildConv2D(const KernelSpec &spec, const Scheduler &sched) {
       bounds[1] = Range(0, st.W);
     if (st.padH)
       bounds[2] = Range(0, st.H);
-    Func padded = BoundaryConditions::constant_exterior(input, 0.0f, bounds);
+    Func padded = st.skipPaddingTaps ? BoundaryConditions::repeat_edge(input, bounds)
+                                     : BoundaryConditions::constant_exterior(input, 0.0f, bounds);
     st.inputTile(c, x, y, n) = padded(c, x, y, n);
   } else {
     st.inputTile(c, x, y, n) = input(c, x, y, n);
   }
-
-  st.r = RDom(0, st.C, 0, st.S, 0, st.R, "r");
-  st.skipPaddingTaps = (st.padH || st.padW) && sched.skipsConvPaddingTaps(st);
   if (st.skipPaddingTaps) {
     Expr inX = x * st.strideW + st.r.y - st.padW, inY = y * st.strideH + st.r.z - st.padH;
     st.r.where(inX >= 0 && inX < st.W && inY >= 0 && inY < st.H);

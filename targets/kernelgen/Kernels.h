@@ -64,7 +64,8 @@ struct LayoutStages {
 };
 
 /// conv2d:
-///   inputTile(c, x, y, n) = zero-padded input
+///   inputTile(c, x, y, n) = zero-padded input (edge-clamped where the
+///                           padding taps are skipped: never read there)
 ///   conv(k, x, y, n) = bias(k) or 0
 ///   conv(k, x, y, n) += weight(k, r.x, r.y, r.z) *
 ///                       inputTile(r.x, x*SW + r.y - PW, y*SH + r.z - PH, n)
@@ -83,6 +84,7 @@ struct Conv2DStages {
   int R = 1, S = 1, strideH = 1, strideW = 1, padH = 0, padW = 0;
   /// The reduction skips the taps that fall on the zero padding (an RDom
   /// predicate on x and y); chosen by Scheduler::skipsConvPaddingTaps.
+  /// The schedule may then read the input in place.
   bool skipPaddingTaps = false;
 };
 

@@ -42,6 +42,8 @@ int kg_conv_res(void *, HB input, HB weight, HB bias, HB residual, HB out);
 int kg_conv_1x1s2(void *, HB input, HB weight, HB out);
 int kg_conv_odd(void *, HB input, HB weight, HB residual, HB out);
 int kg_conv_wide(void *, HB input, HB weight, HB out);
+int kg_conv_s2_skip(void *, HB input, HB weight, HB bias, HB residual, HB out);
+int kg_conv_s2_asym(void *, HB input, HB weight, HB out);
 int kg_conv_tiny(void *, HB input, HB weight, HB bias, HB out);
 int kg_conv_deep(void *, HB input, HB weight, HB bias, HB residual, HB out);
 int kg_fold_blocked(void *, HB weight, HB gamma, HB beta, HB mean, HB var, HB blocked, HB bias);
@@ -57,6 +59,7 @@ int kg_sse_conv_blocked(void *, HB input, HB weight, HB bias, HB residual, HB ou
 int kg_sse_conv_res(void *, HB input, HB weight, HB bias, HB residual, HB out);
 int kg_sse_conv_deep(void *, HB input, HB weight, HB bias, HB residual, HB out);
 int kg_sse_conv_wide(void *, HB input, HB weight, HB out);
+int kg_sse_conv_s2_skip(void *, HB input, HB weight, HB bias, HB residual, HB out);
 int kg_sse_maxpool(void *, HB input, HB out);
 int kg_sse_dense(void *, HB input, HB weight, HB bias, HB out);
 #endif
@@ -197,6 +200,29 @@ TEST(KernelGenConv, WideInputBlockedReductionStride2) {
       5);
 }
 
+// Strided convs over few channels skip the padding taps and read the input
+// in place; odd extents leave taps off the last column and row as well.
+TEST(KernelGenConv, Stride2SkipsPaddingTaps) {
+  ConvCase cc{2, 16, 7, 9, 32, 3, 3, 2, 2, 1, 1, true, true, true};
+  runConv(
+      cc,
+      [](Buf &in, Buf &w, Buf &b, Buf &res, Buf &out) {
+        return kg_conv_s2_skip(nullptr, in.raw_buffer(), w.raw_buffer(), b.raw_buffer(),
+                               res.raw_buffer(), out.raw_buffer());
+      },
+      25);
+}
+
+TEST(KernelGenConv, AsymmetricStrideKernelSkipsPaddingTaps) {
+  ConvCase cc{1, 24, 9, 6, 16, 5, 3, 2, 1, 2, 1, false, false, false};
+  runConv(
+      cc,
+      [](Buf &in, Buf &w, Buf &, Buf &, Buf &out) {
+        return kg_conv_s2_asym(nullptr, in.raw_buffer(), w.raw_buffer(), out.raw_buffer());
+      },
+      26);
+}
+
 TEST(KernelGenConv, DeepSmallImage) {
   ConvCase cc{1, 32, 7, 7, 256, 3, 3, 1, 1, 1, 1, true, true, true};
   runConv(
@@ -281,6 +307,17 @@ TEST(KernelGenConvBaseline, DeepSmallImageWeightBlocks) {
                                 res.raw_buffer(), out.raw_buffer());
       },
       17);
+}
+
+TEST(KernelGenConvBaseline, Stride2SkipsPaddingTaps) {
+  ConvCase cc{2, 16, 7, 9, 32, 3, 3, 2, 2, 1, 1, true, true, true};
+  runConv(
+      cc,
+      [](Buf &in, Buf &w, Buf &b, Buf &res, Buf &out) {
+        return kg_sse_conv_s2_skip(nullptr, in.raw_buffer(), w.raw_buffer(), b.raw_buffer(),
+                                   res.raw_buffer(), out.raw_buffer());
+      },
+      27);
 }
 
 TEST(KernelGenConvBaseline, WideInputBlockedReductionStride2) {
