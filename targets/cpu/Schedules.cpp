@@ -490,8 +490,10 @@ void CpuScheduler::scheduleConvGradInput(ConvGradInputStages &st) const {
   weightTile.compute_at(acc, r.x)
       .vectorize(weightTile.args()[0], lanes)
       .unroll(weightTile.args()[0]);
+  if (st.skipPaddingTaps)
+    return; // output_grad read in place (see scheduleConv2D)
   // The zero-padded window of output_grad the tile reads, copied once.
-  st.gradTile.compute_at(tiled, xo);
+  st.gradTile.compute_at(tiled, xo).store_in(MemoryType::Stack);
   if (int kLanes = lanesFor(st.K))
     st.gradTile.vectorize(st.gradTile.args()[0], kLanes);
 }

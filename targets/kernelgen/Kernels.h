@@ -149,7 +149,8 @@ struct ChannelReductionStages {
 /// conv2d_grad_input: a convolution of the zero-padded output gradient with
 /// the transposed weights, vectorised over the input channels c.
 ///   weightT(c, k, s, r) = weight(k, c, s, r), 0 for s >= S or r >= R
-///   gradTile(k, xq, yq, n) = zero-padded output_grad
+///   gradTile(k, xq, yq, n) = zero-padded output_grad (edge-clamped where the
+///                            padding taps are skipped: never read there)
 /// Stride 1 (no `phase`): acc(c, xq, yq, n) = 0;
 ///   acc += gradTile(r.x, xq - r.y, yq - r.z, n) * weightT(c, r.x, r.y, r.z)
 ///   output(c, x, y, n) = acc(c, x + PW, y + PH, n)

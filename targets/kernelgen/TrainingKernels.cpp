@@ -233,19 +233,24 @@ KernelPipeline buildConv2DGradInput(const KernelSpec &spec, const Scheduler &sch
     w = select(s < st.S && r < st.R, w, 0.0f);
   st.weightT(c, k, s, r) = w;
 
+  st.r = RDom(0, st.K, 0, Sj, 0, Rj, "r");
+  RDom &rd = st.r;
+  st.skipPaddingTaps =
+      st.phases == 1 && (PH || PW) && sched.skipsConvGradInputPaddingTaps(st);
+  // output_grad, zero outside the image; where the padding taps are skipped
+  // it is read only inside, in place: edge-clamped coordinates then, as in
+  // the forward conv.
   Region bounds(4);
   bounds[1] = Range(0, st.Q);
   bounds[2] = Range(0, st.P);
-  Func padded = BoundaryConditions::constant_exterior(grad, 0.0f, bounds);
+  Func padded = st.skipPaddingTaps ? BoundaryConditions::repeat_edge(grad, bounds)
+                                   : BoundaryConditions::constant_exterior(grad, 0.0f, bounds);
   st.gradTile = Func("grad_tile");
   st.gradTile(k, xq, yq, n) = padded(k, xq, yq, n);
 
-  st.r = RDom(0, st.K, 0, Sj, 0, Rj, "r");
-  RDom &rd = st.r;
   st.acc = Func("acc");
   st.output = Func("output");
   if (st.phases == 1) {
-    st.skipPaddingTaps = (PH || PW) && sched.skipsConvGradInputPaddingTaps(st);
     if (st.skipPaddingTaps) {
       Expr gx = xq - rd.y, gy = yq - rd.z;
       rd.where(gx >= 0 && gx < st.Q && gy >= 0 && gy < st.P);
