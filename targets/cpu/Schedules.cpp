@@ -13,8 +13,7 @@ namespace {
 
 // Below this much work (elements, or multiply-adds for convolutions) a
 // kernel runs on one thread; a parallel task gets at least kMinTaskWork
-// (2^13 before: tasks of a few microseconds lost time to the thread pool's
-// lock; the ResNet-20 training step is about 5% faster at two threads).
+// (tasks of a few microseconds lose their time to the thread pool's lock).
 constexpr int64_t kMinParallelWork = int64_t(1) << 15;
 constexpr int64_t kMinTaskWork = int64_t(1) << 16;
 // A parallel task of a reduction kernel does at least this many

@@ -43,7 +43,9 @@ for ((i = 1; i <= kills; ++i)); do
     # progress. The trainer removes stale temporary files when it starts, so
     # wait for that first.
     sleep 0.3
-    while ! saving && kill -0 "$pid" 2>/dev/null && (($(now) - started < first + 5000000)); do
+    # (Builtins only: a poll must not fork, or it may miss a short save.)
+    while ! saving && kill -0 "$pid" 2>/dev/null &&
+      ((${EPOCHREALTIME/./} - started < first + 5000000)); do
       :
     done
   else
