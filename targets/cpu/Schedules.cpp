@@ -231,8 +231,7 @@ void CpuScheduler::scheduleConv2D(Conv2DStages &st) const {
       Var t("t"), tn("tn");
       const int kBlocks = (st.K + kTile - 1) / kTile, rowTiles = (st.P + yTile - 1) / yTile;
       out.fuse(ko, yo, t).fuse(t, n, tn);
-      parallelConvTasks(out, tn, int64_t(kBlocks) * rowTiles * st.N,
-                        macsPerRow / kBlocks * yTile);
+      parallelConvTasks(out, tn, int64_t(kBlocks) * rowTiles * st.N, macsPerRow / kBlocks * yTile);
       block = LoopLevel(out, tn);
     }
   } else {
@@ -276,17 +275,29 @@ void CpuScheduler::scheduleConv2D(Conv2DStages &st) const {
   weightTile.vectorize(weightTile.args()[0], lanes).unroll(weightTile.args()[0]);
 
   if ((st.padH || st.padW) && !st.skipPaddingTaps) {
-    // Copy the zero-padded input window of the tile once, so the inner loop
-    // loads plain broadcasts instead of evaluating the boundary condition.
-    // (Where the padding taps are skipped, the input is read in place: no
-    // copy at all, 5-20% faster on ResNet-20's and ResNet-50's 3x3 convs.)
-    // On the stack: Halide's bound on the window's size is loose (it sees
-    // no correlation between the trimmed rows' ends), so it would otherwise
-    // call halide_malloc and halide_free once a tile.
     Func &window = st.inputTile;
-    window.compute_at(out, xo).store_in(MemoryType::Stack);
-    if (int cLanes = lanesFor(st.C))
-      window.vectorize(window.args()[0], cLanes);
+    if (st.C <= 4) {
+      // A few input channels (the stems): pad the whole input once. A
+      // per-tile window of 1-3 channels is a scalar copy, made again for each
+      // block of output channels; once per call, the 7x7/2 stem runs 10-25%
+      // faster, ResNet-20's stems at batch 128 1.4-1.8x.
+      std::vector<Var> args = window.args();
+      const Var wc = args[0], wy = args[2], wn = args[3];
+      window.compute_root().bound(wc, 0, st.C).unroll(wc);
+      parallelRows(window, wy, wn, (st.H + 2 * st.padH) * st.N,
+                   int64_t(st.C) * (st.W + 2 * st.padW), Var("yn"));
+    } else {
+      // Copy the zero-padded input window of the tile once, so the inner
+      // loop loads plain broadcasts instead of evaluating the boundary
+      // condition. (Where the padding taps are skipped, the input is read in
+      // place: no copy at all, 5-20% faster on ResNet-20's and ResNet-50's
+      // 3x3 convs.) On the stack: Halide's bound on the window's size is
+      // loose (it sees no correlation between the trimmed rows' ends), so it
+      // would otherwise call halide_malloc and halide_free once a tile.
+      window.compute_at(out, xo).store_in(MemoryType::Stack);
+      if (int cLanes = lanesFor(st.C))
+        window.vectorize(window.args()[0], cLanes);
+    }
   }
 }
 

@@ -45,6 +45,7 @@ int kg_conv_wide(void *, HB input, HB weight, HB out);
 int kg_conv_s2_skip(void *, HB input, HB weight, HB bias, HB residual, HB out);
 int kg_conv_s2_asym(void *, HB input, HB weight, HB out);
 int kg_conv_tiny(void *, HB input, HB weight, HB bias, HB out);
+int kg_conv_gray(void *, HB input, HB weight, HB bias, HB out);
 int kg_conv_deep(void *, HB input, HB weight, HB bias, HB residual, HB out);
 int kg_fold_blocked(void *, HB weight, HB gamma, HB beta, HB mean, HB var, HB blocked, HB bias);
 int kg_conv_blocked(void *, HB input, HB weight, HB bias, HB residual, HB out);
@@ -53,8 +54,7 @@ int kg_conv_blocked_s2(void *, HB input, HB weight, HB bias, HB out);
 int kg_fold_blocked_odd(void *, HB weight, HB gamma, HB beta, HB mean, HB var, HB blocked, HB bias);
 int kg_conv_blocked_odd(void *, HB input, HB weight, HB bias, HB residual, HB out);
 #ifdef RESNETC_TEST_X86_BASELINE
-int kg_sse_fold_blocked(void *, HB weight, HB gamma, HB beta, HB mean, HB var, HB blocked,
-                        HB bias);
+int kg_sse_fold_blocked(void *, HB weight, HB gamma, HB beta, HB mean, HB var, HB blocked, HB bias);
 int kg_sse_conv_blocked(void *, HB input, HB weight, HB bias, HB residual, HB out);
 int kg_sse_conv_res(void *, HB input, HB weight, HB bias, HB residual, HB out);
 int kg_sse_conv_deep(void *, HB input, HB weight, HB bias, HB residual, HB out);
@@ -158,6 +158,19 @@ TEST(KernelGenConv, StemC3Kernel7Stride2) {
       1);
 }
 
+// One input channel, several images: the padded input, copied once, spans
+// the images (its rows are split into parallel tasks across them).
+TEST(KernelGenConv, GrayStemBatch3) {
+  ConvCase cc{3, 1, 9, 11, 16, 3, 3, 1, 1, 1, 1, true, false, true};
+  runConv(
+      cc,
+      [](Buf &in, Buf &w, Buf &b, Buf &, Buf &out) {
+        return kg_conv_gray(nullptr, in.raw_buffer(), w.raw_buffer(), b.raw_buffer(),
+                            out.raw_buffer());
+      },
+      28);
+}
+
 TEST(KernelGenConv, Conv3x3ResidualRelu) {
   ConvCase cc{2, 16, 8, 8, 16, 3, 3, 1, 1, 1, 1, true, true, true};
   runConv(
@@ -243,14 +256,15 @@ auto foldedBlocked(const ConvCase &cc, Fold fold, Conv conv) {
   return [cc, fold, conv](Buf &in, Buf &packed, Buf &b, Buf &res, Buf &out) {
     Buf oihw(std::vector<int>{cc.S, cc.R, cc.C, cc.K}), ones(std::vector<int>{cc.K}),
         zeros(std::vector<int>{cc.K}), foldedBias(std::vector<int>{cc.K});
-    oihw.for_each_element([&](int s, int r, int c, int k) { oihw(s, r, c, k) = packed(k, c, s, r); });
+    oihw.for_each_element(
+        [&](int s, int r, int c, int k) { oihw(s, r, c, k) = packed(k, c, s, r); });
     ones.fill(1.0f);
     zeros.fill(0.0f);
     Buf blocked(std::vector<int>{cc.K * cc.C * cc.R * cc.S});
     blocked.fill(std::nanf(""));
-    int status = fold(nullptr, oihw.raw_buffer(), ones.raw_buffer(), zeros.raw_buffer(),
-                      zeros.raw_buffer(), ones.raw_buffer(), blocked.raw_buffer(),
-                      foldedBias.raw_buffer());
+    int status =
+        fold(nullptr, oihw.raw_buffer(), ones.raw_buffer(), zeros.raw_buffer(), zeros.raw_buffer(),
+             ones.raw_buffer(), blocked.raw_buffer(), foldedBias.raw_buffer());
     if (status != 0)
       return status;
     return conv(nullptr, in.raw_buffer(), blocked.raw_buffer(), b.raw_buffer(), res.raw_buffer(),
@@ -265,13 +279,12 @@ TEST(KernelGenConv, BlockedWeightsDeepSmallImage) {
 
 TEST(KernelGenConv, BlockedWeightsStride2) {
   ConvCase cc{1, 128, 8, 8, 256, 1, 1, 2, 2, 0, 0, true, false, false};
-  runConv(
-      cc,
-      foldedBlocked(cc, kg_fold_blocked_s2,
-                    [](void *uc, HB in, HB w, HB b, HB, HB out) {
-                      return kg_conv_blocked_s2(uc, in, w, b, out);
-                    }),
-      22);
+  runConv(cc,
+          foldedBlocked(cc, kg_fold_blocked_s2,
+                        [](void *uc, HB in, HB w, HB b, HB, HB out) {
+                          return kg_conv_blocked_s2(uc, in, w, b, out);
+                        }),
+          22);
 }
 
 TEST(KernelGenConv, BlockedWeightsOddChannels) {
