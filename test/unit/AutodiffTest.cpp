@@ -28,6 +28,7 @@ namespace {
 struct Case {
   const char *name;
   const char *source;
+  bool fusesRelus = true; ///< Has a relu that rn-fuse-training-epilogues fuses.
 };
 
 void PrintTo(const Case &c, std::ostream *os) { *os << c.name; }
@@ -67,6 +68,19 @@ TEST_P(AutodiffGradients, MatchTheReferenceBackwardPass) {
   std::vector<Tensor> results;
   std::string error;
   ASSERT_TRUE(run(trainGrads, {images, labels}, forGraph, training, results, error)) << error;
+  // And the graph after rn-fuse-training-epilogues (relus inside batch norms
+  // and adds, relu gradients inside batch-norm gradients): the same numbers.
+  size_t relus = llvm::range_size(trainGrads.getOps<rn::ReluOp>());
+  mlir::PassManager fuse(context.get(), mlir::func::FuncOp::getOperationName());
+  fuse.addPass(createFuseTrainingEpilogues());
+  ASSERT_TRUE(mlir::succeeded(fuse.run(trainGrads)));
+  if (GetParam().fusesRelus)
+    EXPECT_LT(llvm::range_size(trainGrads.getOps<rn::ReluOp>()), relus);
+  WeightMap forFusedGraph = weights;
+  std::vector<Tensor> fusedResults;
+  ASSERT_TRUE(run(trainGrads, {images, labels}, forFusedGraph, training, fusedResults, error))
+      << error;
+  ASSERT_EQ(fusedResults.size(), results.size());
 
   // The reference backward pass, seeded with the loss's gradient.
   WeightMap forReference = weights;
@@ -92,6 +106,7 @@ TEST_P(AutodiffGradients, MatchTheReferenceBackwardPass) {
       << error;
 
   EXPECT_NEAR(results[0].data[0], loss, 1e-12 * std::max(1.0, loss));
+  EXPECT_NEAR(fusedResults[0].data[0], loss, 1e-12 * std::max(1.0, loss));
   auto names = trainGrads->getAttrOfType<mlir::ArrayAttr>(rn::kGradientNamesAttr);
   ASSERT_EQ(names.size() + 1, results.size());
   ASSERT_EQ(names.size(), gradients.weights.size());
@@ -103,8 +118,11 @@ TEST_P(AutodiffGradients, MatchTheReferenceBackwardPass) {
     double scale = 1e-30;
     for (double v : expected.data)
       scale = std::max(scale, std::fabs(v));
-    for (int64_t j = 0; j < actual.size(); ++j)
+    for (int64_t j = 0; j < actual.size(); ++j) {
       ASSERT_NEAR(actual.data[j], expected.data[j], 1e-9 * scale) << name << "[" << j << "]";
+      ASSERT_NEAR(fusedResults[i + 1].data[j], expected.data[j], 1e-9 * scale)
+          << "fused " << name << "[" << j << "]";
+    }
   }
 }
 

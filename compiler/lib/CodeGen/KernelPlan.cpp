@@ -400,18 +400,22 @@ LogicalResult Planner::lowerTraining(Operation *op) {
         args.push_back(write(bn.getMean(), vector(Space::Arena, shape[1])));
         args.push_back(write(bn.getInvStd(), vector(Space::Arena, shape[1])));
         return done("kind=batch_norm_train;input=" + joined(shape) +
-                    ";epsilon=" + fmt(bn.getEpsilon().convertToDouble()) + ";relu=0");
+                    ";epsilon=" + fmt(bn.getEpsilon().convertToDouble()) +
+                    ";relu=" + std::to_string(bn.getRelu()));
       })
       .Case([&](rn::BatchNormTrainGradOp grad) -> LogicalResult {
-        for (Value v : {grad.getOutputGrad(), grad.getInput(), grad.getGamma(), grad.getMean(),
-                        grad.getInvStd()})
-          if (failed(in(v)))
+        Value reluOutput = grad.getReluOutput();
+        for (Value v :
+             std::initializer_list<Value>{grad.getOutputGrad(), grad.getInput(), grad.getGamma(),
+                                          grad.getMean(), grad.getInvStd(), reluOutput})
+          if (v && failed(in(v)))
             return failure();
         Dims shape = shapeOf(grad.getInput());
         args.push_back(write(grad.getInputGrad(), nhwc(Space::Arena, shape)));
         args.push_back(write(grad.getGammaGrad(), vector(Space::Arena, shape[1])));
         args.push_back(write(grad.getBetaGrad(), vector(Space::Arena, shape[1])));
-        return done("kind=batch_norm_train_grad;input=" + joined(shape) + ";relu=0");
+        return done("kind=batch_norm_train_grad;input=" + joined(shape) +
+                    ";relu=" + std::to_string(bool(reluOutput)));
       })
       .Case([&](rn::ReluGradOp grad) -> LogicalResult {
         if (failed(in(grad.getOutputGrad())) || failed(in(grad.getOutput())))
@@ -519,8 +523,7 @@ LogicalResult Planner::lowerTraining(Operation *op) {
 }
 
 void Planner::finishSection(Section &done) {
-  std::vector<int64_t> offsets =
-      planArena(done.ranges, done.arenaBytes, options.bufferAlignment);
+  std::vector<int64_t> offsets = planArena(done.ranges, done.arenaBytes, options.bufferAlignment);
   for (Step &step : *done.steps)
     for (BufferRef &arg : step.args)
       if (arg.activation >= 0) {

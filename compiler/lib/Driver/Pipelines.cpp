@@ -55,6 +55,11 @@ LogicalResult resnetc::prepareForTraining(ModuleOp module) {
   pm.nest<func::FuncOp>().addPass(createCanonicalizerPass());
   if (failed(pm.run(module)))
     return failure();
+  auto trainGrads = module.lookupSymbol<func::FuncOp>(rn::kTrainGradsFunction);
+  PassManager fuseTraining(module.getContext(), func::FuncOp::getOperationName());
+  fuseTraining.addPass(resnetc::createFuseTrainingEpilogues());
+  if (failed(fuseTraining.run(trainGrads)))
+    return failure();
   // Evaluation runs @forward with the trained weights as they are: batch
   // norm stays a kernel of its own (folding would need re-preparing the
   // weights after every step).

@@ -13,6 +13,7 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -332,6 +333,22 @@ bool Interpreter::step(Operation *op) {
         values[a.getResult()] = std::move(out);
         return true;
       })
+      .Case([&](rn::FusedEltwiseOp f) {
+        // The form rn-fuse-training-epilogues makes: relu?(input + addend?).
+        if (f.getGamma())
+          return fail(op, "batch norm inside rn.fused_eltwise is not interpreted");
+        Tensor out = get(f.getInput());
+        if (f.getAddend()) {
+          const Tensor &addend = get(f.getAddend());
+          for (int64_t i = 0; i < out.size(); ++i)
+            out.data[i] += addend.data[i];
+        }
+        if (f.getRelu())
+          for (double &v : out.data)
+            v = v > 0 ? v : 0.0;
+        values[f.getResult()] = std::move(out);
+        return true;
+      })
       .Case([&](rn::MaxPool2DOp p) { return values[p.getResult()] = maxPool(p), true; })
       .Case([&](rn::GlobalAvgPoolOp p) { return values[p.getResult()] = globalAvgPool(p), true; })
       .Case([&](rn::DenseOp d) { return values[d.getResult()] = dense(d), true; })
@@ -358,6 +375,8 @@ bool Interpreter::step(Operation *op) {
         for (int64_t i = 0; i < y.size(); ++i) {
           int64_t c = (i / (s.H * s.W)) % s.C;
           y.data[i] = (x.data[i] - mean.data[c]) * invStd.data[c] * gamma.data[c] + beta.data[c];
+          if (b.getRelu())
+            y.data[i] = std::max(y.data[i], 0.0);
         }
         values[b.getOutput()] = std::move(y);
         values[b.getMean()] = std::move(mean);
@@ -365,9 +384,14 @@ bool Interpreter::step(Operation *op) {
         return true;
       })
       .Case([&](rn::BatchNormTrainGradOp g) {
-        Tensor dx, dgamma, dbeta;
-        batchNormGrads(get(g.getInput()), get(g.getOutputGrad()), get(g.getGamma()).data,
-                       get(g.getMean()).data, get(g.getInvStd()).data, true, dx, dgamma, dbeta);
+        Tensor dx, dgamma, dbeta, dy = get(g.getOutputGrad());
+        if (g.getReluOutput()) {
+          const Tensor &y = get(g.getReluOutput());
+          for (int64_t i = 0; i < dy.size(); ++i)
+            dy.data[i] = y.data[i] > 0 ? dy.data[i] : 0.0;
+        }
+        batchNormGrads(get(g.getInput()), dy, get(g.getGamma()).data, get(g.getMean()).data,
+                       get(g.getInvStd()).data, true, dx, dgamma, dbeta);
         values[g.getInputGrad()] = std::move(dx);
         values[g.getGammaGrad()] = std::move(dgamma);
         values[g.getBetaGrad()] = std::move(dbeta);

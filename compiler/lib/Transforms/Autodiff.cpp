@@ -56,7 +56,8 @@ LogicalResult BackwardBuilder::differentiate(Operation *op, Value dy) {
       .Case([&](BatchNormTrainOp bn) {
         auto grad = BatchNormTrainGradOp::create(
             builder, loc, bn.getInput().getType(), bn.getGamma().getType(), bn.getGamma().getType(),
-            dy, bn.getInput(), bn.getGamma(), bn.getMean(), bn.getInvStd());
+            dy, bn.getInput(), bn.getGamma(), bn.getMean(), bn.getInvStd(),
+            bn.getRelu() ? bn.getOutput() : Value()); // a fused relu masks dy
         accumulate(bn.getInput(), grad.getInputGrad());
         accumulate(bn.getGamma(), grad.getGammaGrad());
         accumulate(bn.getBeta(), grad.getBetaGrad());
@@ -143,7 +144,8 @@ struct AutodiffPass : resnetc::impl::AutodiffBase<AutodiffPass> {
                                         bn.getGamma().getType(), mapping.lookup(bn.getInput()),
                                         mapping.lookup(bn.getGamma()), mapping.lookup(bn.getBeta()),
                                         bn.getEpsilonAttr(), bn.getMomentumAttr(),
-                                        nameOf(bn.getMean()), nameOf(bn.getVariance()));
+                                        nameOf(bn.getMean()), nameOf(bn.getVariance()),
+                                        /*relu=*/UnitAttr());
         mapping.map(bn.getResult(), copy->getResult(0));
       } else {
         copy = builder.clone(op, mapping);

@@ -51,6 +51,11 @@ func.func @training_ops(%x: tensor<2x4x4x4xf32>, %dy: tensor<2x4x2x2xf32>, %labe
   %n, %mean, %inv = rn.batch_norm_train %x, %g, %g : tensor<2x4x4x4xf32>, tensor<4xf32>
   // CHECK: rn.batch_norm_train_grad
   %dx0, %dg, %db = rn.batch_norm_train_grad %x, %x, %g, %mean, %inv : tensor<2x4x4x4xf32>, tensor<4xf32>
+  // With fused relus: the relu's output masks the gradient.
+  // CHECK: %[[NR:.*]], %{{.*}}, %{{.*}} = rn.batch_norm_train %arg0, %{{.*}}, %{{.*}} {relu} : tensor<2x4x4x4xf32>, tensor<4xf32>
+  %nr, %meanr, %invr = rn.batch_norm_train %x, %g, %g {relu} : tensor<2x4x4x4xf32>, tensor<4xf32>
+  // CHECK: rn.batch_norm_train_grad %arg0, %arg0, %{{.*}}, %{{.*}}, %{{.*}} relu %[[NR]] : tensor<2x4x4x4xf32>, tensor<4xf32>
+  %dxr, %dgr, %dbr = rn.batch_norm_train_grad %x, %x, %g, %meanr, %invr relu %nr : tensor<2x4x4x4xf32>, tensor<4xf32>
   // CHECK: rn.relu_grad %arg0, %{{.*}} : tensor<2x4x4x4xf32>
   %dr = rn.relu_grad %x, %n : tensor<2x4x4x4xf32>
   // CHECK: rn.conv2d_grad_input %arg1, %{{.*}} {padding = array<i64: 1, 1>, strides = array<i64: 2, 2>} : (tensor<2x4x2x2xf32>, tensor<4x4x3x3xf32>) -> tensor<2x4x4x4xf32>

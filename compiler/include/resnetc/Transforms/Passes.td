@@ -54,4 +54,23 @@ def Autodiff : Pass<"rn-autodiff", "::mlir::ModuleOp"> {
   let dependentDialects = ["::resnetc::rn::RnDialect"];
 }
 
+def FuseTrainingEpilogues : Pass<"rn-fuse-training-epilogues", "::mlir::func::FuncOp"> {
+  let summary = "Fuse relus into training batch norms and adds, relu gradients into batch-norm gradients";
+  let description = [{
+    On @train_grads (after rn-autodiff), each pass over an activation that a
+    neighbouring kernel can do on its way:
+    - relu(batch_norm_train(x)), the batch norm's output read by the relu
+      only, becomes batch_norm_train {relu};
+    - relu(add(a, b)), the sum read by the relu only, becomes one
+      rn.fused_eltwise (add, relu);
+    - batch_norm_train_grad(relu_grad(dy, y), ...), the masked gradient read
+      by the batch norm's gradient only, becomes
+      batch_norm_train_grad(dy, ... relu y).
+    The relu's gradient needs only the sign of its output, which the fused
+    ops still write, so the backward graph stays valid as it is. Each fusion
+    saves a pass over the tensor (a read and a write) and its memory.
+  }];
+  let dependentDialects = ["::resnetc::rn::RnDialect"];
+}
+
 #endif // RESNETC_TRANSFORMS_PASSES_TD

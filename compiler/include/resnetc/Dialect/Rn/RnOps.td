@@ -238,15 +238,17 @@ def Rn_BatchNormTrainOp : Rn_Op<"batch_norm_train", [Pure,
   let summary = "Batch norm on this batch's statistics";
   let description = [{
     mean and inv_std = 1 / sqrt(biased variance + epsilon) are per channel,
-    over N, H and W; output = (input - mean) * inv_std * gamma + beta. The
-    statistics are results so that the backward pass and the running-average
-    update reuse them. `running_mean` and `running_var` name the weights that
-    the optimizer updates with them, with `momentum`.
+    over N, H and W; output = relu?((input - mean) * inv_std * gamma + beta)
+    (`relu`: a relu fused by rn-fuse-training-epilogues). The statistics are
+    results so that the backward pass and the running-average update reuse
+    them. `running_mean` and `running_var` name the weights that the
+    optimizer updates with them, with `momentum`.
   }];
   let arguments = (ins Rn_Activation:$input, Rn_Vector:$gamma, Rn_Vector:$beta,
                    DefaultValuedAttr<F64Attr, "1e-5">:$epsilon,
                    DefaultValuedAttr<F64Attr, "0.1">:$momentum,
-                   OptionalAttr<StrAttr>:$running_mean, OptionalAttr<StrAttr>:$running_var);
+                   OptionalAttr<StrAttr>:$running_mean, OptionalAttr<StrAttr>:$running_var,
+                   UnitAttr:$relu);
   let results = (outs Rn_Activation:$output, Rn_Vector:$mean, Rn_Vector:$inv_std);
   let assemblyFormat = [{
     $input `,` $gamma `,` $beta attr-dict `:` type($input) `,` type($gamma)
@@ -256,14 +258,20 @@ def Rn_BatchNormTrainOp : Rn_Op<"batch_norm_train", [Pure,
 
 def Rn_BatchNormTrainGradOp : Rn_Op<"batch_norm_train_grad", [Pure,
     AllTypesMatch<["output_grad", "input", "input_grad"]>,
+    OptionalTypesMatchWith<"relu_output has the input's type", "input", "relu_output", "$_self">,
     AllTypesMatch<["gamma", "mean", "inv_std", "gamma_grad", "beta_grad"]>]> {
   let summary = "Gradients of batch_norm_train, through the batch statistics";
+  let description = [{
+    With `relu_output` (a relu's gradient fused by rn-fuse-training-epilogues),
+    output_grad first becomes 0 where relu_output is not positive: the
+    gradient of relu(batch_norm_train(input)) when relu_output is that relu.
+  }];
   let arguments = (ins Rn_Activation:$output_grad, Rn_Activation:$input, Rn_Vector:$gamma,
-                   Rn_Vector:$mean, Rn_Vector:$inv_std);
+                   Rn_Vector:$mean, Rn_Vector:$inv_std, Optional<Rn_Activation>:$relu_output);
   let results = (outs Rn_Activation:$input_grad, Rn_Vector:$gamma_grad, Rn_Vector:$beta_grad);
   let assemblyFormat = [{
-    $output_grad `,` $input `,` $gamma `,` $mean `,` $inv_std attr-dict `:`
-    type($input) `,` type($gamma)
+    $output_grad `,` $input `,` $gamma `,` $mean `,` $inv_std (`relu` $relu_output^)? attr-dict
+    `:` type($input) `,` type($gamma)
   }];
 }
 

@@ -1,0 +1,80 @@
+//===- FuseTrainingEpilogues.cpp - Relus into their neighbours, training --===//
+
+#include "resnetc/Dialect/Rn/RnOps.h"
+#include "resnetc/Transforms/Passes.h"
+
+namespace resnetc {
+#define GEN_PASS_DEF_FUSETRAININGEPILOGUES
+#include "resnetc/Transforms/Passes.h.inc"
+} // namespace resnetc
+
+using namespace mlir;
+using namespace resnetc;
+using namespace resnetc::rn;
+
+namespace {
+
+/// relu(batch_norm_train(x)) -> batch_norm_train {relu}, when the relu is the
+/// batch norm output's only reader. The relu's readers (the next conv, the
+/// relu's gradient) then read the batch norm's output, which is the same
+/// tensor.
+bool fuseIntoBatchNorm(ReluOp relu) {
+  auto bn = relu.getInput().getDefiningOp<BatchNormTrainOp>();
+  if (!bn || bn.getRelu() || !bn.getOutput().hasOneUse())
+    return false;
+  bn.setRelu(true);
+  bn->setLoc(FusedLoc::get(relu.getContext(), {bn.getLoc(), relu.getLoc()}));
+  relu.getResult().replaceAllUsesWith(bn.getOutput());
+  relu.erase();
+  return true;
+}
+
+/// relu(add(a, b)) -> fused_eltwise a add b {relu}, when the relu is the sum's
+/// only reader.
+bool fuseIntoAdd(ReluOp relu) {
+  auto add = relu.getInput().getDefiningOp<AddOp>();
+  if (!add || !add.getResult().hasOneUse() || !isa<RankedTensorType>(add.getType()) ||
+      cast<RankedTensorType>(add.getType()).getRank() != 4)
+    return false;
+  OpBuilder builder(relu);
+  Location loc = FusedLoc::get(builder.getContext(), {add.getLoc(), relu.getLoc()});
+  Value fused = FusedEltwiseOp::create(builder, loc, relu.getType(), add.getLhs(), Value(), Value(),
+                                       Value(), Value(), add.getRhs(), FloatAttr(),
+                                       /*relu=*/true)
+                    .getResult();
+  relu.getResult().replaceAllUsesWith(fused);
+  relu.erase();
+  add.erase();
+  return true;
+}
+
+/// batch_norm_train_grad(relu_grad(dy, y), ...) -> batch_norm_train_grad(dy,
+/// ... relu y), when the batch norm's gradient is the masked gradient's only
+/// reader.
+void fuseIntoBatchNormGrad(BatchNormTrainGradOp grad) {
+  auto reluGrad = grad.getOutputGrad().getDefiningOp<ReluGradOp>();
+  if (grad.getReluOutput() || !reluGrad || !reluGrad.getInputGrad().hasOneUse())
+    return;
+  OpBuilder builder(grad);
+  Location loc = FusedLoc::get(builder.getContext(), {grad.getLoc(), reluGrad.getLoc()});
+  auto fused = BatchNormTrainGradOp::create(
+      builder, loc, grad.getResultTypes(), reluGrad.getOutputGrad(), grad.getInput(),
+      grad.getGamma(), grad.getMean(), grad.getInvStd(), reluGrad.getOutput());
+  grad->replaceAllUsesWith(fused->getResults());
+  grad.erase();
+  reluGrad.erase();
+}
+
+struct FuseTrainingEpiloguesPass
+    : resnetc::impl::FuseTrainingEpiloguesBase<FuseTrainingEpiloguesPass> {
+  void runOnOperation() override {
+    func::FuncOp function = getOperation();
+    for (ReluOp relu : llvm::to_vector(function.getOps<ReluOp>()))
+      if (!fuseIntoBatchNorm(relu))
+        fuseIntoAdd(relu);
+    for (BatchNormTrainGradOp grad : llvm::to_vector(function.getOps<BatchNormTrainGradOp>()))
+      fuseIntoBatchNormGrad(grad);
+  }
+};
+
+} // namespace

@@ -1,0 +1,44 @@
+// RUN: resnetc-opt %s --rn-fuse-training-epilogues | FileCheck %s
+
+// A basic block's training forward and its relus' gradients: the relu after
+// the batch norm joins it, the one after the add joins the add, and the
+// gradient of the first joins the batch norm's gradient.
+// CHECK-LABEL: func.func @basic_block
+func.func @basic_block(%x: tensor<2x4x4x4xf32>, %c1: tensor<2x4x4x4xf32>, %c2: tensor<2x4x4x4xf32>,
+                       %g: tensor<4xf32>, %dy: tensor<2x4x4x4xf32>)
+    -> (tensor<2x4x4x4xf32>, tensor<2x4x4x4xf32>, tensor<4xf32>, tensor<2x4x4x4xf32>, tensor<4xf32>) {
+  // CHECK: %[[N1:.*]], %[[M1:.*]], %[[I1:.*]] = rn.batch_norm_train %arg1, %arg3, %arg3 {relu} : tensor<2x4x4x4xf32>, tensor<4xf32>
+  %n1, %m1, %i1 = rn.batch_norm_train %c1, %g, %g : tensor<2x4x4x4xf32>, tensor<4xf32>
+  %r1 = rn.relu %n1 : tensor<2x4x4x4xf32>
+  // CHECK: %[[N2:.*]], %{{.*}}, %{{.*}} = rn.batch_norm_train %arg2, %arg3, %arg3 : tensor<2x4x4x4xf32>, tensor<4xf32>
+  %n2, %m2, %i2 = rn.batch_norm_train %c2, %g, %g : tensor<2x4x4x4xf32>, tensor<4xf32>
+  // CHECK: %[[Y:.*]] = rn.fused_eltwise %[[N2]] add %arg0 {relu}
+  %a = rn.add %n2, %x : tensor<2x4x4x4xf32>
+  %y = rn.relu %a : tensor<2x4x4x4xf32>
+  // The relu after the add keeps its gradient: the masked gradient goes to
+  // both of the add's operands.
+  // CHECK: %[[DA:.*]] = rn.relu_grad %arg4, %[[Y]]
+  %da = rn.relu_grad %dy, %y : tensor<2x4x4x4xf32>
+  // CHECK: %[[DC1:.*]], %[[DG1:.*]], %{{.*}} = rn.batch_norm_train_grad %[[DA]], %arg1, %arg3, %[[M1]], %[[I1]] relu %[[N1]] : tensor<2x4x4x4xf32>, tensor<4xf32>
+  // CHECK-NOT: rn.relu
+  %dr1 = rn.relu_grad %da, %r1 : tensor<2x4x4x4xf32>
+  %dc1, %dg1, %db1 = rn.batch_norm_train_grad %dr1, %c1, %g, %m1, %i1 : tensor<2x4x4x4xf32>, tensor<4xf32>
+  // CHECK: return %[[Y]], %[[DC1]], %[[DG1]]
+  return %y, %dc1, %dg1, %da, %db1 : tensor<2x4x4x4xf32>, tensor<2x4x4x4xf32>, tensor<4xf32>, tensor<2x4x4x4xf32>, tensor<4xf32>
+}
+
+// Where the batch norm's output has another reader, or the masked gradient
+// another reader, nothing is fused.
+// CHECK-LABEL: func.func @shared
+func.func @shared(%c: tensor<2x4x4x4xf32>, %g: tensor<4xf32>, %dy: tensor<2x4x4x4xf32>)
+    -> (tensor<2x4x4x4xf32>, tensor<2x4x4x4xf32>, tensor<2x4x4x4xf32>, tensor<2x4x4x4xf32>) {
+  // CHECK: rn.batch_norm_train %arg0, %arg1, %arg1 : tensor<2x4x4x4xf32>, tensor<4xf32>
+  // CHECK: rn.relu %
+  // CHECK: rn.relu_grad
+  // CHECK: rn.batch_norm_train_grad %{{[^,]*}}, %arg0, %arg1, %{{[^,]*}}, %{{[^ ]*}} :
+  %n, %m, %i = rn.batch_norm_train %c, %g, %g : tensor<2x4x4x4xf32>, tensor<4xf32>
+  %r = rn.relu %n : tensor<2x4x4x4xf32>
+  %dr = rn.relu_grad %dy, %r : tensor<2x4x4x4xf32>
+  %dc, %dg, %db = rn.batch_norm_train_grad %dr, %c, %g, %m, %i : tensor<2x4x4x4xf32>, tensor<4xf32>
+  return %n, %r, %dr, %dc : tensor<2x4x4x4xf32>, tensor<2x4x4x4xf32>, tensor<2x4x4x4xf32>, tensor<2x4x4x4xf32>
+}
