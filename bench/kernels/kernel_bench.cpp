@@ -18,10 +18,11 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "cpu/Schedules.h"
 #include "kernelgen/HostTarget.h"
 #include "kernelgen/KernelSpec.h"
 #include "kernelgen/Kernels.h"
-#include "cpu/Schedules.h"
+#include "resnetc/runtime/ScratchCache.h"
 
 #include "Halide.h"
 
@@ -54,22 +55,23 @@ struct Options {
 };
 
 void printHelp() {
-  std::cout << "usage: " << kTool
-            << " --spec SPEC [--threads 1] [--runs 30] [--warmup 5] [--target host] [--check]\n"
-               "\n"
-               "Times one resnetc kernel (its spec as `resnetc compile --emit=kernels` prints it),\n"
-               "compiled JIT with resnetc's schedule for this CPU, on random data.\n"
-               "\n"
-               "  --spec SPEC    kernel spec, e.g. 'kind=conv2d;input=1x64x56x56;weight=64x64x3x3;"
-               "strides=1x1;padding=1x1;bias=1;residual=0;relu=1'\n"
-               "  --threads T    Halide thread pool size (default 1)\n"
-               "  --runs N       timed calls (default 30)\n"
-               "  --warmup W     untimed calls before them (default 5)\n"
-               "  --target T     a CPU target of this machine (default host)\n"
-               "  --check        compare a conv kind's result with a plain loop first\n"
-               "  --cold         evict the caches before each timed call (untimed)\n"
-               "\n"
-               "Prints `kernel: median X ms, best Y ms, G GFLOP/s` (GFLOP/s for conv kinds).\n";
+  std::cout
+      << "usage: " << kTool
+      << " --spec SPEC [--threads 1] [--runs 30] [--warmup 5] [--target host] [--check]\n"
+         "\n"
+         "Times one resnetc kernel (its spec as `resnetc compile --emit=kernels` prints it),\n"
+         "compiled JIT with resnetc's schedule for this CPU, on random data.\n"
+         "\n"
+         "  --spec SPEC    kernel spec, e.g. 'kind=conv2d;input=1x64x56x56;weight=64x64x3x3;"
+         "strides=1x1;padding=1x1;bias=1;residual=0;relu=1'\n"
+         "  --threads T    Halide thread pool size (default 1)\n"
+         "  --runs N       timed calls (default 30)\n"
+         "  --warmup W     untimed calls before them (default 5)\n"
+         "  --target T     a CPU target of this machine (default host)\n"
+         "  --check        compare a conv kind's result with a plain loop first\n"
+         "  --cold         evict the caches before each timed call (untimed)\n"
+         "\n"
+         "Prints `kernel: median X ms, best Y ms, G GFLOP/s` (GFLOP/s for conv kinds).\n";
 }
 
 bool parseCount(const std::string &text, int minimum, int &out) {
@@ -121,17 +123,18 @@ struct ConvShape {
 };
 
 ConvShape convShape(const KernelSpec &spec) {
-  std::vector<int64_t> out = spec.kind == KernelKind::Conv2D ? spec.outputShape()
-                                                              : spec.forwardOutputShape();
-  return {spec.input[0], spec.input[1], spec.input[2], spec.input[3], spec.weight[0],
-          spec.weight[2], spec.weight[3], out[2], out[3], spec.strideH, spec.strideW,
-          spec.padH, spec.padW};
+  std::vector<int64_t> out =
+      spec.kind == KernelKind::Conv2D ? spec.outputShape() : spec.forwardOutputShape();
+  return {spec.input[0],  spec.input[1],  spec.input[2], spec.input[3], spec.weight[0],
+          spec.weight[2], spec.weight[3], out[2],        out[3],        spec.strideH,
+          spec.strideW,   spec.padH,      spec.padW};
 }
 
 /// The largest difference between `result` and the plain loop's, over the
 /// largest reference magnitude. `weightBlock`: the block of conv2d's blocked
 /// weights (`weights=blocked`), or 0.
-double convRelativeError(const KernelSpec &spec, const std::map<std::string, Halide::Buffer<float>> &in,
+double convRelativeError(const KernelSpec &spec,
+                         const std::map<std::string, Halide::Buffer<float>> &in,
                          const Halide::Buffer<float> &result, int weightBlock) {
   ConvShape g = convShape(spec);
   auto get = [&](const char *name) -> const Halide::Buffer<float> * {
@@ -223,6 +226,14 @@ int run(const Options &opts) {
 
   CpuScheduler scheduler(target);
   KernelPipeline kernel = buildKernel(spec, scheduler);
+  // Scratch memory as the model runtime allocates it (see ScratchCache.h).
+  Halide::JITHandlers &handlers = kernel.pipeline.jit_handlers();
+  handlers.custom_malloc = [](Halide::JITUserContext *, size_t bytes) {
+    return resnetc::scratchMalloc(nullptr, bytes);
+  };
+  handlers.custom_free = [](Halide::JITUserContext *, void *block) {
+    resnetc::scratchFree(nullptr, block);
+  };
   kernel.pipeline.compile_jit(target);
 
   std::mt19937 rng(1);
@@ -246,12 +257,12 @@ int run(const Options &opts) {
   bool conv = isConvKind(spec.kind);
   if (opts.check) {
     if (!conv)
-      return fail("--check knows the conv kinds only (conv2d, conv2d_grad_input, conv2d_grad_weight)");
+      return fail(
+          "--check knows the conv kinds only (conv2d, conv2d_grad_input, conv2d_grad_weight)");
     callOnce();
     ConvShape g = convShape(spec);
-    int weightBlock = spec.blockedWeights ? scheduler.convWeightBlock(int(g.K), int(g.C), int(g.Q),
-                                                                      int(g.P))
-                                          : 0;
+    int weightBlock =
+        spec.blockedWeights ? scheduler.convWeightBlock(int(g.K), int(g.C), int(g.Q), int(g.P)) : 0;
     double relative =
         convRelativeError(spec, floatInputs, Halide::Buffer<float>(outputs[0]), weightBlock);
     std::printf("check: largest error %.3g of the largest magnitude (tolerance 1e-4)\n", relative);
@@ -272,8 +283,8 @@ int run(const Options &opts) {
     ms.push_back(std::chrono::duration<double, std::milli>(stop - start).count());
   }
   std::sort(ms.begin(), ms.end());
-  double median = ms.size() % 2 ? ms[ms.size() / 2]
-                                : 0.5 * (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]);
+  double median =
+      ms.size() % 2 ? ms[ms.size() / 2] : 0.5 * (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]);
   std::printf("kernel: median %.4f ms, best %.4f ms", median, ms.front());
   if (conv)
     std::printf(", %.1f GFLOP/s", convShape(spec).flops() / median / 1e6);

@@ -8,6 +8,7 @@
 
 #include "resnetc/runtime/ModelRuntime.h"
 #include "resnetc/runtime/DeviceSpaces.h"
+#include "resnetc/runtime/ScratchCache.h"
 #include "resnetc/runtime/WeightsFile.h"
 
 #include <HalideRuntime.h>
@@ -18,6 +19,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <new>
 #include <optional>
 #include <string>
@@ -129,6 +131,11 @@ extern "C" void *resnetc_rt_create(const resnetc_rt_model *model) {
   if (!model)
     return nullptr;
   halide_set_error_handler(onHalideError);
+  static std::once_flag scratch;
+  std::call_once(scratch, [] {
+    halide_set_custom_malloc(resnetc::scratchMalloc);
+    halide_set_custom_free(resnetc::scratchFree);
+  });
   auto *ctx = new (std::nothrow) Context;
   if (!ctx)
     return nullptr;

@@ -33,6 +33,7 @@ public:
   void scheduleVectorUpdate(VectorUpdateStages &stages) const override;
   bool skipsConvPaddingTaps(const Conv2DStages &stages) const override;
   int convWeightBlock(int K, int C, int Q, int P) const override;
+  int convGradWeightChunks(const ConvGradWeightStages &stages, int imageBlocks) const override;
   bool skipsConvGradInputPaddingTaps(const ConvGradInputStages &stages) const override;
 
   /// Vector lanes used for a dimension of static extent `extent`: the

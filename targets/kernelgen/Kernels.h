@@ -188,12 +188,16 @@ struct ConvGradInputStages {
 /// Blocks are added in a fixed order (rb.x inner, rb.y outer).
 struct ConvGradWeightStages {
   Halide::Func output, partial, inputTile;
-  Halide::Var k, c, s, r, bp, bn;
-  Halide::RDom red, rb;
+  /// With chunks > 1: chunkSum(k, c, s, r, ch) sums the blocks of chunk ch
+  /// (rb covers one chunk's blocks), and output sums the chunks over rc.
+  Halide::Func chunkSum;
+  Halide::Var k, c, s, r, bp, bn, ch;
+  Halide::RDom red, rb, rc;
   int K = 1, C = 1, S = 1, R = 1;
   int N = 1, P = 1, Q = 1, W = 1, H = 1;
   int strideH = 1, strideW = 1, padH = 0, padW = 0;
   int blockRows = 1, blockImages = 1;
+  int chunks = 1; ///< Chunks of blocks of images, summed apart (Scheduler::convGradWeightChunks).
   bool padded = false; // inputTile is a zero-padded copy (else a plain call)
 };
 
@@ -281,6 +285,15 @@ public:
   virtual int convWeightBlock(int K, int C, int Q, int P) const {
     (void)C, (void)Q, (void)P;
     return K;
+  }
+  /// How many chunks conv2d_grad_weight splits its `imageBlocks` blocks of
+  /// images into (a divisor; 1: no chunks), each summed on its own, then
+  /// the chunks in order: the chunks can run in parallel. A function of the
+  /// shape only, so the sums do not depend on the thread count. Called with
+  /// the geometry and blocks set.
+  virtual int convGradWeightChunks(const ConvGradWeightStages &, int imageBlocks) const {
+    (void)imageBlocks;
+    return 1;
   }
 };
 

@@ -235,8 +235,7 @@ KernelPipeline buildConv2DGradInput(const KernelSpec &spec, const Scheduler &sch
 
   st.r = RDom(0, st.K, 0, Sj, 0, Rj, "r");
   RDom &rd = st.r;
-  st.skipPaddingTaps =
-      st.phases == 1 && (PH || PW) && sched.skipsConvGradInputPaddingTaps(st);
+  st.skipPaddingTaps = st.phases == 1 && (PH || PW) && sched.skipsConvGradInputPaddingTaps(st);
   // output_grad, zero outside the image; where the padding taps are skipped
   // it is read only inside, in place: edge-clamped coordinates then, as in
   // the forward conv.
@@ -337,10 +336,22 @@ KernelPipeline buildConv2DGradWeight(const KernelSpec &spec, const Scheduler &sc
   st.partial(k, c, s, r, bp, bn) +=
       grad(k, red.x, p, img) * st.inputTile(c, red.x * SW + s - PW, p * SH + r - PH, img);
 
-  st.rb = RDom(0, st.P / st.blockRows, 0, st.N / st.blockImages, "rb");
+  const int imageBlocks = st.N / st.blockImages;
+  st.chunks = sched.convGradWeightChunks(st, imageBlocks);
+  st.rb = RDom(0, st.P / st.blockRows, 0, imageBlocks / st.chunks, "rb");
   st.output = Func("output");
   st.output(k, c, s, r) = 0.0f;
-  st.output(k, c, s, r) += st.partial(k, c, s, r, st.rb.x, st.rb.y);
+  if (st.chunks > 1) {
+    st.ch = Var("ch");
+    st.chunkSum = Func("chunk_sum");
+    st.chunkSum(k, c, s, r, st.ch) = 0.0f;
+    st.chunkSum(k, c, s, r, st.ch) +=
+        st.partial(k, c, s, r, st.rb.x, st.ch * (imageBlocks / st.chunks) + st.rb.y);
+    st.rc = RDom(0, st.chunks, "rc");
+    st.output(k, c, s, r) += st.chunkSum(k, c, s, r, st.rc);
+  } else {
+    st.output(k, c, s, r) += st.partial(k, c, s, r, st.rb.x, st.rb.y);
+  }
   constrainDense(st.output.output_buffer(), {st.K, st.C, st.S, st.R});
   sched.scheduleConvGradWeight(st);
   return finish({st.output}, {grad, input});

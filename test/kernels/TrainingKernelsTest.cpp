@@ -42,6 +42,7 @@ int kg_cgw_1x1s2(void *, HB dy, HB x, HB dw);
 int kg_cgw_asym(void *, HB dy, HB x, HB dw);
 int kg_cgw_rows(void *, HB dy, HB x, HB dw);
 int kg_cgw_images(void *, HB dy, HB x, HB dw);
+int kg_cgw_chunks(void *, HB dy, HB x, HB dw);
 int kg_csum2(void *, HB input, HB out);
 int kg_csum4(void *, HB input, HB out);
 int kg_csum_par(void *, HB input, HB out);
@@ -370,6 +371,11 @@ TEST(TrainingConvGradWeight, BlocksOfRows) {
 }
 TEST(TrainingConvGradWeight, BlocksOfImages) {
   runConvGradWeight({32, 128, 4, 4, 128, 3, 3, 1, 1, 1, 1}, kg_cgw_images, 17);
+}
+// Enough work for chunks of images summed apart, in parallel (the two tests
+// above have two chunks of one block each; here four, of two blocks each).
+TEST(TrainingConvGradWeight, ChunksOfSeveralBlocks) {
+  runConvGradWeight({4, 16, 64, 64, 16, 3, 3, 1, 1, 1, 1}, kg_cgw_chunks, 30);
 }
 
 #ifdef RESNETC_TEST_X86_BASELINE

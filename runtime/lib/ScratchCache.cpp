@@ -1,0 +1,81 @@
+//===- ScratchCache.cpp - Reuse of the kernels' scratch memory ------------===//
+
+#include "resnetc/runtime/ScratchCache.h"
+
+#include <cstdint>
+#include <cstdlib>
+#include <mutex>
+#include <vector>
+
+namespace {
+
+/// Blocks are aligned to this, and their size is stored this far before the
+/// pointer handed out (Halide also needs a few readable bytes around it).
+constexpr size_t kHeader = 128;
+/// Smaller blocks go straight to malloc, which serves them from its own
+/// free lists.
+constexpr size_t kMinCachedBytes = size_t(64) << 10;
+/// What the cache holds at most; beyond it, freed blocks go back to the
+/// system.
+constexpr size_t kMaxCachedBytes = size_t(256) << 20;
+constexpr size_t kMaxCachedBlocks = 64;
+
+struct Cache {
+  std::mutex mutex;
+  std::vector<void *> blocks; ///< Free blocks (their base), most recent last.
+  size_t bytes = 0;
+};
+
+Cache &cache() {
+  static Cache *instance = new Cache; // never destroyed: kernels may run at exit
+  return *instance;
+}
+
+size_t &sizeOf(void *base) { return *static_cast<size_t *>(base); }
+
+} // namespace
+
+void *resnetc::scratchMalloc(void *, size_t bytes) {
+  // Whole pages, plus the header and a little readable slack at the end.
+  size_t size = (bytes + kHeader + 64 + 4095) & ~size_t(4095);
+  if (size >= kMinCachedBytes) {
+    Cache &c = cache();
+    std::lock_guard<std::mutex> lock(c.mutex);
+    for (size_t i = c.blocks.size(); i-- > 0;) {
+      void *base = c.blocks[i];
+      if (sizeOf(base) == size) {
+        c.blocks.erase(c.blocks.begin() + std::ptrdiff_t(i));
+        c.bytes -= size;
+        return static_cast<char *>(base) + kHeader;
+      }
+    }
+  }
+  void *base = std::aligned_alloc(kHeader, size);
+  if (!base)
+    return nullptr;
+  sizeOf(base) = size;
+  return static_cast<char *>(base) + kHeader;
+}
+
+void resnetc::scratchFree(void *, void *block) {
+  if (!block)
+    return;
+  void *base = static_cast<char *>(block) - kHeader;
+  size_t size = sizeOf(base);
+  if (size >= kMinCachedBytes) {
+    Cache &c = cache();
+    std::lock_guard<std::mutex> lock(c.mutex);
+    if (c.bytes + size <= kMaxCachedBytes && c.blocks.size() < kMaxCachedBlocks) {
+      c.blocks.push_back(base);
+      c.bytes += size;
+      return;
+    }
+  }
+  std::free(base);
+}
+
+size_t resnetc::scratchCachedBytes() {
+  Cache &c = cache();
+  std::lock_guard<std::mutex> lock(c.mutex);
+  return c.bytes;
+}
