@@ -1,0 +1,53 @@
+//===- ScratchCacheTest.cpp - Reuse of the kernels' scratch memory --------===//
+
+#include "resnetc/runtime/ScratchCache.h"
+
+#include <cstdint>
+#include <cstring>
+#include <gtest/gtest.h>
+#include <vector>
+
+using namespace resnetc;
+
+namespace {
+
+bool aligned(void *p, uintptr_t to) { return reinterpret_cast<uintptr_t>(p) % to == 0; }
+
+TEST(ScratchCache, ReusesAFreedBlockOfTheSameSize) {
+  const size_t held = scratchCachedBytes();
+  void *a = scratchMalloc(nullptr, 600 << 10);
+  ASSERT_NE(a, nullptr);
+  EXPECT_TRUE(aligned(a, 128));
+  std::memset(a, 1, 600 << 10); // the whole block is writable
+  scratchFree(nullptr, a);
+  EXPECT_GT(scratchCachedBytes(), held);
+  void *other = scratchMalloc(nullptr, 300 << 10); // another size: a new block
+  void *b = scratchMalloc(nullptr, 600 << 10);
+  EXPECT_EQ(b, a);
+  EXPECT_NE(other, a);
+  EXPECT_EQ(scratchCachedBytes(), held);
+  scratchFree(nullptr, b);
+  scratchFree(nullptr, other);
+}
+
+TEST(ScratchCache, SmallBlocksAreNotHeld) {
+  const size_t held = scratchCachedBytes();
+  void *a = scratchMalloc(nullptr, 1000);
+  ASSERT_NE(a, nullptr);
+  EXPECT_TRUE(aligned(a, 128));
+  scratchFree(nullptr, a);
+  EXPECT_EQ(scratchCachedBytes(), held);
+  scratchFree(nullptr, nullptr); // like free(nullptr)
+}
+
+TEST(ScratchCache, HoldsABoundedAmount) {
+  // 80 blocks of 4 MiB freed at once: at most 64 blocks and 256 MiB are kept.
+  std::vector<void *> blocks;
+  for (int i = 0; i < 80; ++i)
+    blocks.push_back(scratchMalloc(nullptr, size_t(4) << 20));
+  for (void *b : blocks)
+    scratchFree(nullptr, b);
+  EXPECT_LE(scratchCachedBytes(), size_t(256) << 20);
+}
+
+} // namespace
