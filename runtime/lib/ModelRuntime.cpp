@@ -127,14 +127,30 @@ extern "C" int32_t resnetc_rt_invoke(void *context, int (*kernel)(void **), int6
   return status;
 }
 
+namespace {
+
+// Halide's scratch memory goes through the scratch cache (ScratchCache.h).
+// A block that another allocator made before (the application's own Halide
+// code) goes back to the free function that was installed then.
+std::once_flag scratchInstalled;
+halide_free_t previousFree = nullptr;
+
+void freeScratch(void *userContext, void *block) {
+  if (!block || resnetc::scratchOwns(block))
+    resnetc::scratchFree(userContext, block);
+  else if (previousFree)
+    previousFree(userContext, block);
+}
+
+} // namespace
+
 extern "C" void *resnetc_rt_create(const resnetc_rt_model *model) {
   if (!model)
     return nullptr;
   halide_set_error_handler(onHalideError);
-  static std::once_flag scratch;
-  std::call_once(scratch, [] {
+  std::call_once(scratchInstalled, [] {
     halide_set_custom_malloc(resnetc::scratchMalloc);
-    halide_set_custom_free(resnetc::scratchFree);
+    previousFree = halide_set_custom_free(freeScratch);
   });
   auto *ctx = new (std::nothrow) Context;
   if (!ctx)

@@ -32,6 +32,10 @@ Cache &cache() {
 }
 
 size_t &sizeOf(void *base) { return *static_cast<size_t *>(base); }
+/// Just before every block handed out: tells the cache's blocks from others
+/// (halide_default_malloc keeps a pointer in that word).
+constexpr uint64_t kMagic = 0x7363726174636821; // "scratch!"
+uint64_t &magicOf(void *block) { return static_cast<uint64_t *>(block)[-1]; }
 
 } // namespace
 
@@ -54,22 +58,36 @@ void *resnetc::scratchMalloc(void *, size_t bytes) {
   if (!base)
     return nullptr;
   sizeOf(base) = size;
-  return static_cast<char *>(base) + kHeader;
+  void *block = static_cast<char *>(base) + kHeader;
+  magicOf(block) = kMagic;
+  return block;
 }
+
+bool resnetc::scratchOwns(void *block) { return block && magicOf(block) == kMagic; }
 
 void resnetc::scratchFree(void *, void *block) {
   if (!block)
     return;
   void *base = static_cast<char *>(block) - kHeader;
   size_t size = sizeOf(base);
-  if (size >= kMinCachedBytes) {
-    Cache &c = cache();
-    std::lock_guard<std::mutex> lock(c.mutex);
-    if (c.bytes + size <= kMaxCachedBytes && c.blocks.size() < kMaxCachedBlocks) {
+  if (size >= kMinCachedBytes && size <= kMaxCachedBytes) {
+    // Room for it first: the oldest blocks go (sizes no longer asked for).
+    std::vector<void *> evicted;
+    {
+      Cache &c = cache();
+      std::lock_guard<std::mutex> lock(c.mutex);
+      while (!c.blocks.empty() &&
+             (c.bytes + size > kMaxCachedBytes || c.blocks.size() >= kMaxCachedBlocks)) {
+        evicted.push_back(c.blocks.front());
+        c.bytes -= sizeOf(c.blocks.front());
+        c.blocks.erase(c.blocks.begin());
+      }
       c.blocks.push_back(base);
       c.bytes += size;
-      return;
     }
+    for (void *old : evicted)
+      std::free(old);
+    return;
   }
   std::free(base);
 }

@@ -338,6 +338,8 @@ KernelPipeline buildConv2DGradWeight(const KernelSpec &spec, const Scheduler &sc
 
   const int imageBlocks = st.N / st.blockImages;
   st.chunks = sched.convGradWeightChunks(st, imageBlocks);
+  if (st.chunks < 1 || imageBlocks % st.chunks != 0)
+    st.chunks = 1; // a chunk must be whole blocks, or images would be left out
   st.rb = RDom(0, st.P / st.blockRows, 0, imageBlocks / st.chunks, "rb");
   st.output = Func("output");
   st.output(k, c, s, r) = 0.0f;

@@ -373,7 +373,7 @@ TEST(TrainingConvGradWeight, BlocksOfImages) {
   runConvGradWeight({32, 128, 4, 4, 128, 3, 3, 1, 1, 1, 1}, kg_cgw_images, 17);
 }
 // Enough work for chunks of images summed apart, in parallel (the two tests
-// above have two chunks of one block each; here four, of two blocks each).
+// above have two chunks each; here four, of two blocks of rows each).
 TEST(TrainingConvGradWeight, ChunksOfSeveralBlocks) {
   runConvGradWeight({4, 16, 64, 64, 16, 3, 3, 1, 1, 1, 1}, kg_cgw_chunks, 30);
 }

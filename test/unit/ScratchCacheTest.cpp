@@ -50,4 +50,27 @@ TEST(ScratchCache, HoldsABoundedAmount) {
   EXPECT_LE(scratchCachedBytes(), size_t(256) << 20);
 }
 
+TEST(ScratchCache, TellsItsBlocksFromOthers) {
+  void *mine = scratchMalloc(nullptr, 100 << 10);
+  EXPECT_TRUE(scratchOwns(mine));
+  // Another allocator's block, with a word of its own before it.
+  std::vector<uint64_t> other(4, 0);
+  EXPECT_FALSE(scratchOwns(&other[1]));
+  EXPECT_FALSE(scratchOwns(nullptr));
+  scratchFree(nullptr, mine);
+}
+
+TEST(ScratchCache, MakesRoomForNewSizes) {
+  // The cache full of one size; a block of another size still gets held.
+  std::vector<void *> blocks;
+  for (int i = 0; i < 64; ++i)
+    blocks.push_back(scratchMalloc(nullptr, size_t(2) << 20));
+  for (void *b : blocks)
+    scratchFree(nullptr, b);
+  void *other = scratchMalloc(nullptr, size_t(3) << 20);
+  scratchFree(nullptr, other);
+  EXPECT_EQ(scratchMalloc(nullptr, size_t(3) << 20), other);
+  scratchFree(nullptr, other);
+}
+
 } // namespace

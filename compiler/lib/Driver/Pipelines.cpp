@@ -56,6 +56,8 @@ LogicalResult resnetc::prepareForTraining(ModuleOp module) {
   if (failed(pm.run(module)))
     return failure();
   auto trainGrads = module.lookupSymbol<func::FuncOp>(rn::kTrainGradsFunction);
+  if (!trainGrads)
+    return module.emitError("rn-autodiff left no @") << rn::kTrainGradsFunction;
   PassManager fuseTraining(module.getContext(), func::FuncOp::getOperationName());
   fuseTraining.addPass(resnetc::createFuseTrainingEpilogues());
   if (failed(fuseTraining.run(trainGrads)))

@@ -20,8 +20,8 @@ namespace {
 /// tensor.
 bool fuseIntoBatchNorm(ReluOp relu) {
   auto bn = relu.getInput().getDefiningOp<BatchNormTrainOp>();
-  if (!bn || bn.getRelu() || !bn.getOutput().hasOneUse())
-    return false;
+  if (!bn || relu.getInput() != bn.getOutput() || bn.getRelu() || !bn.getOutput().hasOneUse())
+    return false; // (a relu of the statistics is not this pattern)
   bn.setRelu(true);
   bn->setLoc(FusedLoc::get(relu.getContext(), {bn.getLoc(), relu.getLoc()}));
   relu.getResult().replaceAllUsesWith(bn.getOutput());

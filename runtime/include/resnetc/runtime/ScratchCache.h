@@ -6,7 +6,8 @@
 // returned to the operating system by glibc's free, so every call paid the
 // page faults of fresh memory again: up to 60% of a backward-weights kernel's
 // time at batch 128. The scratch cache keeps freed blocks of 64 KiB and more
-// for the next allocation of the same size.
+// for the next allocation of the same size (the oldest go first when it is
+// full).
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,6 +24,9 @@ namespace resnetc {
 /// by the allocator that made it). Thread-safe.
 void *scratchMalloc(void *userContext, size_t bytes);
 void scratchFree(void *userContext, void *block);
+/// Whether `block` came from scratchMalloc (a word before it says so), so
+/// that blocks of another allocator go back to it.
+bool scratchOwns(void *block);
 /// The bytes held for reuse (for tests).
 size_t scratchCachedBytes();
 
