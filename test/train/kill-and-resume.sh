@@ -10,7 +10,9 @@ set -euo pipefail
 trainer=$1 kills=${2:-50}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-args=(--train-images 2048 --test-images 128 --epochs 6 --lr 0.05 --schedule multistep
+# Ten epochs (160 steps): long enough that the kills all come before the end
+# of the run (with six, faster training steps let it end after 48).
+args=(--train-images 2048 --test-images 128 --epochs 10 --lr 0.05 --schedule multistep
       --augment pad4,crop,flip --threads 2 --seed 11 --checkpoint-every 1 --quiet)
 "$trainer" "${args[@]}" --checkpoint-dir "$work/straight" > /dev/null
 
