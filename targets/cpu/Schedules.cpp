@@ -287,7 +287,7 @@ void CpuScheduler::scheduleConv2D(Conv2DStages &st) const {
       // A few input channels (the stems): pad the whole input once. A
       // per-tile window of 1-3 channels is a scalar copy, made again for each
       // block of output channels; once per call, the 7x7/2 stem runs 10-25%
-      // faster, ResNet-20's stems at batch 128 1.4-1.8x.
+      // faster, ResNet-20's stems at batch 128 1.3-1.8x.
       std::vector<Var> args = window.args();
       const Var wc = args[0], wy = args[2], wn = args[3];
       window.compute_root().bound(wc, 0, st.C).unroll(wc);

@@ -13,6 +13,15 @@ namespace {
 
 bool aligned(void *p, uintptr_t to) { return reinterpret_cast<uintptr_t>(p) % to == 0; }
 
+/// Allocates `count` blocks of `bytes`, then frees them all.
+void allocateThenFree(int count, size_t bytes) {
+  std::vector<void *> blocks;
+  for (int i = 0; i < count; ++i)
+    blocks.push_back(scratchMalloc(nullptr, bytes));
+  for (void *b : blocks)
+    scratchFree(nullptr, b);
+}
+
 TEST(ScratchCache, ReusesAFreedBlockOfTheSameSize) {
   const size_t held = scratchCachedBytes();
   void *a = scratchMalloc(nullptr, 600 << 10);
@@ -42,11 +51,7 @@ TEST(ScratchCache, SmallBlocksAreNotHeld) {
 
 TEST(ScratchCache, HoldsABoundedAmount) {
   // 80 blocks of 4 MiB freed at once: at most 64 blocks and 256 MiB are kept.
-  std::vector<void *> blocks;
-  for (int i = 0; i < 80; ++i)
-    blocks.push_back(scratchMalloc(nullptr, size_t(4) << 20));
-  for (void *b : blocks)
-    scratchFree(nullptr, b);
+  allocateThenFree(80, size_t(4) << 20);
   EXPECT_LE(scratchCachedBytes(), size_t(256) << 20);
 }
 
@@ -62,11 +67,7 @@ TEST(ScratchCache, TellsItsBlocksFromOthers) {
 
 TEST(ScratchCache, MakesRoomForNewSizes) {
   // The cache full of one size; a block of another size still gets held.
-  std::vector<void *> blocks;
-  for (int i = 0; i < 64; ++i)
-    blocks.push_back(scratchMalloc(nullptr, size_t(2) << 20));
-  for (void *b : blocks)
-    scratchFree(nullptr, b);
+  allocateThenFree(64, size_t(2) << 20);
   void *other = scratchMalloc(nullptr, size_t(3) << 20);
   scratchFree(nullptr, other);
   EXPECT_EQ(scratchMalloc(nullptr, size_t(3) << 20), other);
