@@ -24,22 +24,27 @@
 
 int main(int argc, char **argv) {
   int threads = 0, steps = 20, warmup = 3;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  for (int i = 1; i < argc; i += 2) {
     std::string arg = argv[i];
-    int value = std::atoi(argv[i + 1]);
-    if (arg == "--threads")
-      threads = value;
-    else if (arg == "--steps")
-      steps = value;
-    else if (arg == "--warmup-steps")
-      warmup = value;
+    // A lone or non-numeric argument (--help among them) gets the usage.
+    char *end = nullptr;
+    long value = i + 1 < argc ? std::strtol(argv[i + 1], &end, 10) : 0;
+    bool numeric = i + 1 < argc && end != argv[i + 1] && *end == '\0';
+    if (numeric && arg == "--threads")
+      threads = int(value);
+    else if (numeric && arg == "--steps")
+      steps = int(value);
+    else if (numeric && arg == "--warmup-steps")
+      warmup = int(value);
     else {
       std::fprintf(stderr, "usage: %s [--threads T] [--steps N] [--warmup-steps W]\n", argv[0]);
       return 2;
     }
   }
-  if (steps <= 0 || warmup < 0) {
-    std::fprintf(stderr, "%s: --steps must be positive\n", argv[0]);
+  if (steps <= 0 || warmup < 0 || threads < 0) {
+    std::fprintf(stderr,
+                 "%s: --steps must be positive, --warmup-steps and --threads not negative\n",
+                 argv[0]);
     return 2;
   }
   auto *ctx = API(create)();

@@ -193,6 +193,16 @@ double convRelativeError(const KernelSpec &spec,
       ref[at4(c, x, y, n, g.C, g.W, g.H)] +=
           double(weight(int(k), int(c), int(s), int(r))) * grad(int(k), int(q), int(p), int(n));
     });
+    for (int64_t n = 0; n < g.N; ++n)
+      for (int64_t y = 0; y < g.H; ++y)
+        for (int64_t x = 0; x < g.W; ++x)
+          for (int64_t c = 0; c < g.C; ++c) {
+            double &v = ref[at4(c, x, y, n, g.C, g.W, g.H)];
+            if (spec.residual)
+              v += (*get("addend"))(int(c), int(x), int(y), int(n));
+            if (spec.relu && !((*get("relu_output"))(int(c), int(x), int(y), int(n)) > 0.0f))
+              v = 0.0;
+          }
   } else {
     const auto &grad = *get("output_grad"), &input = *get("input");
     ref.assign(size_t(g.K * g.C * g.S * g.R), 0.0);

@@ -13,6 +13,7 @@
 
 #include <HalideRuntime.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstdarg>
@@ -134,6 +135,9 @@ namespace {
 // code) goes back to the free function that was installed then.
 std::once_flag scratchInstalled;
 halide_free_t previousFree = nullptr;
+/// Contexts alive: when the last is destroyed, the cached scratch blocks (up
+/// to 256 MiB) go back to the system.
+std::atomic<int> liveContexts{0};
 
 void freeScratch(void *userContext, void *block) {
   if (!block || resnetc::scratchOwns(block))
@@ -155,6 +159,7 @@ extern "C" void *resnetc_rt_create(const resnetc_rt_model *model) {
   auto *ctx = new (std::nothrow) Context;
   if (!ctx)
     return nullptr;
+  liveContexts.fetch_add(1);
   ctx->model = model;
   int64_t arenaBytes = resnetc::DeviceSpaces::paddedBytes(model->arena_bytes);
   int64_t weightsBytes = resnetc::DeviceSpaces::paddedBytes(model->weights_bytes);
@@ -186,6 +191,8 @@ extern "C" void resnetc_rt_destroy(void *context) {
   std::free(ctx->arena);
   std::free(ctx->weights);
   delete ctx;
+  if (liveContexts.fetch_sub(1) == 1)
+    resnetc::scratchTrim();
 }
 
 namespace {

@@ -92,6 +92,18 @@ void resnetc::scratchFree(void *, void *block) {
   std::free(base);
 }
 
+void resnetc::scratchTrim() {
+  std::vector<void *> held;
+  {
+    Cache &c = cache();
+    std::lock_guard<std::mutex> lock(c.mutex);
+    held.swap(c.blocks);
+    c.bytes = 0;
+  }
+  for (void *base : held)
+    std::free(base);
+}
+
 size_t resnetc::scratchCachedBytes() {
   Cache &c = cache();
   std::lock_guard<std::mutex> lock(c.mutex);

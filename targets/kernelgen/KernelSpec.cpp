@@ -2,6 +2,7 @@
 
 #include "KernelSpec.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -45,7 +46,11 @@ const std::vector<KindInfo> &kindTable() {
       {KernelKind::BatchNormTrain, "batch_norm_train", {"input", "epsilon", "relu"}},
       {KernelKind::BatchNormTrainGrad, "batch_norm_train_grad", {"input", "relu"}},
       {KernelKind::ReluGrad, "relu_grad", {"input"}},
-      {KernelKind::Conv2DGradInput, "conv2d_grad_input", {"input", "weight", "strides", "padding"}},
+      // residual=1: an addend; relu=1: the relu mask of the forward output.
+      {KernelKind::Conv2DGradInput,
+       "conv2d_grad_input",
+       {"input", "weight", "strides", "padding"},
+       {"residual", "relu"}},
       {KernelKind::Conv2DGradWeight,
        "conv2d_grad_weight",
        {"input", "weight", "strides", "padding"}},
@@ -231,6 +236,17 @@ std::string KernelSpec::toString() const {
   std::string out = std::string("kind=") + kindName(kind);
   const KindInfo &info = kindInfo(kind);
   std::vector<const char *> keys = info.keys;
+  // Optional flags are written only when set, so that specs without them
+  // keep their text (and the kernels their names).
+  auto optional = [&](const char *key) {
+    return std::find_if(info.optionalKeys.begin(), info.optionalKeys.end(), [&](const char *k) {
+             return std::string(k) == key;
+           }) != info.optionalKeys.end();
+  };
+  if (optional("residual") && residual)
+    keys.push_back("residual");
+  if (optional("relu") && relu)
+    keys.push_back("relu");
   if (blockedWeights)
     keys.push_back("weights");
   if (blockedForQ > 0)
@@ -407,9 +423,10 @@ bool parseKernelSpec(const std::string &text, KernelSpec &spec, std::string &err
     return false;
   if (allowed.count("bias") && !getBool("bias", spec.bias))
     return false;
-  if (allowed.count("residual") && !getBool("residual", spec.residual))
+  // (Present only if allowed; required keys are present, optional ones may not be.)
+  if (values.count("residual") && !getBool("residual", spec.residual))
     return false;
-  if (allowed.count("relu") && !getBool("relu", spec.relu))
+  if (values.count("relu") && !getBool("relu", spec.relu))
     return false;
   if (allowed.count("epsilon") && !getFloat("epsilon", anyFloat, spec.epsilon))
     return false;

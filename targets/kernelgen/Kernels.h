@@ -153,7 +153,9 @@ struct ChannelReductionStages {
 ///                            padding taps are skipped: never read there)
 /// Stride 1 (no `phase`): acc(c, xq, yq, n) = 0;
 ///   acc += gradTile(r.x, xq - r.y, yq - r.z, n) * weightT(c, r.x, r.y, r.z)
-///   output(c, x, y, n) = acc(c, x + PW, y + PH, n)
+///   output(c, x, y, n) = epilogue(acc(c, x + PW, y + PH, n))
+/// where epilogue(v) = relu_output > 0 ? v + addend : 0 (each part only when
+/// the spec asks for it: residual=1, relu=1).
 /// Stride > 1: the input positions split into SW*SH phases: phase
 /// ph = vx + SW*vy holds x = xq*SW + vx, y = yq*SH + vy. With
 /// vx + PW = ax*SW + bx (and likewise ay, by), only the taps s = bx + SW*js,
@@ -161,7 +163,7 @@ struct ChannelReductionStages {
 ///   acc(c, xq, yq, n, ph) += gradTile(r.x, xq + ax - r.y, yq + ay - r.z, n) *
 ///                            weightT(c, r.x, bx + SW*r.y, by + SH*r.z)
 ///   phased(c, xq, yq, n, ph) = acc(...)
-///   output(c, x, y, n) = phased(c, x/SW, y/SH, n, x%SW + SW*(y%SH))
+///   output(c, x, y, n) = epilogue(phased(c, x/SW, y/SH, n, x%SW + SW*(y%SH)))
 /// r is (k, js, jr), innermost first.
 struct ConvGradInputStages {
   Halide::Func output, phased, acc, gradTile, weightT;

@@ -215,6 +215,17 @@ KernelPipeline buildConv2DGradInput(const KernelSpec &spec, const Scheduler &sch
 
   ImageParam grad = makeInput("output_grad", {st.K, st.Q, st.P, st.N});
   ImageParam weight = makeInput("weight", {st.K, st.C, st.S, st.R});
+  std::vector<ImageParam> inputs = {grad, weight};
+  // The epilogue: another gradient of the input added in, then a relu's mask.
+  ImageParam addend, reluOutput;
+  if (spec.residual) {
+    addend = makeInput("addend", {st.C, st.W, st.H, st.N});
+    inputs.push_back(addend);
+  }
+  if (spec.relu) {
+    reluOutput = makeInput("relu_output", {st.C, st.W, st.H, st.N});
+    inputs.push_back(reluOutput);
+  }
   st.c = Var("c");
   st.x = Var("x");
   st.y = Var("y");
@@ -249,6 +260,13 @@ KernelPipeline buildConv2DGradInput(const KernelSpec &spec, const Scheduler &sch
 
   st.acc = Func("acc");
   st.output = Func("output");
+  auto epilogue = [&](Expr value) {
+    if (spec.residual)
+      value = value + addend(c, x, y, n);
+    if (spec.relu)
+      value = select(reluOutput(c, x, y, n) > 0.0f, value, 0.0f);
+    return value;
+  };
   if (st.phases == 1) {
     if (st.skipPaddingTaps) {
       Expr gx = xq - rd.y, gy = yq - rd.z;
@@ -257,7 +275,7 @@ KernelPipeline buildConv2DGradInput(const KernelSpec &spec, const Scheduler &sch
     st.acc(c, xq, yq, n) = 0.0f;
     st.acc(c, xq, yq, n) +=
         st.gradTile(rd.x, xq - rd.y, yq - rd.z, n) * st.weightT(c, rd.x, rd.y, rd.z);
-    st.output(c, x, y, n) = st.acc(c, x + PW, y + PH, n);
+    st.output(c, x, y, n) = epilogue(st.acc(c, x + PW, y + PH, n));
   } else {
     // Phase ph = vx + SW*vy holds the positions x = xq*SW + vx,
     // y = yq*SH + vy; x + PW = (xq + ax)*SW + bx with ax, bx fixed per phase.
@@ -277,11 +295,11 @@ KernelPipeline buildConv2DGradInput(const KernelSpec &spec, const Scheduler &sch
         st.gradTile(rd.x, xq + ax - rd.y, yq + ay - rd.z, n) * st.weightT(c, rd.x, tapS, tapR);
     st.phased = Func("phased");
     st.phased(c, xq, yq, n, ph) = st.acc(c, xq, yq, n, ph);
-    st.output(c, x, y, n) = st.phased(c, x / SW, y / SH, n, x % SW + SW * (y % SH));
+    st.output(c, x, y, n) = epilogue(st.phased(c, x / SW, y / SH, n, x % SW + SW * (y % SH)));
   }
   constrainDense(st.output.output_buffer(), {st.C, st.W, st.H, st.N});
   sched.scheduleConvGradInput(st);
-  return finish({st.output}, {grad, weight});
+  return finish({st.output}, inputs);
 }
 
 KernelPipeline buildConv2DGradWeight(const KernelSpec &spec, const Scheduler &sched) {

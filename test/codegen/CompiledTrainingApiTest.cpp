@@ -4,6 +4,7 @@
 #include "ModelTestSupport.h"
 
 #include "resnetc/Weights/InitializeWeights.h"
+#include "resnetc/runtime/ScratchCache.h"
 
 #include <cmath>
 #include <gtest/gtest.h>
@@ -65,4 +66,18 @@ TEST(CompiledTrainingApi, NonFiniteImagesAndLossesAreReported) {
               message.find("overflowed") != std::string::npos)
       << message;
   model.destroy(ctx);
+}
+
+TEST(CompiledTrainingApi, DestroyingTheLastContextFreesTheCachedScratch) {
+  // The kernels' scratch blocks stay cached while a context lives (up to 256
+  // MiB), and go back to the system with the last one.
+  const TrainingModel &model = trainingModels().front();
+  void *first = model.create(), *second = model.create();
+  ASSERT_TRUE(first && second);
+  resnetc::scratchFree(nullptr, resnetc::scratchMalloc(nullptr, size_t(1) << 20));
+  EXPECT_GT(resnetc::scratchCachedBytes(), 0u);
+  model.destroy(second);
+  EXPECT_GT(resnetc::scratchCachedBytes(), 0u);
+  model.destroy(first);
+  EXPECT_EQ(resnetc::scratchCachedBytes(), 0u);
 }

@@ -35,6 +35,10 @@ int kg_cgi_1x1s2(void *, HB dy, HB w, HB dx);
 int kg_cgi_stem(void *, HB dy, HB w, HB dx);
 int kg_cgi_asym(void *, HB dy, HB w, HB dx);
 int kg_cgi_big(void *, HB dy, HB w, HB dx);
+int kg_cgi_epi(void *, HB dy, HB w, HB addend, HB y, HB dx);
+int kg_cgi_epi_s2(void *, HB dy, HB w, HB addend, HB y, HB dx);
+int kg_cgi_add(void *, HB dy, HB w, HB addend, HB dx);
+int kg_cgi_mask(void *, HB dy, HB w, HB y, HB dx);
 int kg_cgw_s1(void *, HB dy, HB x, HB dw);
 int kg_cgw_s2(void *, HB dy, HB x, HB dw);
 int kg_cgw_odd(void *, HB dy, HB x, HB dw);
@@ -75,6 +79,7 @@ int kg_sse_sgd(void *, HB w, HB m, HB g, HB lr, HB newW, HB newM);
 int kg_avx2_cgi_odd(void *, HB dy, HB w, HB dx);
 int kg_avx2_cgi_big(void *, HB dy, HB w, HB dx);
 int kg_avx2_cgi_deep(void *, HB dy, HB w, HB dx);
+int kg_avx2_cgi_epi(void *, HB dy, HB w, HB addend, HB y, HB dx);
 int kg_avx2_cgw_s2(void *, HB dy, HB x, HB dw);
 int kg_avx2_cgw_rows(void *, HB dy, HB x, HB dw);
 int kg_avx2_bntg_relu(void *, HB dy, HB x, HB gamma, HB mean, HB invStd, HB y, HB dx, HB dgamma,
@@ -269,13 +274,24 @@ ConvWeight makeWeight(const ConvGradCase &cc, Rng &rng) {
 
 using ConvGradKernel = int (*)(void *, HB, HB, HB);
 
-void runConvGradInput(const ConvGradCase &cc, ConvGradKernel kernel, uint64_t seed) {
+/// conv2d_grad_input's epilogue: which of the addend and the relu output
+/// (a relu's forward output: half of it zero) the kernel takes, and the call.
+struct GradInputEpilogue {
+  bool addend = false, relu = false;
+  std::function<int(HB dy, HB w, HB addend, HB y, HB dx)> call;
+};
+
+void runConvGradInput(const ConvGradCase &cc, const GradInputEpilogue &epilogue, uint64_t seed) {
   Rng rng(seed);
   Buf dy = nhwc(cc.N, cc.K, cc.P(), cc.Q());
   fill(dy, rng);
   ConvWeight w = makeWeight(cc, rng);
   Buf dx = nanFilled(nhwc(cc.N, cc.C, cc.H, cc.W));
-  EXPECT_KERNEL_OK(kernel(nullptr, dy.raw_buffer(), w.packed.raw_buffer(), dx.raw_buffer()));
+  Buf addend = nhwc(cc.N, cc.C, cc.H, cc.W), y = nhwc(cc.N, cc.C, cc.H, cc.W);
+  fill(addend, rng);
+  y.for_each_value([&](float &v) { v = std::max(rng.uniform(-1.0f, 1.0f), 0.0f); });
+  EXPECT_KERNEL_OK(epilogue.call(dy.raw_buffer(), w.packed.raw_buffer(), addend.raw_buffer(),
+                                 y.raw_buffer(), dx.raw_buffer()));
 
   // The adjoint of the forward loops: every (output, tap) scatters back.
   std::vector<double> acc(dx.number_of_elements(), 0.0);
@@ -294,7 +310,20 @@ void runConvGradInput(const ConvGradCase &cc, ConvGradKernel kernel, uint64_t se
                   continue;
                 acc[index(c, x, h, n)] += double(dy(k, q, p, n)) * w.at(cc, k, c, r, s);
               }
+  dx.for_each_element([&](int c, int x, int h, int n) {
+    double &v = acc[index(c, x, h, n)];
+    if (epilogue.addend)
+      v += addend(c, x, h, n);
+    if (epilogue.relu && !(y(c, x, h, n) > 0.0f))
+      v = 0.0;
+  });
   expectClose(dx, fromDoubles(nhwc(cc.N, cc.C, cc.H, cc.W), acc));
+}
+
+void runConvGradInput(const ConvGradCase &cc, ConvGradKernel kernel, uint64_t seed) {
+  runConvGradInput(
+      cc, {false, false, [&](HB dy, HB w, HB, HB, HB dx) { return kernel(nullptr, dy, w, dx); }},
+      seed);
 }
 
 TEST(TrainingConvGradInput, Stride1) {
@@ -320,6 +349,33 @@ TEST(TrainingConvGradInput, AsymmetricStridesAndKernel) {
 }
 TEST(TrainingConvGradInput, Parallel64Channels) {
   runConvGradInput({2, 64, 16, 16, 64, 3, 3, 1, 1, 1, 1}, kg_cgi_big, 8);
+}
+TEST(TrainingConvGradInput, AddendAndReluMask) {
+  runConvGradInput(
+      {2, 16, 8, 8, 32, 3, 3, 1, 1, 1, 1},
+      {true, true,
+       [](HB dy, HB w, HB a, HB y, HB dx) { return kg_cgi_epi(nullptr, dy, w, a, y, dx); }},
+      9);
+}
+TEST(TrainingConvGradInput, AddendAndReluMaskStride2) {
+  runConvGradInput(
+      {3, 10, 7, 7, 12, 3, 3, 2, 2, 1, 1},
+      {true, true,
+       [](HB dy, HB w, HB a, HB y, HB dx) { return kg_cgi_epi_s2(nullptr, dy, w, a, y, dx); }},
+      10);
+}
+TEST(TrainingConvGradInput, AddendParallel) {
+  runConvGradInput(
+      {2, 64, 16, 16, 64, 3, 3, 1, 1, 1, 1},
+      {true, false, [](HB dy, HB w, HB a, HB, HB dx) { return kg_cgi_add(nullptr, dy, w, a, dx); }},
+      11);
+}
+TEST(TrainingConvGradInput, ReluMaskThreeChannels) {
+  runConvGradInput(
+      {2, 3, 7, 7, 8, 3, 3, 1, 1, 1, 1},
+      {false, true,
+       [](HB dy, HB w, HB, HB y, HB dx) { return kg_cgi_mask(nullptr, dy, w, y, dx); }},
+      12);
 }
 
 void runConvGradWeight(const ConvGradCase &cc, ConvGradKernel kernel, uint64_t seed) {
@@ -705,6 +761,11 @@ TEST_F(TrainingAvx2, ConvGradInput) {
   runConvGradInput({3, 10, 7, 7, 12, 3, 3, 2, 2, 1, 1}, kg_avx2_cgi_odd, 3);
   runConvGradInput({2, 64, 16, 16, 64, 3, 3, 1, 1, 1, 1}, kg_avx2_cgi_big, 8);
   runConvGradInput({2, 256, 4, 4, 32, 3, 3, 1, 1, 1, 1}, kg_avx2_cgi_deep, 9);
+  runConvGradInput(
+      {3, 10, 7, 7, 12, 3, 3, 2, 2, 1, 1},
+      {true, true,
+       [](HB dy, HB w, HB a, HB y, HB dx) { return kg_avx2_cgi_epi(nullptr, dy, w, a, y, dx); }},
+      10);
 }
 TEST_F(TrainingAvx2, ConvGradWeight) {
   runConvGradWeight({3, 10, 7, 7, 12, 3, 3, 2, 2, 1, 1}, kg_avx2_cgw_s2, 12);
@@ -815,6 +876,16 @@ TEST(TrainingSpecParse, RoundTrips) {
        KernelKind::Conv2DGradInput,
        {2, 16, 7, 7},
        {2, 32, 4, 4}},
+      // The epilogue's flags, written only when set.
+      {"kind=conv2d_grad_input;input=2x16x7x7;weight=32x16x3x3;strides=2x2;padding=1x1;"
+       "residual=1;relu=1",
+       KernelKind::Conv2DGradInput,
+       {2, 16, 7, 7},
+       {2, 32, 4, 4}},
+      {"kind=conv2d_grad_input;input=2x16x7x7;weight=32x16x3x3;strides=1x1;padding=1x1;relu=1",
+       KernelKind::Conv2DGradInput,
+       {2, 16, 7, 7},
+       {2, 32, 7, 7}},
       {"kind=conv2d_grad_weight;input=2x16x7x7;weight=32x16x3x3;strides=2x2;padding=1x1",
        KernelKind::Conv2DGradWeight,
        {32, 16, 3, 3},
@@ -868,6 +939,13 @@ TEST(TrainingSpecParse, RoundTrips) {
   EXPECT_EQ(spec.momentum, 0.9f);
   EXPECT_EQ(spec.weightDecay, 0.0f);
   EXPECT_EQ(spec.toString(), "kind=sgd_update;size=7;momentum=0.899999976;weight_decay=0");
+  // An epilogue flag of 0 is the kernel without it.
+  ASSERT_TRUE(parseKernelSpec(
+      "kind=conv2d_grad_input;input=2x16x7x7;weight=32x16x3x3;strides=1x1;padding=1x1;residual=0",
+      spec, error));
+  EXPECT_FALSE(spec.residual);
+  EXPECT_EQ(spec.toString(),
+            "kind=conv2d_grad_input;input=2x16x7x7;weight=32x16x3x3;strides=1x1;padding=1x1");
 }
 
 TEST(TrainingSpecParse, Rejects) {
@@ -878,6 +956,8 @@ TEST(TrainingSpecParse, Rejects) {
       "kind=conv2d_grad_input;input=2x16x7x7;weight=32x8x3x3;strides=1x1;padding=1x1",
       "kind=conv2d_grad_weight;input=2x16x2x2;weight=32x16x5x5;strides=1x1;padding=0x0",
       "kind=conv2d_grad_input;input=2x16x7x7;weight=32x16x3x3;strides=1x1;padding=1x1;bias=0",
+      "kind=conv2d_grad_input;input=2x16x7x7;weight=32x16x3x3;strides=1x1;padding=1x1;relu=2",
+      "kind=conv2d_grad_weight;input=2x16x7x7;weight=32x16x3x3;strides=1x1;padding=1x1;relu=1",
       "kind=channel_sum;input=2x3x4",                       // rank 3
       "kind=channel_sum;input=2x3x4x5x6",                   // rank 5
       "kind=dense_grad_input;input=3x20;weight=10x21",      // mismatch

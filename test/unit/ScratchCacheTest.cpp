@@ -74,4 +74,17 @@ TEST(ScratchCache, MakesRoomForNewSizes) {
   scratchFree(nullptr, other);
 }
 
+TEST(ScratchCache, TrimGivesEverythingBack) {
+  allocateThenFree(3, size_t(1) << 20);
+  EXPECT_GT(scratchCachedBytes(), 0u);
+  void *inUse = scratchMalloc(nullptr, size_t(1) << 20); // not held: untouched
+  std::memset(inUse, 1, size_t(1) << 20);
+  scratchTrim();
+  EXPECT_EQ(scratchCachedBytes(), 0u);
+  std::memset(inUse, 2, size_t(1) << 20);
+  scratchFree(nullptr, inUse);
+  EXPECT_GT(scratchCachedBytes(), size_t(1) << 20); // held again after the trim
+  scratchTrim();
+}
+
 } // namespace

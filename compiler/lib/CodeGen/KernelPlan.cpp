@@ -428,11 +428,18 @@ LogicalResult Planner::lowerTraining(Operation *op) {
         if (failed(in(grad.getOutputGrad())) || failed(w))
           return failure();
         args.push_back(*w);
+        // The epilogue's inputs follow the weight (the kernel's order).
+        Value addend = grad.getAddend(), reluOutput = grad.getReluOutput();
+        for (Value v : {addend, reluOutput})
+          if (v && failed(in(v)))
+            return failure();
         Dims shape = shapeOf(grad.getInputGrad());
         args.push_back(write(grad.getInputGrad(), nhwc(Space::Arena, shape)));
+        std::string epilogue =
+            std::string(addend ? ";residual=1" : "") + (reluOutput ? ";relu=1" : "");
         return done("kind=conv2d_grad_input;input=" + joined(shape) + ";weight=" +
                     joined(shapeOf(grad.getWeight())) + ";strides=" + joined(grad.getStrides()) +
-                    ";padding=" + joined(grad.getPadding()));
+                    ";padding=" + joined(grad.getPadding()) + epilogue);
       })
       .Case([&](rn::Conv2DGradWeightOp grad) -> LogicalResult {
         if (failed(in(grad.getOutputGrad())) || failed(in(grad.getInput())))

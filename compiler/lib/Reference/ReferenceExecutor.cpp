@@ -409,6 +409,16 @@ bool Interpreter::step(Operation *op) {
         Tensor dx, x(shapeOf(g.getInputGrad()));
         convGrads(x, get(g.getWeight()), get(g.getOutputGrad()), g.getStrides(), g.getPadding(),
                   &dx, nullptr);
+        if (Value addend = g.getAddend()) {
+          const Tensor &a = get(addend);
+          for (int64_t i = 0; i < dx.size(); ++i)
+            dx.data[i] += a.data[i];
+        }
+        if (Value reluOutput = g.getReluOutput()) {
+          const Tensor &y = get(reluOutput);
+          for (int64_t i = 0; i < dx.size(); ++i)
+            dx.data[i] = y.data[i] > 0 ? dx.data[i] : 0.0;
+        }
         values[g.getInputGrad()] = std::move(dx);
         return true;
       })

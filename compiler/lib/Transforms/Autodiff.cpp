@@ -43,7 +43,8 @@ LogicalResult BackwardBuilder::differentiate(Operation *op, Value dy) {
       .Case([&](Conv2DOp conv) {
         accumulate(conv.getInput(),
                    Conv2DGradInputOp::create(builder, loc, conv.getInput().getType(), dy,
-                                             conv.getWeight(), conv.getStridesAttr(),
+                                             conv.getWeight(), /*addend=*/Value(),
+                                             /*relu_output=*/Value(), conv.getStridesAttr(),
                                              conv.getPaddingAttr()));
         accumulate(conv.getWeight(),
                    Conv2DGradWeightOp::create(builder, loc, conv.getWeight().getType(), dy,

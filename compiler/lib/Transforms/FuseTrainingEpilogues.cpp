@@ -65,6 +65,48 @@ void fuseIntoBatchNormGrad(BatchNormTrainGradOp grad) {
   reluGrad.erase();
 }
 
+/// A copy of `grad` before `before` with the given epilogue operands.
+Conv2DGradInputOp rebuildConvGradInput(Conv2DGradInputOp grad, Operation *before, Value addend,
+                                       Value reluOutput) {
+  OpBuilder builder(before);
+  Location loc = FusedLoc::get(builder.getContext(), {grad.getLoc(), before->getLoc()});
+  return Conv2DGradInputOp::create(builder, loc, grad.getType(), grad.getOutputGrad(),
+                                   grad.getWeight(), addend, reluOutput, grad.getStridesAttr(),
+                                   grad.getPaddingAttr());
+}
+
+/// add(conv2d_grad_input(dy, w), g) -> conv2d_grad_input(dy, w add g), when
+/// the transposed conv's result is the sum's only reader: two gradients of
+/// one value (a block's input: its first conv's and its shortcut's) summed in
+/// the conv's epilogue. Built at the add, where g is defined.
+void fuseAddIntoConvGradInput(AddOp add) {
+  for (auto [mine, other] :
+       {std::pair(add.getLhs(), add.getRhs()), std::pair(add.getRhs(), add.getLhs())}) {
+    auto grad = mine.getDefiningOp<Conv2DGradInputOp>();
+    if (!grad || grad.getAddend() || grad.getReluOutput() || !mine.hasOneUse() ||
+        mine.getType() != other.getType())
+      continue;
+    Value fused = rebuildConvGradInput(grad, add, other, Value()).getInputGrad();
+    add.getResult().replaceAllUsesWith(fused);
+    add.erase();
+    grad.erase();
+    return;
+  }
+}
+
+/// relu_grad(conv2d_grad_input(...), y) -> conv2d_grad_input(... relu y), when
+/// the relu's gradient is the conv result's only reader.
+void fuseReluGradIntoConvGradInput(ReluGradOp reluGrad) {
+  auto grad = reluGrad.getOutputGrad().getDefiningOp<Conv2DGradInputOp>();
+  if (!grad || grad.getReluOutput() || !grad.getInputGrad().hasOneUse())
+    return;
+  Value fused =
+      rebuildConvGradInput(grad, reluGrad, grad.getAddend(), reluGrad.getOutput()).getInputGrad();
+  reluGrad.getInputGrad().replaceAllUsesWith(fused);
+  reluGrad.erase();
+  grad.erase();
+}
+
 struct FuseTrainingEpiloguesPass
     : resnetc::impl::FuseTrainingEpiloguesBase<FuseTrainingEpiloguesPass> {
   void runOnOperation() override {
@@ -74,6 +116,12 @@ struct FuseTrainingEpiloguesPass
         fuseIntoAdd(relu);
     for (BatchNormTrainGradOp grad : llvm::to_vector(function.getOps<BatchNormTrainGradOp>()))
       fuseIntoBatchNormGrad(grad);
+    // The relu gradients left (a block's output feeds two readers) join the
+    // transposed conv that produces their gradient, with its sum.
+    for (AddOp add : llvm::to_vector(function.getOps<AddOp>()))
+      fuseAddIntoConvGradInput(add);
+    for (ReluGradOp reluGrad : llvm::to_vector(function.getOps<ReluGradOp>()))
+      fuseReluGradIntoConvGradInput(reluGrad);
   }
 };
 

@@ -122,6 +122,14 @@ func.func @conv_grad_input_shape(%dy: tensor<1x8x4x4xf32>, %w: tensor<8x3x3x3xf3
 
 // -----
 
+func.func @conv_grad_input_addend(%dy: tensor<1x8x4x4xf32>, %w: tensor<8x3x3x3xf32>, %a: tensor<1x3x8x8xf32>) {
+  // expected-error @+1 {{addend has the result's type}}
+  %0 = rn.conv2d_grad_input %dy, %w add %a {padding = array<i64: 1, 1>, strides = array<i64: 1, 1>} : (tensor<1x8x4x4xf32>, tensor<8x3x3x3xf32>, tensor<1x3x8x8xf32>) -> tensor<1x3x4x4xf32>
+  return
+}
+
+// -----
+
 func.func @zero_pad_grad_stride(%dy: tensor<1x8x4x4xf32>) {
   // expected-error @+1 {{output_grad does not match the forward op's output shape}}
   %0 = rn.zero_pad_shortcut_grad %dy {stride = 1 : i64} : tensor<1x8x4x4xf32> -> tensor<1x4x8x8xf32>

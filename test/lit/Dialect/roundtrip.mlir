@@ -60,6 +60,11 @@ func.func @training_ops(%x: tensor<2x4x4x4xf32>, %dy: tensor<2x4x2x2xf32>, %labe
   %dr = rn.relu_grad %x, %n : tensor<2x4x4x4xf32>
   // CHECK: rn.conv2d_grad_input %arg1, %{{.*}} {padding = array<i64: 1, 1>, strides = array<i64: 2, 2>} : (tensor<2x4x2x2xf32>, tensor<4x4x3x3xf32>) -> tensor<2x4x4x4xf32>
   %dx = rn.conv2d_grad_input %dy, %w {padding = array<i64: 1, 1>, strides = array<i64: 2, 2>} : (tensor<2x4x2x2xf32>, tensor<4x4x3x3xf32>) -> tensor<2x4x4x4xf32>
+  // With its epilogue: an addend and a relu's mask.
+  // CHECK: rn.conv2d_grad_input %arg1, %{{.*}} add %arg0 relu %[[NR]] {padding = array<i64: 1, 1>, strides = array<i64: 2, 2>} : (tensor<2x4x2x2xf32>, tensor<4x4x3x3xf32>, tensor<2x4x4x4xf32>, tensor<2x4x4x4xf32>) -> tensor<2x4x4x4xf32>
+  %dxe = rn.conv2d_grad_input %dy, %w add %x relu %nr {padding = array<i64: 1, 1>, strides = array<i64: 2, 2>} : (tensor<2x4x2x2xf32>, tensor<4x4x3x3xf32>, tensor<2x4x4x4xf32>, tensor<2x4x4x4xf32>) -> tensor<2x4x4x4xf32>
+  // CHECK: rn.conv2d_grad_input %arg1, %{{.*}} relu %[[NR]] {
+  %dxm = rn.conv2d_grad_input %dy, %w relu %nr {padding = array<i64: 1, 1>, strides = array<i64: 2, 2>} : (tensor<2x4x2x2xf32>, tensor<4x4x3x3xf32>, tensor<2x4x4x4xf32>) -> tensor<2x4x4x4xf32>
   // CHECK: rn.conv2d_grad_weight %arg1, %arg0
   %dw = rn.conv2d_grad_weight %dy, %x {padding = array<i64: 1, 1>, strides = array<i64: 2, 2>} : (tensor<2x4x2x2xf32>, tensor<2x4x4x4xf32>) -> tensor<4x4x3x3xf32>
   // CHECK: rn.channel_sum %arg1 : tensor<2x4x2x2xf32> -> tensor<4xf32>

@@ -42,3 +42,44 @@ func.func @shared(%c: tensor<2x4x4x4xf32>, %g: tensor<4xf32>, %dy: tensor<2x4x4x
   %dc, %dg, %db = rn.batch_norm_train_grad %dr, %c, %g, %m, %i : tensor<2x4x4x4xf32>, tensor<4xf32>
   return %n, %r, %dr, %dc : tensor<2x4x4x4xf32>, tensor<2x4x4x4xf32>, tensor<2x4x4x4xf32>, tensor<2x4x4x4xf32>
 }
+
+// A block input's two gradients (its first conv's and its shortcut's) meet in
+// an add, masked by the relu that produced the input: both join the
+// transposed conv, the add in either operand order.
+// CHECK-LABEL: func.func @block_input
+func.func @block_input(%dy: tensor<2x8x4x4xf32>, %w: tensor<8x4x3x3xf32>,
+                       %g: tensor<2x4x4x4xf32>, %y: tensor<2x4x4x4xf32>)
+    -> (tensor<2x4x4x4xf32>, tensor<2x4x4x4xf32>) {
+  // CHECK: %[[A:.*]] = rn.conv2d_grad_input %arg0, %arg1 add %arg2 relu %arg3 {padding = array<i64: 1, 1>, strides = array<i64: 1, 1>} : (tensor<2x8x4x4xf32>, tensor<8x4x3x3xf32>, tensor<2x4x4x4xf32>, tensor<2x4x4x4xf32>) -> tensor<2x4x4x4xf32>
+  %gi = rn.conv2d_grad_input %dy, %w {padding = array<i64: 1, 1>, strides = array<i64: 1, 1>} : (tensor<2x8x4x4xf32>, tensor<8x4x3x3xf32>) -> tensor<2x4x4x4xf32>
+  %s = rn.add %gi, %g : tensor<2x4x4x4xf32>
+  %d = rn.relu_grad %s, %y : tensor<2x4x4x4xf32>
+  // CHECK: %[[B:.*]] = rn.conv2d_grad_input %arg0, %arg1 add %arg2 relu %arg3 {
+  %gi2 = rn.conv2d_grad_input %dy, %w {padding = array<i64: 1, 1>, strides = array<i64: 1, 1>} : (tensor<2x8x4x4xf32>, tensor<8x4x3x3xf32>) -> tensor<2x4x4x4xf32>
+  %s2 = rn.add %g, %gi2 : tensor<2x4x4x4xf32>
+  %d2 = rn.relu_grad %s2, %y : tensor<2x4x4x4xf32>
+  // CHECK-NOT: rn.add
+  // CHECK-NOT: rn.relu_grad
+  // CHECK: return %[[A]], %[[B]]
+  return %d, %d2 : tensor<2x4x4x4xf32>, tensor<2x4x4x4xf32>
+}
+
+// Where the transposed conv has another reader, nothing joins it; where the
+// sum has another reader, the add joins but the relu's gradient does not.
+// CHECK-LABEL: func.func @shared_gradients
+func.func @shared_gradients(%dy: tensor<2x8x4x4xf32>, %w: tensor<8x4x3x3xf32>,
+                            %g: tensor<2x4x4x4xf32>, %y: tensor<2x4x4x4xf32>)
+    -> (tensor<2x4x4x4xf32>, tensor<2x4x4x4xf32>, tensor<2x4x4x4xf32>, tensor<2x4x4x4xf32>) {
+  // CHECK: %[[GI:.*]] = rn.conv2d_grad_input %arg0, %arg1 {
+  // CHECK: %[[S:.*]] = rn.add %[[GI]], %arg2
+  // CHECK: rn.relu_grad %[[S]], %arg3
+  %gi = rn.conv2d_grad_input %dy, %w {padding = array<i64: 1, 1>, strides = array<i64: 1, 1>} : (tensor<2x8x4x4xf32>, tensor<8x4x3x3xf32>) -> tensor<2x4x4x4xf32>
+  %s = rn.add %gi, %g : tensor<2x4x4x4xf32>
+  %d = rn.relu_grad %s, %y : tensor<2x4x4x4xf32>
+  // CHECK: %[[S2:.*]] = rn.conv2d_grad_input %arg0, %arg1 add %arg2 {
+  // CHECK: rn.relu_grad %[[S2]], %arg3
+  %gi2 = rn.conv2d_grad_input %dy, %w {padding = array<i64: 1, 1>, strides = array<i64: 1, 1>} : (tensor<2x8x4x4xf32>, tensor<8x4x3x3xf32>) -> tensor<2x4x4x4xf32>
+  %s2 = rn.add %gi2, %g : tensor<2x4x4x4xf32>
+  %d2 = rn.relu_grad %s2, %y : tensor<2x4x4x4xf32>
+  return %gi, %d, %s2, %d2 : tensor<2x4x4x4xf32>, tensor<2x4x4x4xf32>, tensor<2x4x4x4xf32>, tensor<2x4x4x4xf32>
+}

@@ -55,7 +55,7 @@ def Autodiff : Pass<"rn-autodiff", "::mlir::ModuleOp"> {
 }
 
 def FuseTrainingEpilogues : Pass<"rn-fuse-training-epilogues", "::mlir::func::FuncOp"> {
-  let summary = "Fuse relus into training batch norms and adds, relu gradients into batch-norm gradients";
+  let summary = "Fuse relus into training batch norms and adds, relu gradients and gradient sums into their producers";
   let description = [{
     On @train_grads (after rn-autodiff), each pass over an activation that a
     neighbouring kernel can do on its way:
@@ -65,7 +65,12 @@ def FuseTrainingEpilogues : Pass<"rn-fuse-training-epilogues", "::mlir::func::Fu
       rn.fused_eltwise (add, relu);
     - batch_norm_train_grad(relu_grad(dy, y), ...), the masked gradient read
       by the batch norm's gradient only, becomes
-      batch_norm_train_grad(dy, ... relu y).
+      batch_norm_train_grad(dy, ... relu y);
+    - add(conv2d_grad_input(dy, w), g), the transposed conv read by the sum
+      only, becomes conv2d_grad_input(dy, w add g), and a relu gradient of
+      that, read by nothing else, its epilogue's mask:
+      conv2d_grad_input(dy, w add g relu y). This is where a residual
+      block's two gradients meet.
     The relu's gradient needs only the sign of its output, which the fused
     ops still write, so the backward graph stays valid as it is. Each fusion
     saves a pass over the tensor (a read and a write) and its memory.

@@ -27,6 +27,10 @@ void scratchFree(void *userContext, void *block);
 /// Whether `block` came from scratchMalloc (a word before it says so), so
 /// that blocks of another allocator go back to it.
 bool scratchOwns(void *block);
+/// Gives every block held for reuse back to the system (blocks in use are
+/// not held, so this is safe at any time). The model runtime calls it when
+/// its last context is destroyed.
+void scratchTrim();
 /// The bytes held for reuse (for tests).
 size_t scratchCachedBytes();
 

@@ -282,13 +282,24 @@ def Rn_ReluGradOp : Rn_Op<"relu_grad", [Pure, SameOperandsAndResultType]> {
   let assemblyFormat = "$output_grad `,` $output attr-dict `:` type($output)";
 }
 
-def Rn_Conv2DGradInputOp : Rn_Op<"conv2d_grad_input", [Pure]> {
+def Rn_Conv2DGradInputOp : Rn_Op<"conv2d_grad_input", [Pure, AttrSizedOperandSegments,
+    OptionalTypesMatchWith<"addend has the result's type", "input_grad", "addend", "$_self">,
+    OptionalTypesMatchWith<"relu_output has the result's type", "input_grad", "relu_output",
+                           "$_self">]> {
   let summary = "Gradient of conv2d with respect to its input (a transposed conv)";
+  let description = [{
+    With an epilogue (fused by rn-fuse-training-epilogues), the result is
+    relu_mask?(transposed_conv + addend?): `addend` is another gradient of
+    the same value, added in; with `relu_output`, the sum becomes 0 where
+    relu_output is not positive (the gradient through that relu).
+  }];
   let arguments = (ins Rn_Activation:$output_grad, Rn_Activation:$weight,
+                   Optional<Rn_Activation>:$addend, Optional<Rn_Activation>:$relu_output,
                    DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$padding);
   let results = (outs Rn_Activation:$input_grad);
   let assemblyFormat = [{
-    $output_grad `,` $weight attr-dict `:` functional-type(operands, results)
+    $output_grad `,` $weight (`add` $addend^)? (`relu` $relu_output^)? attr-dict `:`
+    functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }
