@@ -140,7 +140,7 @@ measure_table() {
     return 1
   fi
   local what="inference convs (BN folded into a bias; residual and ReLU fused as resnetc does)"
-  [[ $section == train ]] && what="training-step convs (no bias, no epilogue)"
+  [[ $section == train ]] && what="training-step convs (no bias; oneDNN without the residual and relu epilogues resnetc fuses into backward-data)"
   echo
   echo "== $model, batch $batch, $t thread(s): $what"
   printf '%-13s %-11s %-24s %-30s %-18s %8s %5s' kernel pass layer shape epilogue MFLOP calls
