@@ -33,6 +33,9 @@ constexpr int64_t kMinConvTasks = 32;
 // 1.19x as fast as one.
 constexpr int64_t kMinGradWeightChunkMacs = int64_t(1) << 22;
 constexpr int kMaxGradWeightChunks = 16;
+// Independent accumulator chains a backward-weights register tile needs to
+// keep two FMA pipes of latency 4 busy.
+constexpr int kMinGradWeightAccumulators = 8;
 
 /// Fuses y (inner) and n (outer) of `stage` into `fused` and runs chunks of
 /// rows in parallel. Chunks are guarded, which is safe on update stages.
@@ -584,11 +587,10 @@ void CpuScheduler::scheduleConvGradWeight(ConvGradWeightStages &st) const {
   } else if (naturalLanes > 4 && st.K % 4 == 0) {
     kLanes = 4;
   }
-  const int kTile = kLanes ? kLanes * kVectors : st.K;
   // Broadcasts per step: cTile input channels (a divisor of C), as many as
   // fit next to the accumulators. (Tiling taps as well, x(q + s) for several
-  // s, was slower: LLVM reuses the broadcasts across unrolled steps and
-  // spills.)
+  // s, was slower with many channels: LLVM reuses the broadcasts across
+  // unrolled steps and spills.)
   const int maxBroadcasts = kLanes ? std::min(8, (vectorRegisters - 2 - kVectors) / kVectors) : 4;
   int cTile = 1;
   for (int d = std::min(maxBroadcasts, st.C); d >= 1; --d)
@@ -596,10 +598,28 @@ void CpuScheduler::scheduleConvGradWeight(ConvGradWeightStages &st) const {
       cTile = d;
       break;
     }
+  // With few input channels (the stems), kVectors x cTile accumulators are
+  // fewer than the FMA latency x throughput needs (3 chains ran at 36% of
+  // peak): the taps join the register tile then, a row of them and then the
+  // whole window, as far as the accumulators fit next to the output_grad
+  // vectors (the broadcasts are FMA memory operands), with one output_grad
+  // vector if two leave no room for a row.
+  bool tileS = false, tileR = false;
+  if (kLanes && cTile == st.C && kVectors * cTile < kMinGradWeightAccumulators) {
+    auto fits = [&](int vectors, int taps) {
+      return vectors * cTile * taps <= vectorRegisters - vectors - 2;
+    };
+    if (!fits(kVectors, st.S) && fits(1, st.S))
+      kVectors = 1;
+    tileS = fits(kVectors, st.S);
+    tileR = tileS && fits(kVectors, st.S * st.R);
+  }
+  const int kTile = kLanes ? kLanes * kVectors : st.K;
+  const int sTile = tileS ? st.S : 1, rTile = tileR ? st.R : 1;
 
   const int64_t blockSteps = int64_t(st.Q) * st.blockRows * st.blockImages;
-  const int64_t tiles = int64_t(st.K / kTile) * (st.C / cTile) * st.S * st.R;
-  const int64_t tileMacs = int64_t(kTile) * cTile * blockSteps;
+  const int64_t tiles = int64_t(st.K / kTile) * (st.C / cTile) * (st.S / sTile) * (st.R / rTile);
+  const int64_t tileMacs = int64_t(kTile) * cTile * sTile * rTile * blockSteps;
   const int64_t totalMacs = int64_t(st.K) * st.C * st.S * st.R * st.Q * st.P * st.N;
 
   if (kLanes)
@@ -618,13 +638,16 @@ void CpuScheduler::scheduleConvGradWeight(ConvGradWeightStages &st) const {
   Stage update = acc.update();
   Var ko("ko"), ki("ki"), co("co"), ci("ci"), t1("t1"), t2("t2"), t("t");
   update
-      .split(k, ko, ki, kTile, TailStrategy::GuardWithIf) // divides K: no tail
-      .split(c, co, ci, cTile, TailStrategy::GuardWithIf) // divides C: no tail
-      .reorder(ki, ci, co, s, r, ko, rb.x, rb.y)
-      .fuse(co, s, t1)
-      .fuse(t1, r, t2)
-      .fuse(t2, ko, t)
-      .unroll(ci);
+      .split(k, ko, ki, kTile, TailStrategy::GuardWithIf)  // divides K: no tail
+      .split(c, co, ci, cTile, TailStrategy::GuardWithIf); // divides C: no tail
+  if (tileR) {
+    update.reorder(ki, ci, s, r, co, ko, rb.x, rb.y).fuse(co, ko, t).unroll(s).unroll(r);
+  } else if (tileS) {
+    update.reorder(ki, ci, s, co, r, ko, rb.x, rb.y).fuse(co, r, t2).fuse(t2, ko, t).unroll(s);
+  } else {
+    update.reorder(ki, ci, co, s, r, ko, rb.x, rb.y).fuse(co, s, t1).fuse(t1, r, t2).fuse(t2, ko, t);
+  }
+  update.unroll(ci);
   if (kLanes)
     update.vectorize(ki, kLanes).unroll(ki);
   LoopLevel tileLevel(acc, t);
@@ -644,7 +667,15 @@ void CpuScheduler::scheduleConvGradWeight(ConvGradWeightStages &st) const {
 
   partial.compute_at(tileLevel).unroll(c);
   Stage partialUpdate = partial.update();
-  partialUpdate.reorder(k, c, red.x, red.y, red.z).unroll(c);
+  partialUpdate.reorder(k, c, s, r, red.x, red.y, red.z).unroll(c);
+  if (tileS) {
+    partial.unroll(s);
+    partialUpdate.unroll(s);
+  }
+  if (tileR) {
+    partial.unroll(r);
+    partialUpdate.unroll(r);
+  }
   if (kLanes) {
     partial.vectorize(k, kLanes).unroll(k);
     partialUpdate.vectorize(k, kLanes).unroll(k);

@@ -47,6 +47,8 @@ int kg_cgw_asym(void *, HB dy, HB x, HB dw);
 int kg_cgw_rows(void *, HB dy, HB x, HB dw);
 int kg_cgw_images(void *, HB dy, HB x, HB dw);
 int kg_cgw_chunks(void *, HB dy, HB x, HB dw);
+int kg_cgw_stem(void *, HB dy, HB x, HB dw);
+int kg_cgw_stem1(void *, HB dy, HB x, HB dw);
 int kg_csum2(void *, HB input, HB out);
 int kg_csum4(void *, HB input, HB out);
 int kg_csum_par(void *, HB input, HB out);
@@ -82,6 +84,7 @@ int kg_avx2_cgi_deep(void *, HB dy, HB w, HB dx);
 int kg_avx2_cgi_epi(void *, HB dy, HB w, HB addend, HB y, HB dx);
 int kg_avx2_cgw_s2(void *, HB dy, HB x, HB dw);
 int kg_avx2_cgw_rows(void *, HB dy, HB x, HB dw);
+int kg_avx2_cgw_stem(void *, HB dy, HB x, HB dw);
 int kg_avx2_bntg_relu(void *, HB dy, HB x, HB gamma, HB mean, HB invStd, HB y, HB dx, HB dgamma,
                       HB dbeta);
 int kg_avx2_mpg(void *, HB dy, HB x, HB dx);
@@ -433,6 +436,14 @@ TEST(TrainingConvGradWeight, BlocksOfImages) {
 TEST(TrainingConvGradWeight, ChunksOfSeveralBlocks) {
   runConvGradWeight({4, 16, 64, 64, 16, 3, 3, 1, 1, 1, 1}, kg_cgw_chunks, 30);
 }
+// Few input channels: the taps are part of the register tile (the whole
+// window with AVX-512, a row with AVX2 and NEON).
+TEST(TrainingConvGradWeight, StemThreeChannels) {
+  runConvGradWeight({3, 3, 9, 7, 16, 3, 3, 1, 1, 1, 1}, kg_cgw_stem, 31);
+}
+TEST(TrainingConvGradWeight, StemOneChannelStride2) {
+  runConvGradWeight({2, 1, 9, 9, 32, 3, 3, 2, 2, 1, 1}, kg_cgw_stem1, 32);
+}
 
 #ifdef RESNETC_TEST_X86_BASELINE
 TEST(TrainingBaseline, ConvGradInputStride2) {
@@ -770,6 +781,7 @@ TEST_F(TrainingAvx2, ConvGradInput) {
 TEST_F(TrainingAvx2, ConvGradWeight) {
   runConvGradWeight({3, 10, 7, 7, 12, 3, 3, 2, 2, 1, 1}, kg_avx2_cgw_s2, 12);
   runConvGradWeight({2, 64, 32, 32, 64, 3, 3, 1, 1, 1, 1}, kg_avx2_cgw_rows, 16);
+  runConvGradWeight({3, 3, 9, 7, 16, 3, 3, 1, 1, 1, 1}, kg_avx2_cgw_stem, 31);
 }
 TEST_F(TrainingAvx2, BatchNormGrad) {
   runBatchNormTrainGrad(2, 10, 7, 7, true, bnGradWithRelu(kg_avx2_bntg_relu));
