@@ -645,7 +645,10 @@ void CpuScheduler::scheduleConvGradWeight(ConvGradWeightStages &st) const {
   } else if (tileS) {
     update.reorder(ki, ci, s, co, r, ko, rb.x, rb.y).fuse(co, r, t2).fuse(t2, ko, t).unroll(s);
   } else {
-    update.reorder(ki, ci, co, s, r, ko, rb.x, rb.y).fuse(co, s, t1).fuse(t1, r, t2).fuse(t2, ko, t);
+    update.reorder(ki, ci, co, s, r, ko, rb.x, rb.y)
+        .fuse(co, s, t1)
+        .fuse(t1, r, t2)
+        .fuse(t2, ko, t);
   }
   update.unroll(ci);
   if (kLanes)
