@@ -588,10 +588,11 @@ void CpuScheduler::scheduleConvGradWeight(ConvGradWeightStages &st) const {
     kLanes = 4;
   }
   // Broadcasts per step: cTile input channels (a divisor of C), as many as
-  // fit next to the accumulators. (Tiling taps as well, x(q + s) for several
-  // s, was slower with many channels: LLVM reuses the broadcasts across
-  // unrolled steps and spills.)
-  const int maxBroadcasts = kLanes ? std::min(8, (vectorRegisters - 2 - kVectors) / kVectors) : 4;
+  // fit next to the accumulators, up to 16 (16 rather than 8 took ResNet-20's
+  // 16-channel layer from 1.08x to 0.95x oneDNN's time). (Tiling taps as
+  // well, x(q + s) for several s, was slower with many channels: LLVM reuses
+  // the broadcasts across unrolled steps and spills.)
+  const int maxBroadcasts = kLanes ? std::min(16, (vectorRegisters - 2 - kVectors) / kVectors) : 4;
   int cTile = 1;
   for (int d = std::min(maxBroadcasts, st.C); d >= 1; --d)
     if (st.C % d == 0) {
