@@ -36,6 +36,9 @@ constexpr int kMaxGradWeightChunks = 16;
 // Independent accumulator chains a backward-weights register tile needs to
 // keep two FMA pipes of latency 4 busy.
 constexpr int kMinGradWeightAccumulators = 8;
+// Strided backward-data computes its phases one image at a time, images in
+// parallel, from this many images.
+constexpr int kMinPhasedImages = 16;
 
 /// Fuses y (inner) and n (outer) of `stage` into `fused` and runs chunks of
 /// rows in parallel. Chunks are guarded, which is safe on update stages.
@@ -467,11 +470,23 @@ void CpuScheduler::scheduleConvGradInput(ConvGradInputStages &st) const {
   st.weightT.compute_root();
   if (lanes)
     st.weightT.vectorize(st.weightT.args()[0], lanes);
+  // Strided: the phases of one image at a time, then interleaved into its
+  // output while they are in cache, images in parallel, when there are
+  // enough images for the threads. (All images' phases first, then the
+  // interleave, was a round trip through memory: 8-10% of ResNet-20's
+  // strided layers at batch 128.)
+  const bool perImage = phased && st.N >= kMinPhasedImages;
   if (phased) {
-    tiled.compute_root();
     if (lanes)
       out.vectorize(st.c, lanes);
-    parallelRows(out, st.y, st.n, st.H * st.N, int64_t(st.C) * st.W, Var("yn"));
+    if (perImage) {
+      tiled.compute_at(out, n);
+      if (macsPerRow * rows >= kMinParallelWork)
+        out.parallel(n);
+    } else {
+      tiled.compute_root();
+      parallelRows(out, st.y, n, st.H * st.N, int64_t(st.C) * st.W, Var("yn"));
+    }
     Var nph("nph");
     tiled.fuse(n, ph, nph); // (c, xq, yq, n, ph): images and phases as rows
   }
@@ -480,12 +495,25 @@ void CpuScheduler::scheduleConvGradInput(ConvGradInputStages &st) const {
   if (!lanes) {
     // Very few input channels: scalar, one pixel at a time.
     acc.compute_at(tiled, tx);
-    parallelRows(tiled, ty, rowVar, rows, macsPerRow, Var("yn"));
+    if (!perImage)
+      parallelRows(tiled, ty, rowVar, rows, macsPerRow, Var("yn"));
     return;
   }
 
   // The register tile of the forward convolution, over input channels.
   ConvTile tile = chooseConvTile(st.C, st.QX, st.PY, lanes, vectorRegisters, st.K);
+  if (phased && tile.vectors == 1 && tile.y == 1) {
+    // One vector of channels: a phase sums few taps, so the wider the row,
+    // the less each tile's setup costs: the widest (least wasteful) row
+    // that fits the registers (ResNet-20's 16-channel layer, 8 -> 16 pixels:
+    // 5-8% faster).
+    auto covered = [&](int x) { return (st.QX + x - 1) / x * x; };
+    const int widest = std::min(st.QX, vectorRegisters - 3);
+    tile.x = widest;
+    for (int x = widest - 1; x >= 1; --x)
+      if (covered(x) < covered(tile.x))
+        tile.x = x;
+  }
   const int cTile = tile.vectors * lanes, xTile = tile.x, yTile = tile.y;
   // As in the forward convolution: deep layers with small images on
   // 16-register targets take one channel block at a time over all images
@@ -493,7 +521,7 @@ void CpuScheduler::scheduleConvGradInput(ConvGradInputStages &st) const {
   // (consecutive output channels are C floats apart in weightT, a large
   // power-of-two stride that thrashes a few L1 sets).
   const bool weightBlocks = vectorRegisters <= 16 && st.C >= 256 && st.QX * st.PY <= 196;
-  const bool parallel = macsPerRow * rows >= kMinParallelWork;
+  const bool parallel = !perImage && macsPerRow * rows >= kMinParallelWork;
   Var co("co"), ci("ci"), xo("xo"), xi("xi"), yo("yo"), yi("yi");
   tiled.split(c, co, ci, cTile, TailStrategy::ShiftInwards)
       .split(tx, xo, xi, xTile, TailStrategy::ShiftInwards)
@@ -550,7 +578,12 @@ void CpuScheduler::scheduleConvGradInput(ConvGradInputStages &st) const {
   if (st.skipPaddingTaps)
     return; // output_grad read in place (see scheduleConv2D)
   // The zero-padded window of output_grad the tile reads, copied once.
-  st.gradTile.compute_at(tiled, xo).store_in(MemoryType::Stack);
+  // (With the phases per image, the image's whole window, once for all
+  // phases and rows: 3-6% faster on ResNet-20's strided layers.)
+  if (perImage)
+    st.gradTile.compute_at(out, n);
+  else
+    st.gradTile.compute_at(tiled, xo).store_in(MemoryType::Stack);
   if (int kLanes = lanesFor(st.K))
     st.gradTile.vectorize(st.gradTile.args()[0], kLanes);
 }

@@ -37,6 +37,8 @@ int kg_cgi_asym(void *, HB dy, HB w, HB dx);
 int kg_cgi_big(void *, HB dy, HB w, HB dx);
 int kg_cgi_epi(void *, HB dy, HB w, HB addend, HB y, HB dx);
 int kg_cgi_epi_s2(void *, HB dy, HB w, HB addend, HB y, HB dx);
+int kg_cgi_images(void *, HB dy, HB w, HB addend, HB y, HB dx);
+int kg_cgi_images_c3(void *, HB dy, HB w, HB dx);
 int kg_cgi_add(void *, HB dy, HB w, HB addend, HB dx);
 int kg_cgi_mask(void *, HB dy, HB w, HB y, HB dx);
 int kg_cgw_s1(void *, HB dy, HB x, HB dw);
@@ -366,6 +368,18 @@ TEST(TrainingConvGradInput, AddendAndReluMaskStride2) {
       {true, true,
        [](HB dy, HB w, HB a, HB y, HB dx) { return kg_cgi_epi_s2(nullptr, dy, w, a, y, dx); }},
       10);
+}
+// 16 images and more: the phases are computed one image at a time, images in
+// parallel, each image's window of output_grad padded once.
+TEST(TrainingConvGradInput, Stride2PerImageWithEpilogue) {
+  runConvGradInput(
+      {16, 16, 9, 9, 32, 3, 3, 2, 2, 1, 1},
+      {true, true,
+       [](HB dy, HB w, HB a, HB y, HB dx) { return kg_cgi_images(nullptr, dy, w, a, y, dx); }},
+      33);
+}
+TEST(TrainingConvGradInput, Stride2PerImageThreeChannels) {
+  runConvGradInput({17, 3, 8, 7, 8, 3, 3, 2, 2, 1, 1}, kg_cgi_images_c3, 34);
 }
 TEST(TrainingConvGradInput, AddendParallel) {
   runConvGradInput(
