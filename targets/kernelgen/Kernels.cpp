@@ -12,6 +12,11 @@ using namespace detail;
 
 Scheduler::~Scheduler() = default;
 
+void Scheduler::scheduleWinograd(WinogradStages &st) const {
+  for (Func f : {st.filter, st.gradTile, st.data, st.product})
+    f.compute_root();
+}
+
 KernelPipeline buildNchwToNhwc(const KernelSpec &spec, const Scheduler &sched) {
   const auto &s = spec.input;
   int N = i32(s[0]), C = i32(s[1]), H = i32(s[2]), W = i32(s[3]);

@@ -10,6 +10,7 @@
 #include "Kernels.h"
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace resnetc::kernelgen::detail {
@@ -67,6 +68,14 @@ inline KernelPipeline finish(std::vector<Func> outputs, const std::vector<ImageP
   result.inputs = inputs;
   return result;
 }
+
+/// The Winograd F(m x m, 3 x 3) algorithm of conv2d_grad_input at stride 1
+/// (WinogradStages), with the geometry and variables c, x, y, n of
+/// `geometry`; `epilogue` maps the transposed convolution's value at
+/// (c, x, y, n) to the output's. Defined in WinogradKernels.cpp.
+WinogradStages winogradGradInput(const ConvGradInputStages &geometry, const ImageParam &grad,
+                                 const ImageParam &weight, int m,
+                                 const std::function<Expr(Expr)> &epilogue);
 
 inline ElementwiseStages elementwiseFrame(const std::vector<int64_t> &outShape) {
   ElementwiseStages st;

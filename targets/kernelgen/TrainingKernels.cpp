@@ -267,6 +267,14 @@ KernelPipeline buildConv2DGradInput(const KernelSpec &spec, const Scheduler &sch
       value = select(reluOutput(c, x, y, n) > 0.0f, value, 0.0f);
     return value;
   };
+  if (st.phases == 1 && st.S == 3 && st.R == 3) {
+    if (int m = sched.convGradInputWinogradTile(st)) {
+      WinogradStages wino = winogradGradInput(st, grad, weight, m, epilogue);
+      constrainDense(wino.output.output_buffer(), {st.C, st.W, st.H, st.N});
+      sched.scheduleWinograd(wino);
+      return finish({wino.output}, inputs);
+    }
+  }
   if (st.phases == 1) {
     if (st.skipPaddingTaps) {
       Expr gx = xq - rd.y, gy = yq - rd.z;

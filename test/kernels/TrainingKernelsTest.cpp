@@ -38,6 +38,9 @@ int kg_cgi_big(void *, HB dy, HB w, HB dx);
 int kg_cgi_epi(void *, HB dy, HB w, HB addend, HB y, HB dx);
 int kg_cgi_epi_s2(void *, HB dy, HB w, HB addend, HB y, HB dx);
 int kg_cgi_images(void *, HB dy, HB w, HB addend, HB y, HB dx);
+int kg_cgi_wino(void *, HB dy, HB w, HB addend, HB y, HB dx);
+int kg_cgi_wino_rows(void *, HB dy, HB w, HB dx);
+int kg_cgi_direct(void *, HB dy, HB w, HB addend, HB y, HB dx);
 int kg_cgi_images_c3(void *, HB dy, HB w, HB dx);
 int kg_cgi_add(void *, HB dy, HB w, HB addend, HB dx);
 int kg_cgi_mask(void *, HB dy, HB w, HB y, HB dx);
@@ -83,6 +86,7 @@ int kg_sse_sgd(void *, HB w, HB m, HB g, HB lr, HB newW, HB newM);
 int kg_avx2_cgi_odd(void *, HB dy, HB w, HB dx);
 int kg_avx2_cgi_big(void *, HB dy, HB w, HB dx);
 int kg_avx2_cgi_deep(void *, HB dy, HB w, HB dx);
+int kg_avx2_cgi_wino(void *, HB dy, HB w, HB addend, HB y, HB dx);
 int kg_avx2_cgi_epi(void *, HB dy, HB w, HB addend, HB y, HB dx);
 int kg_avx2_cgw_s2(void *, HB dy, HB x, HB dw);
 int kg_avx2_cgw_rows(void *, HB dy, HB x, HB dw);
@@ -368,6 +372,27 @@ TEST(TrainingConvGradInput, AddendAndReluMaskStride2) {
       {true, true,
        [](HB dy, HB w, HB a, HB y, HB dx) { return kg_cgi_epi_s2(nullptr, dy, w, a, y, dx); }},
       10);
+}
+// Stride 1, 3x3, 16 channels and more: Winograd F(4x4, 3x3), in blocks of
+// whole images (9 images; 10x7, so the last tiles are partial) or of rows of
+// tiles (2 images; no padding, so output_grad is padded by 2). A large
+// filter over few tiles keeps the direct conv.
+TEST(TrainingConvGradInput, WinogradImageBlocksWithEpilogue) {
+  runConvGradInput(
+      {9, 32, 10, 7, 32, 3, 3, 1, 1, 1, 1},
+      {true, true,
+       [](HB dy, HB w, HB a, HB y, HB dx) { return kg_cgi_wino(nullptr, dy, w, a, y, dx); }},
+      35);
+}
+TEST(TrainingConvGradInput, WinogradRowBlocksUnpadded) {
+  runConvGradInput({2, 16, 9, 12, 48, 3, 3, 1, 1, 0, 0}, kg_cgi_wino_rows, 36);
+}
+TEST(TrainingConvGradInput, DirectForLargeFilterOnFewTiles) {
+  runConvGradInput(
+      {2, 256, 4, 4, 256, 3, 3, 1, 1, 1, 1},
+      {true, true,
+       [](HB dy, HB w, HB a, HB y, HB dx) { return kg_cgi_direct(nullptr, dy, w, a, y, dx); }},
+      37);
 }
 // 16 images and more: the phases are computed one image at a time, images in
 // parallel, each image's window of output_grad padded once.
@@ -786,6 +811,11 @@ TEST_F(TrainingAvx2, ConvGradInput) {
   runConvGradInput({3, 10, 7, 7, 12, 3, 3, 2, 2, 1, 1}, kg_avx2_cgi_odd, 3);
   runConvGradInput({2, 64, 16, 16, 64, 3, 3, 1, 1, 1, 1}, kg_avx2_cgi_big, 8);
   runConvGradInput({2, 256, 4, 4, 32, 3, 3, 1, 1, 1, 1}, kg_avx2_cgi_deep, 9);
+  runConvGradInput(
+      {9, 32, 10, 7, 32, 3, 3, 1, 1, 1, 1},
+      {true, true,
+       [](HB dy, HB w, HB a, HB y, HB dx) { return kg_avx2_cgi_wino(nullptr, dy, w, a, y, dx); }},
+      35);
   runConvGradInput(
       {3, 10, 7, 7, 12, 3, 3, 2, 2, 1, 1},
       {true, true,
