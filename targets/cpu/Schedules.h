@@ -35,8 +35,8 @@ public:
   int convWeightBlock(int K, int C, int Q, int P) const override;
   int convGradWeightChunks(const ConvGradWeightStages &stages, int imageBlocks) const override;
   bool skipsConvGradInputPaddingTaps(const ConvGradInputStages &stages) const override;
-  int convGradInputWinogradTile(const ConvGradInputStages &stages) const override;
-  void scheduleWinograd(WinogradStages &stages) const override; // WinogradSchedule.cpp
+  int winogradTile(const WinogradStages &shape) const override; // WinogradSchedule.cpp
+  void scheduleWinograd(WinogradStages &stages) const override;
 
   /// Vector lanes used for a dimension of static extent `extent`: the
   /// natural width when the extent reaches it, 4 when that fits, else 0

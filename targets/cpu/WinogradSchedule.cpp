@@ -1,11 +1,11 @@
-//===- WinogradSchedule.cpp - CPU schedule of Winograd backward-data ------===//
+//===- WinogradSchedule.cpp - CPU schedule of Winograd 3x3 convolutions --===//
 //
-// When conv2d_grad_input takes the Winograd algorithm (WinogradStages), and
-// how it runs: per block of tiles (an image, or a row of tiles), the data
-// transform, then for each of the alpha x alpha points a small matrix
-// product (output channels x tiles, summed over output_grad's channels) in
-// register tiles like the direct conv's, then the output transform with the
-// epilogue, a vector of channels at a time.
+// When a 3x3 conv at stride 1 (conv2d, conv2d_grad_input) takes the Winograd
+// algorithm (WinogradStages), and how it runs: per block of tiles (an image,
+// or a row of tiles), the data transform, then for each of the alpha x alpha
+// points a small matrix product (result channels x tiles, summed over the
+// source's channels) in register tiles like the direct conv's, then the
+// output transform with the epilogue, a vector of channels at a time.
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,7 +33,7 @@ constexpr int kMinWinogradStreamingTiles = 7;
 
 /// Whether the blocks of tiles are whole images (else rows of tiles).
 bool blocksAreImages(const WinogradStages &st) {
-  const int64_t rowBytes = int64_t(st.K + st.C) * st.alpha * st.alpha * st.tilesX * 4;
+  const int64_t rowBytes = int64_t(st.Ci + st.Co) * st.alpha * st.alpha * st.tilesX * 4;
   return st.N >= kMinWinogradImageBlocks && rowBytes * st.tilesY <= kWinogradBlockBytes;
 }
 
@@ -74,28 +74,25 @@ GemmTile chooseGemmTile(int C, int lanes, int tilesX, int tilesY, int registers)
 
 } // namespace
 
-int CpuScheduler::convGradInputWinogradTile(const ConvGradInputStages &geometry) const {
+int CpuScheduler::winogradTile(const WinogradStages &shape) const {
   // Whole vectors of both channel counts and images of a tile at least.
-  const int lanes = lanesFor(geometry.C);
-  if (!lanes || geometry.C % lanes || geometry.K % lanes || geometry.C < 16 || geometry.K < 16 ||
-      geometry.W < 4 || geometry.H < 4)
+  const int lanes = lanesFor(shape.Co);
+  if (!lanes || shape.Co % lanes || shape.Ci % lanes || shape.Co < 16 || shape.Ci < 16 ||
+      shape.W < 4 || shape.H < 4)
     return 0;
-  WinogradStages st;
-  st.C = geometry.C;
-  st.K = geometry.K;
-  st.N = geometry.N;
-  st.tilesX = (geometry.W + 3) / 4;
-  st.tilesY = (geometry.H + 3) / 4;
-  const int64_t filterBytes = int64_t(st.C) * st.K * st.alpha * st.alpha * 4;
+  WinogradStages st = shape; // with the largest m
+  st.tilesX = (shape.W + st.m - 1) / st.m;
+  st.tilesY = (shape.H + st.m - 1) / st.m;
+  const int64_t filterBytes = int64_t(st.Co) * st.Ci * st.alpha * st.alpha * 4;
   const int blockTiles = blocksAreImages(st) ? st.tilesX * st.tilesY : st.tilesX;
   if (filterBytes > kWinogradCachedFilterBytes && blockTiles < kMinWinogradStreamingTiles)
     return 0;
-  return 4;
+  return st.m;
 }
 
 void CpuScheduler::scheduleWinograd(WinogradStages &st) const {
-  const int lanes = lanesFor(st.C), kLanes = lanesFor(st.K);
-  const Var &c = st.c, &x = st.x, &y = st.y, &n = st.n, &k = st.k, &u = st.u, &v = st.v,
+  const int lanes = lanesFor(st.Co), kLanes = lanesFor(st.Ci);
+  const Var &c = st.co, &x = st.x, &y = st.y, &n = st.n, &k = st.ci, &u = st.u, &v = st.v,
             &tx = st.tx, &ty = st.ty;
   const int m = st.m;
   Func &out = st.output;
@@ -109,7 +106,7 @@ void CpuScheduler::scheduleWinograd(WinogradStages &st) const {
         .reorder(ci, u, co, v, k)
         .vectorize(ci)
         .unroll(v);
-    if (int64_t(st.K) * st.C * st.alpha * st.alpha >= (int64_t(1) << 15))
+    if (int64_t(st.Ci) * st.Co * st.alpha * st.alpha >= (int64_t(1) << 15))
       st.filter.parallel(k);
     const std::vector<Var> args = st.filterRows.args();
     st.filterRows.compute_at(st.filter, co).vectorize(args[0], lanes).unroll(args[2]);
@@ -131,7 +128,7 @@ void CpuScheduler::scheduleWinograd(WinogradStages &st) const {
 
   // Blocks of tiles.
   const bool perImage = blocksAreImages(st);
-  const int64_t macs = int64_t(st.C) * st.K * st.alpha * st.alpha * st.tilesX * st.tilesY * st.N;
+  const int64_t macs = int64_t(st.Co) * st.Ci * st.alpha * st.alpha * st.tilesX * st.tilesY * st.N;
   const bool parallel = macs >= (int64_t(1) << 15);
   LoopLevel block;
   if (perImage) {
@@ -147,9 +144,9 @@ void CpuScheduler::scheduleWinograd(WinogradStages &st) const {
   }
   const int blockX = st.tilesX, blockY = perImage ? st.tilesY : 1;
 
-  st.gradTile.compute_at(block).vectorize(st.gradTile.args()[0], kLanes);
+  st.sourceTile.compute_at(block).vectorize(st.sourceTile.args()[0], kLanes);
   {
-    // The data transform, a vector of output_grad channels of one tile at a
+    // The data transform, a vector of source channels of one tile at a
     // time: its rows (u unrolled) over the window's rows, then the columns
     // (v unrolled).
     Var ko("dko"), ki("dki");
@@ -166,7 +163,7 @@ void CpuScheduler::scheduleWinograd(WinogradStages &st) const {
   }
 
   // The matrix products, one point (u, v) at a time, in register tiles.
-  GemmTile tile = chooseGemmTile(st.C, lanes, blockX, blockY, vectorRegisters);
+  GemmTile tile = chooseGemmTile(st.Co, lanes, blockX, blockY, vectorRegisters);
   Var pco("pco"), pci("pci"), txo("txo"), txi("txi"), tyo("tyo"), tyi("tyi");
   st.product.compute_at(block)
       .split(c, pco, pci, tile.vectors * lanes, TailStrategy::ShiftInwards)
@@ -179,7 +176,7 @@ void CpuScheduler::scheduleWinograd(WinogradStages &st) const {
       .unroll(tyi);
   st.acc.compute_at(st.product, pco).vectorize(c, lanes).unroll(c).unroll(tx).unroll(ty);
   st.acc.update()
-      .reorder(c, tx, ty, st.rk.x, u, v, n)
+      .reorder(c, tx, ty, st.rci.x, u, v, n)
       .vectorize(c, lanes)
       .unroll(c)
       .unroll(tx)

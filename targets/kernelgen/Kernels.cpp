@@ -13,7 +13,7 @@ using namespace detail;
 Scheduler::~Scheduler() = default;
 
 void Scheduler::scheduleWinograd(WinogradStages &st) const {
-  for (Func f : {st.filter, st.gradTile, st.data, st.product})
+  for (Func f : {st.filter, st.sourceTile, st.data, st.product})
     f.compute_root();
 }
 
@@ -53,8 +53,9 @@ KernelPipeline buildConv2D(const KernelSpec &spec, const Scheduler &sched) {
     st.weight = Func("weight_view");
     Expr column = c + st.C * (s + st.S * r);
     // B = K is the packed layout: no division left for the loads to undo.
-    st.weight(k, c, s, r) = B == st.K ? blocked(k + B * column)
-                                      : blocked(k % B + B * (column + st.C * st.S * st.R * (k / B)));
+    st.weight(k, c, s, r) = B == st.K
+                                ? blocked(k + B * column)
+                                : blocked(k % B + B * (column + st.C * st.S * st.R * (k / B)));
   } else {
     ImageParam packed = makeInput("weight", {st.K, st.C, st.S, st.R});
     inputs.push_back(packed);
@@ -76,6 +77,43 @@ KernelPipeline buildConv2D(const KernelSpec &spec, const Scheduler &sched) {
   st.n = Var("n");
   Var c("c");
   const Var &k = st.k, &x = st.x, &y = st.y, &n = st.n;
+
+  if (st.strideH == 1 && st.strideW == 1 && st.S == 3 && st.R == 3) {
+    WinogradProblem problem;
+    problem.Co = st.K;
+    problem.Ci = st.C;
+    problem.W = st.Q;
+    problem.H = st.P;
+    problem.N = st.N;
+    problem.sourceW = st.W;
+    problem.sourceH = st.H;
+    problem.padX = st.padW;
+    problem.padY = st.padH;
+    problem.source = input;
+    // F(2x2, 3x3) at most: its rounding is the direct conv's (a few 1e-7
+    // of the largest magnitude), where F(4x4, 3x3)'s (5e-6 to 1e-5) moved
+    // the logits of the chaotic plain-44 and plain-56 networks by 4e-4 of
+    // their range, 7 times what one ulp of their first conv's weights does.
+    problem.largestTile = 2;
+    problem.tap = [&](Expr co, Expr ci, Expr a, Expr b) { return st.weight(co, ci, a, b); };
+    problem.epilogue = [&](Expr value) {
+      if (spec.bias)
+        value = value + bias(k);
+      if (spec.residual)
+        value = value + residual(k, x, y, n);
+      return maybeRelu(value, spec.relu);
+    };
+    problem.co = k;
+    problem.x = x;
+    problem.y = y;
+    problem.n = n;
+    if (int m = sched.winogradTile(winogradShape(problem))) {
+      WinogradStages wino = winogradConv3x3(problem, m);
+      constrainDense(wino.output.output_buffer(), {st.K, st.Q, st.P, st.N});
+      sched.scheduleWinograd(wino);
+      return finish({wino.output}, inputs);
+    }
+  }
 
   st.r = RDom(0, st.C, 0, st.S, 0, st.R, "r");
   st.skipPaddingTaps = (st.padH || st.padW) && sched.skipsConvPaddingTaps(st);
@@ -326,8 +364,8 @@ KernelPipeline buildFoldPackConvWeight(const KernelSpec &spec, const Scheduler &
     Var i("i");
     Expr column = i / B;
     Expr ko = column / (st.C * st.S * st.R), inBlock = column % (st.C * st.S * st.R);
-    st.blocked(i) = st.packed(ko * B + i % B, inBlock % st.C, inBlock / st.C % st.S,
-                              inBlock / (st.C * st.S));
+    st.blocked(i) =
+        st.packed(ko * B + i % B, inBlock % st.C, inBlock / st.C % st.S, inBlock / (st.C * st.S));
     constrainDense(st.blocked.output_buffer(), {st.K * st.C * st.S * st.R});
     sched.schedulePack(st);
     return finish({st.blocked, st.foldedBias}, inputs);

@@ -180,32 +180,35 @@ struct ConvGradInputStages {
   bool skipPaddingTaps = false;
 };
 
-/// conv2d_grad_input at stride 1 with a 3x3 kernel by Winograd's minimal
-/// filtering F(m x m, 3 x 3) (Lavin and Gray, "Fast Algorithms for
-/// Convolutional Neural Networks", 2016). The transposed convolution is a
-/// correlation of output_grad, zero-padded by 2 - pad, with the flipped,
-/// transposed weights g(c, k, a, b) = weight(k, c, 2 - a, 2 - b); each
-/// m x m tile (tx, ty) of the result comes from the alpha x alpha window d
-/// (alpha = m + 2) of output_grad at (tx*m - pad', ty*m - pad'):
-///   filterRows(c, k, u, b)   = sum_a G[u][a] g(c, k, a, b)      (per call)
-///   filter(c, k, u, v)       = sum_b G[v][b] filterRows(c, k, u, b)
-///   gradTile(k, x, y, n)     = zero-padded output_grad
-///   dataRows(k, u, j, tx, ty, n) = sum_i BT[u][i] d(i, j)
-///   data(k, u, v, tx, ty, n) = sum_j BT[v][j] dataRows(k, u, j, ...)
-///   acc(c, u, v, tx, ty, n)  = 0; acc += filter(c, rk, u, v) * data(rk, u, v, ...)
-///   product(c, u, v, tx, ty, n) = acc(...)   (the tiles of the batched GEMM)
-///   tileRows(c, i, v, tx, ty, n) = sum_u AT[i][u] product(c, u, v, ...)
-///   output(c, x, y, n) = epilogue(sum_v AT[y % m][v] tileRows(c, x % m, v, x / m, y / m, n))
-/// with the epilogue of ConvGradInputStages. Matrix rows are picked with
-/// selects on u, v, i, which fold away where those loops are unrolled.
+/// A 3x3 correlation at stride 1 by Winograd's minimal filtering
+/// F(m x m, 3 x 3) (Lavin and Gray, "Fast Algorithms for Convolutional
+/// Neural Networks", 2016), for conv2d and conv2d_grad_input (a correlation
+/// of output_grad, zero-padded by 2 - pad, with the flipped, transposed
+/// weights):
+///   result(co, x, y, n) = sum over ci, a, b < 3 of
+///                         tap(co, ci, a, b) * source(ci, x - pad + a, y - pad + b, n)
+/// Each m x m tile (tx, ty) of the result comes from the alpha x alpha
+/// window d (alpha = m + 2) of the source at (tx*m - pad, ty*m - pad):
+///   filterRows(co, ci, u, b) = sum_a G[u][a] tap(co, ci, a, b)    (per call)
+///   filter(co, ci, u, v)     = sum_b G[v][b] filterRows(co, ci, u, b)
+///   sourceTile(ci, x, y, n)  = the zero-padded source
+///   dataRows(ci, u, j, tx, ty, n) = sum_i BT[u][i] d(i, j)
+///   data(ci, u, v, tx, ty, n)     = sum_j BT[v][j] dataRows(ci, u, j, ...)
+///   acc(co, u, v, tx, ty, n) = 0; acc += filter(co, rci, u, v) * data(rci, u, v, ...)
+///   product(co, u, v, tx, ty, n)  = acc(...)  (the tiles of the batched GEMM)
+///   tileRows(co, i, v, tx, ty, n) = sum_u AT[i][u] product(co, u, v, ...)
+///   output(co, x, y, n) = epilogue(sum_v AT[y % m][v] tileRows(co, x % m, v, x / m, y / m, n))
+/// The kernel's epilogue (bias, residual, relu; or addend and relu mask)
+/// is applied to the result. Matrix rows are picked with selects on u, v,
+/// i, which fold away where those loops are unrolled.
 struct WinogradStages {
-  Halide::Func output, filterRows, filter, gradTile, dataRows, data, acc, product, tileRows;
-  Halide::Var c, x, y, n, k, u, v, tx, ty;
-  Halide::RDom rk;
+  Halide::Func output, filterRows, filter, sourceTile, dataRows, data, acc, product, tileRows;
+  Halide::Var co, x, y, n, ci, u, v, tx, ty;
+  Halide::RDom rci;
   int m = 4, alpha = 6;
-  int C = 1, W = 1, H = 1, N = 1; // result extents
-  int K = 1, Q = 1, P = 1;        // output_grad extents
-  int tilesX = 1, tilesY = 1;     // tiles of the result, ceil(W / m) x ceil(H / m)
+  int Co = 1, Ci = 1;         // channels of the result, and channels summed
+  int W = 1, H = 1, N = 1;    // result extents
+  int tilesX = 1, tilesY = 1; // ceil(W / m) x ceil(H / m)
 };
 
 /// conv2d_grad_weight: a reduction over N*P*Q, blocked so that the blocks
@@ -299,8 +302,8 @@ public:
   virtual void scheduleMaxPoolGrad(MaxPoolGradStages &stages) const = 0;
   virtual void scheduleSoftmax(SoftmaxStages &stages) const = 0;
   virtual void scheduleVectorUpdate(VectorUpdateStages &stages) const = 0;
-  /// Schedules the Winograd conv2d_grad_input of a target whose
-  /// convGradInputWinogradTile chooses it. This default computes each stage
+  /// Schedules the Winograd algorithm of a target whose winogradTile
+  /// chooses it. This default computes each stage
   /// whole (a correct, slow schedule).
   virtual void scheduleWinograd(WinogradStages &stages) const;
 
@@ -312,10 +315,13 @@ public:
   virtual bool skipsConvPaddingTaps(const Conv2DStages &) const { return false; }
   /// The same for conv2d_grad_input at stride 1.
   virtual bool skipsConvGradInputPaddingTaps(const ConvGradInputStages &) const { return false; }
-  /// The output tile m (2 or 4) of the Winograd algorithm conv2d_grad_input
-  /// should use (stride 1, 3x3 kernel: WinogradStages); 0 for the direct
-  /// algorithm. Called with the geometry set.
-  virtual int convGradInputWinogradTile(const ConvGradInputStages &) const { return 0; }
+  /// The output tile m (2 or 4) of the Winograd algorithm a 3x3 conv at
+  /// stride 1 (conv2d, conv2d_grad_input) should use; 0 for the direct
+  /// algorithm. Called with the extents of `shape` set (Co, Ci, W, H, N).
+  virtual int winogradTile(const WinogradStages &shape) const {
+    (void)shape;
+    return 0;
+  }
   /// The block B of output channels of the blocked weight layout for a conv
   /// with K output and C input channels and a Q x P output: each block's
   /// weights are one contiguous run, in the order the conv reads them. B

@@ -69,13 +69,27 @@ inline KernelPipeline finish(std::vector<Func> outputs, const std::vector<ImageP
   return result;
 }
 
-/// The Winograd F(m x m, 3 x 3) algorithm of conv2d_grad_input at stride 1
-/// (WinogradStages), with the geometry and variables c, x, y, n of
-/// `geometry`; `epilogue` maps the transposed convolution's value at
-/// (c, x, y, n) to the output's. Defined in WinogradKernels.cpp.
-WinogradStages winogradGradInput(const ConvGradInputStages &geometry, const ImageParam &grad,
-                                 const ImageParam &weight, int m,
-                                 const std::function<Expr(Expr)> &epilogue);
+/// A 3x3 correlation at stride 1 for the Winograd algorithm
+/// (WinogradStages): the result's extents, the source (Ci x sourceW x
+/// sourceH x N, zero outside), its padding, the kernel taps and the
+/// kernel's epilogue of the value at (co, x, y, n).
+struct WinogradProblem {
+  int Co = 1, Ci = 1, W = 1, H = 1, N = 1;
+  int sourceW = 1, sourceH = 1, padX = 0, padY = 0;
+  /// The largest output tile m the kernel accepts (see Scheduler::winogradTile).
+  int largestTile = 4;
+  ImageParam source;
+  std::function<Expr(Expr co, Expr ci, Expr a, Expr b)> tap;
+  std::function<Expr(Expr value)> epilogue;
+  Var co, x, y, n;
+};
+
+/// The extents of `problem`'s WinogradStages (for Scheduler::winogradTile).
+WinogradStages winogradShape(const WinogradProblem &problem);
+
+/// The Winograd algorithm of `problem` with output tile m. Defined in
+/// WinogradKernels.cpp.
+WinogradStages winogradConv3x3(const WinogradProblem &problem, int m);
 
 inline ElementwiseStages elementwiseFrame(const std::vector<int64_t> &outShape) {
   ElementwiseStages st;

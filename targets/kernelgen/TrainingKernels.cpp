@@ -268,8 +268,27 @@ KernelPipeline buildConv2DGradInput(const KernelSpec &spec, const Scheduler &sch
     return value;
   };
   if (st.phases == 1 && st.S == 3 && st.R == 3) {
-    if (int m = sched.convGradInputWinogradTile(st)) {
-      WinogradStages wino = winogradGradInput(st, grad, weight, m, epilogue);
+    // The transposed convolution as a correlation of output_grad, padded by
+    // 2 - pad, with the flipped, transposed weights.
+    WinogradProblem problem;
+    problem.Co = st.C;
+    problem.Ci = st.K;
+    problem.W = st.W;
+    problem.H = st.H;
+    problem.N = st.N;
+    problem.sourceW = st.Q;
+    problem.sourceH = st.P;
+    problem.padX = 2 - PW;
+    problem.padY = 2 - PH;
+    problem.source = grad;
+    problem.tap = [&](Expr co, Expr ci, Expr a, Expr b) { return weight(ci, co, 2 - a, 2 - b); };
+    problem.epilogue = epilogue;
+    problem.co = c;
+    problem.x = x;
+    problem.y = y;
+    problem.n = n;
+    if (int m = sched.winogradTile(winogradShape(problem))) {
+      WinogradStages wino = winogradConv3x3(problem, m);
       constrainDense(wino.output.output_buffer(), {st.C, st.W, st.H, st.N});
       sched.scheduleWinograd(wino);
       return finish({wino.output}, inputs);

@@ -1,7 +1,7 @@
-//===- WinogradKernels.cpp - Winograd F(m x m, 3 x 3) backward-data -------===//
+//===- WinogradKernels.cpp - Winograd F(m x m, 3 x 3) convolutions --------===//
 //
-// conv2d_grad_input at stride 1 with a 3x3 kernel by Winograd's minimal
-// filtering (see WinogradStages in Kernels.h). The transforms are those of
+// 3x3 convolutions at stride 1 (conv2d, conv2d_grad_input) by Winograd's
+// minimal filtering (see WinogradStages in Kernels.h). The transforms are those of
 // Lavin and Gray (2016) for the interpolation points 0, -1, 1 and infinity
 // (m = 2) and 0, +-1, +-2 and infinity (m = 4).
 //
@@ -76,71 +76,73 @@ int ceilDiv(int a, int b) { return (a + b - 1) / b; }
 
 } // namespace
 
-WinogradStages winogradGradInput(const ConvGradInputStages &geometry, const ImageParam &grad,
-                                 const ImageParam &weight, int m,
-                                 const std::function<Expr(Expr)> &epilogue) {
+WinogradStages winogradShape(const WinogradProblem &problem) {
   WinogradStages st;
+  st.Co = problem.Co;
+  st.Ci = problem.Ci;
+  st.W = problem.W;
+  st.H = problem.H;
+  st.N = problem.N;
+  st.m = problem.largestTile;
+  st.alpha = st.m + 2;
+  st.tilesX = ceilDiv(st.W, st.m);
+  st.tilesY = ceilDiv(st.H, st.m);
+  return st;
+}
+
+WinogradStages winogradConv3x3(const WinogradProblem &problem, int m) {
+  WinogradStages st = winogradShape(problem);
   st.m = m;
   st.alpha = m + 2;
-  st.C = geometry.C;
-  st.W = geometry.W;
-  st.H = geometry.H;
-  st.N = geometry.N;
-  st.K = geometry.K;
-  st.Q = geometry.Q;
-  st.P = geometry.P;
   st.tilesX = ceilDiv(st.W, m);
   st.tilesY = ceilDiv(st.H, m);
-  st.c = geometry.c;
-  st.x = geometry.x;
-  st.y = geometry.y;
-  st.n = geometry.n;
-  st.k = Var("k");
+  st.co = problem.co;
+  st.x = problem.x;
+  st.y = problem.y;
+  st.n = problem.n;
+  st.ci = Var("ci");
   st.u = Var("u");
   st.v = Var("v");
   st.tx = Var("tx");
   st.ty = Var("ty");
-  const Var &c = st.c, &x = st.x, &y = st.y, &n = st.n, &k = st.k, &u = st.u, &v = st.v,
+  const Var &co = st.co, &x = st.x, &y = st.y, &n = st.n, &ci = st.ci, &u = st.u, &v = st.v,
             &tx = st.tx, &ty = st.ty;
   Var b("b"), i("i"), j("j");
   const Transforms &t = transforms(m);
-  // The correlation's padding: output_grad pixel x + pad - s feeds result
-  // pixel x through tap s, i.e. tap a = 2 - s of the flipped kernel reads
-  // x - (2 - pad) + a.
-  const int padX = 2 - geometry.padW, padY = 2 - geometry.padH;
 
   st.filterRows = Func("filter_rows");
-  st.filterRows(c, k, u, b) = byRow(t.G, u, [&](int a) { return weight(k, c, 2 - a, 2 - b); });
+  st.filterRows(co, ci, u, b) = byRow(t.G, u, [&](int a) { return problem.tap(co, ci, a, b); });
   st.filter = Func("filter");
-  st.filter(c, k, u, v) = byRow(t.G, v, [&](int bb) { return st.filterRows(c, k, u, bb); });
+  st.filter(co, ci, u, v) = byRow(t.G, v, [&](int bb) { return st.filterRows(co, ci, u, bb); });
 
   Region bounds(4);
-  bounds[1] = Range(0, st.Q);
-  bounds[2] = Range(0, st.P);
-  Func padded = BoundaryConditions::constant_exterior(grad, 0.0f, bounds);
-  st.gradTile = Func("grad_tile");
-  st.gradTile(k, x, y, n) = padded(k, x, y, n);
+  bounds[1] = Range(0, problem.sourceW);
+  bounds[2] = Range(0, problem.sourceH);
+  Func padded = BoundaryConditions::constant_exterior(problem.source, 0.0f, bounds);
+  st.sourceTile = Func("source_tile");
+  st.sourceTile(ci, x, y, n) = padded(ci, x, y, n);
   st.dataRows = Func("data_rows");
-  st.dataRows(k, u, j, tx, ty, n) = byRow(
-      t.BT, u, [&](int ii) { return st.gradTile(k, tx * m - padX + ii, ty * m - padY + j, n); });
+  st.dataRows(ci, u, j, tx, ty, n) = byRow(t.BT, u, [&](int ii) {
+    return st.sourceTile(ci, tx * m - problem.padX + ii, ty * m - problem.padY + j, n);
+  });
   st.data = Func("data");
-  st.data(k, u, v, tx, ty, n) =
-      byRow(t.BT, v, [&](int jj) { return st.dataRows(k, u, jj, tx, ty, n); });
+  st.data(ci, u, v, tx, ty, n) =
+      byRow(t.BT, v, [&](int jj) { return st.dataRows(ci, u, jj, tx, ty, n); });
 
-  st.rk = RDom(0, st.K, "rk");
+  st.rci = RDom(0, st.Ci, "rci");
   st.acc = Func("acc");
-  st.acc(c, u, v, tx, ty, n) = 0.0f;
-  st.acc(c, u, v, tx, ty, n) += st.filter(c, st.rk, u, v) * st.data(st.rk, u, v, tx, ty, n);
+  st.acc(co, u, v, tx, ty, n) = 0.0f;
+  st.acc(co, u, v, tx, ty, n) += st.filter(co, st.rci, u, v) * st.data(st.rci, u, v, tx, ty, n);
   st.product = Func("product");
-  st.product(c, u, v, tx, ty, n) = st.acc(c, u, v, tx, ty, n);
+  st.product(co, u, v, tx, ty, n) = st.acc(co, u, v, tx, ty, n);
 
   st.tileRows = Func("tile_rows");
-  st.tileRows(c, i, v, tx, ty, n) =
-      byRow(t.AT, i, [&](int uu) { return st.product(c, uu, v, tx, ty, n); });
+  st.tileRows(co, i, v, tx, ty, n) =
+      byRow(t.AT, i, [&](int uu) { return st.product(co, uu, v, tx, ty, n); });
   Expr value =
-      byRow(t.AT, y % m, [&](int vv) { return st.tileRows(c, x % m, vv, x / m, y / m, n); });
+      byRow(t.AT, y % m, [&](int vv) { return st.tileRows(co, x % m, vv, x / m, y / m, n); });
   st.output = Func("output");
-  st.output(c, x, y, n) = epilogue(value);
+  st.output(co, x, y, n) = problem.epilogue(value);
   return st;
 }
 

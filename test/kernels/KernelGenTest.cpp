@@ -47,6 +47,8 @@ int kg_conv_s2_asym(void *, HB input, HB weight, HB out);
 int kg_conv_tiny(void *, HB input, HB weight, HB bias, HB out);
 int kg_conv_gray(void *, HB input, HB weight, HB bias, HB out);
 int kg_conv_deep(void *, HB input, HB weight, HB bias, HB residual, HB out);
+int kg_conv_wino(void *, HB input, HB weight, HB bias, HB residual, HB out);
+int kg_conv_direct(void *, HB input, HB weight, HB bias, HB residual, HB out);
 int kg_fold_blocked(void *, HB weight, HB gamma, HB beta, HB mean, HB var, HB blocked, HB bias);
 int kg_conv_blocked(void *, HB input, HB weight, HB bias, HB residual, HB out);
 int kg_fold_blocked_s2(void *, HB weight, HB gamma, HB beta, HB mean, HB var, HB blocked, HB bias);
@@ -245,6 +247,30 @@ TEST(KernelGenConv, DeepSmallImage) {
                             res.raw_buffer(), out.raw_buffer());
       },
       7);
+}
+
+// Stride 1, 3x3, 16 channels and more: Winograd F(2x2, 3x3) (here with
+// partial tiles at the right and bottom edges); a large filter over few
+// tiles keeps the direct conv.
+TEST(KernelGenConv, WinogradImageBlocks) {
+  ConvCase cc{9, 32, 9, 7, 48, 3, 3, 1, 1, 1, 1, true, true, true};
+  runConv(
+      cc,
+      [](Buf &in, Buf &w, Buf &b, Buf &res, Buf &out) {
+        return kg_conv_wino(nullptr, in.raw_buffer(), w.raw_buffer(), b.raw_buffer(),
+                            res.raw_buffer(), out.raw_buffer());
+      },
+      27);
+}
+TEST(KernelGenConv, DirectForLargeFilterOnFewTiles) {
+  ConvCase cc{1, 256, 4, 4, 256, 3, 3, 1, 1, 1, 1, true, true, true};
+  runConv(
+      cc,
+      [](Buf &in, Buf &w, Buf &b, Buf &res, Buf &out) {
+        return kg_conv_direct(nullptr, in.raw_buffer(), w.raw_buffer(), b.raw_buffer(),
+                              res.raw_buffer(), out.raw_buffer());
+      },
+      28);
 }
 
 /// A conv whose weights come from fold_pack_conv_weight in the blocked layout
