@@ -19,22 +19,32 @@ using namespace Halide;
 
 namespace {
 
-// A block's transformed data and products stay within about a quarter of
-// a 1 MiB L2: a whole image when it fits (and there are images enough for
-// the threads), else one row of tiles.
+// Blocks of tiles: rows of tiles, or whole images where a row has fewer
+// than kMinWinogradRowTiles tiles (too few for the matrix products'
+// register tiles: ResNet-20's 64-channel backward-data at F(4x4), 2 tiles a
+// row, ran 1.5x as fast by images) and an image's transformed data and
+// products fit kWinogradBlockBytes. (Images of 4 tiles a row and more were
+// as fast by rows at one thread, and up to 2x as fast at two.)
+constexpr int kMinWinogradRowTiles = 4;
 constexpr int64_t kWinogradBlockBytes = int64_t(256) << 10;
 constexpr int kMinWinogradImageBlocks = 8;
-// The transformed filter (alpha^2 x C x K) is read once per block: from L2
-// when it fits, else streamed, which needs this many tiles a block to keep
-// up with the FMAs (ResNet-50's 128-channel layer, 7 tiles a row: 2.1x the
-// direct conv's speed; 256 channels, 4 tiles: 0.93x).
+// The transformed filter (alpha^2 x Co x Ci) is read once per block: from
+// L2 when it fits, else streamed, which takes this many tiles a block to
+// keep up with the FMAs (at F(2x2), ResNet-50's 128-channel layer, 14 tiles
+// a row: 1.6x the direct conv's speed; 256 channels, 7 tiles: as fast at
+// one thread, slower at two).
 constexpr int64_t kWinogradCachedFilterBytes = int64_t(1) << 20;
-constexpr int kMinWinogradStreamingTiles = 7;
+constexpr int kMinWinogradStreamingTiles = 8;
+// Parallel tasks (see scheduleWinograd).
+constexpr int64_t kMinWinogradParallelMacs = int64_t(1) << 15;
+constexpr int64_t kMinWinogradTaskMacs = int64_t(1) << 21;
+constexpr int kMinWinogradTasks = 32;
 
 /// Whether the blocks of tiles are whole images (else rows of tiles).
 bool blocksAreImages(const WinogradStages &st) {
   const int64_t rowBytes = int64_t(st.Ci + st.Co) * st.alpha * st.alpha * st.tilesX * 4;
-  return st.N >= kMinWinogradImageBlocks && rowBytes * st.tilesY <= kWinogradBlockBytes;
+  return st.tilesX < kMinWinogradRowTiles && st.N >= kMinWinogradImageBlocks &&
+         rowBytes * st.tilesY <= kWinogradBlockBytes;
 }
 
 struct GemmTile {
@@ -126,21 +136,28 @@ void CpuScheduler::scheduleWinograd(WinogradStages &st) const {
     st.tileRows.compute_at(out, co).vectorize(args[0], lanes).unroll(args[1]);
   }
 
-  // Blocks of tiles.
+  // Blocks of tiles, in parallel tasks of whole blocks: at least
+  // kMinWinogradTaskMacs multiply-adds a task while there are
+  // kMinWinogradTasks tasks (a row of ResNet-20's 16-channel tiles is about
+  // a microsecond: one a task, two threads ran 1.2-1.3x as fast as one).
   const bool perImage = blocksAreImages(st);
-  const int64_t macs = int64_t(st.Co) * st.Ci * st.alpha * st.alpha * st.tilesX * st.tilesY * st.N;
-  const bool parallel = macs >= (int64_t(1) << 15);
-  LoopLevel block;
-  if (perImage) {
-    block = LoopLevel(out, n);
-    if (parallel && st.N > 1)
-      out.parallel(n);
-  } else {
-    Var yn("yn");
-    out.fuse(yo, n, yn);
-    block = LoopLevel(out, yn);
-    if (parallel)
-      out.parallel(yn);
+  const int blocks = perImage ? st.N : st.N * st.tilesY;
+  const int64_t blockMacs =
+      int64_t(st.Co) * st.Ci * st.alpha * st.alpha * st.tilesX * (perImage ? st.tilesY : 1);
+  Var blockVar = perImage ? n : Var("yn");
+  if (!perImage)
+    out.fuse(yo, n, blockVar);
+  LoopLevel block(out, blockVar);
+  if (blocks > 1 && blockMacs * blocks >= kMinWinogradParallelMacs) {
+    int64_t perTask = (kMinWinogradTaskMacs + blockMacs - 1) / blockMacs;
+    perTask = std::max<int64_t>(1, std::min<int64_t>(perTask, blocks / kMinWinogradTasks));
+    if (perTask > 1) {
+      Var task("task"), inTask("in_task");
+      out.split(blockVar, task, inTask, int(perTask), TailStrategy::GuardWithIf).parallel(task);
+      block = LoopLevel(out, inTask);
+    } else {
+      out.parallel(blockVar);
+    }
   }
   const int blockX = st.tilesX, blockY = perImage ? st.tilesY : 1;
 
