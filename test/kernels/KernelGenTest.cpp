@@ -49,6 +49,7 @@ int kg_conv_gray(void *, HB input, HB weight, HB bias, HB out);
 int kg_conv_deep(void *, HB input, HB weight, HB bias, HB residual, HB out);
 int kg_conv_wino(void *, HB input, HB weight, HB bias, HB residual, HB out);
 int kg_conv_direct(void *, HB input, HB weight, HB bias, HB residual, HB out);
+int kg_conv_wino_tasks(void *, HB input, HB weight, HB out);
 int kg_fold_blocked(void *, HB weight, HB gamma, HB beta, HB mean, HB var, HB blocked, HB bias);
 int kg_conv_blocked(void *, HB input, HB weight, HB bias, HB residual, HB out);
 int kg_fold_blocked_s2(void *, HB weight, HB gamma, HB beta, HB mean, HB var, HB blocked, HB bias);
@@ -261,6 +262,17 @@ TEST(KernelGenConv, WinogradImageBlocks) {
                             res.raw_buffer(), out.raw_buffer());
       },
       27);
+}
+// 23 images of 3 rows of tiles: parallel tasks of 2 rows, the last one with
+// a single row.
+TEST(KernelGenConv, WinogradTasksOfSeveralRows) {
+  ConvCase cc{23, 16, 6, 8, 16, 3, 3, 1, 1, 1, 1, false, false, true};
+  runConv(
+      cc,
+      [](Buf &in, Buf &w, Buf &, Buf &, Buf &out) {
+        return kg_conv_wino_tasks(nullptr, in.raw_buffer(), w.raw_buffer(), out.raw_buffer());
+      },
+      29);
 }
 TEST(KernelGenConv, DirectForLargeFilterOnFewTiles) {
   ConvCase cc{1, 256, 4, 4, 256, 3, 3, 1, 1, 1, 1, true, true, true};
