@@ -101,8 +101,9 @@ int CpuScheduler::winogradTile(const WinogradStages &shape) const {
 }
 
 void CpuScheduler::scheduleWinograd(WinogradStages &st) const {
-  const int lanes = lanesFor(st.Co), kLanes = lanesFor(st.Ci);
-  const Var &c = st.co, &x = st.x, &y = st.y, &n = st.n, &k = st.ci, &u = st.u, &v = st.v,
+  const int lanes = lanesFor(st.Co), ciLanes = lanesFor(st.Ci);
+  // co: the result's channels; ci: the source's (summed).
+  const Var &co = st.co, &ci = st.ci, &x = st.x, &y = st.y, &n = st.n, &u = st.u, &v = st.v,
             &tx = st.tx, &ty = st.ty;
   const int m = st.m;
   Func &out = st.output;
@@ -110,30 +111,30 @@ void CpuScheduler::scheduleWinograd(WinogradStages &st) const {
   // The filter transform, once per call, a vector of channels at a time
   // (rows of the transform unrolled so that their selects fold).
   {
-    Var co("fco"), ci("fci");
+    Var outer("fco"), inner("fci");
     st.filter.compute_root()
-        .split(c, co, ci, lanes)
-        .reorder(ci, u, co, v, k)
-        .vectorize(ci)
+        .split(co, outer, inner, lanes)
+        .reorder(inner, u, outer, v, ci)
+        .vectorize(inner)
         .unroll(v);
-    if (int64_t(st.Ci) * st.Co * st.alpha * st.alpha >= (int64_t(1) << 15))
-      st.filter.parallel(k);
+    if (int64_t(st.Ci) * st.Co * st.alpha * st.alpha >= kMinWinogradParallelMacs)
+      st.filter.parallel(ci);
     const std::vector<Var> args = st.filterRows.args();
-    st.filterRows.compute_at(st.filter, co).vectorize(args[0], lanes).unroll(args[2]);
+    st.filterRows.compute_at(st.filter, outer).vectorize(args[0], lanes).unroll(args[2]);
   }
 
   // The output: a vector of channels of one tile at a time.
-  Var xo("xo"), xi("xi"), yo("yo"), yi("yi"), co("co"), ci("ci");
+  Var xo("xo"), xi("xi"), yo("yo"), yi("yi"), oco("oco"), oci("oci");
   out.split(x, xo, xi, m, TailStrategy::GuardWithIf)
       .split(y, yo, yi, m, TailStrategy::GuardWithIf)
-      .split(c, co, ci, lanes)
-      .reorder(ci, xi, yi, co, xo, yo, n)
-      .vectorize(ci)
+      .split(co, oco, oci, lanes)
+      .reorder(oci, xi, yi, oco, xo, yo, n)
+      .vectorize(oci)
       .unroll(xi)
       .unroll(yi);
   {
     const std::vector<Var> args = st.tileRows.args();
-    st.tileRows.compute_at(out, co).vectorize(args[0], lanes).unroll(args[1]);
+    st.tileRows.compute_at(out, oco).vectorize(args[0], lanes).unroll(args[1]);
   }
 
   // Blocks of tiles, in parallel tasks of whole blocks: at least
@@ -161,21 +162,21 @@ void CpuScheduler::scheduleWinograd(WinogradStages &st) const {
   }
   const int blockX = st.tilesX, blockY = perImage ? st.tilesY : 1;
 
-  st.sourceTile.compute_at(block).vectorize(st.sourceTile.args()[0], kLanes);
+  st.sourceTile.compute_at(block).vectorize(st.sourceTile.args()[0], ciLanes);
   {
     // The data transform, a vector of source channels of one tile at a
     // time: its rows (u unrolled) over the window's rows, then the columns
     // (v unrolled).
-    Var ko("dko"), ki("dki");
+    Var outer("dco"), inner("dci");
     st.data.compute_at(block)
-        .split(k, ko, ki, kLanes)
-        .reorder(ki, v, u, ko, tx, ty, n)
-        .vectorize(ki)
+        .split(ci, outer, inner, ciLanes)
+        .reorder(inner, v, u, outer, tx, ty, n)
+        .vectorize(inner)
         .unroll(v);
     const std::vector<Var> args = st.dataRows.args();
-    st.dataRows.compute_at(st.data, ko)
+    st.dataRows.compute_at(st.data, outer)
         .reorder(args[0], args[1], args[2])
-        .vectorize(args[0], kLanes)
+        .vectorize(args[0], ciLanes)
         .unroll(args[1]);
   }
 
@@ -183,7 +184,7 @@ void CpuScheduler::scheduleWinograd(WinogradStages &st) const {
   GemmTile tile = chooseGemmTile(st.Co, lanes, blockX, blockY, vectorRegisters);
   Var pco("pco"), pci("pci"), txo("txo"), txi("txi"), tyo("tyo"), tyi("tyi");
   st.product.compute_at(block)
-      .split(c, pco, pci, tile.vectors * lanes, TailStrategy::ShiftInwards)
+      .split(co, pco, pci, tile.vectors * lanes, TailStrategy::ShiftInwards)
       .split(tx, txo, txi, tile.x, TailStrategy::ShiftInwards)
       .split(ty, tyo, tyi, tile.y, TailStrategy::ShiftInwards)
       .reorder(pci, txi, tyi, pco, txo, tyo, u, v, n)
@@ -191,11 +192,11 @@ void CpuScheduler::scheduleWinograd(WinogradStages &st) const {
       .unroll(pci)
       .unroll(txi)
       .unroll(tyi);
-  st.acc.compute_at(st.product, pco).vectorize(c, lanes).unroll(c).unroll(tx).unroll(ty);
+  st.acc.compute_at(st.product, pco).vectorize(co, lanes).unroll(co).unroll(tx).unroll(ty);
   st.acc.update()
-      .reorder(c, tx, ty, st.rci.x, u, v, n)
-      .vectorize(c, lanes)
-      .unroll(c)
+      .reorder(co, tx, ty, st.rci.x, u, v, n)
+      .vectorize(co, lanes)
+      .unroll(co)
       .unroll(tx)
       .unroll(ty);
 }
