@@ -90,9 +90,7 @@ int CpuScheduler::winogradTile(const WinogradStages &shape) const {
   if (!lanes || shape.Co % lanes || shape.Ci % lanes || shape.Co < 16 || shape.Ci < 16 ||
       shape.W < 4 || shape.H < 4)
     return 0;
-  WinogradStages st = shape; // with the largest m
-  st.tilesX = (shape.W + st.m - 1) / st.m;
-  st.tilesY = (shape.H + st.m - 1) / st.m;
+  const WinogradStages &st = shape; // extents and tiles at the largest m
   const int64_t filterBytes = int64_t(st.Co) * st.Ci * st.alpha * st.alpha * 4;
   const int blockTiles = blocksAreImages(st) ? st.tilesX * st.tilesY : st.tilesX;
   if (filterBytes > kWinogradCachedFilterBytes && blockTiles < kMinWinogradStreamingTiles)
