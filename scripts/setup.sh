@@ -8,6 +8,7 @@ packages=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools
   libflatbuffers-dev flatbuffers-compiler libxxhash-dev zlib1g-dev
   libgtest-dev libgmock-dev
+  libstb-dev                               # PNG and JPEG images (resnetc predict)
   libhalide14-0-dev
   dataset-fashion-mnist
   g++-aarch64-linux-gnu qemu-user-static   # the arm-64-linux target and its tests

@@ -4,8 +4,9 @@
 //   classify [--threads N] [--repeat R] weights.rnw [image.pgm|image.ppm|tensor.raw ...]
 //
 // Images (binary PGM or PPM, 8-bit) are resized to the network's input by
-// nearest neighbour and scaled to [0, 1]; a gray image feeds every channel.
-// A .raw file holds one image as float32 CxHxW. Without images, a synthetic
+// nearest neighbour, scaled to [0, 1] and normalised by the statistics the
+// weights file records (`resnetc train` writes them); a gray image feeds
+// every channel. A .raw file holds one network input as float32 CxHxW. Without images, a synthetic
 // gradient image is used.
 
 #include RESNETC_MODEL_HEADER
@@ -120,6 +121,7 @@ int main(int argc, char **argv) {
     images.push_back("(synthetic)");
   std::vector<float> input(size_t(kBatch) * kImageValues), logits(size_t(kBatch) * kClasses);
   int status = 0;
+  bool warned = false;
   for (size_t first = 0; first < images.size() && status == 0; first += kBatch) {
     for (int b = 0; b < kBatch; ++b) {
       const std::string &name = images[std::min(first + b, images.size() - 1)];
@@ -136,6 +138,15 @@ int main(int argc, char **argv) {
         std::fprintf(stderr, "classify: %s\n", error.c_str());
         API(destroy)(ctx);
         return 1;
+      }
+      // Pixels in [0, 1] become the inputs the network was trained on, by
+      // the statistics its weights file records (.raw files are inputs).
+      if (name.size() > 4 && name.compare(name.size() - 4, 4, ".raw") == 0)
+        continue;
+      if (API(normalize)(ctx, image, kImageValues) != RESNETC_OK && !warned) {
+        std::fprintf(stderr, "classify: %s: feeding pixels in [0, 1] as they are\n",
+                     API(error_message)(ctx));
+        warned = true;
       }
     }
     std::vector<double> seconds;
@@ -163,9 +174,12 @@ int main(int argc, char **argv) {
       std::partial_sort(order.begin(), order.begin() + shown, order.end(),
                         [&](int a, int c) { return row[a] > row[c]; });
       std::printf("%s:\n", images[first + b].c_str());
-      for (int k = 0; k < shown; ++k)
-        std::printf("  class %4d  p=%.4f  logit=%+.4f\n", order[k],
-                    std::exp(double(row[order[k]] - top)) / sum, row[order[k]]);
+      for (int k = 0; k < shown; ++k) {
+        const char *name = API(class_name)(ctx, order[k]);
+        std::printf("  class %4d  p=%.4f  logit=%+.4f%s%s\n", order[k],
+                    std::exp(double(row[order[k]] - top)) / sum, row[order[k]], name ? "  " : "",
+                    name ? name : "");
+      }
     }
     std::sort(seconds.begin(), seconds.end());
     std::printf("%s, batch %d: median %.3f ms, best %.3f ms per batch over %d runs (threads: %s)\n",

@@ -13,6 +13,7 @@
 
 #include <HalideRuntime.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cmath>
@@ -39,6 +40,10 @@ struct Context {
   std::optional<resnetc::DeviceSpaces> device;
   bool weightsLoaded = false;
   std::vector<std::pair<std::string, double>> checkpointValues;
+  /// From the last weights loaded, or set by the application (a trainer):
+  /// written again by every save, so deployment facts are never lost.
+  resnetc::InputInfo input;
+  std::vector<std::string> classes;
   /// Training: the learning rate in; the loss and the number correct out.
   /// Slots RESNETC_RT_SCALAR_SLOT_BYTES apart, where the kernels expect them.
   union alignas(64) {
@@ -210,7 +215,15 @@ int32_t copySlots(Context *ctx, const resnetc::WeightsFile &file, const resnetc_
     for (int64_t d = 0; sameShape && d < slot.rank; ++d)
       sameShape = tensor->shape[d] == slot.shape[d];
     if (!sameShape)
-      return fail(ctx, RESNETC_ERROR_WEIGHTS, "tensor '%s' has the wrong shape", name.c_str());
+      return fail(ctx, RESNETC_ERROR_WEIGHTS, "tensor '%s' has shape %s, the network expects %s",
+                  name.c_str(), resnetc::formatShape(tensor->shape).c_str(),
+                  resnetc::formatShape(std::vector<int64_t>(slot.shape, slot.shape + slot.rank))
+                      .c_str());
+    for (size_t j = 0; j < tensor->values.size(); ++j)
+      if (!std::isfinite(tensor->values[j]))
+        return fail(ctx, RESNETC_ERROR_WEIGHTS,
+                    "tensor '%s' holds a non-finite value (%g at element %zu)", name.c_str(),
+                    double(tensor->values[j]), j);
     std::memcpy(ctx->weights + slot.offset, tensor->values.data(),
                 size_t(elementsOf(slot.shape, slot.rank)) * sizeof(float));
   }
@@ -252,6 +265,8 @@ int32_t loadParsed(Context *ctx, const resnetc::WeightsFile &file, bool checkpoi
                   message.c_str());
     }
   ctx->weightsLoaded = true;
+  ctx->input = file.input;
+  ctx->classes = file.classes;
   ctx->error[0] = '\0';
   return RESNETC_OK;
 }
@@ -326,6 +341,8 @@ int32_t saveState(Context *ctx, const char *path, bool checkpoint, const char *c
     }
   };
   addSlots(model->weights, model->num_weights, "");
+  file.input = ctx->input;
+  file.classes = ctx->classes;
   if (checkpoint) {
     addSlots(model->momentum, model->num_momentum, "momentum/");
     for (int64_t i = 0; i < count; ++i)
@@ -571,4 +588,108 @@ extern "C" int32_t resnetc_rt_device_transfers(const void *context, uint64_t *to
   *to_device = ctx->device->uploads;
   *to_host = ctx->device->downloads;
   return RESNETC_OK;
+}
+
+namespace {
+
+int64_t inputChannels(const Context *ctx) { return ctx->model->input_shape[1]; }
+
+int32_t noNormalization(Context *ctx) {
+  return fail(ctx, RESNETC_ERROR_WEIGHTS,
+              ctx->weightsLoaded ? "the weights record no input normalisation (written by "
+                                   "resnetc init or compile, or in format version 1)"
+                                 : "no weights loaded");
+}
+
+} // namespace
+
+extern "C" int32_t resnetc_rt_set_input_normalization(void *context, const float *mean,
+                                                      const float *stddev, size_t channels) {
+  Context *ctx = live(context);
+  if (!ctx)
+    return RESNETC_ERROR_ARGUMENT;
+  if (!mean || !stddev)
+    return fail(ctx, RESNETC_ERROR_ARGUMENT, "set_input_normalization: null mean or stddev");
+  if (int64_t(channels) != inputChannels(ctx))
+    return fail(ctx, RESNETC_ERROR_SIZE,
+                "set_input_normalization: %zu channels given, the input has %lld", channels,
+                static_cast<long long>(inputChannels(ctx)));
+  resnetc::InputInfo input;
+  input.layout = "NCHW";
+  input.shape.assign(ctx->model->input_shape + 1, ctx->model->input_shape + 4);
+  input.mean.assign(mean, mean + channels);
+  input.stddev.assign(stddev, stddev + channels);
+  std::string error;
+  if (!resnetc::checkInputInfo(input, error))
+    return fail(ctx, RESNETC_ERROR_ARGUMENT, "set_input_normalization: %s", error.c_str());
+  ctx->input = std::move(input);
+  return RESNETC_OK;
+}
+
+extern "C" int32_t resnetc_rt_input_normalization(const void *context, float *mean,
+                                                  float *stddev, size_t channels) {
+  Context *ctx = live(const_cast<void *>(context));
+  if (!ctx)
+    return RESNETC_ERROR_ARGUMENT;
+  if (!mean || !stddev)
+    return fail(ctx, RESNETC_ERROR_ARGUMENT, "input_normalization: null mean or stddev");
+  if (int64_t(channels) != inputChannels(ctx))
+    return fail(ctx, RESNETC_ERROR_SIZE, "input_normalization: %zu channels asked, the input has %lld",
+                channels, static_cast<long long>(inputChannels(ctx)));
+  if (!ctx->input.hasNormalization())
+    return noNormalization(ctx);
+  std::copy(ctx->input.mean.begin(), ctx->input.mean.end(), mean);
+  std::copy(ctx->input.stddev.begin(), ctx->input.stddev.end(), stddev);
+  return RESNETC_OK;
+}
+
+extern "C" int32_t resnetc_rt_normalize(const void *context, float *images, size_t count) {
+  Context *ctx = live(const_cast<void *>(context));
+  if (!ctx)
+    return RESNETC_ERROR_ARGUMENT;
+  if (!images)
+    return fail(ctx, RESNETC_ERROR_ARGUMENT, "normalize: images is null");
+  const int64_t channels = inputChannels(ctx);
+  const int64_t plane = ctx->model->input_shape[2] * ctx->model->input_shape[3];
+  if (count % size_t(channels * plane) != 0)
+    return fail(ctx, RESNETC_ERROR_SIZE,
+                "normalize: %zu values are not whole images of %lld x %lld values", count,
+                static_cast<long long>(channels), static_cast<long long>(plane));
+  if (!ctx->input.hasNormalization())
+    return noNormalization(ctx);
+  for (size_t i = 0; i < count; i += size_t(channels * plane))
+    for (int64_t c = 0; c < channels; ++c) {
+      float mean = ctx->input.mean[size_t(c)], scale = 1.0f / ctx->input.stddev[size_t(c)];
+      float *p = images + i + size_t(c * plane);
+      for (int64_t j = 0; j < plane; ++j)
+        p[j] = (p[j] - mean) * scale;
+    }
+  return RESNETC_OK;
+}
+
+extern "C" int32_t resnetc_rt_set_class_names(void *context, const char *const *names,
+                                              size_t count) {
+  Context *ctx = live(context);
+  if (!ctx)
+    return RESNETC_ERROR_ARGUMENT;
+  if (int64_t(count) != ctx->model->output_shape[1])
+    return fail(ctx, RESNETC_ERROR_SIZE, "set_class_names: %zu names given, the network has %lld "
+                "classes", count, static_cast<long long>(ctx->model->output_shape[1]));
+  if (!names)
+    return fail(ctx, RESNETC_ERROR_ARGUMENT, "set_class_names: names is null");
+  std::vector<std::string> classes;
+  for (size_t k = 0; k < count; ++k) {
+    if (!names[k])
+      return fail(ctx, RESNETC_ERROR_ARGUMENT, "set_class_names: name %zu is null", k);
+    classes.emplace_back(names[k]);
+  }
+  ctx->classes = std::move(classes);
+  return RESNETC_OK;
+}
+
+extern "C" const char *resnetc_rt_class_name(const void *context, int64_t k) {
+  const Context *ctx = live(const_cast<void *>(context));
+  if (!ctx || k < 0 || size_t(k) >= ctx->classes.size())
+    return nullptr;
+  return ctx->classes[size_t(k)].c_str();
 }

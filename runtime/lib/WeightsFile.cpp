@@ -9,6 +9,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -22,17 +23,25 @@ using namespace resnetc;
 namespace {
 
 /// Checksum over everything a reader uses: the header fields, then each
-/// tensor in file order.
+/// tensor in file order, then the metadata, then (version 2) the input
+/// description and the class names. docs/weights-format.md gives the bytes.
 class PayloadHash {
 public:
-  PayloadHash() { XXH3_64bits_reset(&state); }
+  explicit PayloadHash(uint32_t version) : version(version) { XXH3_64bits_reset(&state); }
   void add(const void *data, size_t size) { XXH3_64bits_update(&state, data, size); }
-  void addTensor(const std::string &name, const int64_t *shape, size_t rank, const float *values,
-                 size_t count) {
+  void addSize(uint64_t size) { add(&size, sizeof(size)); }
+  void addString(const std::string &text) {
+    addSize(text.size());
+    add(text.data(), text.size());
+  }
+  void addTensor(const std::string &name, const int64_t *shape, size_t rank, uint8_t dtype,
+                 const float *values, size_t count) {
     uint64_t sizes[2] = {name.size(), rank};
     add(sizes, sizeof(sizes));
     add(name.data(), name.size());
     add(shape, rank * sizeof(int64_t));
+    if (version >= 2)
+      addSize(dtype);
     add(values, count * sizeof(float));
   }
   void addHeader(const std::string &model, uint64_t architectureHash) {
@@ -41,14 +50,27 @@ public:
     add(model.data(), model.size());
   }
   void addMetadata(const std::string &key, double value) {
-    uint64_t size = key.size();
-    add(&size, sizeof(size));
-    add(key.data(), key.size());
+    addString(key);
     add(&value, sizeof(value));
+  }
+  void addDeployment(const InputInfo &input, const std::vector<std::string> &classes) {
+    if (version < 2)
+      return;
+    addString(input.layout);
+    addSize(input.shape.size());
+    add(input.shape.data(), input.shape.size() * sizeof(int64_t));
+    addSize(input.mean.size());
+    add(input.mean.data(), input.mean.size() * sizeof(float));
+    addSize(input.stddev.size());
+    add(input.stddev.data(), input.stddev.size() * sizeof(float));
+    addSize(classes.size());
+    for (const std::string &name : classes)
+      addString(name);
   }
   uint64_t digest() { return XXH3_64bits_digest(&state); }
 
 private:
+  uint32_t version;
   XXH3_state_t state;
 };
 
@@ -85,12 +107,12 @@ std::vector<uint8_t> resnetc::serializeWeights(const WeightsFile &weights) {
             [](const NamedTensor *a, const NamedTensor *b) { return a->name < b->name; });
 
   flatbuffers::FlatBufferBuilder fbb(1 << 20);
-  PayloadHash hash;
+  PayloadHash hash(WeightsFile::kFormatVersion);
   hash.addHeader(weights.model, weights.architectureHash);
   std::vector<flatbuffers::Offset<rnw::Tensor>> tensors;
   for (const NamedTensor *tensor : sorted) {
-    hash.addTensor(tensor->name, tensor->shape.data(), tensor->shape.size(), tensor->values.data(),
-                   tensor->values.size());
+    hash.addTensor(tensor->name, tensor->shape.data(), tensor->shape.size(), rnw::DType_F32,
+                   tensor->values.data(), tensor->values.size());
     tensors.push_back(rnw::CreateTensor(fbb, fbb.CreateString(tensor->name),
                                         fbb.CreateVector(tensor->shape), rnw::DType_F32,
                                         fbb.CreateVector(tensor->values)));
@@ -102,9 +124,19 @@ std::vector<uint8_t> resnetc::serializeWeights(const WeightsFile &weights) {
     hash.addMetadata(key, value);
     entries.push_back(rnw::CreateMetadata(fbb, fbb.CreateString(key), value));
   }
+  hash.addDeployment(weights.input, weights.classes);
+  flatbuffers::Offset<rnw::Input> input = 0;
+  if (!weights.input.empty())
+    input = rnw::CreateInput(fbb, fbb.CreateString(weights.input.layout),
+                             fbb.CreateVector(weights.input.shape),
+                             fbb.CreateVector(weights.input.mean),
+                             fbb.CreateVector(weights.input.stddev));
+  flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>> classes = 0;
+  if (!weights.classes.empty())
+    classes = fbb.CreateVectorOfStrings(weights.classes);
   auto root = rnw::CreateWeights(fbb, WeightsFile::kFormatVersion, fbb.CreateString(weights.model),
                                  weights.architectureHash, fbb.CreateVector(tensors), hash.digest(),
-                                 metadata.empty() ? 0 : fbb.CreateVector(entries));
+                                 metadata.empty() ? 0 : fbb.CreateVector(entries), input, classes);
   rnw::FinishWeightsBuffer(fbb, root);
   return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
 }
@@ -139,9 +171,11 @@ bool resnetc::parseWeights(const uint8_t *data, size_t size, WeightsFile &weight
     return false;
   }
   const rnw::Weights *root = rnw::GetWeights(data);
-  if (root->format_version() != WeightsFile::kFormatVersion) {
-    error = "unsupported weights format version " + std::to_string(root->format_version()) +
-            " (this build reads version " + std::to_string(WeightsFile::kFormatVersion) + ")";
+  const uint32_t version = root->format_version();
+  if (version < WeightsFile::kOldestReadableVersion || version > WeightsFile::kFormatVersion) {
+    error = "unsupported weights format version " + std::to_string(version) +
+            " (this build reads versions " + std::to_string(WeightsFile::kOldestReadableVersion) +
+            " to " + std::to_string(WeightsFile::kFormatVersion) + ")";
     return false;
   }
   if (!root->model() || !root->tensors()) {
@@ -149,9 +183,10 @@ bool resnetc::parseWeights(const uint8_t *data, size_t size, WeightsFile &weight
     return false;
   }
   WeightsFile result;
+  result.formatVersion = version;
   result.model = root->model()->str();
   result.architectureHash = root->architecture_hash();
-  PayloadHash hash;
+  PayloadHash hash(version);
   hash.addHeader(result.model, result.architectureHash);
   for (const rnw::Tensor *tensor : *root->tensors()) {
     if (!tensor->name() || !tensor->shape() || !tensor->data()) {
@@ -169,15 +204,20 @@ bool resnetc::parseWeights(const uint8_t *data, size_t size, WeightsFile &weight
       }
       count *= d;
     }
-    if (tensor->dtype() != rnw::DType_F32 || count != int64_t(tensor->data()->size())) {
+    if (tensor->dtype() != rnw::DType_F32) {
+      error = "tensor '" + out.name + "' has dtype " + std::to_string(int(tensor->dtype())) +
+              "; this build reads F32 (0) only";
+      return false;
+    }
+    if (count != int64_t(tensor->data()->size())) {
       error = "corrupt weights file: tensor '" + out.name + "' holds " +
-              std::to_string(tensor->data()->size()) + " values, its shape says " +
-              std::to_string(count);
+              std::to_string(tensor->data()->size()) + " values, its shape " +
+              formatShape(out.shape) + " says " + std::to_string(count);
       return false;
     }
     copyScalars(*tensor->data(), out.values);
-    hash.addTensor(out.name, out.shape.data(), out.shape.size(), out.values.data(),
-                   out.values.size());
+    hash.addTensor(out.name, out.shape.data(), out.shape.size(), uint8_t(tensor->dtype()),
+                   out.values.data(), out.values.size());
     result.tensors.push_back(std::move(out));
   }
   if (const auto *metadata = root->metadata()) {
@@ -190,8 +230,28 @@ bool resnetc::parseWeights(const uint8_t *data, size_t size, WeightsFile &weight
       result.metadata.emplace_back(entry->key()->str(), entry->value());
     }
   }
+  if (version >= 2) {
+    if (const rnw::Input *input = root->input()) {
+      if (input->layout())
+        result.input.layout = input->layout()->str();
+      if (input->shape())
+        copyScalars(*input->shape(), result.input.shape);
+      if (input->mean())
+        copyScalars(*input->mean(), result.input.mean);
+      if (input->std())
+        copyScalars(*input->std(), result.input.stddev);
+    }
+    if (const auto *classes = root->classes())
+      for (const flatbuffers::String *name : *classes)
+        result.classes.push_back(name ? name->str() : std::string());
+  }
+  hash.addDeployment(result.input, result.classes);
   if (hash.digest() != root->payload_checksum()) {
     error = "corrupt weights file: the payload checksum does not match";
+    return false;
+  }
+  if (!checkInputInfo(result.input, error)) {
+    error = "corrupt weights file: " + error;
     return false;
   }
   weights = std::move(result);
@@ -226,6 +286,35 @@ bool resnetc::writeWeightsFile(const std::string &path, const WeightsFile &weigh
                                std::string &error) {
   std::vector<uint8_t> bytes = serializeWeights(weights);
   return writeFileAtomically(path, bytes.data(), bytes.size(), error);
+}
+
+std::string resnetc::formatShape(const std::vector<int64_t> &shape) {
+  std::string text = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    text += (i ? ", " : "") + std::to_string(shape[i]);
+  return text + "]";
+}
+
+bool resnetc::checkInputInfo(const InputInfo &input, std::string &error) {
+  if (input.mean.size() != input.stddev.size()) {
+    error = "the input normalisation has " + std::to_string(input.mean.size()) + " means and " +
+            std::to_string(input.stddev.size()) + " standard deviations";
+    return false;
+  }
+  if (!input.shape.empty() && !input.mean.empty() && int64_t(input.mean.size()) != input.shape[0]) {
+    error = "the input normalisation has " + std::to_string(input.mean.size()) +
+            " channels, the input shape " + formatShape(input.shape) + " says " +
+            std::to_string(input.shape[0]);
+    return false;
+  }
+  for (size_t c = 0; c < input.mean.size(); ++c)
+    if (!std::isfinite(input.mean[c]) || !std::isfinite(input.stddev[c]) ||
+        !(input.stddev[c] > 0)) {
+      error = "the input normalisation of channel " + std::to_string(c) +
+              " is not finite or its standard deviation is not positive";
+      return false;
+    }
+  return true;
 }
 
 bool resnetc::checkArchitecture(const WeightsFile &weights, const std::string &model,

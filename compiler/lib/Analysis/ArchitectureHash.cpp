@@ -12,7 +12,7 @@ using namespace resnetc;
 
 namespace {
 constexpr llvm::StringLiteral kRecordedHashAttr = "rn.architecture_hash";
-uint64_t computeHash(ModuleOp module);
+uint64_t computeHash(ModuleOp module) { return llvm::xxh3_64bits(architectureText(module)); }
 } // namespace
 
 uint64_t resnetc::architectureHash(ModuleOp module) {
@@ -28,11 +28,10 @@ void resnetc::recordArchitectureHash(ModuleOp module) {
                   IntegerAttr::get(IntegerType::get(module.getContext(), 64), llvm::APInt(64, hash)));
 }
 
-namespace {
-uint64_t computeHash(ModuleOp module) {
+std::string resnetc::architectureText(ModuleOp module) {
   auto forward = module.lookupSymbol<func::FuncOp>(rn::kForwardFunction);
   if (!forward)
-    return 0;
+    return "";
   std::string text;
   llvm::raw_string_ostream os(text);
   llvm::DenseMap<Value, unsigned> ids;
@@ -60,6 +59,5 @@ uint64_t computeHash(ModuleOp module) {
     }
     os << "\n";
   }
-  return llvm::xxh3_64bits(llvm::StringRef(text));
+  return text;
 }
-} // namespace

@@ -118,6 +118,23 @@ int32_t {0}_run({0}_context *ctx, const float *input, size_t input_count, float 
 const char *{0}_error_message(const {0}_context *ctx);
 /* Writes the current weights and batch-norm statistics as a .rnw file, atomically. */
 int32_t {0}_save_weights({0}_context *ctx, const char *path);
+
+/* Inputs the way the network was trained. `resnetc train` records the
+ * training set's per-channel mean and standard deviation (of pixels in
+ * [0, 1]) and the class names in the weights file; a context keeps those of
+ * the weights it loaded, and every save writes them again.
+ * {0}_normalize turns whole NCHW images of pixels in [0, 1] into the network's
+ * inputs, in place: x = (x - mean[c]) / stddev[c]. It and
+ * {0}_input_normalization return RESNETC_ERROR_WEIGHTS when the weights
+ * record no normalisation (files of `resnetc init` or of older versions). */
+int32_t {0}_normalize(const {0}_context *ctx, float *images, size_t count);
+int32_t {0}_input_normalization(const {0}_context *ctx, float *mean, float *stddev,
+                                size_t channels);
+int32_t {0}_set_input_normalization({0}_context *ctx, const float *mean, const float *stddev,
+                                    size_t channels);
+/* Class k's name, or NULL when the weights name no classes. */
+const char *{0}_class_name(const {0}_context *ctx, int64_t k);
+int32_t {0}_set_class_names({0}_context *ctx, const char *const *names, size_t count);
 {13}
 #ifdef __cplusplus
 }

@@ -241,6 +241,11 @@ void Emitter::publicApi() {
       {"save_checkpoint", "resnetc_rt_save_checkpoint", i32, {ptr, ptr, ptr, ptr, i64}},
       {"load_checkpoint", "resnetc_rt_load_checkpoint", i32, {ptr, ptr}},
       {"checkpoint_value", "resnetc_rt_checkpoint_value", i32, {ptr, ptr, ptr}},
+      {"set_input_normalization", "resnetc_rt_set_input_normalization", i32, {ptr, ptr, ptr, i64}},
+      {"input_normalization", "resnetc_rt_input_normalization", i32, {ptr, ptr, ptr, i64}},
+      {"normalize", "resnetc_rt_normalize", i32, {ptr, ptr, i64}},
+      {"set_class_names", "resnetc_rt_set_class_names", i32, {ptr, ptr, i64}},
+      {"class_name", "resnetc_rt_class_name", ptr, {ptr, i64}},
   };
   for (const Api &api : apis) {
     if (plan.train.empty() && llvm::StringRef(api.suffix) != "save_weights" &&

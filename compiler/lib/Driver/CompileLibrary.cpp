@@ -9,6 +9,7 @@
 #include "resnetc/CodeGen/ObjectEmitter.h"
 #include "resnetc/CodeGen/Orchestration.h"
 #include "resnetc/Driver/Pipelines.h"
+#include "resnetc/Weights/CheckWeights.h"
 #include "resnetc/Weights/InitializeWeights.h"
 
 #include "mlir/IR/Verifier.h"
@@ -119,11 +120,8 @@ bool resnetc::compileLibrary(mlir::ModuleOp module, const LibraryOptions &option
   if (!options.weightsFile.empty()) {
     if (!readWeightsFile(options.weightsFile, weights, error))
       return false;
-    std::string model = module->getAttrOfType<mlir::StringAttr>("rn.model").str();
-    if (!checkArchitecture(weights, model, architectureHash(module), error)) {
-      error = options.weightsFile + ": " + error;
+    if (!checkWeightsForModule(weights, module, options.weightsFile, error))
       return false;
-    }
   } else {
     int64_t values = countWeightValues(module);
     if (values > kMaxWeightBytes / int64_t(sizeof(float))) {
@@ -196,6 +194,7 @@ bool resnetc::compileLibrary(mlir::ModuleOp module, const LibraryOptions &option
   report.model = name;
   report.inputShape = plan->inputShape;
   report.outputShape = plan->outputShape;
+  report.training = options.training;
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return true;
 }

@@ -88,10 +88,10 @@ bool resnetc::loadSharedModel(const LibraryReport &report, const std::string &li
     return false;
   }
   bool missing = false;
-  auto lookUp = [&](auto &slot, const char *suffix) {
+  auto lookUp = [&](auto &slot, const char *suffix, bool required = true) {
     std::string symbol = report.model + "_" + suffix;
     void *address = library.getAddressOfSymbol(symbol.c_str());
-    if (!address && !missing) {
+    if (!address && required && !missing) {
       error = shared + " has no " + symbol;
       missing = true;
     }
@@ -108,11 +108,16 @@ bool resnetc::loadSharedModel(const LibraryReport &report, const std::string &li
   lookUp(api.setThreads, "set_threads");
   lookUp(api.loadWeightsFile, "load_weights_file");
   lookUp(api.run, "run");
-  lookUp(api.trainStep, "train_step");
   lookUp(api.saveWeights, "save_weights");
-  lookUp(api.saveCheckpoint, "save_checkpoint");
-  lookUp(api.loadCheckpoint, "load_checkpoint");
-  lookUp(api.checkpointValue, "checkpoint_value");
   lookUp(api.errorMessage, "error_message");
+  lookUp(api.normalize, "normalize");
+  lookUp(api.setInputNormalization, "set_input_normalization");
+  lookUp(api.setClassNames, "set_class_names");
+  lookUp(api.className, "class_name");
+  // Inference libraries have no training entry points.
+  lookUp(api.trainStep, "train_step", report.training);
+  lookUp(api.saveCheckpoint, "save_checkpoint", report.training);
+  lookUp(api.loadCheckpoint, "load_checkpoint", report.training);
+  lookUp(api.checkpointValue, "checkpoint_value", report.training);
   return !missing;
 }

@@ -21,6 +21,9 @@
 #include "resnetc/Weights/InitializeWeights.h"
 #include "resnetc/train/Trainer.h"
 
+#include "Commands.h"
+#include "ToolSupport.h"
+
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Support/FileUtilities.h"
@@ -38,10 +41,12 @@
 
 using namespace llvm;
 using namespace resnetc;
+using resnetc::tool::fail;
+using resnetc::tool::LoadedModel;
 
 namespace {
 
-cl::OptionCategory category("resnetc options");
+cl::OptionCategory &category = tool::optionCategory();
 
 cl::SubCommand statsCommand("stats", "Print layers, output shapes, parameters and multiply-adds");
 cl::SubCommand compileCommand("compile",
@@ -63,6 +68,10 @@ cl::opt<std::string> trainInput(cl::Positional, cl::desc("<model.rn>"), cl::Requ
 
 cl::opt<bool> json("json", cl::desc("Print the statistics as JSON"), cl::sub(statsCommand),
                    cl::cat(category));
+cl::opt<bool> printArchitecture("architecture",
+                                cl::desc("Print the text the architecture hash is computed "
+                                         "from, then the hash (docs/weights-format.md)"),
+                                cl::sub(statsCommand), cl::cat(category));
 cl::opt<std::string> networkName("network", cl::desc("The network to use when a file has several"),
                                  cl::value_desc("name"), cl::sub(statsCommand),
                                  cl::sub(compileCommand), cl::sub(trainCommand),
@@ -194,73 +203,26 @@ cl::opt<double> expectAccuracy("expect-accuracy",
                                cl::init(-1), cl::sub(trainCommand), cl::cat(category));
 cl::opt<bool> noProgress("no-progress", cl::desc("Do not draw the progress bar"),
                          cl::sub(trainCommand), cl::cat(category));
+cl::opt<std::string> trainClasses("classes",
+                                  cl::desc("Class names, one a line, saved with the weights "
+                                           "(default: the data set's own, for fashion-mnist, "
+                                           "mnist and cifar10)"),
+                                  cl::value_desc("names.txt"), cl::sub(trainCommand),
+                                  cl::cat(category));
 cl::opt<std::string> linker("linker",
                             cl::desc("C++ compiler driver that links the model into a shared "
                                      "object (default: $CXX, c++, g++ or clang++)"),
                             cl::value_desc("path"), cl::sub(trainCommand), cl::cat(category));
 
-int fail(const Twine &message) {
-  WithColor::error(errs(), "resnetc") << message << "\n";
-  return 1;
-}
-
-/// Reads, imports and verifies a model; diagnostics are printed clang-style.
-class LoadedModel {
-public:
-  explicit LoadedModel(mlir::MLIRContext &context)
-      : context(context), handler(sourceMgr, &context) {}
-
-  bool load(StringRef path, int64_t batchSize) {
-    std::string error;
-    auto file = mlir::openInputFile(path, &error);
-    if (!file) {
-      fail(error);
-      return false;
-    }
-    // Real models are a few KiB: a bound keeps memory and time in check.
-    constexpr size_t kMaxModelFileBytes = size_t(16) << 20;
-    if (file->getBufferSize() > kMaxModelFileBytes) {
-      fail(path + " is " + Twine(file->getBufferSize() >> 20) +
-           " MiB; model files are limited to 16 MiB");
-      return false;
-    }
-    sourceMgr.AddNewSourceBuffer(std::move(file), SMLoc());
-    ImportOptions options;
-    options.batch = batchSize;
-    options.network = networkName;
-    if (!inputOverride.empty()) {
-      SmallVector<StringRef, 3> parts;
-      StringRef(inputOverride).split(parts, 'x');
-      for (StringRef part : parts) {
-        int64_t size = 0;
-        if (part.getAsInteger(10, size) || size <= 0 || size > (int64_t(1) << 20)) {
-          fail("--input is CxHxW with positive sizes, such as 3x64x64");
-          return false;
-        }
-        options.inputOverride.push_back(size);
-      }
-      if (options.inputOverride.size() != 3) {
-        fail("--input is CxHxW with positive sizes, such as 3x64x64");
-        return false;
-      }
-    }
-    module = importModel(context, sourceMgr, options);
-    return module && succeeded(mlir::verify(*module));
-  }
-
-  mlir::ModuleOp get() { return *module; }
-
-private:
-  mlir::MLIRContext &context;
-  SourceMgr sourceMgr;
-  mlir::SourceMgrDiagnosticHandler handler;
-  mlir::OwningOpRef<mlir::ModuleOp> module;
-};
-
 int runStats(mlir::MLIRContext &context) {
   LoadedModel model(context);
-  if (!model.load(statsInput, 1) || failed(expandModel(model.get())))
+  if (!model.load(statsInput, 1, networkName, inputOverride) || failed(expandModel(model.get())))
     return 1;
+  if (printArchitecture) {
+    outs() << architectureText(model.get())
+           << "architecture_hash " << format_hex_no_prefix(architectureHash(model.get()), 16) << "\n";
+    return 0;
+  }
   ModelStats stats = computeStats(model.get());
   if (json)
     outs() << formatv("{0:2}", statsToJson(stats)) << "\n";
@@ -308,7 +270,7 @@ int runCompile(mlir::MLIRContext &context) {
   if (batch <= 0 || batch > (int64_t(1) << 20))
     return fail("--batch must be between 1 and 2^20, got " + Twine(batch.getValue()));
   LoadedModel model(context);
-  if (!model.load(compileInput, batch))
+  if (!model.load(compileInput, batch, networkName, inputOverride))
     return 1;
   if (emit == Emit::Lib)
     return runCompileLibrary(model.get());
@@ -372,7 +334,7 @@ int runCompile(mlir::MLIRContext &context) {
 
 int runInit(mlir::MLIRContext &context) {
   LoadedModel model(context);
-  if (!model.load(initInput, 1) || failed(expandModel(model.get())))
+  if (!model.load(initInput, 1, networkName, inputOverride) || failed(expandModel(model.get())))
     return 1;
   int64_t values = countWeightValues(model.get());
   if (values > kMaxWeightBytes / int64_t(sizeof(float)))
@@ -445,12 +407,13 @@ int runTrain(mlir::MLIRContext &context) {
   t.tenCrop = tenCrop;
   t.expectAccuracy = expectAccuracy;
   t.quiet = noProgress;
+  t.classNames = trainClasses;
   std::string error;
   if (!train::checkTrainerOptions(t, error)) // before the minutes a compilation may take
     return fail(error);
 
   LoadedModel model(context);
-  if (!model.load(trainInput, trainBatch))
+  if (!model.load(trainInput, trainBatch, networkName, inputOverride))
     return 1;
   std::string modelName = model.get()->getAttrOfType<mlir::StringAttr>("rn.model").str();
   if (t.checkpointDir.empty())
@@ -494,5 +457,9 @@ int main(int argc, char **argv) {
     return runTrain(context);
   if (targetsCommand)
     return runTargets();
-  return fail("no command given: use stats, compile, init, train or targets (see resnetc --help)");
+  for (tool::Command *command : {&tool::infoCommand, &tool::importCommand, &tool::exportCommand,
+                                  &tool::evalCommand, &tool::predictCommand})
+    if (command->subCommand)
+      return command->run(context);
+  return fail("no command given: use stats, compile, init, train, info or targets (see resnetc --help)");
 }

@@ -2,6 +2,7 @@
 
 #include "resnetc/train/DataSource.h"
 
+#include <fstream>
 #include <sys/stat.h>
 
 using namespace resnetc;
@@ -61,4 +62,38 @@ bool resnetc::train::loadDataSource(const std::string &spec, int64_t channels, i
                               width, classes, out.train, error) &&
          data::loadRawTensors(at("test-images.f32"), at("test-labels.i32"), channels, height, width,
                               classes, out.test, error);
+}
+
+std::vector<std::string> resnetc::train::defaultClassNames(const std::string &spec) {
+  std::string kind = spec.substr(0, spec.find(':'));
+  if (kind == "fashion-mnist")
+    return {"t-shirt/top", "trouser", "pullover", "dress", "coat",
+            "sandal",      "shirt",   "sneaker",  "bag",   "ankle boot"};
+  if (kind == "mnist")
+    return {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
+  if (kind == "cifar10")
+    return {"airplane", "automobile", "bird", "cat", "deer",
+            "dog",      "frog",       "horse", "ship", "truck"};
+  return {};
+}
+
+bool resnetc::train::readClassNames(const std::string &path, std::vector<std::string> &names,
+                                    std::string &error) {
+  std::ifstream file(path);
+  if (!file) {
+    error = "cannot open the class names '" + path + "'";
+    return false;
+  }
+  names.clear();
+  for (std::string line; std::getline(file, line);) {
+    if (!line.empty() && line.back() == '\r')
+      line.pop_back();
+    if (line.find_first_not_of(" \t") != std::string::npos)
+      names.push_back(line);
+  }
+  if (names.empty()) {
+    error = path + " names no classes";
+    return false;
+  }
+  return true;
 }

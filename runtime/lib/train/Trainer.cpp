@@ -65,6 +65,9 @@ bool resnetc::train::checkTrainerOptions(const TrainerOptions &o, std::string &e
   }
   data::Augmentation augmentation;
   LearningRateSchedule schedule;
+  std::vector<std::string> names;
+  if (!o.classNames.empty() && !readClassNames(o.classNames, names, error))
+    return false;
   if (!parseAugmentation(o.augment, augmentation, error) ||
       !LearningRateSchedule::parse(o.schedule, o.learningRate, schedule, error))
     return false;
@@ -119,6 +122,7 @@ private:
   }
   bool libraryFailed() { return fail(model.errorMessage(ctx.get())); }
   bool prepare();
+  bool recordDeployment();
   bool start();
   bool trainEpoch();
   bool saveCheckpoint();
@@ -130,6 +134,8 @@ private:
   const char *tool;
   ProgressBar bar;
   TrainingData data;
+  data::Normalization normalization;
+  std::vector<std::string> classNames;
   data::Augmentation augmentation;
   LearningRateSchedule schedule;
   std::unique_ptr<void, void (*)(void *)> ctx{nullptr, nullptr};
@@ -165,9 +171,36 @@ bool Run::prepare() {
   if (train.size() < model.batch)
     return fail("there are " + std::to_string(train.size()) +
                 " training images, fewer than a batch of " + std::to_string(model.batch));
-  data::Normalization normalization = data::channelStatistics(train);
+  normalization = data::channelStatistics(train);
   data::normalize(data.train, normalization);
   data::normalize(data.test, normalization);
+  if (!o.classNames.empty()) {
+    if (!readClassNames(o.classNames, classNames, error))
+      return fail(error);
+    if (int64_t(classNames.size()) != model.classes)
+      return fail(o.classNames + " names " + std::to_string(classNames.size()) +
+                  " classes, the network has " + std::to_string(model.classes));
+  } else {
+    classNames = defaultClassNames(o.data);
+    if (int64_t(classNames.size()) != model.classes)
+      classNames.clear(); // a network with more outputs than the data set's classes
+  }
+  return true;
+}
+
+bool Run::recordDeployment() {
+  // What an application needs to feed the trained network goes into every
+  // file the run saves (the library keeps it in the context).
+  if (model.setInputNormalization &&
+      model.setInputNormalization(ctx.get(), normalization.mean.data(),
+                                  normalization.stddev.data(), normalization.mean.size()) != 0)
+    return libraryFailed();
+  std::vector<const char *> names;
+  for (const std::string &name : classNames)
+    names.push_back(name.c_str());
+  if (model.setClassNames && !names.empty() &&
+      model.setClassNames(ctx.get(), names.data(), names.size()) != 0)
+    return libraryFailed();
   return true;
 }
 
@@ -212,6 +245,8 @@ bool Run::start() {
   } else if (model.loadWeightsFile(ctx.get(), o.initialWeights.c_str()) != 0) {
     return libraryFailed();
   }
+  if (!recordDeployment())
+    return false;
   p.seed = double(o.seed);
   if (o.warmup > 0)
     schedule.setWarmup(o.warmup, 0.8);

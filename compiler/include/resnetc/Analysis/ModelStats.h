@@ -50,6 +50,10 @@ llvm::json::Value statsToJson(const ModelStats &stats);
 /// batch-norm folding keep the recorded value.
 uint64_t architectureHash(mlir::ModuleOp module);
 
+/// The text architectureHash hashes (XXH3-64): one line per op of the
+/// forward function, docs/weights-format.md describes it. Empty without one.
+std::string architectureText(mlir::ModuleOp module);
+
 /// Stores the module's current hash as the `rn.architecture_hash` attribute.
 void recordArchitectureHash(mlir::ModuleOp module);
 

@@ -34,6 +34,7 @@ struct LibraryReport {
   std::string model;                ///< The C symbol prefix of the library.
   std::vector<int64_t> inputShape;  ///< N, C, H, W
   std::vector<int64_t> outputShape; ///< N, classes
+  bool training = false;            ///< Has the training entry points.
 };
 
 /// Compiles an imported module (shortcuts not yet expanded) into

@@ -137,6 +137,18 @@ int32_t resnetc_rt_save_checkpoint(void *context, const char *path, const char *
 int32_t resnetc_rt_load_checkpoint(void *context, const char *path);
 int32_t resnetc_rt_checkpoint_value(const void *context, const char *key, double *value);
 
+/* How inputs are fed: the per-channel mean and standard deviation the
+ * network was trained with (kept from the weights loaded, or set here, and
+ * written by every save), the in-place normalisation of whole NCHW images by
+ * them, and the class names. */
+int32_t resnetc_rt_set_input_normalization(void *context, const float *mean, const float *stddev,
+                                           size_t channels);
+int32_t resnetc_rt_input_normalization(const void *context, float *mean, float *stddev,
+                                       size_t channels);
+int32_t resnetc_rt_normalize(const void *context, float *images, size_t count);
+int32_t resnetc_rt_set_class_names(void *context, const char *const *names, size_t count);
+const char *resnetc_rt_class_name(const void *context, int64_t k);
+
 #ifdef __cplusplus
 }
 #endif

@@ -14,6 +14,7 @@
 #include "resnetc/runtime/Datasets.h"
 
 #include <string>
+#include <vector>
 
 namespace resnetc::train {
 
@@ -28,6 +29,14 @@ bool checkDataSource(const std::string &spec, std::string &error);
 /// `width` and `classes` are the network's: raw tensors take that shape.
 bool loadDataSource(const std::string &spec, int64_t channels, int64_t height, int64_t width,
                     int64_t classes, TrainingData &out, std::string &error);
+
+/// The class names of the data sets whose names are fixed (fashion-mnist,
+/// mnist, cifar10); empty for the others.
+std::vector<std::string> defaultClassNames(const std::string &spec);
+
+/// Reads class names, one a line (blank lines and a trailing newline ignored;
+/// names are kept as written, spaces included).
+bool readClassNames(const std::string &path, std::vector<std::string> &names, std::string &error);
 
 } // namespace resnetc::train
 

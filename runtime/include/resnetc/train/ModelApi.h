@@ -37,6 +37,13 @@ struct ModelApi {
   int32_t (*loadCheckpoint)(void *ctx, const char *path) = nullptr;
   int32_t (*checkpointValue)(const void *ctx, const char *key, double *value) = nullptr;
   const char *(*errorMessage)(const void *ctx) = nullptr;
+  /// How inputs are fed (ModelHeader.cpp documents them). Null in a table
+  /// filled by hand for a library that predates them.
+  int32_t (*normalize)(const void *ctx, float *images, size_t count) = nullptr;
+  int32_t (*setInputNormalization)(void *ctx, const float *mean, const float *stddev,
+                                   size_t channels) = nullptr;
+  int32_t (*setClassNames)(void *ctx, const char *const *names, size_t count) = nullptr;
+  const char *(*className)(const void *ctx, int64_t k) = nullptr;
 
   int64_t imageValues() const { return channels * height * width; }
 };
@@ -71,6 +78,12 @@ struct ModelApi {
     (api).checkpointValue =                                                                        \
         reinterpret_cast<decltype((api).checkpointValue)>(&model##_checkpoint_value);              \
     (api).errorMessage = reinterpret_cast<decltype((api).errorMessage)>(&model##_error_message);   \
+    (api).normalize = reinterpret_cast<decltype((api).normalize)>(&model##_normalize);             \
+    (api).setInputNormalization = reinterpret_cast<decltype((api).setInputNormalization)>(        \
+        &model##_set_input_normalization);                                                         \
+    (api).setClassNames =                                                                          \
+        reinterpret_cast<decltype((api).setClassNames)>(&model##_set_class_names);                 \
+    (api).className = reinterpret_cast<decltype((api).className)>(&model##_class_name);            \
   } while (false)
 
 #define RESNETC_STRINGIFY_(x) #x

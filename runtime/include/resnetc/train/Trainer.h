@@ -38,6 +38,9 @@ struct TrainerOptions {
   bool tenCrop = false;        ///< Test on ten crops (see Evaluation.h).
   double expectAccuracy = -1;  ///< Exit 1 when the test accuracy ends below this.
   bool quiet = false;          ///< No progress bar.
+  /// A text file of class names, one a line (default: the data set's own
+  /// names where DataSource knows them); saved in the weights files.
+  std::string classNames;
 };
 
 /// Parses "pad4,crop,flip" (any subset; "none" or empty for none).

@@ -1,0 +1,33 @@
+//===- Commands.h - The subcommands that live in their own files -*- C++ -*-===//
+//
+// resnetc.cpp holds stats, compile, init, targets and train; each later
+// subcommand is a <Name>Command.cpp that declares its cl::SubCommand and
+// options and defines its run function here. main() dispatches.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef RESNETC_TOOLS_RESNETC_COMMANDS_H
+#define RESNETC_TOOLS_RESNETC_COMMANDS_H
+
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/CommandLine.h"
+
+namespace resnetc::tool {
+
+/// A subcommand defined in its own file: main() runs the first whose
+/// SubCommand was given on the command line.
+struct Command {
+  llvm::cl::SubCommand &subCommand;
+  int (*run)(mlir::MLIRContext &context);
+};
+
+/// The commands of the files below, in --help's order.
+extern Command infoCommand;
+extern Command importCommand;
+extern Command exportCommand;
+extern Command evalCommand;
+extern Command predictCommand;
+
+} // namespace resnetc::tool
+
+#endif // RESNETC_TOOLS_RESNETC_COMMANDS_H

@@ -1,0 +1,145 @@
+//===- ImportCommand.cpp - resnetc import: weights from other frameworks --===//
+//
+//   resnetc import r18.safetensors --model resnet18.rn -o r18.rnw [--network N]
+//
+// The kind of file is told by its extension. A .safetensors file holds
+// tensors under torchvision's names (docs/interchange.md); each is renamed,
+// then checked against the network (present, its shape, finite), and every
+// problem is reported before anything is written.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Commands.h"
+#include "ToolSupport.h"
+
+#include "resnetc/Analysis/ModelStats.h"
+#include "resnetc/Dialect/Rn/RnOps.h"
+#include "resnetc/Driver/Pipelines.h"
+#include "resnetc/Interchange/Safetensors.h"
+#include "resnetc/Interchange/TorchNames.h"
+#include "resnetc/Weights/CheckWeights.h"
+
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace llvm;
+using namespace resnetc;
+using resnetc::tool::fail;
+
+namespace {
+
+cl::SubCommand subCommand("import", "Bring weights from another framework into a .rnw file "
+                                    "(.safetensors with torchvision's names)");
+cl::opt<std::string> input(cl::Positional, cl::desc("<weights.safetensors>"), cl::Required,
+                           cl::sub(subCommand));
+cl::opt<std::string> modelPath("model", cl::desc("The .rn model the weights are for"),
+                               cl::value_desc("model.rn"), cl::sub(subCommand),
+                               cl::cat(tool::optionCategory()));
+cl::opt<std::string> output("o", cl::desc("The weights file to write (.rnw)"),
+                            cl::value_desc("path"), cl::sub(subCommand),
+                            cl::cat(tool::optionCategory()));
+cl::opt<std::string> network("network", cl::desc("The network to use when a file has several"),
+                             cl::value_desc("name"), cl::sub(subCommand),
+                             cl::cat(tool::optionCategory()));
+cl::opt<std::string> inputSize("input", cl::desc("Replace the network's input size, e.g. 3x64x64"),
+                               cl::value_desc("CxHxW"), cl::sub(subCommand),
+                               cl::cat(tool::optionCategory()));
+
+/// Prints every line as its own "resnetc: error: ..." and returns 1.
+int failAll(const std::vector<std::string> &errors) {
+  for (const std::string &line : errors)
+    fail(line);
+  return 1;
+}
+
+/// checkWeightsFit speaks of resnetc's names; the user's file has torch's.
+/// "tensor 'stage1.0.conv1.weight' ..." becomes
+/// "tensor 'layer1.0.conv1.weight' (resnetc 'stage1.0.conv1.weight') ...".
+std::string inTorchNames(const std::string &line, const StringMap<std::string> &torchOf) {
+  StringRef rest = line;
+  if (!rest.consume_front("tensor '"))
+    return line;
+  auto [name, after] = rest.split('\'');
+  auto it = torchOf.find(name);
+  if (it == torchOf.end() || it->second == name)
+    return line;
+  return "tensor '" + it->second + "' (resnetc '" + name.str() + "')" + after.str();
+}
+
+int importSafetensors(mlir::ModuleOp module) {
+  std::string error;
+  safetensors::File file;
+  if (!safetensors::readFile(input, file, error))
+    return fail(error);
+
+  std::vector<ExpectedTensor> expected = expectedWeights(module);
+  std::vector<std::string> names;
+  for (const ExpectedTensor &tensor : expected)
+    names.push_back(tensor.name);
+  std::vector<TorchName> map;
+  if (!mapToTorchNames(names, map, error))
+    return fail(error);
+  StringMap<std::string> resnetcOf, torchOf;
+  for (const TorchName &pair : map) {
+    resnetcOf[pair.torch] = pair.resnetc;
+    torchOf[pair.resnetc] = pair.torch;
+  }
+
+  std::vector<std::string> errors;
+  for (const safetensors::IntegerTensor &tensor : file.integerTensors)
+    if (!isBatchCounter(tensor.name))
+      errors.push_back(input + ": tensor '" + tensor.name +
+                       "' is I64; only floating-point tensors are weights");
+  std::vector<NamedTensor> renamed;
+  for (NamedTensor &tensor : file.tensors) {
+    auto it = resnetcOf.find(tensor.name);
+    if (it != resnetcOf.end()) {
+      tensor.name = it->second;
+    } else if (auto own = torchOf.find(tensor.name); own != torchOf.end()) {
+      // A resnetc name in a torch file would shadow the tensor it names.
+      errors.push_back(input + ": tensor '" + tensor.name +
+                       "' is resnetc's name; the file must use torch's, '" + own->second + "'");
+      continue;
+    }
+    renamed.push_back(std::move(tensor));
+  }
+  std::vector<std::string> fitErrors;
+  WeightsCheckOptions options;
+  options.allowCheckpointState = false;
+  if (!checkWeightsFit(renamed, expected, options, fitErrors))
+    for (const std::string &line : fitErrors)
+      errors.push_back(input + ": " + inTorchNames(line, torchOf));
+  if (!errors.empty())
+    return failAll(errors);
+
+  WeightsFile weights;
+  weights.model = module->getAttrOfType<mlir::StringAttr>(rn::kModelNameAttr).str();
+  weights.architectureHash = architectureHash(module);
+  weights.tensors = std::move(renamed);
+  if (!writeWeightsFile(output, weights, error))
+    return fail(error);
+  outs() << "resnetc: " << input << ": " << weights.tensors.size()
+         << " tensors (torchvision names) -> " << output << " for '" << weights.model << "'\n";
+  return 0;
+}
+
+int run(mlir::MLIRContext &context) {
+  StringRef extension = sys::path::extension(input);
+  if (extension != ".safetensors")
+    return fail("cannot import '" + input + "': unknown file type '" + extension +
+                "' (resnetc imports .safetensors)");
+  if (modelPath.empty())
+    return fail("import of a .safetensors file needs --model <model.rn>: the tensors' names and "
+                "shapes come from the network");
+  if (output.empty())
+    return fail("import needs -o <weights.rnw>");
+  tool::LoadedModel model(context);
+  if (!model.load(modelPath, 1, network, inputSize) || failed(expandModel(model.get())))
+    return 1;
+  return importSafetensors(model.get());
+}
+
+} // namespace
+
+tool::Command tool::importCommand{subCommand, run};

@@ -1,0 +1,255 @@
+//===- RunnableModel.cpp - A trained network, compiled and loaded ---------===//
+//
+// The inference library is compiled into <cache>/models/<model>-<hash>-b<N>/
+// (<cache> is the kernel cache) and reused while the network, the batch size
+// and the compiler stay the same: a stamp file records what it was built
+// from, and a lock keeps two commands from building it at once.
+//
+//===----------------------------------------------------------------------===//
+
+#include "RunnableModel.h"
+
+#include "resnetc/Analysis/ModelStats.h"
+#include "resnetc/CodeGen/KernelCompiler.h"
+#include "resnetc/Dialect/Rn/RnDialect.h"
+#include "resnetc/Driver/CompileLibrary.h"
+#include "resnetc/Driver/Pipelines.h"
+#include "resnetc/Driver/SharedModel.h"
+#include "resnetc/runtime/AtomicFile.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <thread>
+
+using namespace llvm;
+using namespace resnetc;
+using namespace resnetc::tool;
+
+RunOptions::RunOptions(cl::SubCommand &sub)
+    : weights(cl::Positional, cl::desc("<weights.rnw>"), cl::Required, cl::sub(sub)),
+      model("model", cl::desc("The network the weights were trained for (required)"),
+            cl::value_desc("model.rn"), cl::Required, cl::sub(sub), cl::cat(optionCategory())),
+      network("network", cl::desc("The network to use when the file has several"),
+              cl::value_desc("name"), cl::sub(sub), cl::cat(optionCategory())),
+      batch("batch",
+            cl::desc("Images per run of the compiled library (default 16; each batch size "
+                     "is compiled once and cached)"),
+            cl::init(16), cl::sub(sub), cl::cat(optionCategory())),
+      threads("threads", cl::desc("Threads (default: one per core)"), cl::init(0), cl::sub(sub),
+              cl::cat(optionCategory())),
+      cacheDir("cache-dir",
+               cl::desc("Kernel and library cache (default: ~/.cache/resnetc); compiled "
+                        "libraries go to its models/ folder"),
+               cl::value_desc("dir"), cl::sub(sub), cl::cat(optionCategory())),
+      jobs("j", cl::desc("Kernels to compile at once (default: the number of cores)"),
+           cl::init(0), cl::sub(sub), cl::cat(optionCategory())),
+      linker("linker",
+             cl::desc("C++ compiler driver that links the library into a shared object "
+                      "(default: $CXX, c++, g++ or clang++)"),
+             cl::value_desc("path"), cl::sub(sub), cl::cat(optionCategory())) {}
+
+namespace {
+
+/// Prints the error; false, for the boolean steps below.
+bool refuse(const Twine &message) {
+  fail(message);
+  return false;
+}
+
+std::string shapeText(ArrayRef<int64_t> shape) {
+  std::string text;
+  for (int64_t size : shape)
+    text += (text.empty() ? "" : "x") + std::to_string(size);
+  return text;
+}
+
+/// Size and modification time: a rebuilt compiler, generator or runtime
+/// makes the cached library stale.
+std::string fileIdentity(const std::string &path) {
+  sys::fs::file_status status;
+  if (sys::fs::status(path, status))
+    return path + ":missing";
+  return formatv("{0}:{1}:{2}", path, status.getSize(),
+                 status.getLastModificationTime().time_since_epoch().count())
+      .str();
+}
+
+/// The stamp of a cached library: what it was built from, and the shapes a
+/// LibraryReport needs to load it again.
+json::Value stampJson(StringRef identity, const LibraryReport &report) {
+  return json::Object{{"identity", identity},
+                      {"model", report.model},
+                      {"input", json::Array(report.inputShape)},
+                      {"output", json::Array(report.outputShape)}};
+}
+
+/// Fills `report` from the stamp when the library in `folder` was built
+/// from `identity` and is still there.
+bool readStamp(const std::string &folder, StringRef identity, LibraryReport &report) {
+  auto buffer = MemoryBuffer::getFile(folder + "/stamp.json");
+  if (!buffer)
+    return false;
+  Expected<json::Value> value = json::parse((*buffer)->getBuffer());
+  if (!value) {
+    consumeError(value.takeError());
+    return false;
+  }
+  const json::Object *root = value->getAsObject();
+  if (!root || root->getString("identity") != identity)
+    return false;
+  std::optional<StringRef> model = root->getString("model");
+  const json::Array *input = root->getArray("input"), *output = root->getArray("output");
+  if (!model || !input || !output || input->size() != 4 || output->size() != 2)
+    return false;
+  report = LibraryReport();
+  report.model = model->str();
+  for (const json::Value &size : *input)
+    report.inputShape.push_back(size.getAsInteger().value_or(0));
+  for (const json::Value &size : *output)
+    report.outputShape.push_back(size.getAsInteger().value_or(0));
+  report.archive = folder + "/lib" + report.model + ".a";
+  report.header = folder + "/" + report.model + ".h";
+  return sys::fs::exists(report.archive);
+}
+
+} // namespace
+
+bool RunnableModel::open(const RunOptions &o) {
+  options = &o;
+  if (o.batch <= 0 || o.batch > 4096)
+    return refuse("--batch must be between 1 and 4096, got " + Twine(o.batch.getValue()));
+  if (o.threads < 0)
+    return refuse("--threads cannot be negative, got " + Twine(o.threads.getValue()));
+  if (!loaded.load(o.model, o.batch, o.network))
+    return false;
+  mlir::ModuleOp module = loaded.get();
+  modelName = module->getAttrOfType<mlir::StringAttr>("rn.model").str();
+  auto forward = module.lookupSymbol<mlir::func::FuncOp>(rn::kForwardFunction);
+  auto input = cast<mlir::ShapedType>(forward.getArgumentTypes()[0]);
+  auto output = cast<mlir::ShapedType>(forward.getResultTypes()[0]);
+  std::copy_n(input.getShape().begin(), 4, shape);
+  classCount = output.getShape()[1];
+  {
+    // The hash of the expanded network, on a copy: compileLibrary expands
+    // the module itself.
+    mlir::OwningOpRef<mlir::ModuleOp> copy = module.clone();
+    if (failed(expandModel(*copy)))
+      return false;
+    hash = architectureHash(*copy);
+  }
+
+  std::string error;
+  if (!readWeightsFile(o.weights, file, error))
+    return refuse(error);
+  // The same check as the library's loader, before the library is built.
+  if (!checkArchitecture(file, modelName, hash, error))
+    return refuse(o.weights + ": " + error);
+  const InputInfo &info = file.input;
+  if (!info.shape.empty() && info.shape != std::vector<int64_t>{channels(), height(), width()})
+    return refuse(o.weights + " was trained on " + shapeText(info.shape) +
+                " inputs, the network takes " + shapeText({channels(), height(), width()}));
+  if (info.hasNormalization() &&
+      (int64_t(info.mean.size()) != channels() || info.stddev.size() != info.mean.size()))
+    return refuse(o.weights + " normalises " + Twine(info.mean.size()) +
+                " channels, the network takes " + Twine(channels()));
+  if (!file.classes.empty() && int64_t(file.classes.size()) != classes())
+    return refuse(o.weights + " names " + Twine(file.classes.size()) +
+                " classes, the network has " + Twine(classes()));
+  return true;
+}
+
+bool RunnableModel::start() {
+  const RunOptions &o = *options;
+  std::string error;
+  const std::string kernelgen = defaultKernelgenPath();
+  const std::string runtime = defaultRuntimeArchive("host");
+  const std::string cache = o.cacheDir.empty() ? defaultCacheDir() : o.cacheDir.getValue();
+  const std::string folder =
+      formatv("{0}/models/{1}-{2:x16}-b{3}", cache, modelName, hash, batch()).str();
+  std::string target = codegen::resolveTarget(kernelgen, "host", error);
+  if (target.empty())
+    return refuse(error);
+  const std::string identity = fileIdentity(sys::fs::getMainExecutable(nullptr, (void *)&refuse)) +
+                               " " + fileIdentity(kernelgen) + " " + fileIdentity(runtime) +
+                               " " + target;
+
+  if (std::error_code ec = sys::fs::create_directories(folder))
+    return refuse("cannot create " + folder + ": " + ec.message());
+  int lockFd = -1;
+  if (std::error_code ec = sys::fs::openFileForReadWrite(folder + "/.lock", lockFd,
+                                                         sys::fs::CD_OpenAlways, sys::fs::OF_None))
+    return refuse("cannot open " + folder + "/.lock: " + ec.message());
+  scope_exit closeLock([&] {
+    sys::fs::unlockFile(lockFd);
+    sys::Process::SafelyCloseFileDescriptor(lockFd);
+  });
+  if (std::error_code ec = sys::fs::lockFile(lockFd))
+    return refuse("cannot lock " + folder + "/.lock: " + ec.message());
+
+  LibraryReport report;
+  if (!readStamp(folder, identity, report)) {
+    errs() << formatv("resnetc: compiling {0} for inference (batch {1}) into {2}; later runs "
+                      "reuse it\n",
+                      modelName, batch(), folder);
+    LibraryOptions library;
+    library.outputDir = folder;
+    library.sourceName = sys::path::filename(o.model).str();
+    library.kernelgen = kernelgen;
+    library.runtimeArchive = runtime;
+    library.cacheDir = cache;
+    library.jobs = o.jobs ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
+    // No --weights: the library loads the given file at run time (checked by
+    // its loader), so one build serves every checkpoint of the network.
+    if (!compileLibrary(loaded.get(), library, report, error))
+      return error.empty() ? false : refuse(error);
+    sys::fs::remove(report.weights); // the He-initialised weights: never used
+    errs() << formatv("resnetc: {0}: {1} kernels ({2} compiled, {3} from the cache) in {4:F1} s\n",
+                      modelName, report.kernels, report.kernelsBuilt, report.kernelsCached,
+                      report.seconds);
+    std::string stamp = formatv("{0:2}", stampJson(identity, report)).str() + "\n";
+    if (!writeFileAtomically(folder + "/stamp.json", stamp.data(), stamp.size(), error))
+      return refuse(error);
+  }
+  if (!loadSharedModel(report, o.linker, table, error))
+    return refuse(error);
+  if (table.batch != batch() || table.classes != classes() || table.channels != channels() ||
+      table.height != height() || table.width != width())
+    return refuse("internal error: the library in " + folder + " does not match " + o.model);
+
+  ctx = {table.create(), table.destroy};
+  if (!ctx)
+    return refuse("out of memory creating a context of " + modelName);
+  if (table.setThreads(ctx.get(), o.threads) != 0 ||
+      table.loadWeightsFile(ctx.get(), o.weights.c_str()) != 0)
+    return refuse(table.errorMessage(ctx.get()));
+  return true;
+}
+
+bool RunnableModel::run(const std::vector<float> &input, std::vector<float> &logits) {
+  logits.resize(size_t(batch() * classes()));
+  if (table.run(ctx.get(), input.data(), input.size(), logits.data(), logits.size()) != 0)
+    return refuse(table.errorMessage(ctx.get()));
+  return true;
+}
+
+std::string RunnableModel::classLabel(int64_t k) const {
+  if (file.classes.empty())
+    return "class " + std::to_string(k);
+  return std::to_string(k) + " " + file.classes[size_t(k)];
+}
+
+bool RunnableModel::recordedNormalization(data::Normalization &out) const {
+  if (!file.input.hasNormalization())
+    return false;
+  out.mean = file.input.mean;
+  out.stddev = file.input.stddev;
+  return true;
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# torchvision's resnet18 (random weights and batch-norm statistics, eval mode)
+# through safetensors: resnetc import, compile --weights, run the library on
+# a random image: the logits within 1e-4 of their range of PyTorch's. Then
+# resnetc export, and PyTorch's load_state_dict(strict=True) of the export
+# gives the same logits. Also: the exports of resnet34/50/101/152 carry
+# exactly the names and shapes of torchvision's state_dicts.
+#
+#   safetensors-torchvision.sh <resnetc> <source dir> [kernel cache]
+# Exit code 77 (skipped) without Debian's python3-torch and python3-torchvision.
+set -euo pipefail
+resnetc=$1
+source_dir=$2
+cache=${3:-}
+here=$source_dir/test/interchange
+models=$source_dir/examples/models
+
+python=
+for candidate in ${PYTHON:-} /usr/bin/python3 python3; do
+  if "$candidate" -c "import torch, torchvision" 2>/dev/null; then
+    python=$candidate
+    break
+  fi
+done
+if [ -z "$python" ]; then
+  echo "skipped: no python3 with torch and torchvision (apt-get install python3-torch python3-torchvision)"
+  exit 77
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cache_args=()
+[ -n "$cache" ] && cache_args=(--cache-dir "$cache")
+
+"$python" "$here/torchvision_safetensors.py" write "$work"
+"$resnetc" import "$work/torch.safetensors" --model "$models/resnet18.rn" -o "$work/r18.rnw"
+"$resnetc" compile "$models/resnet18.rn" --weights "$work/r18.rnw" -o "$work/lib" --quiet \
+  "${cache_args[@]}"
+# CXXFLAGS/LDFLAGS: the flags resnetc was built with (a sanitizer build's
+# runtime is needed at link time too).
+# shellcheck disable=SC2086
+${CXX:-c++} -std=c++17 -O1 ${CXXFLAGS:-} -DMODEL=resnet18 -DMODEL_UPPER=RESNET18 -I"$work/lib" \
+  "$here/run-logits.cpp" "$work/lib/libresnet18.a" -o "$work/run-logits" ${LDFLAGS:-} -lpthread -ldl
+"$work/run-logits" "$work/r18.rnw" "$work/input.raw" "$work/resnetc-logits.raw"
+"$python" "$here/torchvision_safetensors.py" compare "$work"
+
+"$resnetc" export "$work/r18.rnw" --model "$models/resnet18.rn" -o "$work/exported.safetensors"
+"$python" "$here/torchvision_safetensors.py" reload "$work"
+
+for model in resnet34 resnet50 resnet101 resnet152; do
+  "$resnetc" init "$models/$model.rn" -o "$work/$model.rnw"
+  "$resnetc" export "$work/$model.rnw" --model "$models/$model.rn" -o "$work/$model.safetensors" > /dev/null
+  rm "$work/$model.rnw"
+done
+"$python" "$here/torchvision_safetensors.py" names "$work" resnet34 resnet50 resnet101 resnet152
+echo "safetensors <-> torchvision: ok"
