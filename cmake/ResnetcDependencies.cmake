@@ -28,6 +28,8 @@ endif()
 find_package(FlatBuffers REQUIRED CONFIG)
 find_program(FLATC_EXECUTABLE flatc REQUIRED)
 find_package(GTest REQUIRED)
+# ONNX import and export (compiler/lib/Interchange): Debian's libonnx and protobuf.
+find_package(OnnxLibrary REQUIRED)
 
 # add_mlir_doc writes under ${MLIR_BINARY_DIR}/docs: keep it in our build tree.
 set(MLIR_BINARY_DIR ${PROJECT_BINARY_DIR})

@@ -14,6 +14,7 @@ packages=(
   g++-aarch64-linux-gnu qemu-user-static   # the arm-64-linux target and its tests
   clang-22 libclang-rt-22-dev              # the front-end fuzzer (libFuzzer)
   pocl-opencl-icd ocl-icd-opencl-dev       # OpenCL on the CPU: the GPU runtime path, tested
+  python3-torch python3-torchvision        # interchange tests against torchvision's ResNets
 )
 
 missing=()

@@ -1,7 +1,9 @@
 // classify: loads a compiled network's weights, reads images, prints the
-// top-5 classes of each and the time per batch.
+// top-5 classes of each (with their names when the weights record them), the
+// time per batch and, given the images' labels, the accuracy.
 //
-//   classify [--threads N] [--repeat R] weights.rnw [image.pgm|image.ppm|tensor.raw ...]
+//   classify [--threads N] [--repeat R] [--top K] [--labels labels.txt]
+//            weights.rnw [image.pgm|image.ppm|tensor.raw ...]
 //
 // Images (binary PGM or PPM, 8-bit) are resized to the network's input by
 // nearest neighbour, scaled to [0, 1] and normalised by the statistics the
@@ -83,25 +85,59 @@ void syntheticImage(float *image) {
     image[i] = float(i % 97) / 96.0f;
 }
 
+/// One integer label a line, for the images in order.
+bool readLabels(const std::string &path, std::vector<int> &labels, std::string &error) {
+  std::ifstream file(path);
+  int label;
+  while (file >> label) {
+    if (label < 0 || label >= kClasses) {
+      error = path + ": label " + std::to_string(label) + " is not a class of the network (0 to " +
+              std::to_string(kClasses - 1) + ")";
+      return false;
+    }
+    labels.push_back(label);
+  }
+  if (!file.eof()) {
+    error = path + ": not a list of integer labels";
+    return false;
+  }
+  return true;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
-  int threads = 0, repeat = 10;
+  int threads = 0, repeat = 10, top = 5;
+  std::string labelsPath;
   std::vector<std::string> files;
+  const char *usage = "usage: %s [--threads N] [--repeat R] [--top K] [--labels labels.txt] "
+                      "weights.rnw [image.pgm|.ppm|.raw ...]\n";
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if ((arg == "--threads" || arg == "--repeat") && i + 1 < argc)
-      (arg == "--threads" ? threads : repeat) = std::atoi(argv[++i]);
+    if ((arg == "--threads" || arg == "--repeat" || arg == "--top") && i + 1 < argc)
+      (arg == "--threads" ? threads : arg == "--repeat" ? repeat : top) = std::atoi(argv[++i]);
+    else if (arg == "--labels" && i + 1 < argc)
+      labelsPath = argv[++i];
     else if (arg == "-h" || arg == "--help") {
-      std::printf("usage: %s [--threads N] [--repeat R] weights.rnw [image.pgm|.ppm|.raw ...]\n",
-                  argv[0]);
+      std::printf(usage, argv[0]);
       return 0;
     } else
       files.push_back(arg);
   }
-  if (files.empty() || repeat < 1) {
-    std::fprintf(stderr, "usage: %s [--threads N] [--repeat R] weights.rnw [images...]\n", argv[0]);
+  if (files.empty() || repeat < 1 || top < 1) {
+    std::fprintf(stderr, usage, argv[0]);
     return 2;
+  }
+  std::vector<int> labels;
+  std::string error;
+  if (!labelsPath.empty() && !readLabels(labelsPath, labels, error)) {
+    std::fprintf(stderr, "classify: %s\n", error.c_str());
+    return 1;
+  }
+  if (!labelsPath.empty() && labels.size() != files.size() - 1) {
+    std::fprintf(stderr, "classify: %s has %zu labels for %zu images\n", labelsPath.c_str(),
+                 labels.size(), files.size() - 1);
+    return 1;
   }
 
   auto *ctx = API(create)();
@@ -120,13 +156,13 @@ int main(int argc, char **argv) {
   if (images.empty())
     images.push_back("(synthetic)");
   std::vector<float> input(size_t(kBatch) * kImageValues), logits(size_t(kBatch) * kClasses);
-  int status = 0;
+  std::vector<double> seconds;
+  int status = 0, correct = 0;
   bool warned = false;
   for (size_t first = 0; first < images.size() && status == 0; first += kBatch) {
     for (int b = 0; b < kBatch; ++b) {
       const std::string &name = images[std::min(first + b, images.size() - 1)];
       float *image = input.data() + b * kImageValues;
-      std::string error;
       bool ok = true;
       if (name == "(synthetic)")
         syntheticImage(image);
@@ -149,7 +185,6 @@ int main(int argc, char **argv) {
         warned = true;
       }
     }
-    std::vector<double> seconds;
     for (int r = 0; r < repeat; ++r) {
       auto start = std::chrono::steady_clock::now();
       if (API(run)(ctx, input.data(), input.size(), logits.data(), logits.size()) != RESNETC_OK) {
@@ -164,27 +199,40 @@ int main(int argc, char **argv) {
       break;
     for (int b = 0; b < kBatch && first + b < images.size(); ++b) {
       const float *row = logits.data() + b * kClasses;
-      float top = *std::max_element(row, row + kClasses);
+      float largest = *std::max_element(row, row + kClasses);
       double sum = 0;
       for (int k = 0; k < kClasses; ++k)
-        sum += std::exp(double(row[k] - top));
+        sum += std::exp(double(row[k] - largest));
       std::vector<int> order(kClasses);
       std::iota(order.begin(), order.end(), 0);
-      int shown = std::min(5, kClasses);
+      int shown = std::min(top, kClasses);
       std::partial_sort(order.begin(), order.begin() + shown, order.end(),
                         [&](int a, int c) { return row[a] > row[c]; });
-      std::printf("%s:\n", images[first + b].c_str());
+      std::string expected;
+      if (!labels.empty()) {
+        int label = labels[first + b];
+        correct += order[0] == label;
+        const char *labelName = API(class_name)(ctx, label);
+        expected = std::string(order[0] == label ? "  right" : "  wrong") + " (label " +
+                   std::to_string(label) + (labelName ? std::string(" ") + labelName : "") + ")";
+      }
+      std::printf("%s:%s\n", images[first + b].c_str(), expected.c_str());
       for (int k = 0; k < shown; ++k) {
         const char *name = API(class_name)(ctx, order[k]);
         std::printf("  class %4d  p=%.4f  logit=%+.4f%s%s\n", order[k],
-                    std::exp(double(row[order[k]] - top)) / sum, row[order[k]], name ? "  " : "",
-                    name ? name : "");
+                    std::exp(double(row[order[k]] - largest)) / sum, row[order[k]],
+                    name ? "  " : "", name ? name : "");
       }
     }
+  }
+  if (status == 0) {
     std::sort(seconds.begin(), seconds.end());
-    std::printf("%s, batch %d: median %.3f ms, best %.3f ms per batch over %d runs (threads: %s)\n",
+    std::printf("%s, batch %d: median %.3f ms, best %.3f ms per batch over %zu runs (threads: %s)\n",
                 STRINGIFY(RESNETC_MODEL), kBatch, 1e3 * seconds[seconds.size() / 2], 1e3 * seconds[0],
-                repeat, threads ? std::to_string(threads).c_str() : "all cores");
+                seconds.size(), threads ? std::to_string(threads).c_str() : "all cores");
+    if (!labels.empty())
+      std::printf("accuracy: %d of %zu images right (%.2f%%)\n", correct, labels.size(),
+                  100.0 * correct / double(labels.size()));
   }
   API(destroy)(ctx);
   return status;

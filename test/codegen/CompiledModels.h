@@ -20,6 +20,12 @@ struct CompiledModel {
   int32_t (*setThreads)(void *, int32_t);
   int32_t (*run)(void *, const float *, size_t, float *, size_t);
   const char *(*errorMessage)(const void *);
+  int32_t (*saveWeights)(void *, const char *);
+  int32_t (*normalize)(const void *, float *, size_t);
+  int32_t (*inputNormalization)(const void *, float *, float *, size_t);
+  int32_t (*setInputNormalization)(void *, const float *, const float *, size_t);
+  const char *(*className)(const void *, int64_t);
+  int32_t (*setClassNames)(void *, const char *const *, size_t);
 };
 
 const std::vector<CompiledModel> &compiledModels();

@@ -36,4 +36,18 @@ if "$work/classify/classify" "$work/resnet32.rnw" 2> "$work/err.txt"; then
   exit 1
 fi
 grep -q "the weights are for model 'resnet32', not 'resnet20'" "$work/err.txt"
+# The trainer from an install (docs/training.md "In your own program"):
+# examples/train built on its own against the installed package.
+cmake -S "$source_dir/examples/train" -B "$work/train" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_PREFIX_PATH="$work/prefix" > /dev/null
+cmake --build "$work/train" > /dev/null
+"$work/train/resnetc-train-example" --epochs 1 --train-images 256 --test-images 64 --threads 2 \
+  --out "$work/trained.rnw" --quiet | tee "$work/train.txt"
+grep -q "^test accuracy" "$work/train.txt"
+# What the package installs besides: resnetc-opt, the weights schema and header.
+"$work/prefix/bin/resnetc-opt" --help > /dev/null
+test -s "$work/prefix/share/resnetc/rnw.fbs"
+test -s "$work/prefix/include/resnetc/runtime/rnw_generated.h"
+test -s "$work/prefix/include/resnetc/runtime/WeightsFile.h"
+"$work/prefix/bin/resnetc" info "$work/trained.rnw" | grep -q "normalise:    mean \["
 echo "install + classify: ok"

@@ -16,7 +16,8 @@ here=$source_dir/test/interchange
 models=$source_dir/examples/models
 
 python=
-for candidate in ${PYTHON:-} /usr/bin/python3 python3; do
+# PYTHON, when set, is the only interpreter tried.
+for candidate in ${PYTHON:-/usr/bin/python3 python3}; do
   if "$candidate" -c "import torch, torchvision" 2>/dev/null; then
     python=$candidate
     break

@@ -157,6 +157,12 @@ TEST(Safetensors, RefusesBadHeaderLengths) {
 TEST(Safetensors, RefusesHeadersThatAreNotJsonObjects) {
   EXPECT_THAT(refusal(image("{\"a\": ")), HasSubstr("the header is not valid JSON"));
   EXPECT_THAT(refusal(image("[1, 2]")), HasSubstr("the header is [1,2], not a JSON object"));
+  // Deep nesting would overflow llvm::json's recursive parser; brackets in
+  // strings do not count.
+  std::string deep = "{\"a\": " + std::string(100000, '[') + std::string(100000, ']') + "}";
+  EXPECT_THAT(refusal(image(deep)), HasSubstr("nests arrays and objects more than 64 levels deep"));
+  std::string quoted = "{\"" + std::string(1000, '[') + "\\\"\": 1}";
+  EXPECT_THAT(refusal(image(quoted)), HasSubstr("its header entry is 1, not an object"));
   EXPECT_THAT(refusal(image(R"({"w": 3})")), HasSubstr("tensor 'w': its header entry is 3"));
   EXPECT_THAT(refusal(image(R"({"__metadata__": {"k": 1}})")),
               HasSubstr("__metadata__: the value of 'k' is 1, not a string"));
@@ -172,14 +178,12 @@ TEST(Safetensors, RefusesBadDtypesAndShapes) {
       HasSubstr("tensor 'w': dtype 'U8' is not supported (F32, F16, BF16, F64, I64)"));
   EXPECT_THAT(refusal(image(R"({"w": {"dtype": "F32", "data_offsets": [0, 4]}})", floats({1}))),
               HasSubstr("tensor 'w': no \"shape\" array"));
-  EXPECT_THAT(
-      refusal(image(R"({"w": {"dtype": "F32", "shape": [2, -1], "data_offsets": [0, 4]}})",
-                    floats({1}))),
-      HasSubstr("tensor 'w': shape dimension 1 is -1, not a non-negative integer"));
-  EXPECT_THAT(
-      refusal(image(R"({"w": {"dtype": "F32", "shape": [1.5], "data_offsets": [0, 4]}})",
-                    floats({1}))),
-      HasSubstr("tensor 'w': shape dimension 0 is 1.5, not a non-negative integer"));
+  EXPECT_THAT(refusal(image(R"({"w": {"dtype": "F32", "shape": [2, -1], "data_offsets": [0, 4]}})",
+                            floats({1}))),
+              HasSubstr("tensor 'w': shape dimension 1 is -1, not a non-negative integer"));
+  EXPECT_THAT(refusal(image(R"({"w": {"dtype": "F32", "shape": [1.5], "data_offsets": [0, 4]}})",
+                            floats({1}))),
+              HasSubstr("tensor 'w': shape dimension 0 is 1.5, not a non-negative integer"));
   EXPECT_THAT(refusal(image(R"({"w": {"dtype": "F32", "shape": ["1"], "data_offsets": [0, 4]}})",
                             floats({1}))),
               HasSubstr("shape dimension 0 is \"1\""));
@@ -192,9 +196,8 @@ TEST(Safetensors, RefusesBadDtypesAndShapes) {
 TEST(Safetensors, RefusesOffsetsThatLie) {
   std::string data = floats({1, 2, 3, 4});
   auto withOffsets = [&](const std::string &offsets) {
-    return refusal(image(R"({"w": {"dtype": "F32", "shape": [4], "data_offsets": )" + offsets +
-                             "}}",
-                         data));
+    return refusal(
+        image(R"({"w": {"dtype": "F32", "shape": [4], "data_offsets": )" + offsets + "}}", data));
   };
   EXPECT_THAT(withOffsets("[0]"),
               HasSubstr("tensor 'w': data_offsets must be two non-negative integers "
@@ -316,8 +319,9 @@ TEST(TorchNames, CoverTheCifarAndPreActivationNetworks) {
 }
 
 TEST(TorchNames, KeepNamesOutsideTheSchemeAndRefuseCollisions) {
-  std::vector<TorchName> map = torchNamesOf(
-      {"head.fc1.weight", "head.fc2.weight", "basic_1.conv1.weight", "stage1.0.shortcut2.conv.weight"});
+  std::vector<TorchName> map =
+      torchNamesOf({"head.fc1.weight", "head.fc2.weight", "basic_1.conv1.weight",
+                    "stage1.0.shortcut2.conv.weight"});
   EXPECT_EQ(map[0].torch, "head.fc1.weight"); // two fc layers: no single "fc"
   EXPECT_EQ(map[1].torch, "head.fc2.weight");
   EXPECT_EQ(map[2].torch, "basic_1.conv1.weight"); // a block outside a stage

@@ -438,9 +438,9 @@ std::pair<int64_t, int64_t> resnetc::onnximport::shapeRange(const onnx::NodeProt
 
 bool resnetc::onnximport::isConstantOp(StringRef opType) {
   return StringSwitch<bool>(opType)
-      .Cases("Constant", "Identity", "Cast", "Gather", "Concat", "Reshape", true)
-      .Cases("Transpose", "Slice", "Unsqueeze", "Squeeze", "ConstantOfShape", "Shape", true)
-      .Cases("Add", "Sub", "Mul", "Div", true)
+      .Cases({"Constant", "Identity", "Cast", "Gather", "Concat", "Reshape", "Transpose", "Slice",
+              "Unsqueeze", "Squeeze", "ConstantOfShape", "Shape", "Add", "Sub", "Mul", "Div"},
+             true)
       .Default(false);
 }
 
@@ -450,7 +450,7 @@ bool resnetc::onnximport::evaluateConstant(const onnx::NodeProto &node,
   StringRef op = node.op_type();
   size_t needed = StringSwitch<size_t>(op)
                       .Case("Constant", 0)
-                      .Cases("Gather", "Reshape", "Add", "Sub", "Mul", "Div", 2)
+                      .Cases({"Gather", "Reshape", "Add", "Sub", "Mul", "Div"}, 2)
                       .Case("Slice", opset < 10 ? 1 : 3)
                       .Default(1);
   for (size_t i = 0; i < needed; ++i)

@@ -14,6 +14,7 @@
 #include "OnnxProto.h"
 
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/Twine.h"
 
 #include <algorithm>
 #include <cmath>
@@ -55,7 +56,7 @@ private:
 
   /// "node 'x' (Op): <message>"; returns false.
   bool fail(const Twine &message) {
-    error = ("node '" + nodeLabel(*node, nodeIndex) + "' (" + node->op_type() + "): " + message)
+    error = (Twine("node '") + nodeLabel(*node, nodeIndex) + "' (" + node->op_type() + "): " + message)
                 .str();
     return false;
   }

@@ -12,6 +12,8 @@
 
 #include "OnnxProto.h"
 
+#include "llvm/ADT/Twine.h"
+
 using namespace llvm;
 using namespace resnetc::onnximport;
 
@@ -59,7 +61,7 @@ private:
 
   bool fail(int layer, const Twine &message) {
     const Layer &l = g.layers[layer];
-    error = ("node '" + l.node + "' (" + l.opType + "): " + message).str();
+    error = (Twine("node '") + l.node + "' (" + l.opType + "): " + message).str();
     return false;
   }
   std::string valueName(int value) const {

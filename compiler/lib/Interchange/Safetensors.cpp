@@ -73,6 +73,35 @@ float halfToFloat(uint16_t half) {
   return llvm::bit_cast<float>(bits);
 }
 
+/// llvm::json parses recursively, so a header nested thousands deep would
+/// overflow the stack; real headers nest three levels.
+bool checkNesting(StringRef text, std::string &error) {
+  constexpr int kMaxNesting = 64;
+  int depth = 0;
+  bool inString = false, escaped = false;
+  for (char c : text) {
+    if (inString) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        inString = false;
+    } else if (c == '"') {
+      inString = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxNesting) {
+        error = "the header nests arrays and objects more than " + std::to_string(kMaxNesting) +
+                " levels deep (safetensors headers nest 3)";
+        return false;
+      }
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth; // an excess closer is the parser's error to report
+    }
+  }
+  return true;
+}
+
 bool parseEntry(StringRef name, const json::Value &value, uint64_t dataSize, Entry &entry,
                 std::string &error) {
   std::string what = "tensor '" + name.str() + "'";
@@ -158,8 +187,7 @@ bool parseMetadata(const json::Value &value, File &file, std::string &error) {
   for (const auto &[key, item] : *object) {
     std::optional<StringRef> text = item.getAsString();
     if (!text) {
-      error = "__metadata__: the value of '" + key.str() + "' is " + show(item) +
-              ", not a string";
+      error = "__metadata__: the value of '" + key.str() + "' is " + show(item) + ", not a string";
       return false;
     }
     file.metadata.emplace_back(key.str(), text->str());
@@ -178,9 +206,9 @@ bool checkCoverage(std::vector<const Entry *> entries, uint64_t dataSize, std::s
   const Entry *previous = nullptr;
   for (const Entry *entry : entries) {
     if (entry->begin < covered) {
-      error = "tensors '" + previous->name + "' (bytes " + showRange(previous->begin, previous->end) +
-              ") and '" + entry->name + "' (bytes " + showRange(entry->begin, entry->end) +
-              ") overlap";
+      error = "tensors '" + previous->name + "' (bytes " +
+              showRange(previous->begin, previous->end) + ") and '" + entry->name + "' (bytes " +
+              showRange(entry->begin, entry->end) + ") overlap";
       return false;
     }
     if (entry->begin > covered) {
@@ -257,6 +285,8 @@ bool safetensors::parse(StringRef bytes, File &file, std::string &error) {
     return false;
   }
   StringRef data = bytes.drop_front(8 + headerSize);
+  if (!checkNesting(bytes.substr(8, headerSize), error))
+    return false;
   Expected<json::Value> header = json::parse(bytes.substr(8, headerSize));
   if (!header) {
     error = "the header is not valid JSON: " + toString(header.takeError());
@@ -339,8 +369,8 @@ bool safetensors::serialize(const File &file, std::string &bytes, std::string &e
   }
   llvm::sort(items, [](const Item &a, const Item &b) { return a.name < b.name; });
   for (size_t i = 0; i < items.size(); ++i) {
-    if (items[i].name == "__metadata__" || items[i].name.empty()) {
-      error = "'" + items[i].name.str() + "' cannot name a tensor";
+    if (items[i].name == "__metadata__") {
+      error = "'__metadata__' cannot name a tensor";
       return false;
     }
     if (i > 0 && items[i].name == items[i - 1].name) {
@@ -364,7 +394,8 @@ bool safetensors::serialize(const File &file, std::string &bytes, std::string &e
     for (const Item &item : items)
       json.attributeObject(item.name, [&] {
         const std::vector<int64_t> &shape = item.floats ? item.floats->shape : item.integers->shape;
-        uint64_t size = item.floats ? 4 * item.floats->values.size() : 8 * item.integers->values.size();
+        uint64_t size =
+            item.floats ? 4 * item.floats->values.size() : 8 * item.integers->values.size();
         json.attribute("dtype", item.floats ? "F32" : "I64");
         json.attributeArray("shape", [&] {
           for (int64_t d : shape)

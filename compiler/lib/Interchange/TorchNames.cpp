@@ -4,8 +4,8 @@
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallVector.h"
-#include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
 
 using namespace llvm;
@@ -13,7 +13,9 @@ using namespace resnetc;
 
 namespace {
 
-bool isNumber(StringRef text) { return !text.empty() && all_of(text, [](char c) { return isDigit(c); }); }
+bool isNumber(StringRef text) {
+  return !text.empty() && all_of(text, [](char c) { return isDigit(c); });
+}
 
 /// "conv12" -> "conv".
 StringRef kindOf(StringRef layer) { return layer.rtrim("0123456789"); }

@@ -9,8 +9,13 @@
 #ifndef RESNETC_TOOLS_RESNETC_COMMANDS_H
 #define RESNETC_TOOLS_RESNETC_COMMANDS_H
 
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/CommandLine.h"
+
+namespace resnetc {
+struct WeightsFile;
+} // namespace resnetc
 
 namespace resnetc::tool {
 
@@ -27,6 +32,14 @@ extern Command importCommand;
 extern Command exportCommand;
 extern Command evalCommand;
 extern Command predictCommand;
+
+/// The .onnx branches of import and export (OnnxCommands.cpp): an ONNX model
+/// becomes `rnOutput` (.rn) and `weightsOutput` (.rnw); a module with its
+/// shortcuts expanded and its weights become an ONNX file.
+int importOnnxModel(mlir::MLIRContext &context, llvm::StringRef input, llvm::StringRef rnOutput,
+                    llvm::StringRef weightsOutput);
+int exportOnnxModel(mlir::ModuleOp module, const WeightsFile &weights, llvm::StringRef input,
+                    llvm::StringRef output);
 
 } // namespace resnetc::tool
 

@@ -33,8 +33,8 @@ cl::opt<std::string> dataSpec("data",
                                        "fashion-mnist:/usr/share/datasets/fashion-mnist)"),
                               cl::init("fashion-mnist:/usr/share/datasets/fashion-mnist"),
                               cl::sub(subCommand), cl::cat(tool::optionCategory()));
-cl::opt<int64_t> testImages("test-images", cl::desc("Test on the first N images only"),
-                            cl::init(0), cl::sub(subCommand), cl::cat(tool::optionCategory()));
+cl::opt<int64_t> testImages("test-images", cl::desc("Test on the first N images only"), cl::init(0),
+                            cl::sub(subCommand), cl::cat(tool::optionCategory()));
 cl::opt<bool> tenCrop("ten-crop",
                       cl::desc("Score each image by the mean softmax of ten crops (of the "
                                "image padded by --pad when it is the network's size)"),

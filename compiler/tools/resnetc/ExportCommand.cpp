@@ -85,9 +85,9 @@ int run(mlir::MLIRContext &context) {
   if (output.empty())
     return fail("export needs -o <file.safetensors>");
   StringRef extension = sys::path::extension(output);
-  if (extension != ".safetensors")
+  if (extension != ".safetensors" && extension != ".onnx")
     return fail("cannot export to '" + output + "': unknown file type '" + extension +
-                "' (resnetc exports .safetensors)");
+                "' (resnetc exports .safetensors and .onnx)");
   if (modelPath.empty())
     return fail("export needs --model <model.rn>, the network the weights belong to");
   std::string error;
@@ -100,6 +100,8 @@ int run(mlir::MLIRContext &context) {
   std::string name = model.get()->getAttrOfType<mlir::StringAttr>(rn::kModelNameAttr).str();
   if (!checkArchitecture(weights, name, architectureHash(model.get()), error))
     return fail(input + ": " + error);
+  if (extension == ".onnx")
+    return tool::exportOnnxModel(model.get(), weights, input, output);
   return exportSafetensors(model.get(), weights);
 }
 

@@ -39,6 +39,11 @@ cl::opt<std::string> modelPath("model", cl::desc("The .rn model the weights are 
 cl::opt<std::string> output("o", cl::desc("The weights file to write (.rnw)"),
                             cl::value_desc("path"), cl::sub(subCommand),
                             cl::cat(tool::optionCategory()));
+cl::opt<std::string> weightsOut("weights-out",
+                                cl::desc("For an .onnx model: the weights file to write (default: "
+                                         "-o with the extension .rnw)"),
+                                cl::value_desc("path.rnw"), cl::sub(subCommand),
+                                cl::cat(tool::optionCategory()));
 cl::opt<std::string> network("network", cl::desc("The network to use when a file has several"),
                              cl::value_desc("name"), cl::sub(subCommand),
                              cl::cat(tool::optionCategory()));
@@ -126,9 +131,20 @@ int importSafetensors(mlir::ModuleOp module) {
 
 int run(mlir::MLIRContext &context) {
   StringRef extension = sys::path::extension(input);
+  if (extension == ".onnx") {
+    // The network comes from the graph: -o is the .rn to write.
+    if (output.empty())
+      return fail("import of an .onnx model needs -o <model.rn>");
+    if (!modelPath.empty())
+      return fail("--model is not used with an .onnx model: the network comes from its graph");
+    SmallString<128> weightsPath(weightsOut.empty() ? output.getValue() : weightsOut.getValue());
+    if (weightsOut.empty())
+      sys::path::replace_extension(weightsPath, ".rnw");
+    return tool::importOnnxModel(context, input, output, weightsPath);
+  }
   if (extension != ".safetensors")
     return fail("cannot import '" + input + "': unknown file type '" + extension +
-                "' (resnetc imports .safetensors)");
+                "' (resnetc imports .safetensors and .onnx)");
   if (modelPath.empty())
     return fail("import of a .safetensors file needs --model <model.rn>: the tensors' names and "
                 "shapes come from the network");

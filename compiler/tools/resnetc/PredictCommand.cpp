@@ -31,8 +31,7 @@ namespace {
 cl::SubCommand subCommand("predict",
                           "Classify image files (PNG, JPEG, PGM, PPM) with trained weights");
 tool::RunOptions runOptions(subCommand);
-cl::list<std::string> imageFiles(cl::Positional, cl::desc("<image...>"), cl::OneOrMore,
-                                 cl::sub(subCommand));
+cl::list<std::string> imageFiles(cl::Positional, cl::desc("<image...>"), cl::sub(subCommand));
 cl::opt<int64_t> top("top", cl::desc("Classes to print per image (default 5)"), cl::init(5),
                      cl::sub(subCommand), cl::cat(tool::optionCategory()));
 cl::opt<std::string> statisticsData(
@@ -106,14 +105,12 @@ int run(mlir::MLIRContext &context) {
   tool::RunnableModel model(context);
   if (!model.open(runOptions))
     return 1;
+  if (imageFiles.empty())
+    return tool::fail("no images given: resnetc predict " + runOptions.weights + " --model " +
+                      runOptions.model + " <image...>");
   if (top > model.classes())
     return tool::fail("--top must be at most " + Twine(model.classes()) +
                       ", the network's classes, got " + Twine(top.getValue()));
-  data::Normalization normalization;
-  bool normalize = true;
-  if (!chooseNormalization(model, normalization, normalize))
-    return 1;
-
   // Every image is read before the library is built or loaded: a bad file
   // costs no compilation.
   data::Dataset inputs;
@@ -124,12 +121,15 @@ int run(mlir::MLIRContext &context) {
     images::Image image, input;
     std::string error;
     if (!images::readImage(path, image, error) ||
-        !images::toNetworkInput(image, inputs.channels, inputs.height, inputs.width, input,
-                                error))
+        !images::toNetworkInput(image, inputs.channels, inputs.height, inputs.width, input, error))
       return tool::fail(error);
     inputs.images.insert(inputs.images.end(), input.values.begin(), input.values.end());
     inputs.labels.push_back(0);
   }
+  data::Normalization normalization;
+  bool normalize = true;
+  if (!chooseNormalization(model, normalization, normalize))
+    return 1;
   if (normalize)
     data::normalize(inputs, normalization);
 

@@ -20,6 +20,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -34,9 +35,10 @@ using namespace resnetc;
 using namespace resnetc::tool;
 
 RunOptions::RunOptions(cl::SubCommand &sub)
-    : weights(cl::Positional, cl::desc("<weights.rnw>"), cl::Required, cl::sub(sub)),
+    : subCommandName(sub.getName()),
+      weights(cl::Positional, cl::desc("<weights.rnw>"), cl::sub(sub)),
       model("model", cl::desc("The network the weights were trained for (required)"),
-            cl::value_desc("model.rn"), cl::Required, cl::sub(sub), cl::cat(optionCategory())),
+            cl::value_desc("model.rn"), cl::sub(sub), cl::cat(optionCategory())),
       network("network", cl::desc("The network to use when the file has several"),
               cl::value_desc("name"), cl::sub(sub), cl::cat(optionCategory())),
       batch("batch",
@@ -49,8 +51,8 @@ RunOptions::RunOptions(cl::SubCommand &sub)
                cl::desc("Kernel and library cache (default: ~/.cache/resnetc); compiled "
                         "libraries go to its models/ folder"),
                cl::value_desc("dir"), cl::sub(sub), cl::cat(optionCategory())),
-      jobs("j", cl::desc("Kernels to compile at once (default: the number of cores)"),
-           cl::init(0), cl::sub(sub), cl::cat(optionCategory())),
+      jobs("j", cl::desc("Kernels to compile at once (default: the number of cores)"), cl::init(0),
+           cl::sub(sub), cl::cat(optionCategory())),
       linker("linker",
              cl::desc("C++ compiler driver that links the library into a shared object "
                       "(default: $CXX, c++, g++ or clang++)"),
@@ -124,6 +126,12 @@ bool readStamp(const std::string &folder, StringRef identity, LibraryReport &rep
 
 bool RunnableModel::open(const RunOptions &o) {
   options = &o;
+  // Checked here rather than by cl::Required, for resnetc's one-line errors.
+  if (o.weights.empty())
+    return refuse("no weights file given: resnetc " + Twine(o.subCommandName) +
+                  " <weights.rnw> --model <model.rn> ...");
+  if (o.model.empty())
+    return refuse("--model is required: the network (.rn) that " + o.weights + " was trained for");
   if (o.batch <= 0 || o.batch > 4096)
     return refuse("--batch must be between 1 and 4096, got " + Twine(o.batch.getValue()));
   if (o.threads < 0)
@@ -155,14 +163,14 @@ bool RunnableModel::open(const RunOptions &o) {
   const InputInfo &info = file.input;
   if (!info.shape.empty() && info.shape != std::vector<int64_t>{channels(), height(), width()})
     return refuse(o.weights + " was trained on " + shapeText(info.shape) +
-                " inputs, the network takes " + shapeText({channels(), height(), width()}));
+                  " inputs, the network takes " + shapeText({channels(), height(), width()}));
   if (info.hasNormalization() &&
       (int64_t(info.mean.size()) != channels() || info.stddev.size() != info.mean.size()))
     return refuse(o.weights + " normalises " + Twine(info.mean.size()) +
-                " channels, the network takes " + Twine(channels()));
+                  " channels, the network takes " + Twine(channels()));
   if (!file.classes.empty() && int64_t(file.classes.size()) != classes())
     return refuse(o.weights + " names " + Twine(file.classes.size()) +
-                " classes, the network has " + Twine(classes()));
+                  " classes, the network has " + Twine(classes()));
   return true;
 }
 
@@ -173,13 +181,14 @@ bool RunnableModel::start() {
   const std::string runtime = defaultRuntimeArchive("host");
   const std::string cache = o.cacheDir.empty() ? defaultCacheDir() : o.cacheDir.getValue();
   const std::string folder =
-      formatv("{0}/models/{1}-{2:x16}-b{3}", cache, modelName, hash, batch()).str();
+      formatv("{0}/models/{1}-{2}-b{3}", cache, modelName, format_hex_no_prefix(hash, 16), batch())
+          .str();
   std::string target = codegen::resolveTarget(kernelgen, "host", error);
   if (target.empty())
     return refuse(error);
   const std::string identity = fileIdentity(sys::fs::getMainExecutable(nullptr, (void *)&refuse)) +
-                               " " + fileIdentity(kernelgen) + " " + fileIdentity(runtime) +
-                               " " + target;
+                               " " + fileIdentity(kernelgen) + " " + fileIdentity(runtime) + " " +
+                               target;
 
   if (std::error_code ec = sys::fs::create_directories(folder))
     return refuse("cannot create " + folder + ": " + ec.message());

@@ -28,6 +28,7 @@ namespace resnetc::tool {
 struct RunOptions {
   explicit RunOptions(llvm::cl::SubCommand &subCommand);
 
+  std::string subCommandName;
   llvm::cl::opt<std::string> weights; ///< The positional <weights.rnw>.
   llvm::cl::opt<std::string> model;
   llvm::cl::opt<std::string> network;

@@ -56,8 +56,8 @@ Format sniff(const uint8_t *data, size_t size, std::string &unsupported) {
 
 bool checkPixels(int64_t width, int64_t height, const std::string &name, std::string &error) {
   if (width <= 0 || height <= 0) {
-    error = name + ": the image is " + std::to_string(width) + "x" + std::to_string(height) +
-            " pixels";
+    error =
+        name + ": the image is " + std::to_string(width) + "x" + std::to_string(height) + " pixels";
     return false;
   }
   if (width > kMaxPixels / height) {
@@ -116,8 +116,7 @@ bool decodeNetpbm(const uint8_t *data, size_t size, const std::string &name, Ima
   };
   const char *kind = data[1] == '5' ? "PGM" : "PPM";
   int64_t width = 0, height = 0, maxValue = 0;
-  if (!number(width) || !number(height) || !number(maxValue) || at >= size ||
-      !isSpace(data[at])) {
+  if (!number(width) || !number(height) || !number(maxValue) || at >= size || !isSpace(data[at])) {
     error = name + ": truncated or malformed " + kind + " header";
     return false;
   }

@@ -26,7 +26,8 @@ bool resnetc::images::convertChannels(const Image &in, int64_t channels, Image &
   out.values.resize(plane * size_t(channels));
   if (channels == 3) {
     for (size_t c = 0; c < 3; ++c)
-      std::copy(in.values.begin(), in.values.begin() + long(plane), out.values.begin() + long(c * plane));
+      std::copy(in.values.begin(), in.values.begin() + long(plane),
+                out.values.begin() + long(c * plane));
     return true;
   }
   const float *r = in.values.data(), *g = r + plane, *b = g + plane;

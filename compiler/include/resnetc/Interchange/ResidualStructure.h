@@ -15,6 +15,8 @@
 
 #include "resnetc/Interchange/OnnxLayers.h"
 
+#include "llvm/ADT/ArrayRef.h"
+
 #include <memory>
 
 namespace resnetc::onnximport {

@@ -38,7 +38,7 @@ struct File {
   /// F32 tensors; on reading, F16, BF16 and F64 are converted to float.
   /// Sorted by name.
   std::vector<NamedTensor> tensors;
-  std::vector<IntegerTensor> integerTensors; ///< Sorted by name.
+  std::vector<IntegerTensor> integerTensors;                 ///< Sorted by name.
   std::vector<std::pair<std::string, std::string>> metadata; ///< "__metadata__", sorted by key
 };
 
