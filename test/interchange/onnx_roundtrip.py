@@ -70,7 +70,10 @@ def compiled_logits(name, rn, rnw, images):
     run(*args)
     upper = name.upper()
     exe = os.path.join(work, name + "-run")
-    run(cxx, "-O1", "-std=c++17", "-DMODEL=" + name, "-DINPUT_SIZE=%s_INPUT_SIZE" % upper,
+    # CXXFLAGS/LDFLAGS: those resnetc was built with (a sanitizer build's
+    # runtime needs them when linking).
+    flags = os.environ.get("CXXFLAGS", "").split() + os.environ.get("LDFLAGS", "").split()
+    run(cxx, *flags, "-O1", "-std=c++17", "-DMODEL=" + name, "-DINPUT_SIZE=%s_INPUT_SIZE" % upper,
         "-DOUTPUT_SIZE=%s_OUTPUT_SIZE" % upper, "-include", os.path.join(out, name + ".h"),
         os.path.join(HERE, "run_logits.cpp"), os.path.join(out, "lib%s.a" % name), "-lpthread",
         "-ldl", "-o", exe)

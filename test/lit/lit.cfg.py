@@ -18,3 +18,9 @@ config.environment["PATH"] = os.pathsep.join(
 config.substitutions.append(("%examples", os.path.join(config.resnetc_source_dir, "examples", "models")))
 config.substitutions.append(("%python", sys.executable))
 config.substitutions.append(("%inputs", os.path.join(os.path.dirname(__file__), "Inputs")))
+
+# Tests that build ONNX models with python3-onnx's helper API.
+import subprocess
+
+if subprocess.run([sys.executable, "-c", "import onnx"], capture_output=True).returncode == 0:
+    config.available_features.add("python3-onnx")

@@ -46,6 +46,7 @@ private:
   StringMap<Constant> constants;
   StringMap<Feature> features;
   int64_t batch = 1; ///< the input's batch, or 1 when it is symbolic
+  bool symbolicBatch = true;
   const onnx::NodeProto *node = nullptr;
   int nodeIndex = 0;
 
@@ -81,7 +82,14 @@ private:
                   "' was already pooled");
     return true;
   }
-  std::string inputShape(const Feature &in) const { return formatList(in.dims); }
+  /// A feature map's dims for messages: "[N, 64, 56, 56]" when the batch is symbolic.
+  std::string shapeText(const std::vector<int64_t> &dims) const {
+    std::string text = formatList(dims);
+    if (symbolicBatch && !dims.empty())
+      text = "[N" + text.substr(text.find_first_of(",]"));
+    return text;
+  }
+  std::string inputShape(const Feature &in) const { return shapeText(in.dims); }
 
   /// Makes the node's first output a new layer.
   Layer &addLayer(Layer::Kind kind, std::vector<int> inputs, std::vector<int64_t> dims,
@@ -170,8 +178,10 @@ bool Reader::readInput() {
     error = what + " must be N x C x H x W with fixed C, H and W";
     return false;
   }
-  if (shape.dim(0).has_dim_value() && shape.dim(0).dim_value() > 0)
+  if (shape.dim(0).has_dim_value() && shape.dim(0).dim_value() > 0) {
     batch = shape.dim(0).dim_value();
+    symbolicBatch = false;
+  }
   Feature in;
   in.dims = {batch, shape.dim(1).dim_value(), shape.dim(2).dim_value(), shape.dim(3).dim_value()};
   graph.input.assign(in.dims.begin() + 1, in.dims.end());
@@ -427,7 +437,7 @@ bool Reader::readAdd() {
   const Feature &b = features.find(node->input(1))->second;
   if (a.dims != b.dims)
     return fail("adds feature maps of different shapes: '" + node->input(0) + "' is " +
-                formatList(a.dims) + " and '" + node->input(1) + "' is " + formatList(b.dims));
+                shapeText(a.dims) + " and '" + node->input(1) + "' is " + shapeText(b.dims));
   if (!requireUnpooled(a))
     return false;
   addLayer(Layer::Kind::Add, {a.layer, b.layer}, a.dims);
@@ -476,7 +486,7 @@ bool Reader::readFlatten() {
   if (dims == in.dims)
     flattens = true; // a no-op
   if (!flattens)
-    return fail("turns " + formatList(in.dims) + " into " + formatList(dims) +
+    return fail("turns " + shapeText(in.dims) + " into " + shapeText(dims) +
                 "; only flattening a pooled N x C x 1 x 1 map to N x C is supported");
   alias(in, dims);
   return true;
@@ -701,7 +711,7 @@ bool Reader::readOutput() {
   }
   const Feature &out = it->second;
   if (!out.pooled || out.dims.size() != 2) {
-    error = "the graph's output '" + graph.outputName + "' has shape " + formatList(out.dims) +
+    error = "the graph's output '" + graph.outputName + "' has shape " + shapeText(out.dims) +
             "; resnetc networks end with N x K logits (pooling, then Gemm)";
     return false;
   }

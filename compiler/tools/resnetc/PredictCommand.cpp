@@ -120,9 +120,10 @@ int run(mlir::MLIRContext &context) {
   for (const std::string &path : imageFiles) {
     images::Image image, input;
     std::string error;
-    if (!images::readImage(path, image, error) ||
-        !images::toNetworkInput(image, inputs.channels, inputs.height, inputs.width, input, error))
+    if (!images::readImage(path, image, error))
       return tool::fail(error);
+    if (!images::toNetworkInput(image, inputs.channels, inputs.height, inputs.width, input, error))
+      return tool::fail(path + ": " + error);
     inputs.images.insert(inputs.images.end(), input.values.begin(), input.values.end());
     inputs.labels.push_back(0);
   }
