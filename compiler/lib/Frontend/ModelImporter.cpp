@@ -19,6 +19,8 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/MathExtras.h"
 
+#include <optional>
+
 using namespace mlir;
 using namespace resnetc;
 using namespace resnetc::dsl;
@@ -42,6 +44,10 @@ struct Val {
   /// block names and shortcut kinds are read from here.
   std::string written;
   llvm::SMLoc loc;
+  /// Where the value was written, with the calls that led there: a value
+  /// passed into a block keeps it, so that an error about the value points
+  /// at the user's text, not at the block that used it (valueError).
+  std::optional<Location> origin;
 };
 
 /// Constants visible to a body: its own, then its parents'.
@@ -103,6 +109,10 @@ private:
     emitError(loc(at), message);
     return failure();
   }
+  /// An error about a value itself (an unknown name, a negative width): at
+  /// the text that wrote the value, with a note where it was used when that
+  /// is elsewhere (inside a block of the prelude, say).
+  LogicalResult valueError(const Val &value, const llvm::Twine &message);
 
   // Programs and values.
   LogicalResult collect(const Program &program, bool prelude);
@@ -205,7 +215,7 @@ LogicalResult Importer::define(Scope &scope, const std::string &name, Val value,
   if (value.kind == Val::Kind::Name && !blocks.count(value.written) &&
       !llvm::is_contained({"A", "B", "C", "none", "projection", "identity"},
                           llvm::StringRef(value.written)))
-    return error(value.loc, "unknown name '" + value.name + "'");
+    return valueError(value, "unknown name '" + value.name + "'");
   if (auto it = scope.values.find(name); it != scope.values.end()) {
     emitError(loc(at), "redefinition of '" + name + "'").attachNote(loc(it->second.loc))
         << "previous definition is here";
@@ -216,9 +226,18 @@ LogicalResult Importer::define(Scope &scope, const std::string &name, Val value,
   return success();
 }
 
+LogicalResult Importer::valueError(const Val &value, const llvm::Twine &message) {
+  Location used = loc(value.loc);
+  if (!value.origin || *value.origin == used)
+    return error(value.loc, message);
+  emitError(*value.origin, message).attachNote(used) << "used here";
+  return failure();
+}
+
 FailureOr<Val> Importer::eval(const Expr &expr, const Scope &scope) {
   Val result;
   result.loc = expr.loc;
+  result.origin = loc(expr.loc);
   switch (expr.kind) {
   case Expr::Kind::Integer:
     result.i = expr.value;
@@ -233,8 +252,10 @@ FailureOr<Val> Importer::eval(const Expr &expr, const Scope &scope) {
       return result;
     }
     if (const Val *bound = scope.lookup(expr.name)) {
+      std::optional<Location> origin = bound->origin ? bound->origin : result.origin;
       result = *bound;
       result.loc = expr.loc;
+      result.origin = origin;
       // A parameter holding a block name or shortcut kind passes that on.
       if (bound->kind != Val::Kind::Name)
         result.written = expr.name;
@@ -296,10 +317,10 @@ FailureOr<Val> Importer::eval(const Expr &expr, const Scope &scope) {
 
 FailureOr<int64_t> Importer::asInt(const Val &value, const char *what) {
   if (value.kind == Val::Kind::Name)
-    return error(value.loc, "unknown name '" + value.name + "'");
+    return valueError(value, "unknown name '" + value.name + "'");
   if (value.kind == Val::Kind::Dims)
-    return error(value.loc,
-                 llvm::Twine("expected an integer for ") + what + ", found sizes such as 3x3");
+    return valueError(value,
+                      llvm::Twine("expected an integer for ") + what + ", found sizes such as 3x3");
   return value.i;
 }
 
@@ -308,7 +329,7 @@ FailureOr<bool> Importer::asBool(const Val &value, const char *what) {
   if (failed(i))
     return failure();
   if (*i != 0 && *i != 1)
-    return error(value.loc, llvm::Twine("expected true or false for ") + what);
+    return valueError(value, llvm::Twine("expected true or false for ") + what);
   return *i == 1;
 }
 
@@ -316,13 +337,13 @@ FailureOr<int64_t> Importer::asSquareKernel(const Val &value) {
   int64_t size = value.i;
   if (value.kind == Val::Kind::Dims) {
     if (value.dims.size() != 2 || value.dims[0] != value.dims[1])
-      return error(value.loc, "kernels are square: write KxK, such as 3x3");
+      return valueError(value, "kernels are square: write KxK, such as 3x3");
     size = value.dims[0];
   } else if (failed(asInt(value, "the kernel size"))) {
     return failure();
   }
   if (size <= 0)
-    return error(value.loc, "kernel size must be positive, got " + std::to_string(size));
+    return valueError(value, "kernel size must be positive, got " + std::to_string(size));
   return size;
 }
 
@@ -688,8 +709,8 @@ LogicalResult Importer::conv(const Statement &stmt, const BoundArgs &args, NameS
   if (failed(kernel) || failed(width))
     return failure();
   if (*width <= 0)
-    return error(args.values.lookup("width").loc,
-                 "width must be positive, got " + std::to_string(*width));
+    return valueError(args.values.lookup("width"),
+                      "width must be positive, got " + std::to_string(*width));
   rn::ConvSpec spec;
   spec.width = *width;
   spec.kernel = *kernel;
@@ -771,7 +792,7 @@ LogicalResult Importer::residual(const Statement &stmt, const BoundArgs &args, S
   if (args.values.count("shortcut")) {
     const Val &value = args.values.lookup("shortcut");
     if (!(rn::isShortcutKind(value.written) || value.written == "none"))
-      return error(value.loc, "shortcut is A, B, C, projection, identity or none");
+      return valueError(value, "shortcut is A, B, C, projection, identity or none");
     kind = value.written;
   }
   bool projectionBn = true;
@@ -855,6 +876,12 @@ LogicalResult Importer::stage(const Statement &stmt, const BoundArgs &args, Name
   for (const auto &[name, value] : args.extra)
     if (name == widthName || name == "stride")
       return error(value.loc, "'" + name + "' is set by stage itself");
+  // The width goes to the first parameter: if that is `stride`, the stage's
+  // stride would overwrite it and the block would keep its default width.
+  if (widthName == "stride")
+    return error(stmt.loc, "block '" + block->name +
+                               "' takes the stage's width as its first parameter, which is "
+                               "'stride': make the width its first parameter");
 
   std::string prefix = names.next("stage") + ".";
   for (int64_t i = 0; i < count; ++i) {
