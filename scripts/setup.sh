@@ -15,6 +15,7 @@ packages=(
   clang-22 libclang-rt-22-dev              # the front-end fuzzer (libFuzzer)
   pocl-opencl-icd ocl-icd-opencl-dev       # OpenCL on the CPU: the GPU runtime path, tested
   python3-torch python3-torchvision        # interchange tests against torchvision's ResNets
+  libonnx-dev libprotobuf-dev python3-onnx  # ONNX import and export, and their tests
 )
 
 missing=()

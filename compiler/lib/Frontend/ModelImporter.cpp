@@ -105,9 +105,9 @@ private:
   // Locations and errors.
   Location fileLoc(llvm::SMLoc loc);
   Location loc(llvm::SMLoc at);
-  LogicalResult error(llvm::SMLoc at, const llvm::Twine &message) {
-    emitError(loc(at), message);
-    return failure();
+  LogicalResult error(llvm::SMLoc at, const llvm::Twine &message);
+  bool inUserFile(llvm::SMLoc at) const {
+    return sourceMgr.FindBufferContainingLoc(at) == sourceMgr.getMainFileID();
   }
   /// An error about a value itself (an unknown name, a negative width): at
   /// the text that wrote the value, with a note where it was used when that
@@ -156,6 +156,7 @@ private:
   llvm::StringSet<> userBlocks;
   std::vector<Program> programs; ///< Keeps the syntax trees alive.
   std::vector<Location> callers; ///< Locations of the block calls being expanded.
+  std::vector<llvm::SMLoc> callSites; ///< The same calls, in the source.
 
   // The network being built.
   ModuleOp module;
@@ -224,6 +225,22 @@ LogicalResult Importer::define(Scope &scope, const std::string &name, Val value,
   value.loc = at;
   scope.values[name] = std::move(value);
   return success();
+}
+
+LogicalResult Importer::error(llvm::SMLoc at, const llvm::Twine &message) {
+  // An error inside a block of the prelude is the user's call's error: it is
+  // reported at the innermost call in the user's file, the prelude's line a
+  // note, so that the primary location is always the user's text.
+  if (!inUserFile(at))
+    for (size_t i = callSites.size(); i-- > 0;)
+      if (inUserFile(callSites[i])) {
+        Location site = i ? CallSiteLoc::get(fileLoc(callSites[i]), callers[i - 1])
+                          : fileLoc(callSites[i]);
+        emitError(site, message).attachNote(fileLoc(at)) << "in the prelude's block, here";
+        return failure();
+      }
+  emitError(loc(at), message);
+  return failure();
 }
 
 LogicalResult Importer::valueError(const Val &value, const llvm::Twine &message) {
@@ -682,8 +699,10 @@ LogicalResult Importer::callBlock(const BlockDef &block, const Statement &site, 
       value = it->second;
     } else if (param.defaultValue) {
       callers.push_back(siteLoc);
+      callSites.push_back(site.loc);
       FailureOr<Val> evaluated = eval(*param.defaultValue, scope);
       callers.pop_back();
+      callSites.pop_back();
       if (failed(evaluated))
         return failure();
       value = *evaluated;
@@ -696,8 +715,10 @@ LogicalResult Importer::callBlock(const BlockDef &block, const Statement &site, 
   }
   NameScope names{prefix, {}};
   callers.push_back(siteLoc);
+  callSites.push_back(site.loc);
   LogicalResult result = body(block.body, scope, names);
   callers.pop_back();
+  callSites.pop_back();
   return result;
 }
 

@@ -6,7 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
+#include <limits>
 
 using namespace llvm;
 using namespace resnetc::onnximport;
@@ -150,8 +150,11 @@ bool evalConcat(const onnx::NodeProto &node, ArrayRef<const Constant *> inputs, 
   out = Constant();
   out.isFloat = first.isFloat;
   out.dims = dims;
-  int64_t outer = std::accumulate(dims.begin(), dims.begin() + axis, int64_t(1),
-                                  std::multiplies<int64_t>());
+  int64_t outer = elementCount(ArrayRef<int64_t>(dims).take_front(axis));
+  if (outer < 0 || elementCount(dims) < 0) {
+    error = "would make a tensor that is too large";
+    return false;
+  }
   for (int64_t o = 0; o < outer; ++o)
     for (const Constant *in : inputs) {
       int64_t chunk = in->count() / std::max<int64_t>(outer, 1);
@@ -241,8 +244,8 @@ bool evalSlice(const onnx::NodeProto &node, ArrayRef<const Constant *> inputs, i
     int64_t axis = axes[i];
     if (!normaliseAxis(axis, rank, error))
       return false;
-    if (steps[i] == 0) {
-      error = "has a step of 0";
+    if (steps[i] == 0 || steps[i] == std::numeric_limits<int64_t>::min()) {
+      error = "has a step of " + std::to_string(steps[i]);
       return false;
     }
     int64_t s = starts[i], e = ends[i];

@@ -178,7 +178,8 @@ bool Reader::readInput() {
     error = what + " must be N x C x H x W with fixed C, H and W";
     return false;
   }
-  if (shape.dim(0).has_dim_value() && shape.dim(0).dim_value() > 0) {
+  if (shape.dim(0).has_dim_value() && shape.dim(0).dim_value() > 0 &&
+      shape.dim(0).dim_value() <= (int64_t(1) << 20)) {
     batch = shape.dim(0).dim_value();
     symbolicBatch = false;
   }
@@ -217,6 +218,11 @@ bool Reader::readWindow(int64_t &kernel, int64_t &stride, int64_t &padding,
   if (pads.size() != 4 || std::count(pads.begin(), pads.end(), pads[0]) != 4 || pads[0] < 0)
     return fail("pads=" + formatList(pads) + " are not supported (the same padding on every side)");
   padding = pads[0];
+  // Far beyond any real network; keeps the shape arithmetic below exact.
+  constexpr int64_t kLimit = int64_t(1) << 20;
+  if (kernel < 1 || kernel > kLimit || stride > kLimit || padding > kLimit)
+    return fail("kernel " + std::to_string(kernel) + ", stride " + std::to_string(stride) +
+                " or padding " + std::to_string(padding) + " is out of range");
   std::vector<int64_t> dilations =
       intsAttribute(*node, "dilations").value_or(std::vector<int64_t>{1, 1});
   if (std::count(dilations.begin(), dilations.end(), 1) != int64_t(dilations.size()))
@@ -456,9 +462,10 @@ bool Reader::readFlatten() {
       axis += int64_t(in.dims.size());
     if (axis < 0 || axis > int64_t(in.dims.size()))
       return fail("axis " + std::to_string(axis) + " is out of range");
-    int64_t outer = 1, inner = 1;
-    for (int64_t d = 0; d < int64_t(in.dims.size()); ++d)
-      (d < axis ? outer : inner) *= in.dims[d];
+    int64_t outer = elementCount(ArrayRef<int64_t>(in.dims).take_front(axis));
+    int64_t inner = elementCount(ArrayRef<int64_t>(in.dims).drop_front(axis));
+    if (outer < 0 || inner < 0)
+      return fail("flattens " + shapeText(in.dims) + ", which is too large");
     dims = {outer, inner};
   } else if (op == "Reshape") {
     const Constant *shape;
@@ -586,6 +593,8 @@ bool Reader::readPad() {
   }
   if (pads.size() != 8)
     return fail("pads " + formatList(pads) + " are not 8 numbers for an N x C x H x W map");
+  if (pads[1] > (int64_t(1) << 20) || pads[5] > (int64_t(1) << 20))
+    return fail("pads " + formatList(pads) + " are out of range");
   if (value != 0)
     return fail("pads with " + std::to_string(value) + "; only zero padding is supported");
   bool onlyChannels = true;

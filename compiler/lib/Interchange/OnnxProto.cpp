@@ -10,12 +10,19 @@ using namespace llvm;
 using namespace resnetc::onnximport;
 
 int64_t resnetc::onnximport::elementCount(ArrayRef<int64_t> dims) {
-  int64_t count = 1;
+  // The product of the non-zero dims is bounded too, so that strides over a
+  // tensor with a zero dimension cannot overflow either.
+  int64_t count = 1, nonZero = 1;
   for (int64_t d : dims) {
     if (d < 0)
       return -1;
-    if (d != 0 && count > kMaxConstantValues / d)
+    if (d == 0) {
+      count = 0;
+      continue;
+    }
+    if (nonZero > kMaxConstantValues / d)
       return -1;
+    nonZero *= d;
     count *= d;
   }
   return count;

@@ -41,8 +41,8 @@ struct Constant {
 /// memory.
 inline constexpr int64_t kMaxConstantValues = int64_t(1) << 26;
 
-/// The product of `dims`, or -1 when a dim is negative or it exceeds
-/// kMaxConstantValues.
+/// The product of `dims`, or -1 when a dim is negative or the product of the
+/// non-zero dims exceeds kMaxConstantValues.
 int64_t elementCount(llvm::ArrayRef<int64_t> dims);
 
 /// Reads a TensorProto. Errors name the tensor: "tensor 'w': ...".

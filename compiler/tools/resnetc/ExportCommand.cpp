@@ -1,6 +1,7 @@
 //===- ExportCommand.cpp - resnetc export: weights for other frameworks ---===//
 //
 //   resnetc export final.rnw --model resnet20_fmnist.rn -o r20.safetensors
+//   resnetc export final.rnw --model resnet20_fmnist.rn -o r20.onnx   (OnnxCommands.cpp)
 //
 // The kind of file is told by the output's extension. A .safetensors file
 // gets torchvision's names (docs/interchange.md) and, for each batch norm,
@@ -29,13 +30,14 @@ using resnetc::tool::fail;
 namespace {
 
 cl::SubCommand subCommand("export", "Write a .rnw file's weights for another framework "
-                                    "(.safetensors with torchvision's names)");
+                                    "(.safetensors with torchvision's names), or the network "
+                                    "with them as ONNX (.onnx)");
 cl::opt<std::string> input(cl::Positional, cl::desc("<weights.rnw>"), cl::Required,
                            cl::sub(subCommand));
 cl::opt<std::string> modelPath("model", cl::desc("The .rn model the weights belong to"),
                                cl::value_desc("model.rn"), cl::sub(subCommand),
                                cl::cat(tool::optionCategory()));
-cl::opt<std::string> output("o", cl::desc("The file to write (.safetensors)"),
+cl::opt<std::string> output("o", cl::desc("The file to write (.safetensors or .onnx)"),
                             cl::value_desc("path"), cl::sub(subCommand),
                             cl::cat(tool::optionCategory()));
 cl::opt<std::string> network("network", cl::desc("The network to use when a file has several"),

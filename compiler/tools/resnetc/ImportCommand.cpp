@@ -1,6 +1,7 @@
 //===- ImportCommand.cpp - resnetc import: weights from other frameworks --===//
 //
 //   resnetc import r18.safetensors --model resnet18.rn -o r18.rnw [--network N]
+//   resnetc import r50.onnx -o r50.rn [--weights-out r50.rnw]   (OnnxCommands.cpp)
 //
 // The kind of file is told by its extension. A .safetensors file holds
 // tensors under torchvision's names (docs/interchange.md); each is renamed,
@@ -30,8 +31,10 @@ using resnetc::tool::fail;
 namespace {
 
 cl::SubCommand subCommand("import", "Bring weights from another framework into a .rnw file "
-                                    "(.safetensors with torchvision's names)");
-cl::opt<std::string> input(cl::Positional, cl::desc("<weights.safetensors>"), cl::Required,
+                                    "(.safetensors with torchvision's names), or a whole "
+                                    "network from ONNX into .rn and .rnw");
+cl::opt<std::string> input(cl::Positional, cl::desc("<weights.safetensors | model.onnx>"),
+                           cl::Required,
                            cl::sub(subCommand));
 cl::opt<std::string> modelPath("model", cl::desc("The .rn model the weights are for"),
                                cl::value_desc("model.rn"), cl::sub(subCommand),
