@@ -157,13 +157,18 @@ bool Parser::body(std::vector<Statement> &statements, int depth) {
   if (depth > kMaxNesting)
     return error(token.loc,
                  "bodies are nested too deeply (the limit is " + llvm::Twine(kMaxNesting) + ")");
+  llvm::SMLoc open = token.loc;
   if (!expect(TokenKind::LBrace, "to open a body"))
     return false;
   while (!token.is(TokenKind::RBrace)) {
     if (consumeIf(TokenKind::Semicolon))
       continue;
-    if (token.is(TokenKind::Eof))
-      return error(token.loc, "expected '}' to close the body, found end of file");
+    if (token.is(TokenKind::Eof)) {
+      error(token.loc, "expected '}' to close the body, found end of file");
+      // The end of the file says nothing about which '}' is missing.
+      sourceMgr.PrintMessage(open, llvm::SourceMgr::DK_Note, "the body opened here");
+      return false;
+    }
     if (!statement(statements, depth))
       return false;
   }

@@ -48,12 +48,22 @@ struct Val {
   /// passed into a block keeps it, so that an error about the value points
   /// at the user's text, not at the block that used it (valueError).
   std::optional<Location> origin;
+  /// For an unknown name: "; did you mean ...?" from the names in scope.
+  std::string suggestion;
 };
 
 /// Constants visible to a body: its own, then its parents'.
 struct Scope {
   const Scope *parent = nullptr;
   llvm::StringMap<Val> values;
+
+  std::vector<std::string> names() const {
+    std::vector<std::string> all;
+    for (const Scope *s = this; s; s = s->parent)
+      for (const auto &entry : s->values)
+        all.push_back(entry.getKey().str());
+    return all;
+  }
 
   const Val *lookup(llvm::StringRef name) const {
     for (const Scope *s = this; s; s = s->parent)
@@ -62,6 +72,25 @@ struct Scope {
     return nullptr;
   }
 };
+
+/// "; did you mean 'stride'?" when one candidate is a likely typo of `name`
+/// (at most a third of its letters edited), else "".
+std::string didYouMean(llvm::StringRef name, llvm::ArrayRef<std::string> candidates) {
+  const unsigned limit = std::max<unsigned>(1, unsigned(name.size()) / 3);
+  unsigned best = limit + 1;
+  llvm::StringRef choice;
+  for (llvm::StringRef candidate : candidates) {
+    if (candidate == name)
+      continue;
+    unsigned distance = name.edit_distance(candidate, /*AllowReplacements=*/true, limit + 1);
+    // Ties go to the first name in byte order: the same hint on every run.
+    if (distance < best || (distance == best && distance <= limit && candidate < choice)) {
+      best = distance;
+      choice = candidate;
+    }
+  }
+  return choice.empty() ? std::string() : "; did you mean '" + choice.str() + "'?";
+}
 
 /// Gives layers stable, unique names within a scope:
 ///  - layers: `<prefix><kind><n>` (conv1, conv2, bn1, ...), n counting from 1;
@@ -106,6 +135,18 @@ private:
   Location fileLoc(llvm::SMLoc loc);
   Location loc(llvm::SMLoc at);
   LogicalResult error(llvm::SMLoc at, const llvm::Twine &message);
+  std::vector<std::string> blockNames() const {
+    std::vector<std::string> names;
+    for (const auto &entry : blocks)
+      names.push_back(entry.getKey().str());
+    return names;
+  }
+  static std::vector<std::string> parameterNames(const Signature &signature) {
+    std::vector<std::string> names;
+    for (const auto &param : signature.params)
+      names.push_back(param.first);
+    return names;
+  }
   bool inUserFile(llvm::SMLoc at) const {
     return sourceMgr.FindBufferContainingLoc(at) == sourceMgr.getMainFileID();
   }
@@ -216,7 +257,7 @@ LogicalResult Importer::define(Scope &scope, const std::string &name, Val value,
   if (value.kind == Val::Kind::Name && !blocks.count(value.written) &&
       !llvm::is_contained({"A", "B", "C", "none", "projection", "identity"},
                           llvm::StringRef(value.written)))
-    return valueError(value, "unknown name '" + value.name + "'");
+    return valueError(value, "unknown name '" + value.name + "'" + value.suggestion);
   if (auto it = scope.values.find(name); it != scope.values.end()) {
     emitError(loc(at), "redefinition of '" + name + "'").attachNote(loc(it->second.loc))
         << "previous definition is here";
@@ -281,6 +322,7 @@ FailureOr<Val> Importer::eval(const Expr &expr, const Scope &scope) {
     result.written = expr.name;
     result.kind = Val::Kind::Name;
     result.name = expr.name;
+    result.suggestion = didYouMean(expr.name, scope.names());
     return result;
   case Expr::Kind::Negate: {
     FailureOr<Val> inner = eval(*expr.lhs, scope);
@@ -334,7 +376,7 @@ FailureOr<Val> Importer::eval(const Expr &expr, const Scope &scope) {
 
 FailureOr<int64_t> Importer::asInt(const Val &value, const char *what) {
   if (value.kind == Val::Kind::Name)
-    return valueError(value, "unknown name '" + value.name + "'");
+    return valueError(value, "unknown name '" + value.name + "'" + value.suggestion);
   if (value.kind == Val::Kind::Dims)
     return valueError(value,
                       llvm::Twine("expected an integer for ") + what + ", found sizes such as 3x3");
@@ -391,7 +433,8 @@ FailureOr<BoundArgs> Importer::bind(const Statement &call, const Signature &sign
                !llvm::any_of(signature.params, [&](auto &p) { return name == p.first; })) {
       // Unknown names are an error, unless the callee forwards them (stage).
       if (!signature.acceptsExtra)
-        return error(arg.loc, "'" + call.name + "' has no parameter '" + name + "'");
+        return error(arg.loc, "'" + call.name + "' has no parameter '" + name + "'" +
+                                  didYouMean(name, parameterNames(signature)));
       bound.extra.emplace_back(name, *value);
       continue;
     }
@@ -435,7 +478,19 @@ OwningOpRef<ModuleOp> Importer::run() {
   if (!options.network.empty()) {
     chosen = byName.lookup(options.network);
     if (!chosen) {
-      (void)error(mainLoc, "no network named '" + options.network + "' in this file");
+      // About the command line, not a line of the file: no source location.
+      std::string names;
+      for (const NetworkDef &network : networks)
+        names += (names.empty() ? "" : ", ") + network.name;
+      std::string message =
+          (sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID())->getBufferIdentifier() +
+           " has no network named '" + options.network + "'" +
+           (names.empty() ? "" : "; it defines " + names))
+              .str();
+      if (options.optionError)
+        *options.optionError = message;
+      else
+        emitError(UnknownLoc::get(&context), message);
       return nullptr;
     }
   } else if (networks.size() == 1) {
@@ -494,7 +549,8 @@ LogicalResult Importer::applySetting(const Statement &stmt, Scope &scope) {
     return success(); // Read by residuals; not a constant.
   } else {
     return error(stmt.loc, "unknown network setting '" + stmt.name +
-                               "' (settings are input, classes and shortcut)");
+                               "' (settings are input, classes and shortcut)" +
+                               didYouMean(stmt.name, {"input", "classes", "shortcut"}));
   }
   // Settings are visible as constants too: fc(classes).
   return define(scope, stmt.name, *value, stmt.loc);
@@ -665,7 +721,10 @@ LogicalResult Importer::call(const Statement &stmt, Scope &scope, NameScope &nam
       return failure();
     return callBlock(*block, stmt, std::move(*args), names.nextBlock(name) + ".");
   }
-  return error(stmt.loc, "unknown layer or block '" + name + "'");
+  std::vector<std::string> known(std::begin(kBuiltins), std::end(kBuiltins));
+  for (const auto &entry : blocks)
+    known.push_back(entry.getKey().str());
+  return error(stmt.loc, "unknown layer or block '" + name + "'" + didYouMean(name, known));
 }
 
 LogicalResult Importer::callBlockWith(const BlockDef &block, const Statement &site,
@@ -675,7 +734,9 @@ LogicalResult Importer::callBlockWith(const BlockDef &block, const Statement &si
   for (auto &[name, value] : args) {
     if (!llvm::any_of(block.params, [&](const Parameter &p) { return p.name == name; }))
       return error(value.loc.isValid() ? value.loc : site.loc,
-                   "block '" + block.name + "' has no parameter '" + name + "'");
+                   "block '" + block.name + "' has no parameter '" + name + "'" +
+                       didYouMean(name, llvm::to_vector(llvm::map_range(
+                                            block.params, [](const Parameter &p) { return p.name; }))));
     bound.values[name] = value;
   }
   return callBlock(block, site, std::move(bound), prefix);
@@ -864,7 +925,8 @@ LogicalResult Importer::stage(const Statement &stmt, const BoundArgs &args, Name
   if (!block)
     return error(blockName.loc, blockName.written.empty()
                                     ? "the first argument of 'stage' is the name of a block"
-                                    : "unknown block '" + blockName.written + "'");
+                                    : "unknown block '" + blockName.written + "'" +
+                                          didYouMean(blockName.written, blockNames()));
   if (block->params.empty())
     return error(stmt.loc, "block '" + block->name + "' has no width parameter for 'stage'");
   int64_t count = 1;

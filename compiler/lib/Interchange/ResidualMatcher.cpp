@@ -309,11 +309,11 @@ bool Matcher::convertUnit(const RawUnit &raw, RnUnit &unit) {
       if (!convertBatchNorm(g.layers[shortcut[1].layer], bias, bn, error))
         return false;
       unit.projection.push_back(std::move(bn));
+    } else if (bias) {
+      // .rn's projections have no bias: a bn that adds it is exact.
+      unit.projection.push_back(biasAsBatchNorm(first.node, *bias));
     } else {
-      // .rn's projections have a bn; one that adds the bias (or nothing)
-      // is exact.
-      unit.projection.push_back(biasAsBatchNorm(
-          first.node, bias ? *bias : std::vector<float>(size_t(out[0]), 0.0f)));
+      unit.projectionBn = false; // the pre-activation networks' bare 1x1 conv
     }
     return true;
   }

@@ -61,11 +61,23 @@ Setting chooseSetting(const RnNetwork &network) {
   return best;
 }
 
-/// A unit + relu that is a call of a prelude block.
+/// A unit (and the relu after it, `span` 2) that is a call of a prelude block.
 struct Block {
-  std::string kind; ///< basic, bottleneck, bottleneck_v15, or "bottleneck*" (either: stride 1)
+  /// basic, bottleneck, bottleneck_v15, "bottleneck*" (either: stride 1),
+  /// preact_basic or preact_bottleneck.
+  std::string kind;
   int64_t width = 0, stride = 1, expansion = 4;
+  size_t span = 2;
 };
+
+bool isBottleneck(StringRef kind) {
+  return kind == "bottleneck" || kind == "bottleneck_v15" || kind == "bottleneck*";
+}
+
+/// Whether two blocks can be calls of one stage's block.
+bool sameBlock(StringRef a, StringRef b) {
+  return a == b || (a == "bottleneck*" && isBottleneck(b)) || (b == "bottleneck*" && isBottleneck(a));
+}
 
 bool isConv(const RnItem &item, int64_t kernel) {
   return !item.unit && item.layer.kind == RnLayer::Kind::Conv && item.layer.kernel == kernel &&
@@ -75,9 +87,32 @@ bool isKind(const RnItem &item, RnLayer::Kind kind) {
   return !item.unit && item.layer.kind == kind;
 }
 
+/// The pre-activation blocks: no relu after the unit, projections without bn.
+std::optional<Block> matchPreactBlock(const RnUnit &unit) {
+  const std::vector<RnItem> &b = unit.body;
+  using K = RnLayer::Kind;
+  if (unit.shortcut == ShortcutKind::Projection && unit.projectionBn)
+    return std::nullopt;
+  if (b.size() == 6 && isKind(b[0], K::BatchNorm) && isKind(b[1], K::Relu) && isConv(b[2], 3) &&
+      isKind(b[3], K::BatchNorm) && isKind(b[4], K::Relu) && isConv(b[5], 3) &&
+      b[2].layer.stride == unit.stride && b[5].layer.stride == 1 &&
+      b[2].layer.width == b[5].layer.width)
+    return Block{"preact_basic", b[2].layer.width, unit.stride, 4, 1};
+  if (b.size() == 9 && isKind(b[0], K::BatchNorm) && isKind(b[1], K::Relu) && isConv(b[2], 1) &&
+      isKind(b[3], K::BatchNorm) && isKind(b[4], K::Relu) && isConv(b[5], 3) &&
+      isKind(b[6], K::BatchNorm) && isKind(b[7], K::Relu) && isConv(b[8], 1) &&
+      b[2].layer.stride == unit.stride && b[5].layer.stride == 1 && b[8].layer.stride == 1 &&
+      b[2].layer.width == b[5].layer.width && b[8].layer.width % b[2].layer.width == 0)
+    return Block{"preact_bottleneck", b[2].layer.width, unit.stride,
+                 b[8].layer.width / b[2].layer.width, 1};
+  return std::nullopt;
+}
+
 std::optional<Block> matchBlock(const RnUnit &unit) {
   const std::vector<RnItem> &b = unit.body;
   using K = RnLayer::Kind;
+  if (unit.shortcut == ShortcutKind::Projection && !unit.projectionBn)
+    return std::nullopt;
   if (b.size() == 5 && isConv(b[0], 3) && isKind(b[1], K::BatchNorm) && isKind(b[2], K::Relu) &&
       isConv(b[3], 3) && isKind(b[4], K::BatchNorm) && b[3].layer.stride == 1 &&
       b[0].layer.width == b[3].layer.width && b[0].layer.stride == unit.stride)
@@ -131,12 +166,15 @@ std::vector<Statement> Writer::statements() {
   const std::vector<RnItem> &items = network.items;
   bool preferV15 = false;
   std::vector<std::optional<Block>> blocks(items.size());
-  for (size_t i = 0; i + 1 < items.size(); ++i)
-    if (items[i].unit && compatible(*items[i].unit, setting) &&
-        isKind(items[i + 1], RnLayer::Kind::Relu)) {
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (!items[i].unit || !compatible(*items[i].unit, setting))
+      continue;
+    if (i + 1 < items.size() && isKind(items[i + 1], RnLayer::Kind::Relu))
       blocks[i] = matchBlock(*items[i].unit);
-      preferV15 |= blocks[i] && blocks[i]->kind == "bottleneck_v15";
-    }
+    if (!blocks[i])
+      blocks[i] = matchPreactBlock(*items[i].unit);
+    preferV15 |= blocks[i] && blocks[i]->kind == "bottleneck_v15";
+  }
   for (size_t i = 0; i < items.size(); ++i) {
     if (!blocks[i]) {
       out.push_back({&items[i]});
@@ -144,15 +182,15 @@ std::vector<Statement> Writer::statements() {
     }
     Block block = *blocks[i];
     int64_t count = 1;
-    size_t next = i + 2;
+    size_t next = i + block.span;
     // Later blocks of a stage have stride 1, the same block, width and expansion.
     while (next < items.size() && blocks[next] && blocks[next]->stride == 1 &&
            blocks[next]->width == block.width && blocks[next]->expansion == block.expansion &&
-           (blocks[next]->kind == block.kind ||
-            (blocks[next]->kind == "bottleneck*" && block.kind != "basic") ||
-            (block.kind == "bottleneck*" && blocks[next]->kind != "basic"))) {
+           sameBlock(blocks[next]->kind, block.kind)) {
+      if (block.kind == "bottleneck*")
+        block.kind = blocks[next]->kind;
       ++count;
-      next += 2;
+      next += blocks[next]->span;
     }
     if (block.kind == "bottleneck*")
       block.kind = preferV15 ? "bottleneck_v15" : "bottleneck";
@@ -200,13 +238,17 @@ void Writer::layer(const RnLayer &l, int indent) {
 }
 
 void Writer::unit(const RnUnit &u, int indent) {
-  os.indent(indent) << "residual";
+  std::vector<std::string> args;
   if (!compatible(u, setting))
-    os << "(shortcut = "
-       << (u.shortcut == ShortcutKind::Identity  ? "identity"
-           : u.shortcut == ShortcutKind::ZeroPad ? "A"
-                                                 : "projection")
-       << ")";
+    args.push_back(std::string("shortcut = ") +
+                   (u.shortcut == ShortcutKind::Identity  ? "identity"
+                    : u.shortcut == ShortcutKind::ZeroPad ? "A"
+                                                          : "projection"));
+  if (u.shortcut == ShortcutKind::Projection && !u.projectionBn)
+    args.push_back("projection_bn = false");
+  os.indent(indent) << "residual";
+  if (!args.empty())
+    os << "(" << join(args, ", ") << ")";
   os << " {\n";
   items(u.body, indent + 2);
   os.indent(indent) << "}\n";
@@ -252,7 +294,8 @@ void Writer::write(StringRef name, ArrayRef<std::string> header) {
                                  s.blocks);
     if (s.block.stride != 1)
       os << ", stride = " << s.block.stride;
-    if (s.block.kind != "basic" && s.block.expansion != 4)
+    if (isBottleneck(s.block.kind) || s.block.kind == "preact_bottleneck")
+      if (s.block.expansion != 4)
       os << ", expansion = " << s.block.expansion;
     os << ")\n";
   };

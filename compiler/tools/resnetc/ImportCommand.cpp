@@ -39,7 +39,8 @@ cl::opt<std::string> input(cl::Positional, cl::desc("<weights.safetensors | mode
 cl::opt<std::string> modelPath("model", cl::desc("The .rn model the weights are for"),
                                cl::value_desc("model.rn"), cl::sub(subCommand),
                                cl::cat(tool::optionCategory()));
-cl::opt<std::string> output("o", cl::desc("The weights file to write (.rnw)"),
+cl::opt<std::string> output("o", cl::desc("The file to write: the .rnw (from .safetensors) or "
+                                           "the .rn (from .onnx)"),
                             cl::value_desc("path"), cl::sub(subCommand),
                             cl::cat(tool::optionCategory()));
 cl::opt<std::string> weightsOut("weights-out",

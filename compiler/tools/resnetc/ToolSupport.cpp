@@ -40,6 +40,13 @@ bool tool::LoadedModel::load(StringRef path, int64_t batchSize, StringRef networ
          " MiB; model files are limited to 16 MiB");
     return false;
   }
+  // A binary file would be echoed to the terminal as the "source line" of
+  // the first error: say what it is instead.
+  if (size_t nul = file->getBuffer().find('\0'); nul != StringRef::npos) {
+    fail(path + " is not a text file (it holds a NUL byte at offset " + Twine(nul) +
+         "): a model is a .rn text file");
+    return false;
+  }
   sourceMgr.AddNewSourceBuffer(std::move(file), SMLoc());
   ImportOptions options;
   options.batch = batchSize;
@@ -60,6 +67,10 @@ bool tool::LoadedModel::load(StringRef path, int64_t batchSize, StringRef networ
       return false;
     }
   }
+  std::string optionError;
+  options.optionError = &optionError;
   module = importModel(context, sourceMgr, options);
+  if (!optionError.empty())
+    fail(optionError + " (--network)");
   return module && succeeded(mlir::verify(*module));
 }

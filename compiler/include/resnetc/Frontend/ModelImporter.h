@@ -19,6 +19,9 @@ struct ImportOptions {
   /// Replaces the network's `input = CxHxW` (e.g. ImageNet networks at 64x64
   /// in tests); empty keeps it.
   llvm::SmallVector<int64_t, 3> inputOverride;
+  /// Where an error about the options themselves goes (a `network` the file
+  /// does not define): it has no source location. Null: an MLIR diagnostic.
+  std::string *optionError = nullptr;
 };
 
 /// Parses the main buffer of `sourceMgr` (the prelude is added to it),

@@ -48,7 +48,8 @@ struct RnItem {
 struct RnUnit {
   std::vector<RnItem> body;
   ShortcutKind shortcut = ShortcutKind::Identity;
-  std::vector<RnLayer> projection; ///< conv, bn (Projection only)
+  std::vector<RnLayer> projection; ///< conv and bn, or conv alone (Projection only)
+  bool projectionBn = true;        ///< .rn's projection_bn: whether the projection has a bn
   int64_t stride = 1, inChannels = 0, outChannels = 0;
   std::string addNode;
 };

@@ -48,7 +48,9 @@ struct Token {
 /// sees a wrapped value.
 class Lexer {
 public:
-  explicit Lexer(llvm::StringRef buffer) : buffer(buffer), cursor(buffer.begin()) {}
+  /// A UTF-8 byte-order mark, which some editors write, is skipped.
+  explicit Lexer(llvm::StringRef buffer)
+      : buffer(buffer), cursor(buffer.begin() + (buffer.starts_with("\xEF\xBB\xBF") ? 3 : 0)) {}
   Token next();
 
   /// The largest integer literal the language accepts.
