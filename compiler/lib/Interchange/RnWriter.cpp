@@ -9,6 +9,8 @@
 
 #include "resnetc/Interchange/ResidualStructure.h"
 
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -264,18 +266,24 @@ void Writer::write(StringRef name, ArrayRef<std::string> header) {
     lastFc = nullptr;
 
   std::vector<Statement> body = statements();
-  // The stem: the layers before the first unit or stage; the head: from
-  // the global pooling on.
-  size_t stemEnd = 0, headBegin = body.size();
+  // The stem: the layers before the first unit or stage. The head: the
+  // layers after the last one when they hold the global pooling (so a
+  // pre-activation network's final bn and relu are in it), else from the
+  // pooling on.
+  size_t stemEnd = 0, headBegin = body.size(), runBegin = body.size();
   while (stemEnd < body.size() && body[stemEnd].item && !body[stemEnd].item->unit &&
          body[stemEnd].item->layer.kind != RnLayer::Kind::AvgPool)
     ++stemEnd;
   for (size_t i = body.size(); i-- > stemEnd;) {
     if (!body[i].item || body[i].item->unit)
       break;
+    runBegin = i;
     if (body[i].item->layer.kind == RnLayer::Kind::AvgPool)
       headBegin = i;
   }
+  bool afterUnits = runBegin > stemEnd && runBegin < body.size();
+  if (afterUnits && headBegin < body.size())
+    headBegin = runBegin;
   bool anyUnit = false;
   forEachUnit(network.items, [&](const RnUnit &) { anyUnit = true; });
 
@@ -294,8 +302,8 @@ void Writer::write(StringRef name, ArrayRef<std::string> header) {
                                  s.blocks);
     if (s.block.stride != 1)
       os << ", stride = " << s.block.stride;
-    if (isBottleneck(s.block.kind) || s.block.kind == "preact_bottleneck")
-      if (s.block.expansion != 4)
+    bool expands = isBottleneck(s.block.kind) || s.block.kind == "preact_bottleneck";
+    if (expands && s.block.expansion != 4)
       os << ", expansion = " << s.block.expansion;
     os << ")\n";
   };

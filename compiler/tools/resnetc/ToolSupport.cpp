@@ -6,7 +6,10 @@
 
 #include "mlir/IR/Verifier.h"
 #include "mlir/Support/FileUtilities.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Unicode.h"
 #include "llvm/Support/WithColor.h"
 
 using namespace llvm;
@@ -22,8 +25,58 @@ int tool::fail(const Twine &message) {
   return 1;
 }
 
+namespace {
+
+/// Prints a diagnostic like SMDiagnostic::print, but places the caret by
+/// display column on lines with non-ASCII text, where LLVM prints none
+/// (UTF-8 in a comment or a name shifts the bytes against the columns).
+void printDiagnostic(const SMDiagnostic &diagnostic, void *) {
+  StringRef line = diagnostic.getLineContents();
+  if (diagnostic.getLineNo() <= 0 || diagnostic.getColumnNo() < 0 ||
+      llvm::all_of(line, [](char c) { return isASCII(c); })) {
+    diagnostic.print(nullptr, errs());
+    return;
+  }
+  raw_ostream &os = errs();
+  bool colors = os.has_colors();
+  ColorMode mode = colors ? ColorMode::Enable : ColorMode::Disable;
+  {
+    WithColor bold(os, raw_ostream::SAVEDCOLOR, /*Bold=*/true, /*BG=*/false, mode);
+    os << diagnostic.getFilename() << ":" << diagnostic.getLineNo() << ":"
+       << diagnostic.getColumnNo() + 1 << ": ";
+  }
+  switch (diagnostic.getKind()) {
+  case SourceMgr::DK_Error:
+    WithColor::error(os, "", !colors);
+    break;
+  case SourceMgr::DK_Warning:
+    WithColor::warning(os, "", !colors);
+    break;
+  case SourceMgr::DK_Remark:
+    WithColor::remark(os, "", !colors);
+    break;
+  case SourceMgr::DK_Note:
+    WithColor::note(os, "", !colors);
+    break;
+  }
+  {
+    WithColor bold(os, raw_ostream::SAVEDCOLOR, /*Bold=*/true, /*BG=*/false, mode);
+    os << diagnostic.getMessage() << "\n";
+  }
+  os << line << "\n";
+  size_t column = std::min<size_t>(size_t(diagnostic.getColumnNo()), line.size());
+  int width = sys::unicode::columnWidthUTF8(line.take_front(column));
+  os.indent(width < 0 ? column : unsigned(width));
+  WithColor(os, raw_ostream::GREEN, /*Bold=*/true, /*BG=*/false, mode) << "^";
+  os << "\n";
+}
+
+} // namespace
+
 tool::LoadedModel::LoadedModel(mlir::MLIRContext &context)
-    : context(context), handler(sourceMgr, &context) {}
+    : context(context), handler(sourceMgr, &context) {
+  sourceMgr.setDiagHandler(printDiagnostic);
+}
 
 bool tool::LoadedModel::load(StringRef path, int64_t batchSize, StringRef network,
                              StringRef inputOverride) {

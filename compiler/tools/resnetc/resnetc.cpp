@@ -6,6 +6,8 @@
 //   resnetc targets
 //   resnetc train model.rn --data fashion-mnist:DIR --epochs 15 --checkpoint-dir runs/r20
 //
+// and, each in its own <Name>Command.cpp: info, import, export, eval, predict.
+//
 //===----------------------------------------------------------------------===//
 
 #include "resnetc/Analysis/ModelStats.h"
@@ -461,5 +463,6 @@ int main(int argc, char **argv) {
                                   &tool::evalCommand, &tool::predictCommand})
     if (command->subCommand)
       return command->run(context);
-  return fail("no command given: use stats, compile, init, train, info or targets (see resnetc --help)");
+  return fail("no command given: use stats, compile, init, train, info, import, export, eval, "
+              "predict or targets (see resnetc --help)");
 }
