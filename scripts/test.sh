@@ -3,6 +3,10 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
+# ONNX Runtime (npm's onnxruntime-node) for the ONNX round trip; without it
+# that test checks exported graphs with onnx.checker and torch only.
+"$root/scripts/setup-onnxruntime.sh" ||
+  echo "test: onnxruntime-node could not be installed; the ONNX round trip runs without it" >&2
 "$root/scripts/build.sh"
 # The sanitizer build (its own tree) and a minute of fuzzing the front end:
 # each exits non-zero on a report, before the main test run.

@@ -33,5 +33,5 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # torch's ONNX exporter warns at length about things that do not matter here.
-OMP_NUM_THREADS=2 PYTHONWARNINGS=ignore "$python" "$here/onnx_roundtrip.py" "$resnetc" "$work" \
+OMP_NUM_THREADS=2 PYTHONWARNINGS=ignore PYTHONDONTWRITEBYTECODE=1 "$python" "$here/onnx_roundtrip.py" "$resnetc" "$work" \
   "$cache" "$ort"

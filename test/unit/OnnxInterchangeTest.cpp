@@ -47,8 +47,7 @@ void setInts(onnx::NodeProto *n, const std::string &name, std::vector<int64_t> v
     a->add_ints(v);
 }
 
-void setValueInfo(onnx::ValueInfoProto *info, const std::string &name,
-                  std::vector<int64_t> dims) {
+void setValueInfo(onnx::ValueInfoProto *info, const std::string &name, std::vector<int64_t> dims) {
   info->set_name(name);
   auto *type = info->mutable_type()->mutable_tensor_type();
   type->set_elem_type(onnx::TensorProto::FLOAT);

@@ -1,37 +1,101 @@
 //===- ModelHeader.cpp - The C header of a generated library --------------===//
 
 #include "resnetc/CodeGen/ModelLibrary.h"
+#include "resnetc/runtime/ModelApiList.h"
 
+#include "llvm/ADT/SmallVector.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cctype>
+#include <cstring>
 
 using namespace resnetc::codegen;
 
 namespace {
-std::string trainingApi(const std::string &m, const std::string &M) {
-  return llvm::formatv(R"(
-/* Training (compiled with --train). One step of SGD on a batch: forward with
- * batch statistics, mean softmax cross-entropy, backward, momentum and weight
- * decay (compiled in), running statistics. labels: {1}_BATCH class indices in
- * [0, {1}_CLASSES). loss and correct (how many argmax == label) may be NULL. */
-#define {1}_TRAINABLE 1
-int32_t {0}_train_step({0}_context *ctx, const float *images, size_t image_count,
-                       const int32_t *labels, size_t label_count, float learning_rate,
-                       float *loss, int32_t *correct);
-/* Checkpoints: weights, batch-norm statistics, momentum buffers and `count`
- * named numbers (step, epoch, ...), written atomically: a crash while saving
- * leaves the previous file intact. Loading one restores the training state
- * exactly; {0}_checkpoint_value then reads its numbers. */
-int32_t {0}_save_checkpoint({0}_context *ctx, const char *path, const char *const *keys,
-                            const double *values, int64_t count);
-int32_t {0}_load_checkpoint({0}_context *ctx, const char *path);
-int32_t {0}_checkpoint_value(const {0}_context *ctx, const char *key, double *value);
-)",
-                       m, M)
-      .str();
+
+struct ApiEntry {
+  const char *name, *result, *params, *doc;
+  bool training;
+};
+
+const ApiEntry kApi[] = {
+#define ENTRY(A, B, name, Field, Result, Params, Signature, Training, Doc)                        \
+  {#name, #Result, #Params, Doc, Training},
+    RESNETC_MODEL_API_LIST(ENTRY, _, _)
+#undef ENTRY
+};
+
+/// `text` as a C comment, wrapped before column 80.
+void writeComment(llvm::raw_ostream &os, llvm::StringRef text) {
+  llvm::SmallVector<llvm::StringRef> words;
+  text.split(words, ' ', -1, /*KeepEmpty=*/false);
+  std::string line = "/*";
+  for (llvm::StringRef word : words) {
+    if (line.size() + 1 + word.size() > 76) {
+      os << line << "\n";
+      line = " *";
+    }
+    line += " " + word.str();
+  }
+  os << line << " */\n";
 }
+
+/// The declarations of ModelApiList.h for model `m` (`M` upper case): the
+/// context placeholders become the model's context type.
+std::string declarations(const std::string &m, const std::string &M, bool training) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  for (const ApiEntry &entry : kApi) {
+    if (entry.training != training)
+      continue;
+    // "INPUT_SIZE" and friends in the docs are the model's macros.
+    std::string doc = entry.doc;
+    for (const char *macro : {"INPUT_SIZE", "OUTPUT_SIZE", "BATCH", "CLASSES"})
+      for (size_t at = doc.find(macro); at != std::string::npos;
+           at = doc.find(macro, at + M.size() + 1 + std::strlen(macro)))
+        doc.insert(at, M + "_");
+    writeComment(os, doc);
+    std::string params = entry.params;
+    for (auto [placeholder, type] :
+         {std::pair<std::string, std::string>{"CONST_CTX ", "const " + m + "_context *"},
+          {"CTX ", m + "_context *"}})
+      for (size_t at = params.find(placeholder); at != std::string::npos;
+           at = params.find(placeholder, at + type.size()))
+        params.replace(at, placeholder.size(), type);
+    std::string result = entry.result;
+    std::string declaration = result + (llvm::StringRef(result).ends_with("*") ? "" : " ") + m +
+                              "_" + entry.name;
+    // Parameters wrap before column 100, aligned after the parenthesis.
+    const size_t indent = declaration.size() + 1;
+    llvm::SmallVector<llvm::StringRef> parts;
+    llvm::StringRef(params).split(parts, ", ");
+    std::string line = declaration;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      std::string part = parts[i].str() + (i + 1 < parts.size() ? "," : ";");
+      if (i > 0 && line.size() + 1 + part.size() > 99) {
+        os << line << "\n";
+        line = std::string(indent, ' ') + part;
+      } else {
+        line += (i > 0 ? " " : "") + part;
+      }
+    }
+    os << line << "\n";
+  }
+  return text;
+}
+
+/// The status codes' enum, guarded so that several model headers (and
+/// ModelRuntime.h) can be included together.
+std::string statusCodes() {
+  std::string text = "#ifndef RESNETC_STATUS_CODES\n#define RESNETC_STATUS_CODES\nenum {\n";
+#define ENUMERATOR(name, value, meaning)                                                           \
+  text += llvm::formatv("  {0} = {1}, /* {2} */\n", #name, value, meaning).str();
+  RESNETC_STATUS_LIST(ENUMERATOR)
+#undef ENUMERATOR
+  return text + "};\n#endif\n";
+}
+
 } // namespace
 
 void resnetc::codegen::writeModelHeader(llvm::raw_ostream &os, const KernelPlan &plan,
@@ -82,59 +146,11 @@ extern "C" {{
 #define {2}_WEIGHTS_BYTES {11}
 #define {2}_ARCHITECTURE_HASH UINT64_C(0x{12})
 
-#ifndef RESNETC_STATUS_CODES
-#define RESNETC_STATUS_CODES
-enum {{
-  RESNETC_OK = 0,
-  RESNETC_ERROR_ARGUMENT = 1,   /* a null pointer or a value out of range */
-  RESNETC_ERROR_SIZE = 2,       /* a buffer of the wrong size */
-  RESNETC_ERROR_WEIGHTS = 3,    /* not a valid weights file for this model */
-  RESNETC_ERROR_NO_WEIGHTS = 4, /* run before any weights were loaded */
-  RESNETC_ERROR_KERNEL = 5,     /* a kernel reported an error */
-  RESNETC_ERROR_MEMORY = 6,     /* out of memory */
-  RESNETC_ERROR_IO = 7,         /* a file could not be read or written (disk full, ...) */
-  RESNETC_ERROR_NUMERIC = 8     /* a training step's loss or weights became NaN or infinite */
-};
-#endif
-
+{14}
 typedef struct {0}_context {0}_context;
 
 /* A context with its arena and weight storage; NULL when out of memory. */
 {0}_context *{0}_create(void);
-/* Frees a context; NULL is ignored. */
-void {0}_destroy({0}_context *ctx);
-/* Loads a .rnw file written by `resnetc init` or `resnetc compile` for this
- * network (its name and architecture are checked), then prepares the weights. */
-int32_t {0}_load_weights_file({0}_context *ctx, const char *path);
-/* The same from a .rnw image in memory. */
-int32_t {0}_load_weights({0}_context *ctx, const void *data, size_t size);
-/* Threads for the kernels, process-wide; 0 means one per core. Call it while
- * no inference runs in the process: it restarts the thread pool. */
-int32_t {0}_set_threads({0}_context *ctx, int32_t threads);
-/* One inference: input_count must be {2}_INPUT_SIZE, logits_count {2}_OUTPUT_SIZE. */
-int32_t {0}_run({0}_context *ctx, const float *input, size_t input_count, float *logits,
-                size_t logits_count);
-/* What the last failing call of this context reported ("" after a success). */
-const char *{0}_error_message(const {0}_context *ctx);
-/* Writes the current weights and batch-norm statistics as a .rnw file, atomically. */
-int32_t {0}_save_weights({0}_context *ctx, const char *path);
-
-/* Inputs the way the network was trained. `resnetc train` records the
- * training set's per-channel mean and standard deviation (of pixels in
- * [0, 1]) and the class names in the weights file; a context keeps those of
- * the weights it loaded, and every save writes them again.
- * {0}_normalize turns whole NCHW images of pixels in [0, 1] into the network's
- * inputs, in place: x = (x - mean[c]) / stddev[c]. It and
- * {0}_input_normalization return RESNETC_ERROR_WEIGHTS when the weights
- * record no normalisation (files of `resnetc init` or of older versions). */
-int32_t {0}_normalize(const {0}_context *ctx, float *images, size_t count);
-int32_t {0}_input_normalization(const {0}_context *ctx, float *mean, float *stddev,
-                                size_t channels);
-int32_t {0}_set_input_normalization({0}_context *ctx, const float *mean, const float *stddev,
-                                    size_t channels);
-/* Class k's name, or NULL when the weights name no classes. */
-const char *{0}_class_name(const {0}_context *ctx, int64_t k);
-int32_t {0}_set_class_names({0}_context *ctx, const char *const *names, size_t count);
 {13}
 #ifdef __cplusplus
 }
@@ -145,5 +161,9 @@ int32_t {0}_set_class_names({0}_context *ctx, const char *const *names, size_t c
       m, source, M, in[0], in[1], in[2], in[3], in[0] * in[1] * in[2] * in[3], out[1],
       out[0] * out[1], plan.arenaBytes, plan.weightsBytes,
       llvm::format_hex_no_prefix(plan.architectureHash, 16),
-      plan.train.empty() ? std::string() : trainingApi(m, M));
+      declarations(m, M, /*training=*/false) +
+          (plan.train.empty() ? std::string()
+                              : "\n/* Training (compiled with --train). */\n#define " + M +
+                                    "_TRAINABLE 1\n" + declarations(m, M, /*training=*/true)),
+      statusCodes());
 }

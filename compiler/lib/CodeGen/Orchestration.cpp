@@ -2,6 +2,7 @@
 
 #include "resnetc/CodeGen/Orchestration.h"
 #include "resnetc/CodeGen/ObjectEmitter.h"
+#include "resnetc/runtime/ModelApiList.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
@@ -220,46 +221,46 @@ void Emitter::modelDescriptor(LLVM::GlobalOp weights, LLVM::LLVMFuncOp prepare,
 /// <model>_create() passes the descriptor; the other calls forward their arguments.
 void Emitter::publicApi() {
   struct Api {
-    const char *suffix;
-    const char *runtime;
-    Type result;
-    llvm::SmallVector<Type> params;
+    const char *name;
+    const char *signature; ///< ModelApiList.h's letters: result, then parameters.
+    bool training;
   };
-  Type none = LLVM::LLVMVoidType::get(&context);
-  const Api apis[] = {
-      {"destroy", "resnetc_rt_destroy", none, {ptr}},
-      {"load_weights_file", "resnetc_rt_load_weights_file", i32, {ptr, ptr}},
-      {"load_weights", "resnetc_rt_load_weights", i32, {ptr, ptr, i64}},
-      {"set_threads", "resnetc_rt_set_threads", i32, {ptr, i32}},
-      {"run", "resnetc_rt_run", i32, {ptr, ptr, i64, ptr, i64}},
-      {"error_message", "resnetc_rt_error_message", ptr, {ptr}},
-      {"train_step",
-       "resnetc_rt_train_step",
-       i32,
-       {ptr, ptr, i64, ptr, i64, Float32Type::get(&context), ptr, ptr}},
-      {"save_weights", "resnetc_rt_save_weights", i32, {ptr, ptr}},
-      {"save_checkpoint", "resnetc_rt_save_checkpoint", i32, {ptr, ptr, ptr, ptr, i64}},
-      {"load_checkpoint", "resnetc_rt_load_checkpoint", i32, {ptr, ptr}},
-      {"checkpoint_value", "resnetc_rt_checkpoint_value", i32, {ptr, ptr, ptr}},
-      {"set_input_normalization", "resnetc_rt_set_input_normalization", i32, {ptr, ptr, ptr, i64}},
-      {"input_normalization", "resnetc_rt_input_normalization", i32, {ptr, ptr, ptr, i64}},
-      {"normalize", "resnetc_rt_normalize", i32, {ptr, ptr, i64}},
-      {"set_class_names", "resnetc_rt_set_class_names", i32, {ptr, ptr, i64}},
-      {"class_name", "resnetc_rt_class_name", ptr, {ptr, i64}},
+  static const Api apis[] = {
+#define ENTRY(A, B, name, Field, Result, Params, Signature, Training, Doc)                        \
+  {#name, Signature, Training},
+      RESNETC_MODEL_API_LIST(ENTRY, _, _)
+#undef ENTRY
+  };
+  auto typeOf = [&](char letter) -> Type {
+    switch (letter) {
+    case 'v':
+      return LLVM::LLVMVoidType::get(&context);
+    case 'i':
+      return i32;
+    case 'l':
+      return i64;
+    case 'f':
+      return Float32Type::get(&context);
+    default:
+      assert(letter == 'p' && "ModelApiList.h: unknown signature letter");
+      return ptr;
+    }
   };
   for (const Api &api : apis) {
-    if (plan.train.empty() && llvm::StringRef(api.suffix) != "save_weights" &&
-        llvm::is_contained({"train_step", "save_checkpoint", "load_checkpoint", "checkpoint_value"},
-                           llvm::StringRef(api.suffix)))
+    if (api.training && plan.train.empty())
       continue; // inference libraries do not train
-    LLVM::LLVMFuncOp target = declare(api.runtime, api.result, api.params);
-    auto fn = LLVM::LLVMFuncOp::create(builder, loc, symbol(api.suffix),
-                                       LLVM::LLVMFunctionType::get(api.result, api.params));
+    llvm::StringRef signature(api.signature);
+    Type result = typeOf(signature.front());
+    llvm::SmallVector<Type> params = llvm::to_vector(llvm::map_range(signature.drop_front(), typeOf));
+    std::string runtime = (llvm::Twine("resnetc_rt_") + api.name).str();
+    LLVM::LLVMFuncOp target = declare(runtime, result, params);
+    auto fn = LLVM::LLVMFuncOp::create(builder, loc, symbol(api.name),
+                                       LLVM::LLVMFunctionType::get(result, params));
     OpBuilder::InsertionGuard guard(builder);
     Block *entry = fn.addEntryBlock(builder);
     builder.setInsertionPointToStart(entry);
     auto call = LLVM::CallOp::create(builder, loc, target, entry->getArguments());
-    if (isa<LLVM::LLVMVoidType>(api.result))
+    if (isa<LLVM::LLVMVoidType>(result))
       LLVM::ReturnOp::create(builder, loc, ValueRange{});
     else
       LLVM::ReturnOp::create(builder, loc, call.getResult());

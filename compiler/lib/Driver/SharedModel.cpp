@@ -104,20 +104,10 @@ bool resnetc::loadSharedModel(const LibraryReport &report, const std::string &li
   api.width = report.inputShape[3];
   api.classes = report.outputShape[1];
   lookUp(api.create, "create");
-  lookUp(api.destroy, "destroy");
-  lookUp(api.setThreads, "set_threads");
-  lookUp(api.loadWeightsFile, "load_weights_file");
-  lookUp(api.run, "run");
-  lookUp(api.saveWeights, "save_weights");
-  lookUp(api.errorMessage, "error_message");
-  lookUp(api.normalize, "normalize");
-  lookUp(api.setInputNormalization, "set_input_normalization");
-  lookUp(api.setClassNames, "set_class_names");
-  lookUp(api.className, "class_name");
   // Inference libraries have no training entry points.
-  lookUp(api.trainStep, "train_step", report.training);
-  lookUp(api.saveCheckpoint, "save_checkpoint", report.training);
-  lookUp(api.loadCheckpoint, "load_checkpoint", report.training);
-  lookUp(api.checkpointValue, "checkpoint_value", report.training);
+#define LOOK_UP(A, B, name, Field, Result, Params, Signature, Training, Doc)                       \
+  lookUp(api.Field, #name, !(Training) || report.training);
+  RESNETC_MODEL_API_LIST(LOOK_UP, _, _)
+#undef LOOK_UP
   return !missing;
 }

@@ -21,8 +21,7 @@ std::vector<int64_t> stridesOf(ArrayRef<int64_t> dims) {
 }
 
 /// A tensor of `dims` whose element i is element source(i) of `in`.
-template <typename Fn>
-Constant gather(const Constant &in, std::vector<int64_t> dims, Fn source) {
+template <typename Fn> Constant gather(const Constant &in, std::vector<int64_t> dims, Fn source) {
   Constant out;
   out.isFloat = in.isFloat;
   out.dims = std::move(dims);
@@ -56,8 +55,7 @@ bool normaliseAxis(int64_t &axis, int64_t rank, std::string &error) {
   return true;
 }
 
-bool evalCast(const onnx::NodeProto &node, const Constant &in, Constant &out,
-              std::string &error) {
+bool evalCast(const onnx::NodeProto &node, const Constant &in, Constant &out, std::string &error) {
   std::optional<int64_t> to = intAttribute(node, "to");
   if (!to) {
     error = "has no 'to' attribute";
@@ -306,8 +304,8 @@ bool evalUnsqueezeOrSqueeze(const onnx::NodeProto &node, ArrayRef<const Constant
       continue;
     }
     if (data.dims[d] != 1) {
-      error = "squeezes dimension " + std::to_string(d) + " of size " +
-              std::to_string(data.dims[d]);
+      error =
+          "squeezes dimension " + std::to_string(d) + " of size " + std::to_string(data.dims[d]);
       return false;
     }
   }
@@ -335,7 +333,10 @@ bool evalArithmetic(const onnx::NodeProto &node, const Constant &a, const Consta
     dims[d] = da[d] == 1 ? db[d] : da[d];
   }
   std::vector<int64_t> sa = stridesOf(da), sb = stridesOf(db), so = stridesOf(dims);
-  char op = StringSwitch<char>(node.op_type()).Case("Add", '+').Case("Sub", '-').Case("Mul", '*')
+  char op = StringSwitch<char>(node.op_type())
+                .Case("Add", '+')
+                .Case("Sub", '-')
+                .Case("Mul", '*')
                 .Default('/');
   out = Constant();
   out.isFloat = a.isFloat;

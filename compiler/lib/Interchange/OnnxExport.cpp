@@ -100,8 +100,8 @@ private:
 bool Exporter::weight(rn::WeightOp op) {
   const NamedTensor *tensor = weights.find(op.getName().str());
   auto type = cast<mlir::RankedTensorType>(op.getType());
-  if (!tensor || tensor->shape != std::vector<int64_t>(type.getShape().begin(),
-                                                       type.getShape().end())) {
+  if (!tensor ||
+      tensor->shape != std::vector<int64_t>(type.getShape().begin(), type.getShape().end())) {
     error = "the weights file has no tensor '" + op.getName().str() + "' of the model's shape";
     return false;
   }
@@ -179,8 +179,8 @@ bool Exporter::layer(mlir::Operation *op) {
         if (stride != 1) {
           int64_t end = std::numeric_limits<int64_t>::max();
           std::vector<std::string> sliceInputs = {
-              x, intInitializer(name + "/starts", {0, 0}), intInitializer(name + "/ends", {end, end}),
-              intInitializer(name + "/axes", {2, 3}),
+              x, intInitializer(name + "/starts", {0, 0}),
+              intInitializer(name + "/ends", {end, end}), intInitializer(name + "/axes", {2, 3}),
               intInitializer(name + "/steps", {stride, stride})};
           x = unique(name + "/subsampled");
           node("Slice", name + "/slice", sliceInputs, x);

@@ -46,8 +46,8 @@ std::string shapeText(ArrayRef<int64_t> shape) {
 /// Names the tensors of `network` after the rn.weight ops of the module the
 /// front end built from its .rn source: both list the weighted layers in
 /// the same order (the body of a unit, then its projection).
-bool nameTensors(mlir::ModuleOp module, const RnNetwork &network,
-                 std::vector<NamedTensor> &tensors, std::string &error) {
+bool nameTensors(mlir::ModuleOp module, const RnNetwork &network, std::vector<NamedTensor> &tensors,
+                 std::string &error) {
   std::vector<const RnLayer *> layers = weightedLayers(network);
   size_t next = 0;
   bool ok = true;
@@ -79,8 +79,7 @@ bool nameTensors(mlir::ModuleOp module, const RnNetwork &network,
         ok = false;
         return;
       }
-      tensors.push_back(
-          {weight.getName().str(), layer.tensors[i].shape, layer.tensors[i].values});
+      tensors.push_back({weight.getName().str(), layer.tensors[i].shape, layer.tensors[i].values});
     }
   });
   if (ok && next != layers.size()) {

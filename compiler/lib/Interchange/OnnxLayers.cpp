@@ -57,8 +57,9 @@ private:
 
   /// "node 'x' (Op): <message>"; returns false.
   bool fail(const Twine &message) {
-    error = (Twine("node '") + nodeLabel(*node, nodeIndex) + "' (" + node->op_type() + "): " + message)
-                .str();
+    error =
+        (Twine("node '") + nodeLabel(*node, nodeIndex) + "' (" + node->op_type() + "): " + message)
+            .str();
     return false;
   }
 
@@ -195,18 +196,21 @@ bool Reader::readWindow(int64_t &kernel, int64_t &stride, int64_t &padding,
   std::string autoPad = stringAttribute(*node, "auto_pad").value_or("NOTSET");
   if (autoPad != "NOTSET" && autoPad != "VALID")
     return fail("auto_pad=" + autoPad + " is not supported (write explicit pads)");
-  std::vector<int64_t> kernelShape = intsAttribute(*node, "kernel_shape").value_or(
-      weightKernel ? std::vector<int64_t>{*weightKernel, *weightKernel} : std::vector<int64_t>());
+  std::vector<int64_t> kernelShape =
+      intsAttribute(*node, "kernel_shape")
+          .value_or(weightKernel ? std::vector<int64_t>{*weightKernel, *weightKernel}
+                                 : std::vector<int64_t>());
   if (kernelShape.size() != 2)
     return fail("needs a 2-D kernel_shape, got " + formatList(kernelShape));
   if (kernelShape[0] != kernelShape[1])
-    return fail("kernel " + std::to_string(kernelShape[0]) + "x" +
-                std::to_string(kernelShape[1]) + " is not square, which is not supported");
+    return fail("kernel " + std::to_string(kernelShape[0]) + "x" + std::to_string(kernelShape[1]) +
+                " is not square, which is not supported");
   if (weightKernel && kernelShape[0] != *weightKernel)
     return fail("kernel_shape " + formatList(kernelShape) + " does not match its weight's " +
                 std::to_string(*weightKernel) + "x" + std::to_string(*weightKernel));
   kernel = kernelShape[0];
-  std::vector<int64_t> strides = intsAttribute(*node, "strides").value_or(std::vector<int64_t>{1, 1});
+  std::vector<int64_t> strides =
+      intsAttribute(*node, "strides").value_or(std::vector<int64_t>{1, 1});
   if (strides.size() != 2 || strides[0] != strides[1] || strides[0] < 1)
     return fail("strides=" + formatList(strides) +
                 " are not supported (one stride of at least 1 for height and width)");
@@ -239,12 +243,12 @@ bool Reader::checkWindow(const Feature &in, int64_t kernel, int64_t stride, int6
   for (int d = 2; d < 4; ++d) {
     const char *side = d == 2 ? "height" : "width";
     if (in.dims[d] % stride)
-      return fail("stride " + std::to_string(stride) + " does not divide the input " + side +
-                  " " + std::to_string(in.dims[d]) +
+      return fail("stride " + std::to_string(stride) + " does not divide the input " + side + " " +
+                  std::to_string(in.dims[d]) +
                   " (resnetc requires it, so that residual branches agree)");
     if (in.dims[d] + 2 * padding < kernel)
-      return fail("kernel " + std::to_string(kernel) + " is larger than the padded input " +
-                  side + " " + std::to_string(in.dims[d] + 2 * padding));
+      return fail("kernel " + std::to_string(kernel) + " is larger than the padded input " + side +
+                  " " + std::to_string(in.dims[d] + 2 * padding));
   }
   dims = in.dims;
   dims[2] = (in.dims[2] + 2 * padding - kernel) / stride + 1;
@@ -266,8 +270,8 @@ bool Reader::readConv() {
     return fail("weight '" + node->input(1) + "' must be a float O x C x K x K tensor, it is " +
                 formatList(weight->dims));
   if (weight->dims[1] != in.dims[1])
-    return fail("weight '" + node->input(1) + "' has shape " + formatList(weight->dims) +
-                ", for " + std::to_string(weight->dims[1]) + " input channels, but the input '" +
+    return fail("weight '" + node->input(1) + "' has shape " + formatList(weight->dims) + ", for " +
+                std::to_string(weight->dims[1]) + " input channels, but the input '" +
                 node->input(0) + "' has shape " + inputShape(in));
   if (weight->dims[2] != weight->dims[3])
     return fail("weight '" + node->input(1) + "' has a kernel of " +
@@ -313,8 +317,8 @@ bool Reader::readBatchNorm() {
       return false;
     if (!params[i]->isFloat || params[i]->dims != std::vector<int64_t>{in.dims[1]})
       return fail(std::string("the ") + names[i] + " '" + node->input(i + 1) + "' has shape " +
-                  formatList(params[i]->dims) + ", but the input '" + node->input(0) +
-                  "' has " + std::to_string(in.dims[1]) + " channels");
+                  formatList(params[i]->dims) + ", but the input '" + node->input(0) + "' has " +
+                  std::to_string(in.dims[1]) + " channels");
   }
   for (float v : params[3]->floats)
     if (!(v >= 0))
@@ -370,8 +374,10 @@ bool Reader::readGlobalPool() {
                   "; only the mean over height and width (axes [2, 3]) is supported");
     keepDims = intAttribute(*node, "keepdims").value_or(1) != 0;
   } else if (node->op_type() == "AveragePool") {
-    std::vector<int64_t> kernel = intsAttribute(*node, "kernel_shape").value_or(std::vector<int64_t>());
-    std::vector<int64_t> pads = intsAttribute(*node, "pads").value_or(std::vector<int64_t>{0, 0, 0, 0});
+    std::vector<int64_t> kernel =
+        intsAttribute(*node, "kernel_shape").value_or(std::vector<int64_t>());
+    std::vector<int64_t> pads =
+        intsAttribute(*node, "pads").value_or(std::vector<int64_t>{0, 0, 0, 0});
     bool global = kernel == std::vector<int64_t>{in.dims[2], in.dims[3]} &&
                   std::count(pads.begin(), pads.end(), 0) == int64_t(pads.size()) &&
                   intAttribute(*node, "ceil_mode").value_or(0) == 0;
@@ -403,8 +409,8 @@ bool Reader::readGemm() {
   bool transB = intAttribute(*node, "transB").value_or(0) != 0;
   int64_t k = transB ? b->dims[0] : b->dims[1], c = transB ? b->dims[1] : b->dims[0];
   if (c != in.dims[1])
-    return fail("weight '" + node->input(1) + "' has shape " + formatList(b->dims) + " (transB=" +
-                std::to_string(transB) + "), for " + std::to_string(c) +
+    return fail("weight '" + node->input(1) + "' has shape " + formatList(b->dims) +
+                " (transB=" + std::to_string(transB) + "), for " + std::to_string(c) +
                 " input features, but the input '" + node->input(0) + "' has shape " +
                 inputShape(in));
   float alpha = floatAttribute(*node, "alpha").value_or(1.0f);
@@ -418,9 +424,8 @@ bool Reader::readGemm() {
     const Constant *cTensor;
     if (!requireConstant(2, "C (the bias)", cTensor))
       return false;
-    bool perOutput = cTensor->count() == k &&
-                     (cTensor->dims == std::vector<int64_t>{k} ||
-                      cTensor->dims == std::vector<int64_t>{1, k});
+    bool perOutput = cTensor->count() == k && (cTensor->dims == std::vector<int64_t>{k} ||
+                                               cTensor->dims == std::vector<int64_t>{1, k});
     bool scalar = cTensor->count() == 1 && cTensor->dims.size() <= 2;
     if (!cTensor->isFloat || (!perOutput && !scalar))
       return fail("bias '" + node->input(2) + "' has shape " + formatList(cTensor->dims) +
@@ -474,8 +479,8 @@ bool Reader::readFlatten() {
     if (shape->isFloat)
       return fail("the target shape is not an integer tensor");
     std::string why;
-    if (!reshapeDims(in.dims, shape->ints, intAttribute(*node, "allowzero").value_or(0) != 0,
-                     dims, why))
+    if (!reshapeDims(in.dims, shape->ints, intAttribute(*node, "allowzero").value_or(0) != 0, dims,
+                     why))
       return fail(why);
   } else { // Squeeze
     Constant shapeOnly;
@@ -527,8 +532,7 @@ bool Reader::readSlice() {
       axes.push_back(int64_t(i));
   if (steps.empty())
     steps.assign(starts.size(), 1);
-  if (ends.size() != starts.size() || axes.size() != starts.size() ||
-      steps.size() != starts.size())
+  if (ends.size() != starts.size() || axes.size() != starts.size() || steps.size() != starts.size())
     return fail("has starts, ends, axes and steps of different lengths");
   std::vector<int64_t> dims = in.dims;
   int64_t step[4] = {1, 1, 1, 1};

@@ -137,8 +137,7 @@ bool resnetc::onnximport::readTensor(const onnx::TensorProto &tensor, Constant &
   }
   if (stored != count) {
     error = label + " holds " +
-            (stored < 0 ? std::string("a partial value")
-                        : std::to_string(stored) + " values") +
+            (stored < 0 ? std::string("a partial value") : std::to_string(stored) + " values") +
             ", its dims " + formatList(out.dims) + " say " + std::to_string(count);
     return false;
   }
@@ -193,8 +192,8 @@ std::optional<std::string> resnetc::onnximport::stringAttribute(const onnx::Node
   return a->s();
 }
 
-std::optional<std::vector<int64_t>>
-resnetc::onnximport::intsAttribute(const onnx::NodeProto &node, StringRef name) {
+std::optional<std::vector<int64_t>> resnetc::onnximport::intsAttribute(const onnx::NodeProto &node,
+                                                                       StringRef name) {
   const onnx::AttributeProto *a = findAttribute(node, name);
   if (!a)
     return std::nullopt;

@@ -217,8 +217,8 @@ bool Matcher::convertChain(const std::vector<RawItem> &raw, std::vector<RnItem> 
         break;
       // The exporter folded a batch norm into this conv, or the conv has
       // a bias of its own: .rn carries conv biases in the bn after it.
-      const Layer *next = i + 1 < raw.size() && !raw[i + 1].unit ? &g.layers[raw[i + 1].layer]
-                                                                 : nullptr;
+      const Layer *next =
+          i + 1 < raw.size() && !raw[i + 1].unit ? &g.layers[raw[i + 1].layer] : nullptr;
       if (next && next->kind == Layer::Kind::BatchNorm) {
         RnLayer bn;
         if (!convertBatchNorm(*next, &layer.bias.values, bn, error))
@@ -335,11 +335,10 @@ bool Matcher::convertUnit(const RawUnit &raw, RnUnit &unit) {
                                        std::to_string(unit.stride));
   int64_t added = unit.outChannels - unit.inChannels;
   if (before != added / 2)
-    return fail(padLayer, "adds " + std::to_string(before) + " zero channels before and " +
-                              std::to_string(after) +
-                              " after; option A puts half (rounded down) before: " +
-                              std::to_string(added / 2) + " and " +
-                              std::to_string(added - added / 2));
+    return fail(padLayer,
+                "adds " + std::to_string(before) + " zero channels before and " +
+                    std::to_string(after) + " after; option A puts half (rounded down) before: " +
+                    std::to_string(added / 2) + " and " + std::to_string(added - added / 2));
   return true;
 }
 

@@ -10,7 +10,6 @@
 #include "resnetc/Interchange/ResidualStructure.h"
 
 #include "llvm/ADT/StringExtras.h"
-#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -78,7 +77,8 @@ bool isBottleneck(StringRef kind) {
 
 /// Whether two blocks can be calls of one stage's block.
 bool sameBlock(StringRef a, StringRef b) {
-  return a == b || (a == "bottleneck*" && isBottleneck(b)) || (b == "bottleneck*" && isBottleneck(a));
+  return a == b || (a == "bottleneck*" && isBottleneck(b)) ||
+         (b == "bottleneck*" && isBottleneck(a));
 }
 
 bool isConv(const RnItem &item, int64_t kernel) {
@@ -120,12 +120,12 @@ std::optional<Block> matchBlock(const RnUnit &unit) {
       b[0].layer.width == b[3].layer.width && b[0].layer.stride == unit.stride)
     return Block{"basic", b[0].layer.width, unit.stride, 4};
   if (b.size() == 8 && isConv(b[0], 1) && isKind(b[1], K::BatchNorm) && isKind(b[2], K::Relu) &&
-      isConv(b[3], 3) && isKind(b[4], K::BatchNorm) && isKind(b[5], K::Relu) &&
-      isConv(b[6], 1) && isKind(b[7], K::BatchNorm) && b[6].layer.stride == 1 &&
+      isConv(b[3], 3) && isKind(b[4], K::BatchNorm) && isKind(b[5], K::Relu) && isConv(b[6], 1) &&
+      isKind(b[7], K::BatchNorm) && b[6].layer.stride == 1 &&
       b[0].layer.width == b[3].layer.width && b[6].layer.width % b[0].layer.width == 0 &&
       b[0].layer.stride * b[3].layer.stride == unit.stride &&
       (b[0].layer.stride == 1 || b[3].layer.stride == 1)) {
-    std::string kind = unit.stride == 1          ? "bottleneck*"
+    std::string kind = unit.stride == 1         ? "bottleneck*"
                        : b[0].layer.stride != 1 ? "bottleneck"
                                                 : "bottleneck_v15";
     return Block{kind, b[0].layer.width, unit.stride, b[6].layer.width / b[0].layer.width};
@@ -242,10 +242,10 @@ void Writer::layer(const RnLayer &l, int indent) {
 void Writer::unit(const RnUnit &u, int indent) {
   std::vector<std::string> args;
   if (!compatible(u, setting))
-    args.push_back(std::string("shortcut = ") +
-                   (u.shortcut == ShortcutKind::Identity  ? "identity"
-                    : u.shortcut == ShortcutKind::ZeroPad ? "A"
-                                                          : "projection"));
+    args.push_back(std::string("shortcut = ") + (u.shortcut == ShortcutKind::Identity ? "identity"
+                                                 : u.shortcut == ShortcutKind::ZeroPad
+                                                     ? "A"
+                                                     : "projection"));
   if (u.shortcut == ShortcutKind::Projection && !u.projectionBn)
     args.push_back("projection_bn = false");
   os.indent(indent) << "residual";
@@ -291,7 +291,8 @@ void Writer::write(StringRef name, ArrayRef<std::string> header) {
   os << formatv("  input = {0}x{1}x{2}\n", network.input[0], network.input[1], network.input[2]);
   os << "  classes = " << network.classes << "\n";
   if (anyUnit)
-    os << "  shortcut = " << "ABC"[int(setting)] << "\n";
+    os << "  shortcut = "
+       << "ABC"[int(setting)] << "\n";
   os << "\n";
   auto statement = [&](const Statement &s, int indent) {
     if (s.item) {

@@ -1,6 +1,7 @@
 //===- Trainer.cpp - The training loop of `resnetc train` and examples ----===//
 
 #include "resnetc/train/Trainer.h"
+#include "resnetc/runtime/ModelRuntime.h"
 #include "resnetc/runtime/Schedules.h"
 #include "resnetc/train/DataSource.h"
 #include "resnetc/train/Evaluation.h"
@@ -76,7 +77,6 @@ bool resnetc::train::checkTrainerOptions(const TrainerOptions &o, std::string &e
 
 namespace {
 
-constexpr int32_t kNumericError = 8; // RESNETC_ERROR_NUMERIC of the generated headers
 
 /// What a checkpoint holds besides the network's state: enough to continue
 /// in the middle of an epoch exactly where the run stopped.
@@ -285,7 +285,7 @@ bool Run::trainEpoch() {
     int32_t right = 0;
     int32_t status = model.trainStep(ctx.get(), images.data(), images.size(), labels.data(),
                                      labels.size(), float(lr), &loss, &right);
-    if (status == kNumericError || (status == 0 && !std::isfinite(loss)))
+    if (status == RESNETC_ERROR_NUMERIC || (status == 0 && !std::isfinite(loss)))
       return fail(
           "the loss is not finite at epoch " + std::to_string(int(p.epoch) + 1) + ", step " +
           std::to_string(int64_t(p.stepInEpoch) + 1) + " (learning rate " + std::to_string(lr) +

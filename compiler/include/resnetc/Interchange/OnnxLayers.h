@@ -27,8 +27,8 @@ struct Tensor {
 
 struct Layer {
   enum class Kind {
-    Conv,          ///< weight [O, C, K, K], optional bias [O]
-    BatchNorm,     ///< gamma, beta, mean, variance, epsilon (inference form)
+    Conv,      ///< weight [O, C, K, K], optional bias [O]
+    BatchNorm, ///< gamma, beta, mean, variance, epsilon (inference form)
     Relu,
     MaxPool,
     GlobalAvgPool, ///< N x C x H x W -> N x C (GlobalAveragePool, ReduceMean, a global AveragePool)

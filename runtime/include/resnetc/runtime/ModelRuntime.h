@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "resnetc/runtime/ModelApiList.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -38,18 +40,14 @@ enum { RESNETC_RT_SCALAR_SLOT_BYTES = 512 };
 /* Element types of buffers. */
 enum { RESNETC_RT_F32 = 0, RESNETC_RT_I32 = 1 };
 
-/* Status codes of the public API (the generated header repeats them). */
-enum {
-  RESNETC_OK = 0,
-  RESNETC_ERROR_ARGUMENT = 1,   /* a null pointer or a value out of range */
-  RESNETC_ERROR_SIZE = 2,       /* a buffer of the wrong size */
-  RESNETC_ERROR_WEIGHTS = 3,    /* not a valid weights file for this model */
-  RESNETC_ERROR_NO_WEIGHTS = 4, /* run before any weights were loaded */
-  RESNETC_ERROR_KERNEL = 5,     /* a kernel reported an error */
-  RESNETC_ERROR_MEMORY = 6,     /* out of memory */
-  RESNETC_ERROR_IO = 7,         /* a file could not be read or written (disk full, ...) */
-  RESNETC_ERROR_NUMERIC = 8     /* a training step's loss or weights became NaN or infinite */
-};
+/* Status codes of the public API (the generated header spells the same
+ * list out). */
+#ifndef RESNETC_STATUS_CODES
+#define RESNETC_STATUS_CODES
+#define RESNETC_STATUS_ENUMERATOR_(name, value, meaning) name = value,
+enum { RESNETC_STATUS_LIST(RESNETC_STATUS_ENUMERATOR_) };
+#undef RESNETC_STATUS_ENUMERATOR_
+#endif
 
 /* One kernel argument: a dense float tensor, Halide's dimension order. */
 typedef struct resnetc_rt_buffer {
@@ -103,15 +101,17 @@ typedef struct resnetc_rt_model {
 int32_t resnetc_rt_invoke(void *context, int (*kernel)(void **), int64_t count,
                           const resnetc_rt_buffer *buffers, uint8_t *const *spaces);
 
-/* The public API, wrapped by <model>_create and friends. */
+/* The public API: <model>_create passes the model's descriptor; every other
+ * <model>_<name> forwards to resnetc_rt_<name> (ModelApiList.h). */
 void *resnetc_rt_create(const resnetc_rt_model *model);
-void resnetc_rt_destroy(void *context);
-int32_t resnetc_rt_load_weights_file(void *context, const char *path);
-int32_t resnetc_rt_load_weights(void *context, const void *data, size_t size);
-int32_t resnetc_rt_set_threads(void *context, int32_t threads);
-int32_t resnetc_rt_run(void *context, const float *input, size_t input_count, float *output,
-                       size_t output_count);
-const char *resnetc_rt_error_message(const void *context);
+#define CTX void *
+#define CONST_CTX const void *
+#define RESNETC_RT_DECLARE_(A, B, name, Field, Result, Params, Signature, Training, Doc)           \
+  Result resnetc_rt_##name Params;
+RESNETC_MODEL_API_LIST(RESNETC_RT_DECLARE_, _, _)
+#undef RESNETC_RT_DECLARE_
+#undef CONST_CTX
+#undef CTX
 
 /* GPU targets: how many whole memory spaces the runtime has copied to and
  * from the device since the context was created (the input, the logits,
@@ -119,35 +119,6 @@ const char *resnetc_rt_error_message(const void *context);
  * stay 0 on CPU targets. For tests and profiles. */
 int32_t resnetc_rt_device_transfers(const void *context, uint64_t *to_device,
                                     uint64_t *to_host);
-
-/* Training libraries: one step of SGD (forward with batch statistics, mean
- * softmax cross-entropy, backward, momentum and weight decay, running
- * statistics) on a batch; the loss and the number of correct predictions are
- * returned through `loss` and `correct` (either may be NULL). */
-int32_t resnetc_rt_train_step(void *context, const float *images, size_t image_count,
-                              const int32_t *labels, size_t label_count, float learning_rate,
-                              float *loss, int32_t *correct);
-/* Writes the current weights (and BN statistics) as a .rnw file, atomically. */
-int32_t resnetc_rt_save_weights(void *context, const char *path);
-/* Checkpoints: the weights, BN statistics, momentum buffers ("momentum/<name>")
- * and `count` named numbers (step, epoch, ...), written atomically. Loading one
- * restores the state exactly; its numbers are then read with checkpoint_value. */
-int32_t resnetc_rt_save_checkpoint(void *context, const char *path, const char *const *keys,
-                                   const double *values, int64_t count);
-int32_t resnetc_rt_load_checkpoint(void *context, const char *path);
-int32_t resnetc_rt_checkpoint_value(const void *context, const char *key, double *value);
-
-/* How inputs are fed: the per-channel mean and standard deviation the
- * network was trained with (kept from the weights loaded, or set here, and
- * written by every save), the in-place normalisation of whole NCHW images by
- * them, and the class names. */
-int32_t resnetc_rt_set_input_normalization(void *context, const float *mean, const float *stddev,
-                                           size_t channels);
-int32_t resnetc_rt_input_normalization(const void *context, float *mean, float *stddev,
-                                       size_t channels);
-int32_t resnetc_rt_normalize(const void *context, float *images, size_t count);
-int32_t resnetc_rt_set_class_names(void *context, const char *const *names, size_t count);
-const char *resnetc_rt_class_name(const void *context, int64_t k);
 
 #ifdef __cplusplus
 }
