@@ -3,9 +3,12 @@
 #include "resnetc/CodeGen/Orchestration.h"
 #include "resnetc/CodeGen/ObjectEmitter.h"
 #include "resnetc/runtime/ModelApiList.h"
+#include "resnetc/runtime/ModelRuntime.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
+
+#include <cstddef>
 
 using namespace mlir;
 using namespace resnetc::codegen;
@@ -14,6 +17,21 @@ namespace {
 
 /// Fields of one resnetc_rt_buffer: space, rank, offset, extent[4], stride[4], type.
 constexpr int64_t kBufferFields = 12;
+
+// The tables below are built field by field in the LLVM dialect; the runtime
+// reads them as its C structs (ModelRuntime.h). Every target is LP64, so a
+// pointer is 8 bytes there as here: these pin the layouts the code assumes.
+static_assert(sizeof(resnetc_rt_buffer) == kBufferFields * sizeof(int64_t),
+              "bufferTable's fields and resnetc_rt_buffer disagree");
+static_assert(offsetof(resnetc_rt_buffer, type) == 11 * sizeof(int64_t),
+              "bufferTable's fields and resnetc_rt_buffer disagree");
+static_assert(sizeof(resnetc_rt_weight) == 7 * sizeof(int64_t) &&
+                  offsetof(resnetc_rt_weight, offset) == 6 * sizeof(int64_t),
+              "slotTable's entry {ptr, i64, [4 x i64], i64} and resnetc_rt_weight disagree");
+static_assert(offsetof(resnetc_rt_model, weights) == 11 * sizeof(int64_t) &&
+                  offsetof(resnetc_rt_model, momentum) == 17 * sizeof(int64_t) &&
+                  sizeof(resnetc_rt_model) == 20 * sizeof(int64_t),
+              "modelDescriptor's fields and resnetc_rt_model disagree");
 
 class Emitter {
 public:
