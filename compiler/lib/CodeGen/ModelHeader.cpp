@@ -20,7 +20,7 @@ struct ApiEntry {
 };
 
 const ApiEntry kApi[] = {
-#define ENTRY(A, B, name, Field, Result, Params, Signature, Training, Doc)                        \
+#define ENTRY(A, B, name, Field, Result, Params, Signature, Training, Doc)                         \
   {#name, #Result, #Params, Doc, Training},
     RESNETC_MODEL_API_LIST(ENTRY, _, _)
 #undef ENTRY
@@ -64,8 +64,8 @@ std::string declarations(const std::string &m, const std::string &M, bool traini
            at = params.find(placeholder, at + type.size()))
         params.replace(at, placeholder.size(), type);
     std::string result = entry.result;
-    std::string declaration = result + (llvm::StringRef(result).ends_with("*") ? "" : " ") + m +
-                              "_" + entry.name;
+    std::string declaration =
+        result + (llvm::StringRef(result).ends_with("*") ? "" : " ") + m + "_" + entry.name;
     // Parameters wrap before column 100, aligned after the parenthesis.
     const size_t indent = declaration.size() + 1;
     llvm::SmallVector<llvm::StringRef> parts;

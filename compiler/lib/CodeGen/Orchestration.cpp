@@ -244,7 +244,7 @@ void Emitter::publicApi() {
     bool training;
   };
   static const Api apis[] = {
-#define ENTRY(A, B, name, Field, Result, Params, Signature, Training, Doc)                        \
+#define ENTRY(A, B, name, Field, Result, Params, Signature, Training, Doc)                         \
   {#name, Signature, Training},
       RESNETC_MODEL_API_LIST(ENTRY, _, _)
 #undef ENTRY
@@ -269,7 +269,8 @@ void Emitter::publicApi() {
       continue; // inference libraries do not train
     llvm::StringRef signature(api.signature);
     Type result = typeOf(signature.front());
-    llvm::SmallVector<Type> params = llvm::to_vector(llvm::map_range(signature.drop_front(), typeOf));
+    llvm::SmallVector<Type> params =
+        llvm::to_vector(llvm::map_range(signature.drop_front(), typeOf));
     std::string runtime = (llvm::Twine("resnetc_rt_") + api.name).str();
     LLVM::LLVMFuncOp target = declare(runtime, result, params);
     auto fn = LLVM::LLVMFuncOp::create(builder, loc, symbol(api.name),

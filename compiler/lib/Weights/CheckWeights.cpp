@@ -17,8 +17,8 @@ std::vector<ExpectedTensor> resnetc::expectedWeights(ModuleOp module) {
   std::vector<ExpectedTensor> expected;
   module.walk([&](rn::WeightOp op) {
     auto type = cast<RankedTensorType>(op.getType());
-    expected.push_back({op.getName().str(), std::vector<int64_t>(type.getShape().begin(),
-                                                                 type.getShape().end())});
+    expected.push_back(
+        {op.getName().str(), std::vector<int64_t>(type.getShape().begin(), type.getShape().end())});
   });
   return expected;
 }

@@ -32,20 +32,12 @@ namespace {
 cl::SubCommand subCommand("export", "Write a .rnw file's weights for another framework "
                                     "(.safetensors with torchvision's names), or the network "
                                     "with them as ONNX (.onnx)");
+tool::ModelOptions modelOptions(subCommand, "The .rn model the weights belong to");
 cl::opt<std::string> input(cl::Positional, cl::desc("<weights.rnw>"), cl::Required,
                            cl::sub(subCommand));
-cl::opt<std::string> modelPath("model", cl::desc("The .rn model the weights belong to"),
-                               cl::value_desc("model.rn"), cl::sub(subCommand),
-                               cl::cat(tool::optionCategory()));
 cl::opt<std::string> output("o", cl::desc("The file to write (.safetensors or .onnx)"),
                             cl::value_desc("path"), cl::sub(subCommand),
                             cl::cat(tool::optionCategory()));
-cl::opt<std::string> network("network", cl::desc("The network to use when a file has several"),
-                             cl::value_desc("name"), cl::sub(subCommand),
-                             cl::cat(tool::optionCategory()));
-cl::opt<std::string> inputSize("input", cl::desc("Replace the network's input size, e.g. 3x64x64"),
-                               cl::value_desc("CxHxW"), cl::sub(subCommand),
-                               cl::cat(tool::optionCategory()));
 
 int exportSafetensors(mlir::ModuleOp module, const WeightsFile &weights) {
   std::string error;
@@ -90,14 +82,15 @@ int run(mlir::MLIRContext &context) {
   if (extension != ".safetensors" && extension != ".onnx")
     return fail("cannot export to '" + output + "': unknown file type '" + extension +
                 "' (resnetc exports .safetensors and .onnx)");
-  if (modelPath.empty())
+  if (modelOptions.model.empty())
     return fail("export needs --model <model.rn>, the network the weights belong to");
   std::string error;
   WeightsFile weights;
   if (!readWeightsFile(input, weights, error))
     return fail(error);
   tool::LoadedModel model(context);
-  if (!model.load(modelPath, 1, network, inputSize) || failed(expandModel(model.get())))
+  if (!model.load(modelOptions.model, 1, modelOptions.network, modelOptions.inputSize) ||
+      failed(expandModel(model.get())))
     return 1;
   std::string name = model.get()->getAttrOfType<mlir::StringAttr>(rn::kModelNameAttr).str();
   if (!checkArchitecture(weights, name, architectureHash(model.get()), error))

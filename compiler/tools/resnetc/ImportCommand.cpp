@@ -33,14 +33,12 @@ namespace {
 cl::SubCommand subCommand("import", "Bring weights from another framework into a .rnw file "
                                     "(.safetensors with torchvision's names), or a whole "
                                     "network from ONNX into .rn and .rnw");
+tool::ModelOptions modelOptions(subCommand, "The .rn model the weights are for");
 cl::opt<std::string> input(cl::Positional, cl::desc("<weights.safetensors | model.onnx>"),
-                           cl::Required,
-                           cl::sub(subCommand));
-cl::opt<std::string> modelPath("model", cl::desc("The .rn model the weights are for"),
-                               cl::value_desc("model.rn"), cl::sub(subCommand),
-                               cl::cat(tool::optionCategory()));
-cl::opt<std::string> output("o", cl::desc("The file to write: the .rnw (from .safetensors) or "
-                                           "the .rn (from .onnx)"),
+                           cl::Required, cl::sub(subCommand));
+cl::opt<std::string> output("o",
+                            cl::desc("The file to write: the .rnw (from .safetensors) or "
+                                     "the .rn (from .onnx)"),
                             cl::value_desc("path"), cl::sub(subCommand),
                             cl::cat(tool::optionCategory()));
 cl::opt<std::string> weightsOut("weights-out",
@@ -48,12 +46,6 @@ cl::opt<std::string> weightsOut("weights-out",
                                          "-o with the extension .rnw)"),
                                 cl::value_desc("path.rnw"), cl::sub(subCommand),
                                 cl::cat(tool::optionCategory()));
-cl::opt<std::string> network("network", cl::desc("The network to use when a file has several"),
-                             cl::value_desc("name"), cl::sub(subCommand),
-                             cl::cat(tool::optionCategory()));
-cl::opt<std::string> inputSize("input", cl::desc("Replace the network's input size, e.g. 3x64x64"),
-                               cl::value_desc("CxHxW"), cl::sub(subCommand),
-                               cl::cat(tool::optionCategory()));
 
 /// Prints every line as its own "resnetc: error: ..." and returns 1.
 int failAll(const std::vector<std::string> &errors) {
@@ -139,7 +131,7 @@ int run(mlir::MLIRContext &context) {
     // The network comes from the graph: -o is the .rn to write.
     if (output.empty())
       return fail("import of an .onnx model needs -o <model.rn>");
-    if (!modelPath.empty())
+    if (!modelOptions.model.empty())
       return fail("--model is not used with an .onnx model: the network comes from its graph");
     SmallString<128> weightsPath(weightsOut.empty() ? output.getValue() : weightsOut.getValue());
     if (weightsOut.empty())
@@ -149,13 +141,14 @@ int run(mlir::MLIRContext &context) {
   if (extension != ".safetensors")
     return fail("cannot import '" + input + "': unknown file type '" + extension +
                 "' (resnetc imports .safetensors and .onnx)");
-  if (modelPath.empty())
+  if (modelOptions.model.empty())
     return fail("import of a .safetensors file needs --model <model.rn>: the tensors' names and "
                 "shapes come from the network");
   if (output.empty())
     return fail("import needs -o <weights.rnw>");
   tool::LoadedModel model(context);
-  if (!model.load(modelPath, 1, network, inputSize) || failed(expandModel(model.get())))
+  if (!model.load(modelOptions.model, 1, modelOptions.network, modelOptions.inputSize) ||
+      failed(expandModel(model.get())))
     return 1;
   return importSafetensors(model.get());
 }

@@ -20,6 +20,14 @@ cl::OptionCategory &tool::optionCategory() {
   return category;
 }
 
+tool::ModelOptions::ModelOptions(cl::SubCommand &subCommand, const char *modelHelp)
+    : model("model", cl::desc(modelHelp), cl::value_desc("model.rn"), cl::sub(subCommand),
+            cl::cat(optionCategory())),
+      network("network", cl::desc("The network to use when a file has several"),
+              cl::value_desc("name"), cl::sub(subCommand), cl::cat(optionCategory())),
+      inputSize("input", cl::desc("Replace the network's input size, e.g. 3x64x64"),
+                cl::value_desc("CxHxW"), cl::sub(subCommand), cl::cat(optionCategory())) {}
+
 int tool::fail(const Twine &message) {
   WithColor::error(errs(), "resnetc") << message << "\n";
   return 1;

@@ -10,9 +10,9 @@
 #define RESNETC_TOOLS_RESNETC_TOOLSUPPORT_H
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
-#include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/Twine.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/SourceMgr.h"
@@ -27,6 +27,17 @@ llvm::cl::OptionCategory &optionCategory();
 /// Prints "resnetc: error: <message>" and returns 1, the exit code of a
 /// command that failed.
 int fail(const llvm::Twine &message);
+
+/// The options that name a network for a command that reads one besides
+/// its main input (import and export: --model, --network, --input). LLVM's
+/// options belong to one subcommand each, so every command makes its own.
+struct ModelOptions {
+  ModelOptions(llvm::cl::SubCommand &subCommand, const char *modelHelp);
+
+  llvm::cl::opt<std::string> model;
+  llvm::cl::opt<std::string> network;
+  llvm::cl::opt<std::string> inputSize;
+};
 
 /// Reads, imports and verifies a model; diagnostics are printed clang-style.
 class LoadedModel {
