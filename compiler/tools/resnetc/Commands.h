@@ -11,6 +11,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/Support/CommandLine.h"
 
 namespace resnetc {
@@ -36,8 +37,11 @@ extern Command predictCommand;
 /// The .onnx branches of import and export (OnnxCommands.cpp): an ONNX model
 /// becomes `rnOutput` (.rn) and `weightsOutput` (.rnw); a module with its
 /// shortcuts expanded and its weights become an ONNX file.
+/// `describe` adds the input description and class names the command line
+/// gives to the weights before they are written.
 int importOnnxModel(mlir::MLIRContext &context, llvm::StringRef input, llvm::StringRef rnOutput,
-                    llvm::StringRef weightsOutput);
+                    llvm::StringRef weightsOutput,
+                    llvm::function_ref<bool(WeightsFile &, std::string &)> describe);
 int exportOnnxModel(mlir::ModuleOp module, const WeightsFile &weights, llvm::StringRef input,
                     llvm::StringRef output);
 

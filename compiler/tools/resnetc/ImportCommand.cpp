@@ -1,6 +1,7 @@
 //===- ImportCommand.cpp - resnetc import: weights from other frameworks --===//
 //
 //   resnetc import r18.safetensors --model resnet18.rn -o r18.rnw [--network N]
+//                  [--normalize imagenet] [--classes names.txt]
 //   resnetc import r50.onnx -o r50.rn [--weights-out r50.rnw]   (OnnxCommands.cpp)
 //
 // The kind of file is told by its extension. A .safetensors file holds
@@ -19,6 +20,7 @@
 #include "resnetc/Interchange/Safetensors.h"
 #include "resnetc/Interchange/TorchNames.h"
 #include "resnetc/Weights/CheckWeights.h"
+#include "resnetc/train/DataSource.h"
 
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Path.h"
@@ -46,6 +48,68 @@ cl::opt<std::string> weightsOut("weights-out",
                                          "-o with the extension .rnw)"),
                                 cl::value_desc("path.rnw"), cl::sub(subCommand),
                                 cl::cat(tool::optionCategory()));
+
+cl::opt<std::string>
+    normalization("normalize",
+                  cl::desc("Record how inputs were normalised when the network was trained, "
+                           "for predict and <model>_normalize: imagenet (torchvision's mean "
+                           "0.485,0.456,0.406 and std 0.229,0.224,0.225) or MEAN,.../STD,... "
+                           "per channel, of pixels in [0, 1]"),
+                  cl::value_desc("imagenet|means/stds"), cl::sub(subCommand),
+                  cl::cat(tool::optionCategory()));
+cl::opt<std::string> classNames("classes", cl::desc("Record the class names, one a line"),
+                                cl::value_desc("names.txt"), cl::sub(subCommand),
+                                cl::cat(tool::optionCategory()));
+
+/// Parses --normalize into `input` (whose shape, when known, gives the
+/// channels).
+bool parseNormalization(StringRef text, InputInfo &input, std::string &error) {
+  if (text == "imagenet")
+    text = "0.485,0.456,0.406/0.229,0.224,0.225";
+  auto [means, stds] = text.split('/');
+  auto parseList = [&](StringRef list, std::vector<float> &out) {
+    SmallVector<StringRef> items;
+    list.split(items, ',');
+    for (StringRef item : items) {
+      double value;
+      if (item.trim().getAsDouble(value))
+        return false;
+      out.push_back(float(value));
+    }
+    return !out.empty();
+  };
+  input.mean.clear();
+  input.stddev.clear();
+  if (!parseList(means, input.mean) || !parseList(stds, input.stddev)) {
+    error = "--normalize is imagenet or MEAN,.../STD,..., such as 0.5,0.5,0.5/0.25,0.25,0.25; "
+            "got '" +
+            text.str() + "'";
+    return false;
+  }
+  if (input.layout.empty())
+    input.layout = "NCHW";
+  if (!checkInputInfo(input, error)) {
+    error = "--normalize: " + error;
+    return false;
+  }
+  return true;
+}
+
+/// Adds what --normalize and --classes say to the weights about to be written.
+bool describeInputs(WeightsFile &weights, int64_t classes, std::string &error) {
+  if (!normalization.empty() && !parseNormalization(normalization, weights.input, error))
+    return false;
+  if (!classNames.empty()) {
+    if (!train::readClassNames(classNames, weights.classes, error))
+      return false;
+    if (classes > 0 && int64_t(weights.classes.size()) != classes) {
+      error = classNames + " names " + std::to_string(weights.classes.size()) +
+              " classes, the network has " + std::to_string(classes);
+      return false;
+    }
+  }
+  return true;
+}
 
 /// Prints every line as its own "resnetc: error: ..." and returns 1.
 int failAll(const std::vector<std::string> &errors) {
@@ -118,6 +182,11 @@ int importSafetensors(mlir::ModuleOp module) {
   weights.model = module->getAttrOfType<mlir::StringAttr>(rn::kModelNameAttr).str();
   weights.architectureHash = architectureHash(module);
   weights.tensors = std::move(renamed);
+  ModelStats stats = computeStats(module);
+  weights.input.shape = stats.input;
+  if (!describeInputs(weights, stats.classes, error))
+    return fail(error);
+  weights.input.layout = "NCHW";
   if (!writeWeightsFile(output, weights, error))
     return fail(error);
   outs() << "resnetc: " << input << ": " << weights.tensors.size()
@@ -136,7 +205,13 @@ int run(mlir::MLIRContext &context) {
     SmallString<128> weightsPath(weightsOut.empty() ? output.getValue() : weightsOut.getValue());
     if (weightsOut.empty())
       sys::path::replace_extension(weightsPath, ".rnw");
-    return tool::importOnnxModel(context, input, output, weightsPath);
+    return tool::importOnnxModel(context, input, output, weightsPath,
+                                 [](WeightsFile &weights, std::string &error) {
+                                   int64_t classes = 0;
+                                   if (const NamedTensor *fc = weights.find("head.fc1.bias"))
+                                     classes = fc->elementCount();
+                                   return describeInputs(weights, classes, error);
+                                 });
   }
   if (extension != ".safetensors")
     return fail("cannot import '" + input + "': unknown file type '" + extension +

@@ -24,7 +24,8 @@ using namespace resnetc;
 using resnetc::tool::fail;
 
 int tool::importOnnxModel(mlir::MLIRContext &context, StringRef input, StringRef rnOutput,
-                          StringRef weightsOutput) {
+                          StringRef weightsOutput,
+                          function_ref<bool(WeightsFile &, std::string &)> describe) {
   ErrorOr<std::unique_ptr<MemoryBuffer>> file =
       MemoryBuffer::getFile(input, /*IsText=*/false, /*RequiresNullTerminator=*/false);
   if (!file)
@@ -32,6 +33,8 @@ int tool::importOnnxModel(mlir::MLIRContext &context, StringRef input, StringRef
   OnnxImportResult result;
   std::string name = networkNameFromPath(rnOutput), error;
   if (!importOnnx(context, (*file)->getBuffer(), input, name, result, error))
+    return fail(error);
+  if (!describe(result.weights, error))
     return fail(error);
   if (!writeWeightsFile(weightsOutput.str(), result.weights, error) ||
       !writeFileAtomically(rnOutput.str(), result.source.data(), result.source.size(), error))
