@@ -590,6 +590,8 @@ extern "C" int32_t resnetc_rt_device_transfers(const void *context, uint64_t *to
   return RESNETC_OK;
 }
 
+extern "C" size_t resnetc_rt_scratch_cached_bytes(void) { return resnetc::scratchCachedBytes(); }
+
 namespace {
 
 int64_t inputChannels(const Context *ctx) { return ctx->model->input_shape[1]; }

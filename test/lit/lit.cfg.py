@@ -24,3 +24,9 @@ import subprocess
 
 if subprocess.run([sys.executable, "-c", "import onnx"], capture_output=True).returncode == 0:
     config.available_features.add("python3-onnx")
+
+# --target=arm-64-linux needs resnetc's runtime built for AArch64
+# (cmake/ResnetcCrossTargets.cmake, when g++-aarch64-linux-gnu is installed).
+if os.path.exists(os.path.join(config.resnetc_tools_dir, "..", "lib", "aarch64-linux-gnu",
+                               "libResnetcModelRuntime.a")):
+    config.available_features.add("arm-64-runtime")

@@ -1,5 +1,6 @@
 //===- ModelArchive.cpp - lib<model>.a ------------------------------------===//
 
+#include "resnetc/CodeGen/LibrarySymbols.h"
 #include "resnetc/CodeGen/ModelLibrary.h"
 
 #include "llvm/Object/Archive.h"
@@ -7,32 +8,37 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
+#include <deque>
+
 using namespace resnetc::codegen;
 
-bool resnetc::codegen::writeModelArchive(const std::string &path,
+bool resnetc::codegen::writeModelArchive(const std::string &path, llvm::StringRef model,
                                          llvm::ArrayRef<char> orchestration,
-                                         const std::string &orchestrationName,
                                          const std::vector<std::string> &objectFiles,
                                          const std::string &runtimeArchive, std::string &error) {
-  std::vector<llvm::NewArchiveMember> members;
-  members.emplace_back(llvm::MemoryBufferRef(
-      llvm::StringRef(orchestration.data(), orchestration.size()), orchestrationName));
+  // Every object, read first, then hidden: `objects` names each for messages
+  // (the runtime's as archive(member)), `memberNames` as it is in lib<model>.a.
+  std::deque<std::string> strings; // what the StringRefs point into
+  auto keep = [&](std::string s) -> llvm::StringRef { return strings.emplace_back(std::move(s)); };
+  std::vector<llvm::MemoryBufferRef> objects;
+  std::vector<llvm::StringRef> memberNames;
+  memberNames.push_back(keep((model + ".o").str()));
+  objects.emplace_back(llvm::StringRef(orchestration.data(), orchestration.size()),
+                       memberNames.back());
 
   // Kernel objects live in the cache under content hashes; inside the archive
   // they keep only that file name, so the archive does not depend on where
   // the cache is.
-  std::vector<std::string> names;
-  names.reserve(objectFiles.size()); // MemberName points into these strings
+  std::vector<std::unique_ptr<llvm::MemoryBuffer>> files;
   for (const std::string &file : objectFiles) {
-    llvm::Expected<llvm::NewArchiveMember> member =
-        llvm::NewArchiveMember::getFile(file, /*Deterministic=*/true);
-    if (!member) {
-      error = "cannot read " + file + ": " + llvm::toString(member.takeError());
+    auto buffer = llvm::MemoryBuffer::getFile(file);
+    if (!buffer) {
+      error = "cannot read " + file + ": " + buffer.getError().message();
       return false;
     }
-    names.push_back(llvm::sys::path::filename(file).str());
-    member->MemberName = names.back();
-    members.push_back(std::move(*member));
+    memberNames.push_back(keep(llvm::sys::path::filename(file).str()));
+    objects.emplace_back((*buffer)->getBuffer(), memberNames.back());
+    files.push_back(std::move(*buffer));
   }
 
   auto runtimeBuffer = llvm::MemoryBuffer::getFile(runtimeArchive);
@@ -49,18 +55,30 @@ bool resnetc::codegen::writeModelArchive(const std::string &path,
   }
   llvm::Error childError = llvm::Error::success();
   for (const llvm::object::Archive::Child &child : runtime.children(childError)) {
-    llvm::Expected<llvm::NewArchiveMember> member =
-        llvm::NewArchiveMember::getOldMember(child, /*Deterministic=*/true);
-    if (!member) {
-      error = runtimeArchive + ": " + llvm::toString(member.takeError());
+    llvm::Expected<llvm::MemoryBufferRef> buffer = child.getMemoryBufferRef();
+    if (!buffer) {
+      error = runtimeArchive + ": " + llvm::toString(buffer.takeError());
       return false;
     }
-    members.push_back(std::move(*member));
+    memberNames.push_back(buffer->getBufferIdentifier()); // points into the archive
+    objects.emplace_back(buffer->getBuffer(),
+                         keep(runtimeArchive + "(" + memberNames.back().str() + ")"));
   }
   if (childError) {
     error = runtimeArchive + ": " + llvm::toString(std::move(childError));
     return false;
   }
+
+  // Only the library's API stays global (LibrarySymbols.h).
+  std::vector<llvm::SmallVector<char, 0>> hidden;
+  if (!hideLibrarySymbols(model, objects, hidden, error)) {
+    error = "lib" + model.str() + ".a: " + error;
+    return false;
+  }
+  std::vector<llvm::NewArchiveMember> members;
+  for (size_t i = 0; i < objects.size(); ++i)
+    members.emplace_back(
+        llvm::MemoryBufferRef(llvm::StringRef(hidden[i].data(), hidden[i].size()), memberNames[i]));
   if (llvm::Error e = llvm::writeArchive(path, members, llvm::SymtabWritingMode::NormalSymtab,
                                          llvm::object::Archive::K_GNU, /*Deterministic=*/true,
                                          /*Thin=*/false)) {

@@ -170,13 +170,18 @@ bool resnetc::compileLibrary(mlir::ModuleOp module, const LibraryOptions &option
     return false;
   }
   const std::string &name = plan->model;
-  report.archive = options.outputDir + "/lib" + name + ".a";
-  report.header = options.outputDir + "/" + name + ".h";
-  report.weights = options.outputDir + "/" + name + ".rnw";
+  auto inOutput = [&](const std::string &file) {
+    llvm::SmallString<256> path(options.outputDir);
+    llvm::sys::path::append(path, file);
+    return std::string(path);
+  };
+  report.archive = inOutput("lib" + name + ".a");
+  report.header = inOutput(name + ".h");
+  report.weights = inOutput(name + ".rnw");
   std::vector<std::string> files = objects.kernels;
   files.push_back(objects.halideRuntime);
-  if (!codegen::writeModelArchive(report.archive, object, name + ".o", files,
-                                  options.runtimeArchive, error))
+  if (!codegen::writeModelArchive(report.archive, name, object, files, options.runtimeArchive,
+                                  error))
     return false;
   if (!writeText(
           report.header,

@@ -58,6 +58,10 @@ WeightsFile resnetc::initializeWeights(ModuleOp module, uint64_t seed) {
   if (auto name = module->getAttrOfType<StringAttr>(rn::kModelNameAttr))
     weights.model = name.str();
   weights.architectureHash = architectureHash(module);
+  // The layout and shape an app feeds are known from the network alone; the
+  // normalisation is not, so only training or import records it.
+  weights.input.layout = "NCHW";
+  weights.input.shape = computeStats(module).input;
   module.walk([&](rn::WeightOp op) { weights.tensors.push_back(initialize(op, seed)); });
   return weights;
 }

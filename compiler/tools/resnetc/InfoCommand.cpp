@@ -112,8 +112,7 @@ void printInfo(raw_ostream &os, const WeightsFile &file) {
   for (const auto &[key, value] : file.metadata)
     os << formatv("  {0,-16}{1}\n", key + ":", number(value));
   if (file.input.empty()) {
-    os << "input:        not recorded (the file predates format version 2, or was written by "
-          "init or compile: apps must normalise inputs themselves)\n";
+    os << "input:        not recorded (the file predates format version 2)\n";
   } else {
     std::string shape;
     for (int64_t d : file.input.shape)
@@ -123,7 +122,8 @@ void printInfo(raw_ostream &os, const WeightsFile &file) {
       os << formatv("normalise:    mean [{0}], std [{1}] (of pixels in [0, 1])\n",
                     joinFloats(file.input.mean), joinFloats(file.input.stddev));
     else
-      os << "normalise:    not recorded\n";
+      os << "normalise:    not recorded (written by init or compile: apps normalise inputs "
+            "themselves)\n";
   }
   if (file.classes.empty()) {
     os << "classes:      not named\n";

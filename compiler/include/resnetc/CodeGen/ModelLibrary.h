@@ -16,11 +16,12 @@ namespace resnetc::codegen {
 /// as constants, and the status codes.
 void writeModelHeader(llvm::raw_ostream &os, const KernelPlan &plan, llvm::StringRef source);
 
-/// Writes lib<model>.a: the orchestration object, the kernel objects, the
-/// Halide runtime and the members of the resnetc runtime archive, with a
-/// symbol table. Deterministic (no timestamps, uids or modes).
-bool writeModelArchive(const std::string &path, llvm::ArrayRef<char> orchestration,
-                       const std::string &orchestrationName,
+/// Writes lib<model>.a: the orchestration object (member <model>.o), the
+/// kernel objects, the Halide runtime and the members of the resnetc runtime
+/// archive, with a symbol table; each object exports only the library's API
+/// (LibrarySymbols.h). Deterministic (no timestamps, uids or modes).
+bool writeModelArchive(const std::string &path, llvm::StringRef model,
+                       llvm::ArrayRef<char> orchestration,
                        const std::vector<std::string> &objectFiles,
                        const std::string &runtimeArchive, std::string &error);
 

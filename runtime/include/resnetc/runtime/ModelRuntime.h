@@ -120,6 +120,11 @@ RESNETC_MODEL_API_LIST(RESNETC_RT_DECLARE_, _, _)
 int32_t resnetc_rt_device_transfers(const void *context, uint64_t *to_device,
                                     uint64_t *to_host);
 
+/* The bytes of Halide scratch memory held for reuse (ScratchCache.h); they go
+ * back to the system with the last context. For tests, which cannot call the
+ * library's resnetc:: functions: those are local to it. */
+size_t resnetc_rt_scratch_cached_bytes(void);
+
 #ifdef __cplusplus
 }
 #endif
