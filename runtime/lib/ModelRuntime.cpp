@@ -215,10 +215,10 @@ int32_t copySlots(Context *ctx, const resnetc::WeightsFile &file, const resnetc_
     for (int64_t d = 0; sameShape && d < slot.rank; ++d)
       sameShape = tensor->shape[d] == slot.shape[d];
     if (!sameShape)
-      return fail(ctx, RESNETC_ERROR_WEIGHTS, "tensor '%s' has shape %s, the network expects %s",
-                  name.c_str(), resnetc::formatShape(tensor->shape).c_str(),
-                  resnetc::formatShape(std::vector<int64_t>(slot.shape, slot.shape + slot.rank))
-                      .c_str());
+      return fail(
+          ctx, RESNETC_ERROR_WEIGHTS, "tensor '%s' has shape %s, the network expects %s",
+          name.c_str(), resnetc::formatShape(tensor->shape).c_str(),
+          resnetc::formatShape(std::vector<int64_t>(slot.shape, slot.shape + slot.rank)).c_str());
     for (size_t j = 0; j < tensor->values.size(); ++j)
       if (!std::isfinite(tensor->values[j]))
         return fail(ctx, RESNETC_ERROR_WEIGHTS,
@@ -628,16 +628,17 @@ extern "C" int32_t resnetc_rt_set_input_normalization(void *context, const float
   return RESNETC_OK;
 }
 
-extern "C" int32_t resnetc_rt_input_normalization(const void *context, float *mean,
-                                                  float *stddev, size_t channels) {
+extern "C" int32_t resnetc_rt_input_normalization(const void *context, float *mean, float *stddev,
+                                                  size_t channels) {
   Context *ctx = live(const_cast<void *>(context));
   if (!ctx)
     return RESNETC_ERROR_ARGUMENT;
   if (!mean || !stddev)
     return fail(ctx, RESNETC_ERROR_ARGUMENT, "input_normalization: null mean or stddev");
   if (int64_t(channels) != inputChannels(ctx))
-    return fail(ctx, RESNETC_ERROR_SIZE, "input_normalization: %zu channels asked, the input has %lld",
-                channels, static_cast<long long>(inputChannels(ctx)));
+    return fail(ctx, RESNETC_ERROR_SIZE,
+                "input_normalization: %zu channels asked, the input has %lld", channels,
+                static_cast<long long>(inputChannels(ctx)));
   if (!ctx->input.hasNormalization())
     return noNormalization(ctx);
   std::copy(ctx->input.mean.begin(), ctx->input.mean.end(), mean);
@@ -675,8 +676,10 @@ extern "C" int32_t resnetc_rt_set_class_names(void *context, const char *const *
   if (!ctx)
     return RESNETC_ERROR_ARGUMENT;
   if (int64_t(count) != ctx->model->output_shape[1])
-    return fail(ctx, RESNETC_ERROR_SIZE, "set_class_names: %zu names given, the network has %lld "
-                "classes", count, static_cast<long long>(ctx->model->output_shape[1]));
+    return fail(ctx, RESNETC_ERROR_SIZE,
+                "set_class_names: %zu names given, the network has %lld "
+                "classes",
+                count, static_cast<long long>(ctx->model->output_shape[1]));
   if (!names)
     return fail(ctx, RESNETC_ERROR_ARGUMENT, "set_class_names: names is null");
   std::vector<std::string> classes;

@@ -154,9 +154,8 @@ bool resnetc::compileLibrary(mlir::ModuleOp module, const LibraryOptions &option
   if (!codegen::compileKernels(*plan, kernelOptions, objects, error))
     return false;
 
-  mlir::OwningOpRef<mlir::ModuleOp> orchestration =
-      codegen::buildOrchestration(*module.getContext(), *plan,
-                                  codegen::deviceInterfaceSymbol(options.target));
+  mlir::OwningOpRef<mlir::ModuleOp> orchestration = codegen::buildOrchestration(
+      *module.getContext(), *plan, codegen::deviceInterfaceSymbol(options.target));
   if (failed(mlir::verify(*orchestration))) {
     error = "internal error: the orchestration code does not verify";
     return false;

@@ -117,8 +117,7 @@ RESNETC_MODEL_API_LIST(RESNETC_RT_DECLARE_, _, _)
  * from the device since the context was created (the input, the logits,
  * the loss, the weights when loaded or saved; kernels copy nothing). Both
  * stay 0 on CPU targets. For tests and profiles. */
-int32_t resnetc_rt_device_transfers(const void *context, uint64_t *to_device,
-                                    uint64_t *to_host);
+int32_t resnetc_rt_device_transfers(const void *context, uint64_t *to_device, uint64_t *to_host);
 
 /* The bytes of Halide scratch memory held for reuse (ScratchCache.h); they go
  * back to the system with the last context. For tests, which cannot call the
