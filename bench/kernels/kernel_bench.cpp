@@ -37,6 +37,7 @@
 #include <string>
 #include <vector>
 
+using namespace resnetc;
 using namespace resnetc::kernelgen;
 
 namespace {

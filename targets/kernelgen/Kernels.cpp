@@ -375,7 +375,42 @@ KernelPipeline buildFoldPackConvWeight(const KernelSpec &spec, const Scheduler &
   return finish({st.packed, st.foldedBias}, inputs);
 }
 
-KernelPipeline buildKernel(const KernelSpec &spec, const Scheduler &sched) {
+namespace {
+
+/// Throws unless `kernel`'s buffers are those of spec.arguments(): the same
+/// count and order, element types, ranks and constrained extents.
+void checkAgainstSpec(const KernelSpec &spec, const KernelPipeline &kernel) {
+  std::vector<KernelArgument> expected = spec.arguments();
+  std::vector<Halide::Internal::Parameter> actual;
+  for (const ImageParam &input : kernel.inputs)
+    actual.push_back(input.parameter());
+  for (const Func &output : kernel.pipeline.outputs())
+    actual.push_back(output.output_buffer().parameter());
+  auto mismatch = [&](const std::string &what) {
+    throw std::logic_error("kernel '" + spec.toString() + "' does not take the buffers its spec " +
+                           "lists: " + what);
+  };
+  if (actual.size() != expected.size() || kernel.inputs.size() != kernel.arguments.size())
+    mismatch(std::to_string(actual.size()) + " buffers, the spec lists " +
+             std::to_string(expected.size()));
+  for (size_t i = 0; i < expected.size(); ++i) {
+    const KernelArgument &want = expected[i];
+    const Halide::Internal::Parameter &have = actual[i];
+    bool outputSide = i >= kernel.inputs.size();
+    Halide::Type type = want.isInt32 ? Halide::Int(32) : Halide::Float(32);
+    if (outputSide != want.isOutput || have.type() != type ||
+        have.dimensions() != int(want.extents.size()))
+      mismatch("buffer " + std::to_string(i) + " is not " + want.role);
+    for (size_t d = 0; d < want.extents.size(); ++d) {
+      const int64_t *extent = Halide::Internal::as_const_int(have.extent_constraint(int(d)));
+      if (!extent || *extent != want.extents[d])
+        mismatch(want.role + "'s dimension " + std::to_string(d) + " is not constrained to " +
+                 std::to_string(want.extents[d]));
+    }
+  }
+}
+
+KernelPipeline dispatch(const KernelSpec &spec, const Scheduler &sched) {
   switch (spec.kind) {
   case KernelKind::NchwToNhwc:
     return buildNchwToNhwc(spec, sched);
@@ -431,6 +466,14 @@ KernelPipeline buildKernel(const KernelSpec &spec, const Scheduler &sched) {
     return buildUnpackConvWeight(spec, sched);
   }
   throw std::logic_error("unhandled kernel kind");
+}
+
+} // namespace
+
+KernelPipeline buildKernel(const KernelSpec &spec, const Scheduler &sched) {
+  KernelPipeline kernel = dispatch(spec, sched);
+  checkAgainstSpec(spec, kernel);
+  return kernel;
 }
 
 } // namespace resnetc::kernelgen

@@ -23,7 +23,7 @@
 #ifndef RESNETC_KERNELGEN_KERNELS_H
 #define RESNETC_KERNELGEN_KERNELS_H
 
-#include "KernelSpec.h"
+#include "resnetc/KernelSpec/KernelSpec.h"
 
 #include "Halide.h"
 

@@ -12,7 +12,7 @@
 #include "../cpu/Schedules.h"
 #include "../gpu/Schedules.h"
 #include "HostTarget.h"
-#include "KernelSpec.h"
+#include "resnetc/KernelSpec/KernelSpec.h"
 #include "Kernels.h"
 
 #include "Halide.h"

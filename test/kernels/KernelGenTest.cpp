@@ -7,7 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "KernelSpec.h"
+#include "resnetc/KernelSpec/KernelSpec.h"
 
 #include "HalideBuffer.h"
 #include "HalideRuntime.h"
@@ -682,9 +682,9 @@ TEST(KernelGenAsserts, WrongStrideIsReported) {
 // ---------------------------------------------------------------------------
 // The spec parser
 
-using resnetc::kernelgen::KernelKind;
-using resnetc::kernelgen::KernelSpec;
-using resnetc::kernelgen::parseKernelSpec;
+using resnetc::KernelKind;
+using resnetc::KernelSpec;
+using resnetc::parseKernelSpec;
 
 TEST(KernelSpecParse, ConvRoundTrip) {
   const std::string text = "kind=conv2d;input=1x16x32x32;weight=32x16x3x3;"

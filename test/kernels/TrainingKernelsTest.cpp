@@ -9,7 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "KernelSpec.h"
+#include "resnetc/KernelSpec/KernelSpec.h"
 #include "KernelTestSupport.h"
 
 #include <cstring>
@@ -908,9 +908,9 @@ TEST(TrainingDeterminism, ThreadCountDoesNotChangeResults) {
 // ---------------------------------------------------------------------------
 // Parsing the training kinds
 
-using resnetc::kernelgen::KernelKind;
-using resnetc::kernelgen::KernelSpec;
-using resnetc::kernelgen::parseKernelSpec;
+using resnetc::KernelKind;
+using resnetc::KernelSpec;
+using resnetc::parseKernelSpec;
 
 TEST(TrainingSpecParse, RoundTrips) {
   struct Case {

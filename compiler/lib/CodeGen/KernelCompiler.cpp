@@ -13,10 +13,11 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/Program.h"
+#include "llvm/Support/ThreadPool.h"
+#include "llvm/Support/Threading.h"
 #include "llvm/Support/xxhash.h"
 
-#include <chrono>
-#include <thread>
+#include <atomic>
 
 using namespace resnetc::codegen;
 
@@ -36,61 +37,56 @@ std::string hex(uint64_t value) {
   return text;
 }
 
-/// Runs the jobs, at most `parallel` at a time; false on the first failure.
+/// Runs one job to completion; false with `error` set if it fails.
+bool runJob(Job &job, const std::string &program, std::string &error) {
+  std::vector<llvm::StringRef> argv{program};
+  for (const std::string &a : job.args)
+    argv.push_back(a);
+  std::optional<llvm::StringRef> redirects[] = {std::nullopt, llvm::StringRef(job.log),
+                                                llvm::StringRef(job.log)};
+  std::string launchError;
+  int status = llvm::sys::ExecuteAndWait(program, argv, std::nullopt, redirects, 0, 0,
+                                         &launchError);
+  bool ok = true;
+  if (status < 0) {
+    error = "cannot run " + program + ": " + launchError;
+    ok = false;
+  } else if (status != 0) {
+    auto log = llvm::MemoryBuffer::getFile(job.log);
+    error = "compiling " + job.what + " failed (exit " + std::to_string(status) + ")" +
+            (log ? ": " + (*log)->getBuffer().trim().str() : std::string());
+    ok = false;
+  } else if (llvm::sys::fs::rename(job.temporary, job.object)) {
+    error = "cannot move " + job.temporary + " into the kernel cache";
+    ok = false;
+  }
+  llvm::sys::fs::remove(job.log);
+  llvm::sys::fs::remove(job.temporary);
+  return ok;
+}
+
+/// Runs the jobs on LLVM's thread pool, at most `parallel` at a time. After
+/// the first failure no new job starts; the error reported is the first one
+/// in the jobs' order, so that it does not depend on timing.
 bool runJobs(std::vector<Job> &jobs, const std::string &program, unsigned parallel,
              std::string &error) {
-  struct Running {
-    llvm::sys::ProcessInfo process;
-    size_t job;
-  };
-  std::vector<Running> running;
-  size_t next = 0;
-  bool ok = true;
-  while ((next < jobs.size() && ok) || !running.empty()) {
-    while (ok && next < jobs.size() && running.size() < std::max(1u, parallel)) {
-      Job &job = jobs[next];
-      std::vector<llvm::StringRef> argv{program};
-      for (const std::string &a : job.args)
-        argv.push_back(a);
-      std::optional<llvm::StringRef> redirects[] = {std::nullopt, llvm::StringRef(job.log),
-                                                    llvm::StringRef(job.log)};
-      std::string launchError;
-      llvm::sys::ProcessInfo info =
-          llvm::sys::ExecuteNoWait(program, argv, std::nullopt, redirects, 0, &launchError);
-      if (info.Pid == llvm::sys::ProcessInfo::InvalidPid) {
-        error = "cannot run " + program + ": " + launchError;
-        ok = false;
-        break;
-      }
-      running.push_back({info, next++});
-    }
-    bool progressed = false;
-    for (size_t i = 0; i < running.size();) {
-      std::string waitError;
-      llvm::sys::ProcessInfo done = llvm::sys::Wait(running[i].process, 0u, &waitError);
-      if (done.Pid == 0) { // still running
-        ++i;
-        continue;
-      }
-      Job &job = jobs[running[i].job];
-      if (done.ReturnCode != 0 && ok) {
-        auto log = llvm::MemoryBuffer::getFile(job.log);
-        error = "compiling " + job.what + " failed (exit " + std::to_string(done.ReturnCode) + ")" +
-                (log ? ": " + (*log)->getBuffer().trim().str() : std::string());
-        ok = false;
-      } else if (done.ReturnCode == 0 && llvm::sys::fs::rename(job.temporary, job.object)) {
-        error = "cannot move " + job.temporary + " into the kernel cache";
-        ok = false;
-      }
-      llvm::sys::fs::remove(job.log);
-      llvm::sys::fs::remove(job.temporary);
-      running.erase(running.begin() + long(i));
-      progressed = true;
-    }
-    if (!progressed && !running.empty())
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  std::vector<std::string> errors(jobs.size());
+  std::atomic<bool> failed{false};
+  {
+    llvm::DefaultThreadPool pool(llvm::hardware_concurrency(std::max(1u, parallel)));
+    for (size_t i = 0; i < jobs.size(); ++i)
+      pool.async([&, i] {
+        if (!failed && !runJob(jobs[i], program, errors[i]))
+          failed = true;
+      });
+    pool.wait();
   }
-  return ok;
+  for (const std::string &message : errors)
+    if (!message.empty()) {
+      error = message;
+      return false;
+    }
+  return true;
 }
 
 } // namespace

@@ -7,6 +7,7 @@
 #include "resnetc/CodeGen/ObjectEmitter.h"
 #include "resnetc/Dialect/Rn/LayerBuilder.h"
 #include "resnetc/Dialect/Rn/RnOps.h"
+#include "resnetc/KernelSpec/KernelSpec.h"
 #include "resnetc/runtime/ModelRuntime.h"
 
 #include "llvm/ADT/DenseMap.h"
@@ -65,8 +66,12 @@ BufferRef buffer(Space space, std::initializer_list<std::pair<int64_t, int64_t>>
 }
 
 // The layouts of runtime/../targets/kernelgen/README.md.
-BufferRef nhwc(Space space, const Dims &s) { // N, C, H, W
-  return buffer(space, {{s[1], 1}, {s[3], s[1]}, {s[2], s[1] * s[3]}, {s[0], s[1] * s[2] * s[3]}});
+BufferRef nhwc(Space space, const Dims &s, int64_t offset = 0, int32_t activation = -1) { // N, C, H, W
+  BufferRef ref =
+      buffer(space, {{s[1], 1}, {s[3], s[1]}, {s[2], s[1] * s[3]}, {s[0], s[1] * s[2] * s[3]}});
+  ref.offset = offset;
+  ref.activation = activation;
+  return ref;
 }
 BufferRef nchw(Space space, const Dims &s) {
   return buffer(space, {{s[3], 1}, {s[2], s[3]}, {s[1], s[2] * s[3]}, {s[0], s[1] * s[2] * s[3]}});
@@ -87,7 +92,51 @@ std::string layerName(Operation *op) {
   return name.empty() ? op->getName().getStringRef().str() : name;
 }
 
-std::string fmt(double value) { return llvm::formatv("{0}", llvm::format("%.9g", value)).str(); }
+using Sizes = std::vector<int64_t>;
+Sizes sizes(llvm::ArrayRef<int64_t> values) { return Sizes(values.begin(), values.end()); }
+
+/// A spec of `kind` on `input` (and `weight`): the fields every kind uses.
+KernelSpec specOf(KernelKind kind, llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> weight = {}) {
+  KernelSpec spec;
+  spec.kind = kind;
+  spec.input = sizes(input);
+  spec.weight = sizes(weight);
+  return spec;
+}
+
+/// A conv's or pool's strides and padding (H, W).
+KernelSpec windowed(KernelSpec spec, llvm::ArrayRef<int64_t> strides, llvm::ArrayRef<int64_t> padding) {
+  spec.strideH = strides[0];
+  spec.strideW = strides[1];
+  spec.padH = padding[0];
+  spec.padW = padding[1];
+  return spec;
+}
+
+KernelSpec withEpsilon(KernelSpec spec, llvm::APFloat epsilon) {
+  spec.epsilon = float(epsilon.convertToDouble());
+  return spec;
+}
+
+KernelSpec convSpec(KernelKind kind, Value input, Value weight, llvm::ArrayRef<int64_t> strides,
+                    llvm::ArrayRef<int64_t> padding) {
+  return windowed(specOf(kind, shapeOf(input), shapeOf(weight)), strides, padding);
+}
+
+KernelSpec poolSpec(KernelKind kind, Value input, llvm::ArrayRef<int64_t> kernel,
+                    llvm::ArrayRef<int64_t> strides, llvm::ArrayRef<int64_t> padding) {
+  KernelSpec spec = windowed(specOf(kind, shapeOf(input)), strides, padding);
+  spec.kernelH = kernel[0];
+  spec.kernelW = kernel[1];
+  return spec;
+}
+
+std::string describe(llvm::ArrayRef<int32_t> extents) {
+  std::string text;
+  for (size_t i = 0; i < extents.size(); ++i)
+    text += (i ? "x" : "") + std::to_string(extents[i]);
+  return text;
+}
 
 /// A flat 1-D view of a dense buffer, for element-wise kernels.
 BufferRef flat(BufferRef ref) {
@@ -120,8 +169,11 @@ private:
         args.push_back(*ref);
       return ref;
     }
-    LogicalResult done(const std::string &spec) {
-      planner.addStep(planner.kernel(spec), std::move(args), layerName(op));
+    LogicalResult done(const KernelSpec &spec) {
+      FailureOr<unsigned> k = planner.kernel(spec, args, op);
+      if (failed(k))
+        return failure();
+      planner.addStep(*k, std::move(args), layerName(op));
       return success();
     }
     Planner &planner;
@@ -129,7 +181,10 @@ private:
     std::vector<BufferRef> args;
   };
 
-  unsigned kernel(std::string spec);
+  /// The kernel of `spec`, shared by equal specs. Checks the spec, and that
+  /// `args` are the buffers it takes (KernelSpec::arguments), on `op`.
+  FailureOr<unsigned> kernel(const KernelSpec &spec, llvm::ArrayRef<BufferRef> args,
+                             Operation *op);
   BufferRef weightsBuffer(BufferRef layout);
   /// What a step reads for `value`: an activation (its read is recorded), a
   /// loaded weight, or a prepared one.
@@ -160,10 +215,29 @@ private:
   llvm::DenseMap<std::pair<Value, Value>, BufferRef> lossGradients;
 };
 
-unsigned Planner::kernel(std::string spec) {
-  auto [it, inserted] = kernelBySpec.try_emplace(spec, plan.kernels.size());
+FailureOr<unsigned> Planner::kernel(const KernelSpec &spec, llvm::ArrayRef<BufferRef> args,
+                                    Operation *op) {
+  std::string text = spec.toString(), error;
+  if (!checkKernelSpec(spec, error))
+    return op->emitOpError("has no kernel for '") << text << "': " << error;
+  std::vector<KernelArgument> expected = spec.arguments();
+  if (expected.size() != args.size())
+    return op->emitOpError("internal error: kernel '")
+           << text << "' takes " << expected.size() << " buffers, the plan passes " << args.size();
+  for (auto [i, arg, want] : llvm::enumerate(args, expected)) {
+    bool sameExtents = arg.extents.size() == want.extents.size() &&
+                       std::equal(want.extents.begin(), want.extents.end(), arg.extents.begin());
+    bool sameType = (arg.type == ElementType::I32) == want.isInt32;
+    if (!sameExtents || !sameType)
+      return op->emitOpError("internal error: kernel '")
+             << text << "' takes " << want.role << " (buffer " << i << ") of extents "
+             << describe(llvm::SmallVector<int32_t>(want.extents.begin(), want.extents.end()))
+             << (want.isInt32 ? " (int32)" : "") << ", the plan passes "
+             << describe(arg.extents) << (arg.type == ElementType::I32 ? " (int32)" : "");
+  }
+  auto [it, inserted] = kernelBySpec.try_emplace(text, plan.kernels.size());
   if (inserted)
-    plan.kernels.push_back({plan.model + "_k" + std::to_string(it->second), std::move(spec)});
+    plan.kernels.push_back({plan.model + "_k" + std::to_string(it->second), std::move(text)});
   return it->second;
 }
 
@@ -199,13 +273,18 @@ FailureOr<BufferRef> Planner::packed(Operation *user, Value weight) {
   if (inserted) {
     Dims shape = shapeOf(weight);
     it->second = weightsBuffer(packedConv(Space::Weights, shape));
-    unsigned k = kernel("kind=pack_conv_weight;weight=" + joined(shape));
-    plan.prepare.push_back(
-        {k, {loaded.lookup(op.getName()), it->second}, "pack " + op.getName().str()});
+    std::vector<BufferRef> packArgs{loaded.lookup(op.getName()), it->second};
+    FailureOr<unsigned> k = kernel(specOf(KernelKind::PackConvWeight, {}, shape), packArgs, user);
+    if (failed(k))
+      return failure();
+    plan.prepare.push_back({*k, std::move(packArgs), "pack " + op.getName().str()});
     if (options.training) {
-      unsigned back = kernel("kind=unpack_conv_weight;weight=" + joined(shape));
-      plan.exportWeights.push_back(
-          {back, {it->second, loaded.lookup(op.getName())}, "unpack " + op.getName().str()});
+      std::vector<BufferRef> unpackArgs{it->second, loaded.lookup(op.getName())};
+      FailureOr<unsigned> back =
+          kernel(specOf(KernelKind::UnpackConvWeight, {}, shape), unpackArgs, user);
+      if (failed(back))
+        return failure();
+      plan.exportWeights.push_back({*back, std::move(unpackArgs), "unpack " + op.getName().str()});
     }
   }
   return it->second;
@@ -232,16 +311,15 @@ LogicalResult Planner::lower(Operation *op) {
   StepArgs step(*this, op);
   std::vector<BufferRef> &args = step.args;
   auto in = [&](Value v) { return step.in(v); };
-  auto done = [&](const std::string &spec) { return step.done(spec); };
+  auto done = [&](const KernelSpec &spec) { return step.done(spec); };
   return llvm::TypeSwitch<Operation *, LogicalResult>(op)
       .Case([&](rn::WeightOp) { return success(); })
       .Case([&](func::ReturnOp) { return success(); })
       .Case([&](rn::FoldBatchNormOp fold) -> LogicalResult {
         Dims shape = shapeOf(fold.getWeight());
-        bool bias = bool(fold.getBias());
-        std::string spec = "kind=fold_pack_conv_weight;weight=" + joined(shape) +
-                           ";bias=" + std::to_string(bias) +
-                           ";epsilon=" + fmt(fold.getEpsilon().convertToDouble());
+        KernelSpec spec =
+            withEpsilon(specOf(KernelKind::FoldPackConvWeight, {}, shape), fold.getEpsilon());
+        spec.bias = bool(fold.getBias());
         for (Value v : {fold.getWeight(), fold.getBias(), fold.getGamma(), fold.getBeta(),
                         fold.getMean(), fold.getVariance()})
           if (v && failed(in(v)))
@@ -256,7 +334,8 @@ LogicalResult Planner::lower(Operation *op) {
         bool blocked = reader && reader.getWeight() == foldedWeight;
         if (blocked) {
           Dims out = shapeOf(reader.getResult());
-          spec += ";blocked_for=" + std::to_string(out[3]) + "x" + std::to_string(out[2]);
+          spec.blockedForQ = out[3];
+          spec.blockedForP = out[2];
           blockedWeights.insert(foldedWeight);
         }
         BufferRef folded = weightsBuffer(
@@ -265,21 +344,21 @@ LogicalResult Planner::lower(Operation *op) {
         BufferRef foldedBias = weightsBuffer(vector(Space::Weights, shape[0]));
         args.push_back(folded);
         args.push_back(foldedBias);
-        plan.prepare.push_back({kernel(spec), std::move(args), "fold " + layerName(op)});
+        FailureOr<unsigned> k = kernel(spec, args, op);
+        if (failed(k))
+          return failure();
+        plan.prepare.push_back({*k, std::move(args), "fold " + layerName(op)});
         prepared[fold.getFoldedWeight()] = folded;
         prepared[fold.getFoldedBias()] = foldedBias;
         return success();
       })
       .Case([&](rn::FusedConv2DOp conv) -> LogicalResult {
-        Dims inShape = shapeOf(conv.getInput()), ws = shapeOf(conv.getWeight());
-        std::string spec = "kind=conv2d;input=" + joined(inShape) + ";weight=" + joined(ws) +
-                           ";strides=" + joined(conv.getStrides()) +
-                           ";padding=" + joined(conv.getPadding()) +
-                           ";bias=" + std::to_string(bool(conv.getBias())) +
-                           ";residual=" + std::to_string(bool(conv.getResidual())) +
-                           ";relu=" + std::to_string(conv.getRelu());
-        if (blockedWeights.count(conv.getWeight()))
-          spec += ";weights=blocked";
+        KernelSpec spec = convSpec(KernelKind::Conv2D, conv.getInput(), conv.getWeight(),
+                                   conv.getStrides(), conv.getPadding());
+        spec.bias = bool(conv.getBias());
+        spec.residual = bool(conv.getResidual());
+        spec.relu = conv.getRelu();
+        spec.blockedWeights = blockedWeights.count(conv.getWeight());
         FailureOr<BufferRef> w = packed(op, conv.getWeight());
         if (failed(in(conv.getInput())) || failed(w))
           return failure();
@@ -292,25 +371,23 @@ LogicalResult Planner::lower(Operation *op) {
       })
       .Case([&](rn::FusedEltwiseOp eltwise) -> LogicalResult {
         Dims shape = shapeOf(eltwise.getInput());
-        std::string relu = ";relu=" + std::to_string(eltwise.getRelu());
-        std::string spec;
+        KernelSpec spec = specOf(KernelKind::Relu, shape);
         if (eltwise.getGamma() && eltwise.getAddend())
           return eltwise.emitOpError("batch norm and an addend in one kernel are not supported");
         if (failed(in(eltwise.getInput())))
           return failure();
         if (eltwise.getGamma()) {
-          spec = "kind=batch_norm;input=" + joined(shape) +
-                 ";epsilon=" + fmt(eltwise.getEpsilon()->convertToDouble()) + relu;
+          spec = withEpsilon(specOf(KernelKind::BatchNorm, shape), *eltwise.getEpsilon());
+          spec.relu = eltwise.getRelu();
           for (Value v :
                {eltwise.getGamma(), eltwise.getBeta(), eltwise.getMean(), eltwise.getVariance()})
             if (failed(in(v)))
               return failure();
         } else if (eltwise.getAddend()) {
-          spec = "kind=add;input=" + joined(shape) + relu;
+          spec.kind = KernelKind::Add;
+          spec.relu = eltwise.getRelu();
           if (failed(in(eltwise.getAddend())))
             return failure();
-        } else {
-          spec = "kind=relu;input=" + joined(shape);
         }
         args.push_back(write(eltwise.getResult(), nhwc(Space::Arena, shape)));
         return done(spec);
@@ -319,15 +396,14 @@ LogicalResult Planner::lower(Operation *op) {
         if (failed(in(pool.getInput())))
           return failure();
         args.push_back(write(pool.getResult(), nhwc(Space::Arena, shapeOf(pool.getResult()))));
-        return done("kind=max_pool2d;input=" + joined(shapeOf(pool.getInput())) + ";kernel=" +
-                    joined(pool.getKernel()) + ";strides=" + joined(pool.getStrides()) +
-                    ";padding=" + joined(pool.getPadding()));
+        return done(poolSpec(KernelKind::MaxPool2D, pool.getInput(), pool.getKernel(),
+                             pool.getStrides(), pool.getPadding()));
       })
       .Case([&](rn::GlobalAvgPoolOp pool) -> LogicalResult {
         if (failed(in(pool.getInput())))
           return failure();
         args.push_back(write(pool.getResult(), matrix(Space::Arena, shapeOf(pool.getResult()))));
-        return done("kind=global_avg_pool;input=" + joined(shapeOf(pool.getInput())));
+        return done(specOf(KernelKind::GlobalAvgPool, shapeOf(pool.getInput())));
       })
       .Case([&](rn::DenseOp dense) -> LogicalResult {
         if (!dense.getBias())
@@ -336,16 +412,19 @@ LogicalResult Planner::lower(Operation *op) {
             failed(in(dense.getBias())))
           return failure();
         args.push_back(write(dense.getResult(), matrix(Space::Arena, shapeOf(dense.getResult()))));
-        return done("kind=dense;input=" + joined(shapeOf(dense.getInput())) +
-                    ";weight=" + joined(shapeOf(dense.getWeight())) + ";bias=1");
+        KernelSpec spec =
+            specOf(KernelKind::Dense, shapeOf(dense.getInput()), shapeOf(dense.getWeight()));
+        spec.bias = true;
+        return done(spec);
       })
       .Case([&](rn::ZeroPadShortcutOp pad) -> LogicalResult {
         if (failed(in(pad.getInput())))
           return failure();
         args.push_back(write(pad.getResult(), nhwc(Space::Arena, shapeOf(pad.getResult()))));
-        return done("kind=zero_pad_shortcut;input=" + joined(shapeOf(pad.getInput())) +
-                    ";out_channels=" + std::to_string(pad.getOutChannels()) +
-                    ";stride=" + std::to_string(pad.getStride()));
+        KernelSpec spec = specOf(KernelKind::ZeroPadShortcut, shapeOf(pad.getInput()));
+        spec.outChannels = pad.getOutChannels();
+        spec.stride = pad.getStride();
+        return done(spec);
       })
       .Default([&](Operation *other) { return lowerTraining(other); });
 }
@@ -355,7 +434,7 @@ LogicalResult Planner::lowerTraining(Operation *op) {
   StepArgs step(*this, op);
   std::vector<BufferRef> &args = step.args;
   auto in = [&](Value v) { return step.in(v); };
-  auto done = [&](const std::string &spec) { return step.done(spec); };
+  auto done = [&](const KernelSpec &spec) { return step.done(spec); };
   auto activationLike = [&](Value v) {
     Dims shape = shapeOf(v);
     return shape.size() == 4   ? nhwc(Space::Arena, shape)
@@ -369,28 +448,28 @@ LogicalResult Planner::lowerTraining(Operation *op) {
           return conv.getBias() ? conv.emitOpError("with a bias is not trained yet") : failure();
         args.push_back(*w);
         args.push_back(write(conv.getResult(), nhwc(Space::Arena, shapeOf(conv.getResult()))));
-        return done("kind=conv2d;input=" + joined(shapeOf(conv.getInput())) + ";weight=" +
-                    joined(shapeOf(conv.getWeight())) + ";strides=" + joined(conv.getStrides()) +
-                    ";padding=" + joined(conv.getPadding()) + ";bias=0;residual=0;relu=0");
+        return done(convSpec(KernelKind::Conv2D, conv.getInput(), conv.getWeight(),
+                             conv.getStrides(), conv.getPadding()));
       })
       .Case([&](rn::ReluOp relu) -> LogicalResult {
         if (failed(in(relu.getInput())))
           return failure();
         args.push_back(write(relu.getResult(), activationLike(relu.getResult())));
-        return done("kind=relu;input=" + joined(shapeOf(relu.getInput())));
+        return done(specOf(KernelKind::Relu, shapeOf(relu.getInput())));
       })
       .Case([&](rn::AddOp add) -> LogicalResult {
         if (failed(in(add.getLhs())) || failed(in(add.getRhs())))
           return failure();
         Dims shape = shapeOf(add.getResult());
-        if (shape.size() != 4) { // gradients of 2-D or 1-D values
+        if (shape.size() != 4) { // gradients of 2-D or 1-D values: added as 1 x E x 1 x 1
           args.push_back(write(add.getResult(), activationLike(add.getResult())));
+          int64_t elements = args.back().bytes() / int64_t(sizeof(float));
           for (BufferRef &arg : args)
-            arg = flat(arg);
-          return done("kind=add;input=1x1x1x" + std::to_string(args.back().extents[0]) + ";relu=0");
+            arg = nhwc(arg.space, {1, 1, 1, elements}, arg.offset, arg.activation);
+          return done(specOf(KernelKind::Add, {1, 1, 1, elements}));
         }
         args.push_back(write(add.getResult(), nhwc(Space::Arena, shape)));
-        return done("kind=add;input=" + joined(shape) + ";relu=0");
+        return done(specOf(KernelKind::Add, shape));
       })
       .Case([&](rn::BatchNormTrainOp bn) -> LogicalResult {
         if (failed(in(bn.getInput())) || failed(in(bn.getGamma())) || failed(in(bn.getBeta())))
@@ -399,9 +478,9 @@ LogicalResult Planner::lowerTraining(Operation *op) {
         args.push_back(write(bn.getOutput(), nhwc(Space::Arena, shape)));
         args.push_back(write(bn.getMean(), vector(Space::Arena, shape[1])));
         args.push_back(write(bn.getInvStd(), vector(Space::Arena, shape[1])));
-        return done("kind=batch_norm_train;input=" + joined(shape) +
-                    ";epsilon=" + fmt(bn.getEpsilon().convertToDouble()) +
-                    ";relu=" + std::to_string(bn.getRelu()));
+        KernelSpec spec = withEpsilon(specOf(KernelKind::BatchNormTrain, shape), bn.getEpsilon());
+        spec.relu = bn.getRelu();
+        return done(spec);
       })
       .Case([&](rn::BatchNormTrainGradOp grad) -> LogicalResult {
         Value reluOutput = grad.getReluOutput();
@@ -414,14 +493,15 @@ LogicalResult Planner::lowerTraining(Operation *op) {
         args.push_back(write(grad.getInputGrad(), nhwc(Space::Arena, shape)));
         args.push_back(write(grad.getGammaGrad(), vector(Space::Arena, shape[1])));
         args.push_back(write(grad.getBetaGrad(), vector(Space::Arena, shape[1])));
-        return done("kind=batch_norm_train_grad;input=" + joined(shape) +
-                    ";relu=" + std::to_string(bool(reluOutput)));
+        KernelSpec spec = specOf(KernelKind::BatchNormTrainGrad, shape);
+        spec.relu = bool(reluOutput);
+        return done(spec);
       })
       .Case([&](rn::ReluGradOp grad) -> LogicalResult {
         if (failed(in(grad.getOutputGrad())) || failed(in(grad.getOutput())))
           return failure();
         args.push_back(write(grad.getInputGrad(), activationLike(grad.getInputGrad())));
-        return done("kind=relu_grad;input=" + joined(shapeOf(grad.getOutput())));
+        return done(specOf(KernelKind::ReluGrad, shapeOf(grad.getOutput())));
       })
       .Case([&](rn::Conv2DGradInputOp grad) -> LogicalResult {
         FailureOr<BufferRef> w = packed(op, grad.getWeight());
@@ -435,11 +515,11 @@ LogicalResult Planner::lowerTraining(Operation *op) {
             return failure();
         Dims shape = shapeOf(grad.getInputGrad());
         args.push_back(write(grad.getInputGrad(), nhwc(Space::Arena, shape)));
-        std::string epilogue =
-            std::string(addend ? ";residual=1" : "") + (reluOutput ? ";relu=1" : "");
-        return done("kind=conv2d_grad_input;input=" + joined(shape) + ";weight=" +
-                    joined(shapeOf(grad.getWeight())) + ";strides=" + joined(grad.getStrides()) +
-                    ";padding=" + joined(grad.getPadding()) + epilogue);
+        KernelSpec spec = windowed(specOf(KernelKind::Conv2DGradInput, shape, shapeOf(grad.getWeight())),
+                                   grad.getStrides(), grad.getPadding());
+        spec.residual = bool(addend);
+        spec.relu = bool(reluOutput);
+        return done(spec);
       })
       .Case([&](rn::Conv2DGradWeightOp grad) -> LogicalResult {
         if (failed(in(grad.getOutputGrad())) || failed(in(grad.getInput())))
@@ -447,56 +527,53 @@ LogicalResult Planner::lowerTraining(Operation *op) {
         Dims ws = shapeOf(grad.getWeightGrad());
         BufferRef dw = packedConv(Space::Arena, ws); // the layout of the weight it updates
         args.push_back(write(grad.getWeightGrad(), dw));
-        return done("kind=conv2d_grad_weight;input=" + joined(shapeOf(grad.getInput())) +
-                    ";weight=" + joined(ws) + ";strides=" + joined(grad.getStrides()) +
-                    ";padding=" + joined(grad.getPadding()));
+        return done(windowed(specOf(KernelKind::Conv2DGradWeight, shapeOf(grad.getInput()), ws),
+                             grad.getStrides(), grad.getPadding()));
       })
       .Case([&](rn::ChannelSumOp sum) -> LogicalResult {
         if (failed(in(sum.getInput())))
           return failure();
         args.push_back(write(sum.getOutput(), vector(Space::Arena, shapeOf(sum.getOutput())[0])));
-        return done("kind=channel_sum;input=" + joined(shapeOf(sum.getInput())));
+        return done(specOf(KernelKind::ChannelSum, shapeOf(sum.getInput())));
       })
       .Case([&](rn::DenseGradInputOp grad) -> LogicalResult {
         if (failed(in(grad.getOutputGrad())) || failed(in(grad.getWeight())))
           return failure();
         Dims x = shapeOf(grad.getInputGrad());
         args.push_back(write(grad.getInputGrad(), matrix(Space::Arena, x)));
-        return done("kind=dense_grad_input;input=" + joined(x) +
-                    ";weight=" + joined(shapeOf(grad.getWeight())));
+        return done(specOf(KernelKind::DenseGradInput, x, shapeOf(grad.getWeight())));
       })
       .Case([&](rn::DenseGradWeightOp grad) -> LogicalResult {
         if (failed(in(grad.getOutputGrad())) || failed(in(grad.getInput())))
           return failure();
         Dims w = shapeOf(grad.getWeightGrad());
         args.push_back(write(grad.getWeightGrad(), matrix(Space::Arena, w)));
-        return done("kind=dense_grad_weight;input=" + joined(shapeOf(grad.getInput())) +
-                    ";weight=" + joined(w));
+        return done(specOf(KernelKind::DenseGradWeight, shapeOf(grad.getInput()), w));
       })
       .Case([&](rn::MaxPool2DGradOp grad) -> LogicalResult {
         if (failed(in(grad.getOutputGrad())) || failed(in(grad.getInput())))
           return failure();
         Dims shape = shapeOf(grad.getInput());
         args.push_back(write(grad.getInputGrad(), nhwc(Space::Arena, shape)));
-        return done(
-            "kind=max_pool2d_grad;input=" + joined(shape) + ";kernel=" + joined(grad.getKernel()) +
-            ";strides=" + joined(grad.getStrides()) + ";padding=" + joined(grad.getPadding()));
+        return done(poolSpec(KernelKind::MaxPool2DGrad, grad.getInput(), grad.getKernel(),
+                             grad.getStrides(), grad.getPadding()));
       })
       .Case([&](rn::GlobalAvgPoolGradOp grad) -> LogicalResult {
         if (failed(in(grad.getOutputGrad())))
           return failure();
         Dims shape = shapeOf(grad.getInputGrad());
         args.push_back(write(grad.getInputGrad(), nhwc(Space::Arena, shape)));
-        return done("kind=global_avg_pool_grad;input=" + joined(shape));
+        return done(specOf(KernelKind::GlobalAvgPoolGrad, shape));
       })
       .Case([&](rn::ZeroPadShortcutGradOp grad) -> LogicalResult {
         if (failed(in(grad.getOutputGrad())))
           return failure();
         Dims shape = shapeOf(grad.getInputGrad());
         args.push_back(write(grad.getInputGrad(), nhwc(Space::Arena, shape)));
-        return done("kind=zero_pad_shortcut_grad;input=" + joined(shape) +
-                    ";out_channels=" + std::to_string(shapeOf(grad.getOutputGrad())[1]) +
-                    ";stride=" + std::to_string(grad.getStride()));
+        KernelSpec spec = specOf(KernelKind::ZeroPadShortcutGrad, shape);
+        spec.outChannels = shapeOf(grad.getOutputGrad())[1];
+        spec.stride = grad.getStride();
+        return done(spec);
       })
       .Case([&](rn::SoftmaxCrossEntropyOp loss) -> LogicalResult {
         // One kernel: the loss, its gradient and the number correct.
@@ -520,7 +597,7 @@ LogicalResult Planner::lowerTraining(Operation *op) {
           return loss.emitOpError("has no gradient: run rn-autodiff");
         args.push_back(gradient);
         args.push_back(correct);
-        return done("kind=softmax_cross_entropy;input=" + joined(logits));
+        return done(specOf(KernelKind::SoftmaxCrossEntropy, logits));
       })
       .Case([&](rn::SoftmaxCrossEntropyGradOp) { return success(); }) // made with the loss
       .Default([&](Operation *other) {
@@ -567,7 +644,10 @@ LogicalResult Planner::planTraining(func::FuncOp trainGrads) {
   Value images = trainGrads.getArgument(0);
   Dims in = shapeOf(images);
   std::vector<BufferRef> convert{nchw(Space::Input, in), write(images, nhwc(Space::Arena, in))};
-  addStep(kernel("kind=nchw_to_nhwc;input=" + joined(in)), std::move(convert), "input");
+  FailureOr<unsigned> toNhwc = kernel(specOf(KernelKind::NchwToNhwc, in), convert, trainGrads);
+  if (failed(toNhwc))
+    return failure();
+  addStep(*toNhwc, std::move(convert), "input");
   for (Operation &op : body.without_terminator())
     if (failed(lower(&op)))
       return failure();
@@ -587,22 +667,32 @@ LogicalResult Planner::planTraining(func::FuncOp trainGrads) {
     if (packedByName.count(name)) {
       BufferRef fileLayout = weightsBuffer(oihw(Space::Weights, shape));
       slot = fileLayout.offset;
-      plan.exportWeights.push_back({kernel("kind=unpack_conv_weight;weight=" + joined(shape)),
-                                    {momentum, fileLayout},
-                                    "unpack momentum " + name.str()});
-      plan.importState.push_back({kernel("kind=pack_conv_weight;weight=" + joined(shape)),
-                                  {fileLayout, momentum},
-                                  "pack momentum " + name.str()});
+      std::vector<BufferRef> unpackArgs{momentum, fileLayout}, packArgs{fileLayout, momentum};
+      FailureOr<unsigned> unpack =
+          kernel(specOf(KernelKind::UnpackConvWeight, {}, shape), unpackArgs, trainGrads);
+      FailureOr<unsigned> pack =
+          kernel(specOf(KernelKind::PackConvWeight, {}, shape), packArgs, trainGrads);
+      if (failed(unpack) || failed(pack))
+        return failure();
+      plan.exportWeights.push_back(
+          {*unpack, std::move(unpackArgs), "unpack momentum " + name.str()});
+      plan.importState.push_back({*pack, std::move(packArgs), "pack momentum " + name.str()});
     }
     plan.momentum.push_back({name.str(), {shape.begin(), shape.end()}, slot});
     FailureOr<BufferRef> grad = read(body.getTerminator(), gradient);
     if (failed(grad))
       return failure();
-    int64_t size = master.bytes() / int64_t(sizeof(float));
-    addStep(kernel("kind=sgd_update;size=" + std::to_string(size) + ";momentum=" +
-                   fmt(options.momentum) + ";weight_decay=" + fmt(options.weightDecay)),
-            {flat(master), flat(momentum), flat(*grad), lr, flat(master), flat(momentum)},
-            "sgd " + name.str());
+    KernelSpec sgd;
+    sgd.kind = KernelKind::SgdUpdate;
+    sgd.size = master.bytes() / int64_t(sizeof(float));
+    sgd.momentum = float(options.momentum);
+    sgd.weightDecay = float(options.weightDecay);
+    std::vector<BufferRef> sgdArgs{flat(master), flat(momentum), flat(*grad),
+                                   lr,           flat(master),   flat(momentum)};
+    FailureOr<unsigned> k = kernel(sgd, sgdArgs, trainGrads);
+    if (failed(k))
+      return failure();
+    addStep(*k, std::move(sgdArgs), "sgd " + name.str());
   }
   // Batch norm's running statistics, from this batch's.
   for (auto bn : body.getOps<rn::BatchNormTrainOp>()) {
@@ -615,12 +705,16 @@ LogicalResult Planner::planTraining(func::FuncOp trainGrads) {
     FailureOr<BufferRef> invStd = read(bn, bn.getInvStd());
     if (failed(batchMean) || failed(invStd))
       return failure();
-    addStep(kernel("kind=running_stats_update;channels=" + std::to_string(shape[1]) +
-                   ";count=" + std::to_string(shape[0] * shape[2] * shape[3]) +
-                   ";momentum=" + fmt(bn.getMomentum().convertToDouble()) +
-                   ";epsilon=" + fmt(bn.getEpsilon().convertToDouble())),
-            {mean, variance, *batchMean, *invStd, mean, variance},
-            "running statistics " + layerName(bn));
+    KernelSpec update = withEpsilon(KernelSpec(), bn.getEpsilon());
+    update.kind = KernelKind::RunningStatsUpdate;
+    update.channels = shape[1];
+    update.count = shape[0] * shape[2] * shape[3];
+    update.momentum = float(bn.getMomentum().convertToDouble());
+    std::vector<BufferRef> updateArgs{mean, variance, *batchMean, *invStd, mean, variance};
+    FailureOr<unsigned> k = kernel(update, updateArgs, bn);
+    if (failed(k))
+      return failure();
+    addStep(*k, std::move(updateArgs), "running statistics " + layerName(bn));
   }
   finishSection(train);
   return success();
@@ -652,7 +746,10 @@ FailureOr<KernelPlan> Planner::run() {
   section = &inference;
   Value argument = forward.getArgument(0);
   std::vector<BufferRef> convert{nchw(Space::Input, in), write(argument, nhwc(Space::Arena, in))};
-  addStep(kernel("kind=nchw_to_nhwc;input=" + joined(in)), std::move(convert), "input");
+  FailureOr<unsigned> toNhwc = kernel(specOf(KernelKind::NchwToNhwc, in), convert, forward);
+  if (failed(toNhwc))
+    return failure();
+  addStep(*toNhwc, std::move(convert), "input");
   for (Operation &op : body)
     if (failed(lower(&op)))
       return failure();

@@ -70,10 +70,11 @@ bool chooseNormalization(const tool::RunnableModel &model, data::Normalization &
     normalize = false;
     return true;
   }
-  tool::fail(runOptions.weights + " records no input normalisation (it was written by resnetc "
-                                  "init or an older resnetc): pass --data KIND:PATH to normalise "
-                                  "by the training set's statistics, or --no-normalize to feed "
-                                  "pixels in [0, 1]");
+  tool::fail(runOptions.weights +
+             " records no input normalisation (it was written by resnetc init or compile, "
+             "imported without --normalize, or by an older resnetc): pass --data KIND:PATH to "
+             "normalise by the training set's statistics, or --no-normalize to feed pixels in "
+             "[0, 1]");
   return false;
 }
 

@@ -1,6 +1,7 @@
 //===- ShapeRules.cpp - Result shapes of rn operations --------------------===//
 
 #include "resnetc/Dialect/Rn/ShapeRules.h"
+#include "resnetc/KernelSpec/KernelSpec.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSwitch.h"
@@ -65,7 +66,7 @@ ShapeResult windowed(ArrayRef<int64_t> input, int64_t channels, ArrayRef<int64_t
       return ShapeResult::failure("kernel " + describe(kernel) +
                                   " is larger than the padded input " +
                                   describe(input.drop_front(2)));
-    out[2 + i] = (padded - kernel[i]) / strides[i] + 1;
+    out[2 + i] = resnetc::slidingWindowExtent(input[2 + i], kernel[i], strides[i], padding[i]);
   }
   return sized(out, "the output");
 }

@@ -1,4 +1,4 @@
-//===- Schedules.h - Learning-rate schedules ------------------------*- C++ -*-===//
+//===- LearningRateSchedules.h - Learning-rate schedules --------*- C++ -*-===//
 //
 // The schedules of the paper's recipes, as functions of the training
 // progress: constant; multistep (divide by 10 at given fractions of the run,
@@ -8,8 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef RESNETC_RUNTIME_SCHEDULES_H
-#define RESNETC_RUNTIME_SCHEDULES_H
+#ifndef RESNETC_RUNTIME_LEARNINGRATESCHEDULES_H
+#define RESNETC_RUNTIME_LEARNINGRATESCHEDULES_H
 
 #include <string>
 #include <vector>
@@ -50,4 +50,4 @@ private:
 
 } // namespace resnetc
 
-#endif // RESNETC_RUNTIME_SCHEDULES_H
+#endif // RESNETC_RUNTIME_LEARNINGRATESCHEDULES_H

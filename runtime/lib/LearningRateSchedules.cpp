@@ -1,6 +1,6 @@
-//===- Schedules.cpp - Learning-rate schedules ----------------------------===//
+//===- LearningRateSchedules.cpp - Learning-rate schedules ----------------===//
 
-#include "resnetc/runtime/Schedules.h"
+#include "resnetc/runtime/LearningRateSchedules.h"
 
 #include <cmath>
 #include <cstdlib>

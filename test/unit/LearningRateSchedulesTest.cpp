@@ -1,6 +1,6 @@
-//===- SchedulesTest.cpp - Learning-rate schedules ------------------------===//
+//===- LearningRateSchedulesTest.cpp - Learning-rate schedules ------------===//
 
-#include "resnetc/runtime/Schedules.h"
+#include "resnetc/runtime/LearningRateSchedules.h"
 
 #include <gtest/gtest.h>
 

@@ -1,18 +1,23 @@
-//===- KernelSpec.cpp - Parsing kernel specifications ---------------------===//
+//===- KernelSpec.cpp - The text form of kernel specifications ------------===//
+//
+// The kind table (each kind's keys in canonical order), toString() and the
+// parser. What a spec means (shapes, arguments, checks) is in
+// KernelShapes.cpp.
+//
+//===----------------------------------------------------------------------===//
 
-#include "KernelSpec.h"
+#include "resnetc/KernelSpec/KernelSpec.h"
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <map>
 #include <set>
-#include <sstream>
 
-namespace resnetc::kernelgen {
+namespace resnetc {
 
 namespace {
 
@@ -79,10 +84,6 @@ const KindInfo &kindInfo(KernelKind kind) {
   return kindTable().front(); // unreachable
 }
 
-// Halide indexes buffers with 32-bit arithmetic: keep every buffer's size in
-// bytes below 2^31.
-constexpr int64_t kMaxElements = (int64_t(1) << 31) / 4 - 1;
-
 bool parseInt(const std::string &text, int64_t &value) {
   if (text.empty() || text.size() > 10)
     return false;
@@ -141,96 +142,16 @@ std::string joinSizes(const std::vector<int64_t> &sizes) {
   return out;
 }
 
-int64_t product(const std::vector<int64_t> &sizes) {
-  int64_t p = 1;
-  for (int64_t s : sizes) {
-    p *= s;
-    if (p > kMaxElements)
-      return kMaxElements + 1;
-  }
-  return p;
-}
-
+/// The shortest text that reads back as the same float: 0.9f is "0.9".
 std::string formatFloat(float value) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(value));
-  return buf;
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  return ec == std::errc() ? std::string(buf, end) : std::string("nan");
 }
 
 } // namespace
 
 const char *kindName(KernelKind kind) { return kindInfo(kind).name; }
-
-std::vector<int64_t> KernelSpec::outputShape() const {
-  switch (kind) {
-  case KernelKind::NchwToNhwc:
-  case KernelKind::BatchNorm:
-  case KernelKind::Add:
-  case KernelKind::Relu:
-  case KernelKind::BatchNormTrain:
-  case KernelKind::BatchNormTrainGrad:
-  case KernelKind::ReluGrad:
-  case KernelKind::Conv2DGradInput:
-  case KernelKind::DenseGradInput:
-  case KernelKind::MaxPool2DGrad:
-  case KernelKind::GlobalAvgPoolGrad:
-  case KernelKind::ZeroPadShortcutGrad:
-  case KernelKind::SoftmaxCrossEntropy:
-    return input;
-  case KernelKind::Conv2DGradWeight:
-  case KernelKind::DenseGradWeight:
-    return weight;
-  case KernelKind::ChannelSum:
-    return {input[1]};
-  case KernelKind::SgdUpdate:
-    return {size};
-  case KernelKind::RunningStatsUpdate:
-    return {channels};
-  case KernelKind::Conv2D:
-    return {input[0], weight[0], (input[2] + 2 * padH - weight[2]) / strideH + 1,
-            (input[3] + 2 * padW - weight[3]) / strideW + 1};
-  case KernelKind::MaxPool2D:
-    return {input[0], input[1], (input[2] + 2 * padH - kernelH) / strideH + 1,
-            (input[3] + 2 * padW - kernelW) / strideW + 1};
-  case KernelKind::GlobalAvgPool:
-    return {input[0], input[1]};
-  case KernelKind::Dense:
-    return {input[0], weight[0]};
-  case KernelKind::ZeroPadShortcut:
-    return {input[0], outChannels, input[2] / stride, input[3] / stride};
-  case KernelKind::PackConvWeight:
-  case KernelKind::FoldPackConvWeight:
-  case KernelKind::UnpackConvWeight:
-    return weight;
-  }
-  return {};
-}
-
-std::vector<int64_t> KernelSpec::forwardOutputShape() const {
-  KernelSpec forward = *this;
-  switch (kind) {
-  case KernelKind::Conv2DGradInput:
-  case KernelKind::Conv2DGradWeight:
-    forward.kind = KernelKind::Conv2D;
-    break;
-  case KernelKind::MaxPool2DGrad:
-    forward.kind = KernelKind::MaxPool2D;
-    break;
-  case KernelKind::DenseGradInput:
-  case KernelKind::DenseGradWeight:
-    forward.kind = KernelKind::Dense;
-    break;
-  case KernelKind::GlobalAvgPoolGrad:
-    forward.kind = KernelKind::GlobalAvgPool;
-    break;
-  case KernelKind::ZeroPadShortcutGrad:
-    forward.kind = KernelKind::ZeroPadShortcut;
-    break;
-  default:
-    return {};
-  }
-  return forward.outputShape();
-}
 
 std::string KernelSpec::toString() const {
   std::string out = std::string("kind=") + kindName(kind);
@@ -356,25 +277,20 @@ bool parseKernelSpec(const std::string &text, KernelSpec &spec, std::string &err
     }
   }
 
+  // The syntax of each value; checkKernelSpec then checks ranges and ranks.
   auto bad = [&](const std::string &key, const std::string &what) {
     error = "malformed value '" + values[key] + "' for key '" + key + "' (expected " + what + ")";
     return false;
   };
-  auto getSizes = [&](const char *key, size_t rank, std::vector<int64_t> &out) -> bool {
-    if (!parseSizes(values[key], out) || out.size() != rank)
-      return bad(key, std::to_string(rank) + " sizes joined by 'x'");
-    for (int64_t v : out)
-      if (v < 1)
-        return bad(key, "positive sizes");
-    if (product(out) > kMaxElements)
-      return bad(key, "fewer than 2^29 elements");
+  auto getSizes = [&](const char *key, std::vector<int64_t> &out) -> bool {
+    if (!parseSizes(values[key], out))
+      return bad(key, "sizes joined by 'x'");
     return true;
   };
-  auto getPair = [&](const char *key, int64_t minimum, int64_t &a, int64_t &b) -> bool {
+  auto getPair = [&](const char *key, int64_t &a, int64_t &b) -> bool {
     std::vector<int64_t> v;
-    if (!parseSizes(values[key], v) || v.size() != 2 || v[0] < minimum || v[1] < minimum)
-      return bad(key,
-                 minimum ? "two positive integers joined by 'x'" : "two integers joined by 'x'");
+    if (!parseSizes(values[key], v) || v.size() != 2)
+      return bad(key, "two integers joined by 'x'");
     a = v[0];
     b = v[1];
     return true;
@@ -386,131 +302,42 @@ bool parseKernelSpec(const std::string &text, KernelSpec &spec, std::string &err
     out = v == "1";
     return true;
   };
-  auto getInt = [&](const char *key, int64_t minimum, int64_t &out) -> bool {
-    if (!parseInt(values[key], out) || out < minimum)
-      return bad(key, minimum ? "a positive integer" : "an integer");
+  auto getInt = [&](const char *key, int64_t &out) -> bool {
+    if (!parseInt(values[key], out))
+      return bad(key, "an integer");
     return true;
   };
-  auto getFloat = [&](const char *key, float maximum, float &out) -> bool {
-    if (!parseFloat(values[key], out) || out < 0.0f || out > maximum)
-      return bad(key, maximum < std::numeric_limits<float>::max() ? "a float in [0, 1]"
-                                                                  : "a finite non-negative float");
+  auto getFloat = [&](const char *key, float &out) -> bool {
+    if (!parseFloat(values[key], out))
+      return bad(key, "a finite float");
     return true;
   };
-  const float anyFloat = std::numeric_limits<float>::max();
-
-  const bool dense = spec.kind == KernelKind::Dense || spec.kind == KernelKind::DenseGradInput ||
-                     spec.kind == KernelKind::DenseGradWeight;
-  const bool matrixInput = dense || spec.kind == KernelKind::SoftmaxCrossEntropy;
-  if (spec.kind == KernelKind::ChannelSum) {
-    // N x C or N x C x H x W.
-    std::vector<int64_t> sizes;
-    const size_t rank = parseSizes(values["input"], sizes) ? sizes.size() : 0;
-    if (rank != 2 && rank != 4)
-      return bad("input", "2 or 4 sizes joined by 'x'");
-    if (!getSizes("input", rank, spec.input))
-      return false;
-  } else if (allowed.count("input") && !getSizes("input", matrixInput ? 2 : 4, spec.input)) {
+  // Required keys are present; optional ones may not be.
+  auto has = [&](const char *key) { return values.count(key) != 0; };
+  if ((has("input") && !getSizes("input", spec.input)) ||
+      (has("weight") && !getSizes("weight", spec.weight)) ||
+      (has("strides") && !getPair("strides", spec.strideH, spec.strideW)) ||
+      (has("padding") && !getPair("padding", spec.padH, spec.padW)) ||
+      (has("kernel") && !getPair("kernel", spec.kernelH, spec.kernelW)) ||
+      (has("bias") && !getBool("bias", spec.bias)) ||
+      (has("residual") && !getBool("residual", spec.residual)) ||
+      (has("relu") && !getBool("relu", spec.relu)) ||
+      (has("epsilon") && !getFloat("epsilon", spec.epsilon)) ||
+      (has("out_channels") && !getInt("out_channels", spec.outChannels)) ||
+      (has("stride") && !getInt("stride", spec.stride)) ||
+      (has("size") && !getInt("size", spec.size)) ||
+      (has("channels") && !getInt("channels", spec.channels)) ||
+      (has("count") && !getInt("count", spec.count)) ||
+      (has("momentum") && !getFloat("momentum", spec.momentum)) ||
+      (has("weight_decay") && !getFloat("weight_decay", spec.weightDecay)) ||
+      (has("blocked_for") && !getPair("blocked_for", spec.blockedForQ, spec.blockedForP)))
     return false;
-  }
-  if (allowed.count("weight") && !getSizes("weight", dense ? 2 : 4, spec.weight))
-    return false;
-  if (allowed.count("strides") && !getPair("strides", 1, spec.strideH, spec.strideW))
-    return false;
-  if (allowed.count("padding") && !getPair("padding", 0, spec.padH, spec.padW))
-    return false;
-  if (allowed.count("kernel") && !getPair("kernel", 1, spec.kernelH, spec.kernelW))
-    return false;
-  if (allowed.count("bias") && !getBool("bias", spec.bias))
-    return false;
-  // (Present only if allowed; required keys are present, optional ones may not be.)
-  if (values.count("residual") && !getBool("residual", spec.residual))
-    return false;
-  if (values.count("relu") && !getBool("relu", spec.relu))
-    return false;
-  if (allowed.count("epsilon") && !getFloat("epsilon", anyFloat, spec.epsilon))
-    return false;
-  if (allowed.count("out_channels") && !getInt("out_channels", 1, spec.outChannels))
-    return false;
-  if (allowed.count("stride") && !getInt("stride", 1, spec.stride))
-    return false;
-  if (allowed.count("size") && !getInt("size", 1, spec.size))
-    return false;
-  if (allowed.count("channels") && !getInt("channels", 1, spec.channels))
-    return false;
-  if (allowed.count("count") && !getInt("count", 1, spec.count))
-    return false;
-  if (allowed.count("momentum") &&
-      !getFloat("momentum", spec.kind == KernelKind::RunningStatsUpdate ? 1.0f : anyFloat,
-                spec.momentum))
-    return false;
-  if (allowed.count("weight_decay") && !getFloat("weight_decay", anyFloat, spec.weightDecay))
-    return false;
-  if (values.count("weights")) {
+  if (has("weights")) {
     if (values["weights"] != "blocked")
       return bad("weights", "'blocked'");
     spec.blockedWeights = true;
   }
-  if (values.count("blocked_for") &&
-      !getPair("blocked_for", 1, spec.blockedForQ, spec.blockedForP))
-    return false;
-
-  // Consistency of the shapes.
-  auto fail = [&](const std::string &message) {
-    error = message;
-    return false;
-  };
-  switch (spec.kind) {
-  case KernelKind::Conv2D:
-  case KernelKind::Conv2DGradInput:
-  case KernelKind::Conv2DGradWeight: {
-    if (spec.weight[1] != spec.input[1])
-      return fail("weight has " + std::to_string(spec.weight[1]) +
-                  " input channels but the input has " + std::to_string(spec.input[1]));
-    if (spec.input[2] + 2 * spec.padH < spec.weight[2] ||
-        spec.input[3] + 2 * spec.padW < spec.weight[3])
-      return fail("kernel is larger than the padded input");
-    break;
-  }
-  case KernelKind::MaxPool2D:
-  case KernelKind::MaxPool2DGrad: {
-    if (2 * spec.padH > spec.kernelH || 2 * spec.padW > spec.kernelW)
-      return fail("padding must be at most half the pooling kernel");
-    if (spec.input[2] + 2 * spec.padH < spec.kernelH ||
-        spec.input[3] + 2 * spec.padW < spec.kernelW)
-      return fail("pooling kernel is larger than the padded input");
-    break;
-  }
-  case KernelKind::Dense:
-  case KernelKind::DenseGradInput:
-  case KernelKind::DenseGradWeight:
-    if (spec.weight[1] != spec.input[1])
-      return fail("weight has " + std::to_string(spec.weight[1]) +
-                  " input features but the input has " + std::to_string(spec.input[1]));
-    break;
-  case KernelKind::ZeroPadShortcut:
-  case KernelKind::ZeroPadShortcutGrad:
-    if (spec.outChannels < spec.input[1])
-      return fail("out_channels is smaller than the input's channels");
-    if (spec.input[2] / spec.stride < 1 || spec.input[3] / spec.stride < 1)
-      return fail("stride is larger than the input");
-    break;
-  case KernelKind::RunningStatsUpdate:
-    if (spec.count < 2)
-      return fail("count must be at least 2 (the unbiased variance divides by count - 1)");
-    break;
-  case KernelKind::SgdUpdate:
-    if (spec.size > kMaxElements)
-      return bad("size", "fewer than 2^29 elements");
-    break;
-  default:
-    break;
-  }
-  if (product(spec.outputShape()) > kMaxElements)
-    return fail("output has 2^29 elements or more");
-  if (product(spec.forwardOutputShape()) > kMaxElements)
-    return fail("output_grad has 2^29 elements or more");
-  return true;
+  return checkKernelSpec(spec, error);
 }
 
-} // namespace resnetc::kernelgen
+} // namespace resnetc

@@ -1,0 +1,147 @@
+//===- KernelSpec.h - The contract between compiler and kernels -*- C++ -*-===//
+//
+// One kernel the compiler asks for: its kind and static sizes. The compiler's
+// kernel plan fills the struct; resnetc-kernelgen builds the Halide pipeline
+// from it. Plain C++17 with no dependencies, so that both halves (MLIR/LLVM 22
+// and Halide/LLVM 14) link it.
+//
+// The text form, which travels on resnetc-kernelgen's command line and keys
+// the kernel cache, is toString()'s canonical string of `key=value` pairs
+// joined by `;` (sizes joined by `x`), for example
+//
+//   kind=conv2d;input=1x16x32x32;weight=32x16x3x3;strides=2x2;padding=1x1;
+//   bias=1;residual=0;relu=1
+//
+// arguments() lists the kernel's buffers in call order with their extents:
+// the plan passes exactly these, and the kernel builders declare exactly these.
+//
+//===----------------------------------------------------------------------===//
+#ifndef RESNETC_KERNELSPEC_KERNELSPEC_H
+#define RESNETC_KERNELSPEC_KERNELSPEC_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace resnetc {
+
+enum class KernelKind {
+  NchwToNhwc,
+  Conv2D,
+  BatchNorm,
+  Add,
+  Relu,
+  MaxPool2D,
+  GlobalAvgPool,
+  Dense,
+  ZeroPadShortcut,
+  PackConvWeight,
+  FoldPackConvWeight,
+  // The kernels of a training step.
+  BatchNormTrain,
+  BatchNormTrainGrad,
+  ReluGrad,
+  Conv2DGradInput,
+  Conv2DGradWeight,
+  ChannelSum,
+  DenseGradInput,
+  DenseGradWeight,
+  MaxPool2DGrad,
+  GlobalAvgPoolGrad,
+  ZeroPadShortcutGrad,
+  SoftmaxCrossEntropy,
+  SgdUpdate,
+  RunningStatsUpdate,
+  UnpackConvWeight,
+};
+
+/// The spelling of a kind in the `kind=` key.
+const char *kindName(KernelKind kind);
+
+/// One buffer a kernel takes, in call order (after `__user_context`).
+struct KernelArgument {
+  std::string role; ///< "input", "weight", "output", "input_grad", ...
+  /// Halide's dimension order, innermost first (the layouts of
+  /// targets/kernelgen/README.md); every buffer is dense in this order.
+  std::vector<int64_t> extents;
+  bool isInt32 = false; ///< Labels and the number correct; float32 otherwise.
+  bool isOutput = false;
+
+  int64_t elements() const;
+};
+
+/// A kernel. Only the fields the kind uses are meaningful. Shapes are in
+/// PyTorch order: input N x C x H x W (or N x C for dense, dense_grad_*,
+/// softmax_cross_entropy and 2-D channel_sum), weight K x C x R x S (or K x C
+/// for dense and dense_grad_*). For the gradient kinds, `input` and `weight`
+/// describe the forward operation.
+struct KernelSpec {
+  KernelKind kind = KernelKind::Relu;
+  std::vector<int64_t> input;  // NxCxHxW, or NxC for dense
+  std::vector<int64_t> weight; // KxCxRxS, or KxC for dense
+  int64_t strideH = 1, strideW = 1;
+  int64_t padH = 0, padW = 0;
+  int64_t kernelH = 1, kernelW = 1; // max_pool2d
+  bool bias = false;
+  bool residual = false;
+  bool relu = false;
+  float epsilon = 0.0f;
+  int64_t outChannels = 0;  // zero_pad_shortcut
+  int64_t stride = 1;       // zero_pad_shortcut(_grad)
+  int64_t size = 0;         // sgd_update: element count
+  int64_t channels = 0;     // running_stats_update
+  int64_t count = 0;        // running_stats_update: M = N*H*W
+  float momentum = 0.0f;    // sgd_update, running_stats_update
+  float weightDecay = 0.0f; // sgd_update
+  /// conv2d, optional `weights=blocked`: the weights come in the blocked
+  /// layout (targets/kernelgen/Kernels.h) that fold_pack_conv_weight with
+  /// `blocked_for` makes.
+  bool blockedWeights = false;
+  /// fold_pack_conv_weight, optional `blocked_for=QxP`: pack into the
+  /// blocked layout of the conv2d whose output is Q wide and P high.
+  int64_t blockedForQ = 0, blockedForP = 0;
+
+  /// Shape in PyTorch order of the (first) output: N x C x H x W, or N x K
+  /// for dense and N x C for global_avg_pool; K x C x R x S for the weight
+  /// kinds and conv2d_grad_weight; the forward input's shape for the
+  /// input-gradient kinds and batch_norm_train; K x C for dense_grad_weight;
+  /// C for channel_sum, size for sgd_update, channels for
+  /// running_stats_update.
+  std::vector<int64_t> outputShape() const;
+
+  /// Output shape of the forward operation of a gradient kind (the shape of
+  /// its output_grad argument): N x K x P x Q for conv2d_grad_*,
+  /// N x C x P x Q for max_pool2d_grad, N x K for dense_grad_*, N x C for
+  /// global_avg_pool_grad, N x K x H/S x W/S for zero_pad_shortcut_grad.
+  /// Empty for other kinds.
+  std::vector<int64_t> forwardOutputShape() const;
+
+  /// The kernel's buffers in call order: its inputs, then its outputs.
+  /// Meaningful for a spec that checkKernelSpec accepts.
+  std::vector<KernelArgument> arguments() const;
+
+  /// The canonical spec string (keys in a fixed order per kind; floats in
+  /// their shortest form that reads back to the same float).
+  std::string toString() const;
+};
+
+/// Checks that the fields the kind uses are in range and agree with each
+/// other (channels, window sizes, element counts below 2^29). On failure
+/// returns false and sets `error` to a one-line reason.
+bool checkKernelSpec(const KernelSpec &spec, std::string &error);
+
+/// Parses `text` and checks it with checkKernelSpec, rejecting unknown,
+/// missing and duplicate keys and malformed numbers. On failure returns false
+/// and sets `error` to a one-line reason (without the "error:" prefix).
+bool parseKernelSpec(const std::string &text, KernelSpec &spec, std::string &error);
+
+/// The extent of a sliding window's output along one axis: one shape rule
+/// for the dialect's shape inference and the kernels.
+inline int64_t slidingWindowExtent(int64_t input, int64_t window, int64_t stride,
+                                   int64_t padding) {
+  return (input + 2 * padding - window) / stride + 1;
+}
+
+} // namespace resnetc
+
+#endif // RESNETC_KERNELSPEC_KERNELSPEC_H
