@@ -20,8 +20,8 @@
 
 #include "cpu/Schedules.h"
 #include "kernelgen/HostTarget.h"
-#include "kernelgen/KernelSpec.h"
 #include "kernelgen/Kernels.h"
+#include "resnetc/KernelSpec/KernelSpec.h"
 #include "resnetc/runtime/ScratchCache.h"
 
 #include "Halide.h"

@@ -381,11 +381,16 @@ namespace {
 /// count and order, element types, ranks and constrained extents.
 void checkAgainstSpec(const KernelSpec &spec, const KernelPipeline &kernel) {
   std::vector<KernelArgument> expected = spec.arguments();
-  std::vector<Halide::Internal::Parameter> actual;
+  // Each buffer, and the one that carries its extents: itself, or for the
+  // later buffers of a Tuple the first (Halide constrains them alike).
+  std::vector<std::pair<Halide::Internal::Parameter, Halide::Internal::Parameter>> actual;
   for (const ImageParam &input : kernel.inputs)
-    actual.push_back(input.parameter());
-  for (const Func &output : kernel.pipeline.outputs())
-    actual.push_back(output.output_buffer().parameter());
+    actual.emplace_back(input.parameter(), input.parameter());
+  for (const Func &output : kernel.pipeline.outputs()) {
+    std::vector<OutputImageParam> buffers = output.output_buffers();
+    for (const OutputImageParam &buffer : buffers)
+      actual.emplace_back(buffer.parameter(), buffers.front().parameter());
+  }
   auto mismatch = [&](const std::string &what) {
     throw std::logic_error("kernel '" + spec.toString() + "' does not take the buffers its spec " +
                            "lists: " + what);
@@ -395,14 +400,14 @@ void checkAgainstSpec(const KernelSpec &spec, const KernelPipeline &kernel) {
              std::to_string(expected.size()));
   for (size_t i = 0; i < expected.size(); ++i) {
     const KernelArgument &want = expected[i];
-    const Halide::Internal::Parameter &have = actual[i];
+    const auto &[have, extents] = actual[i];
     bool outputSide = i >= kernel.inputs.size();
     Halide::Type type = want.isInt32 ? Halide::Int(32) : Halide::Float(32);
     if (outputSide != want.isOutput || have.type() != type ||
         have.dimensions() != int(want.extents.size()))
       mismatch("buffer " + std::to_string(i) + " is not " + want.role);
     for (size_t d = 0; d < want.extents.size(); ++d) {
-      const int64_t *extent = Halide::Internal::as_const_int(have.extent_constraint(int(d)));
+      const int64_t *extent = Halide::Internal::as_const_int(extents.extent_constraint(int(d)));
       if (!extent || *extent != want.extents[d])
         mismatch(want.role + "'s dimension " + std::to_string(d) + " is not constrained to " +
                  std::to_string(want.extents[d]));

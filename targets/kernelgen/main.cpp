@@ -12,8 +12,8 @@
 #include "../cpu/Schedules.h"
 #include "../gpu/Schedules.h"
 #include "HostTarget.h"
-#include "resnetc/KernelSpec/KernelSpec.h"
 #include "Kernels.h"
+#include "resnetc/KernelSpec/KernelSpec.h"
 
 #include "Halide.h"
 
@@ -31,6 +31,7 @@
 #define RESNETC_VERSION "unknown"
 #endif
 
+using namespace resnetc;
 using namespace resnetc::kernelgen;
 
 namespace {
@@ -124,7 +125,8 @@ int run(const Options &opts) {
   Halide::Target target = resolveTarget(opts.target);
   if (target.has_gpu_feature() && !target.has_feature(Halide::Target::CUDA) &&
       !target.has_feature(Halide::Target::OpenCL))
-    return fail("target '" + opts.target + "': of the GPU APIs only CUDA and OpenCL have schedules");
+    return fail("target '" + opts.target +
+                "': of the GPU APIs only CUDA and OpenCL have schedules");
   target = target.with_feature(Halide::Target::UserContext);
 
   OutputFile out(opts.output);

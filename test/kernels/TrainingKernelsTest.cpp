@@ -9,8 +9,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "resnetc/KernelSpec/KernelSpec.h"
 #include "KernelTestSupport.h"
+#include "resnetc/KernelSpec/KernelSpec.h"
 
 #include <cstring>
 #include <functional>
@@ -919,7 +919,7 @@ TEST(TrainingSpecParse, RoundTrips) {
     std::vector<int64_t> outputShape, forwardOutputShape;
   };
   const Case cases[] = {
-      {"kind=batch_norm_train;input=2x10x7x7;epsilon=9.99999975e-06;relu=1",
+      {"kind=batch_norm_train;input=2x10x7x7;epsilon=1e-05;relu=1",
        KernelKind::BatchNormTrain,
        {2, 10, 7, 7},
        {}},
@@ -969,12 +969,12 @@ TEST(TrainingSpecParse, RoundTrips) {
        {2, 10, 7, 7},
        {2, 20, 3, 3}},
       {"kind=softmax_cross_entropy;input=3x10", KernelKind::SoftmaxCrossEntropy, {3, 10}, {}},
-      {"kind=sgd_update;size=1000;momentum=0.899999976;weight_decay=0.000500000024",
+      {"kind=sgd_update;size=1000;momentum=0.9;weight_decay=5e-04",
        KernelKind::SgdUpdate,
        {1000},
        {}},
-      {"kind=running_stats_update;channels=10;count=98;momentum=0.100000001;"
-       "epsilon=9.99999975e-06",
+      {"kind=running_stats_update;channels=10;count=98;momentum=0.1;"
+       "epsilon=1e-05",
        KernelKind::RunningStatsUpdate,
        {10},
        {}},
@@ -994,7 +994,7 @@ TEST(TrainingSpecParse, RoundTrips) {
   ASSERT_TRUE(parseKernelSpec("weight_decay=0;momentum=0.9;size=7;kind=sgd_update", spec, error));
   EXPECT_EQ(spec.momentum, 0.9f);
   EXPECT_EQ(spec.weightDecay, 0.0f);
-  EXPECT_EQ(spec.toString(), "kind=sgd_update;size=7;momentum=0.899999976;weight_decay=0");
+  EXPECT_EQ(spec.toString(), "kind=sgd_update;size=7;momentum=0.9;weight_decay=0");
   // An epilogue flag of 0 is the kernel without it.
   ASSERT_TRUE(parseKernelSpec(
       "kind=conv2d_grad_input;input=2x16x7x7;weight=32x16x3x3;strides=1x1;padding=1x1;residual=0",

@@ -66,7 +66,8 @@ BufferRef buffer(Space space, std::initializer_list<std::pair<int64_t, int64_t>>
 }
 
 // The layouts of runtime/../targets/kernelgen/README.md.
-BufferRef nhwc(Space space, const Dims &s, int64_t offset = 0, int32_t activation = -1) { // N, C, H, W
+BufferRef nhwc(Space space, const Dims &s, int64_t offset = 0,
+               int32_t activation = -1) { // N, C, H, W
   BufferRef ref =
       buffer(space, {{s[1], 1}, {s[3], s[1]}, {s[2], s[1] * s[3]}, {s[0], s[1] * s[2] * s[3]}});
   ref.offset = offset;
@@ -96,7 +97,8 @@ using Sizes = std::vector<int64_t>;
 Sizes sizes(llvm::ArrayRef<int64_t> values) { return Sizes(values.begin(), values.end()); }
 
 /// A spec of `kind` on `input` (and `weight`): the fields every kind uses.
-KernelSpec specOf(KernelKind kind, llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> weight = {}) {
+KernelSpec specOf(KernelKind kind, llvm::ArrayRef<int64_t> input,
+                  llvm::ArrayRef<int64_t> weight = {}) {
   KernelSpec spec;
   spec.kind = kind;
   spec.input = sizes(input);
@@ -105,7 +107,8 @@ KernelSpec specOf(KernelKind kind, llvm::ArrayRef<int64_t> input, llvm::ArrayRef
 }
 
 /// A conv's or pool's strides and padding (H, W).
-KernelSpec windowed(KernelSpec spec, llvm::ArrayRef<int64_t> strides, llvm::ArrayRef<int64_t> padding) {
+KernelSpec windowed(KernelSpec spec, llvm::ArrayRef<int64_t> strides,
+                    llvm::ArrayRef<int64_t> padding) {
   spec.strideH = strides[0];
   spec.strideW = strides[1];
   spec.padH = padding[0];
@@ -183,8 +186,7 @@ private:
 
   /// The kernel of `spec`, shared by equal specs. Checks the spec, and that
   /// `args` are the buffers it takes (KernelSpec::arguments), on `op`.
-  FailureOr<unsigned> kernel(const KernelSpec &spec, llvm::ArrayRef<BufferRef> args,
-                             Operation *op);
+  FailureOr<unsigned> kernel(const KernelSpec &spec, llvm::ArrayRef<BufferRef> args, Operation *op);
   BufferRef weightsBuffer(BufferRef layout);
   /// What a step reads for `value`: an activation (its read is recorded), a
   /// loaded weight, or a prepared one.
@@ -217,6 +219,15 @@ private:
 
 FailureOr<unsigned> Planner::kernel(const KernelSpec &spec, llvm::ArrayRef<BufferRef> args,
                                     Operation *op) {
+  // Halide's 32-bit offsets, with headroom: said with the layer and the size,
+  // before the spec's own check says the same in its terms.
+  constexpr int64_t kMaxTensorValues = int64_t(1) << 29;
+  for (const BufferRef &arg : args)
+    if (int64_t values = arg.bytes() / int64_t(sizeof(float)); values >= kMaxTensorValues)
+      return op->emitError("layer '")
+             << layerName(op) << "' needs a tensor of " << values << " values ("
+             << llvm::formatv("{0:F1} GiB", double(arg.bytes()) / (1 << 30))
+             << "), more than a kernel indexes (2^29 values): lower --batch or the input size";
   std::string text = spec.toString(), error;
   if (!checkKernelSpec(spec, error))
     return op->emitOpError("has no kernel for '") << text << "': " << error;
@@ -232,8 +243,8 @@ FailureOr<unsigned> Planner::kernel(const KernelSpec &spec, llvm::ArrayRef<Buffe
       return op->emitOpError("internal error: kernel '")
              << text << "' takes " << want.role << " (buffer " << i << ") of extents "
              << describe(llvm::SmallVector<int32_t>(want.extents.begin(), want.extents.end()))
-             << (want.isInt32 ? " (int32)" : "") << ", the plan passes "
-             << describe(arg.extents) << (arg.type == ElementType::I32 ? " (int32)" : "");
+             << (want.isInt32 ? " (int32)" : "") << ", the plan passes " << describe(arg.extents)
+             << (arg.type == ElementType::I32 ? " (int32)" : "");
   }
   auto [it, inserted] = kernelBySpec.try_emplace(text, plan.kernels.size());
   if (inserted)
@@ -515,8 +526,9 @@ LogicalResult Planner::lowerTraining(Operation *op) {
             return failure();
         Dims shape = shapeOf(grad.getInputGrad());
         args.push_back(write(grad.getInputGrad(), nhwc(Space::Arena, shape)));
-        KernelSpec spec = windowed(specOf(KernelKind::Conv2DGradInput, shape, shapeOf(grad.getWeight())),
-                                   grad.getStrides(), grad.getPadding());
+        KernelSpec spec =
+            windowed(specOf(KernelKind::Conv2DGradInput, shape, shapeOf(grad.getWeight())),
+                     grad.getStrides(), grad.getPadding());
         spec.residual = bool(addend);
         spec.relu = bool(reluOutput);
         return done(spec);

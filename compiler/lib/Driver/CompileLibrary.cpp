@@ -67,25 +67,14 @@ std::string resnetc::defaultCacheDir() {
 
 namespace {
 
-/// One kernel indexes at most 2^29 values a tensor (resnetc-kernelgen's limit:
-/// Halide's 32-bit offsets with headroom); a context's activations are capped
-/// at 64 GiB. Both are found here, before minutes of kernel compilation, with
-/// the size and the layer in the message.
+/// A context's activations are capped at 64 GiB: found here, before minutes
+/// of kernel compilation. (The plan refuses a tensor too large for a kernel,
+/// on its layer.)
 bool checkPlanSizes(const codegen::KernelPlan &plan, std::string &error) {
-  constexpr int64_t kMaxTensorValues = int64_t(1) << 29;
   constexpr int64_t kMaxArenaBytes = int64_t(64) << 30;
   auto gib = [](int64_t bytes) {
     return llvm::formatv("{0:F1} GiB", double(bytes) / (1 << 30)).str();
   };
-  for (const std::vector<codegen::Step> *steps : {&plan.prepare, &plan.forward, &plan.train})
-    for (const codegen::Step &step : *steps)
-      for (const codegen::BufferRef &buffer : step.args)
-        if (buffer.bytes() / 4 >= kMaxTensorValues) {
-          error = "layer '" + step.layer + "' needs a tensor of " +
-                  std::to_string(buffer.bytes() / 4) + " values (" + gib(buffer.bytes()) +
-                  "), more than a kernel indexes (2^29 values): lower --batch or the input size";
-          return false;
-        }
   if (plan.arenaBytes > kMaxArenaBytes) {
     error = "the activations of one " + std::string(plan.train.empty() ? "run" : "training step") +
             " need " + gib(plan.arenaBytes) + ", more than the limit of " + gib(kMaxArenaBytes) +
