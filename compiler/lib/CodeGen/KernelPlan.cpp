@@ -200,7 +200,12 @@ private:
   LogicalResult lowerTraining(Operation *op);
   void finishSection(Section &section);
   LogicalResult planWeights(func::FuncOp forward);
-  LogicalResult planTraining(func::FuncOp trainGrads);
+  LogicalResult planTraining(func::FuncOp trainStep);
+  /// The buffer the kernels train for weight `name`: packed convs' own copy,
+  /// or the loaded tensor.
+  BufferRef trainedBuffer(llvm::StringRef name) const {
+    return packedByName.count(name) ? packedByName.lookup(name) : loaded.lookup(name);
+  }
 
   ModuleOp module;
   const PlanOptions &options;
@@ -612,6 +617,79 @@ LogicalResult Planner::lowerTraining(Operation *op) {
         return done(specOf(KernelKind::SoftmaxCrossEntropy, logits));
       })
       .Case([&](rn::SoftmaxCrossEntropyGradOp) { return success(); }) // made with the loss
+      .Case([&](rn::OptimizerStateOp state) -> LogicalResult {
+        llvm::StringRef name = state.getName();
+        BufferRef master = trainedBuffer(name);
+        if (master.extents.empty())
+          return state.emitOpError("belongs to '") << name << "', which no layer reads";
+        // In the layout of the weight it follows. Checkpoints hold it in the
+        // file's layout: packed conv buffers are unpacked into a slot of
+        // their own when saving, packed when loading.
+        BufferRef momentum = weightsBuffer(master);
+        Dims shape = shapeOf(state.getResult());
+        int64_t slot = momentum.offset;
+        if (packedByName.count(name)) {
+          BufferRef fileLayout = weightsBuffer(oihw(Space::Weights, shape));
+          slot = fileLayout.offset;
+          std::vector<BufferRef> unpackArgs{momentum, fileLayout}, packArgs{fileLayout, momentum};
+          FailureOr<unsigned> unpack =
+              kernel(specOf(KernelKind::UnpackConvWeight, {}, shape), unpackArgs, op);
+          FailureOr<unsigned> pack =
+              kernel(specOf(KernelKind::PackConvWeight, {}, shape), packArgs, op);
+          if (failed(unpack) || failed(pack))
+            return failure();
+          plan.exportWeights.push_back(
+              {*unpack, std::move(unpackArgs), "unpack momentum " + name.str()});
+          plan.importState.push_back({*pack, std::move(packArgs), "pack momentum " + name.str()});
+        }
+        plan.momentum.push_back({name.str(), {shape.begin(), shape.end()}, slot});
+        prepared[state.getResult()] = momentum;
+        return success();
+      })
+      .Case([&](rn::SgdUpdateOp sgd) -> LogicalResult {
+        // In place: the next weight and momentum are the buffers read.
+        llvm::StringRef name = sgd.getWeight().getDefiningOp<rn::WeightOp>().getName();
+        BufferRef master = trainedBuffer(name);
+        FailureOr<BufferRef> momentum = read(op, sgd.getMomentumBuffer());
+        FailureOr<BufferRef> grad = read(op, sgd.getGrad());
+        FailureOr<BufferRef> lr = read(op, sgd.getLr());
+        if (failed(momentum) || failed(grad) || failed(lr))
+          return failure();
+        KernelSpec spec;
+        spec.kind = KernelKind::SgdUpdate;
+        spec.size = master.bytes() / int64_t(sizeof(float));
+        spec.momentum = float(sgd.getMomentum().convertToDouble());
+        spec.weightDecay = float(sgd.getWeightDecay().convertToDouble());
+        args = {flat(master), flat(*momentum), flat(*grad), *lr, flat(master), flat(*momentum)};
+        FailureOr<unsigned> k = kernel(spec, args, op);
+        if (failed(k))
+          return failure();
+        addStep(*k, std::move(args), "sgd " + name.str());
+        prepared[sgd.getNewWeight()] = master;
+        prepared[sgd.getNewMomentumBuffer()] = *momentum;
+        return success();
+      })
+      .Case([&](rn::RunningStatsUpdateOp update) -> LogicalResult {
+        for (Value v : {update.getRunningMean(), update.getRunningVar(), update.getMean(),
+                        update.getInvStd()})
+          if (failed(in(v)))
+            return failure();
+        BufferRef runningMean = args[0], runningVar = args[1];
+        args.push_back(runningMean); // in place
+        args.push_back(runningVar);
+        KernelSpec spec = withEpsilon(KernelSpec(), update.getEpsilon());
+        spec.kind = KernelKind::RunningStatsUpdate;
+        spec.channels = shapeOf(update.getMean())[0];
+        spec.count = update.getCount();
+        spec.momentum = float(update.getMomentum().convertToDouble());
+        FailureOr<unsigned> k = kernel(spec, args, op);
+        if (failed(k))
+          return failure();
+        addStep(*k, std::move(args), "running statistics " + layerName(op));
+        prepared[update.getNewRunningMean()] = runningMean;
+        prepared[update.getNewRunningVar()] = runningVar;
+        return success();
+      })
       .Default([&](Operation *other) {
         return other->emitOpError("has no kernel: run the code generation pipeline first "
                                   "(rn-expand-shortcuts, rn-fold-batch-norm, rn-fuse-epilogues)");
@@ -646,17 +724,22 @@ LogicalResult Planner::planWeights(func::FuncOp forward) {
   return success();
 }
 
-/// One training step: @train_grads, then SGD and the running statistics.
-LogicalResult Planner::planTraining(func::FuncOp trainGrads) {
+/// One training step: @train_step, whose optimizer updates its state in place.
+LogicalResult Planner::planTraining(func::FuncOp trainStep) {
   Section train;
   train.steps = &plan.train;
   section = &train;
   returned = Value();
-  Block &body = trainGrads.getBody().front();
-  Value images = trainGrads.getArgument(0);
+  Block &body = trainStep.getBody().front();
+  if (body.getNumArguments() != 3)
+    return trainStep.emitOpError("expects (images, labels, learning rate)");
+  Value images = body.getArgument(0);
   Dims in = shapeOf(images);
+  // The learning rate is the scalars' first slot (the loss and the number
+  // correct follow, written by the loss's kernel).
+  section->buffers[body.getArgument(2)] = buffer(Space::Scalars, {{1, 1}});
   std::vector<BufferRef> convert{nchw(Space::Input, in), write(images, nhwc(Space::Arena, in))};
-  FailureOr<unsigned> toNhwc = kernel(specOf(KernelKind::NchwToNhwc, in), convert, trainGrads);
+  FailureOr<unsigned> toNhwc = kernel(specOf(KernelKind::NchwToNhwc, in), convert, trainStep);
   if (failed(toNhwc))
     return failure();
   addStep(*toNhwc, std::move(convert), "input");
@@ -664,70 +747,6 @@ LogicalResult Planner::planTraining(func::FuncOp trainGrads) {
     if (failed(lower(&op)))
       return failure();
 
-  // SGD on every gradient, in place, with a momentum buffer per tensor.
-  auto names = trainGrads->getAttrOfType<ArrayAttr>(rn::kGradientNamesAttr);
-  auto results = body.getTerminator()->getOperands().drop_front(); // after the loss
-  BufferRef lr = buffer(Space::Scalars, {{1, 1}});
-  for (auto [nameAttr, gradient] : llvm::zip(names, results)) {
-    llvm::StringRef name = cast<StringAttr>(nameAttr).getValue();
-    Dims shape = shapeOf(gradient);
-    BufferRef master = packedByName.count(name) ? packedByName.lookup(name) : loaded.lookup(name);
-    BufferRef momentum = weightsBuffer(master);
-    // Checkpoints hold momentum in the file's layout: packed conv buffers
-    // are unpacked into a slot of their own when saving, packed when loading.
-    int64_t slot = momentum.offset;
-    if (packedByName.count(name)) {
-      BufferRef fileLayout = weightsBuffer(oihw(Space::Weights, shape));
-      slot = fileLayout.offset;
-      std::vector<BufferRef> unpackArgs{momentum, fileLayout}, packArgs{fileLayout, momentum};
-      FailureOr<unsigned> unpack =
-          kernel(specOf(KernelKind::UnpackConvWeight, {}, shape), unpackArgs, trainGrads);
-      FailureOr<unsigned> pack =
-          kernel(specOf(KernelKind::PackConvWeight, {}, shape), packArgs, trainGrads);
-      if (failed(unpack) || failed(pack))
-        return failure();
-      plan.exportWeights.push_back(
-          {*unpack, std::move(unpackArgs), "unpack momentum " + name.str()});
-      plan.importState.push_back({*pack, std::move(packArgs), "pack momentum " + name.str()});
-    }
-    plan.momentum.push_back({name.str(), {shape.begin(), shape.end()}, slot});
-    FailureOr<BufferRef> grad = read(body.getTerminator(), gradient);
-    if (failed(grad))
-      return failure();
-    KernelSpec sgd;
-    sgd.kind = KernelKind::SgdUpdate;
-    sgd.size = master.bytes() / int64_t(sizeof(float));
-    sgd.momentum = float(options.momentum);
-    sgd.weightDecay = float(options.weightDecay);
-    std::vector<BufferRef> sgdArgs{flat(master), flat(momentum), flat(*grad),
-                                   lr,           flat(master),   flat(momentum)};
-    FailureOr<unsigned> k = kernel(sgd, sgdArgs, trainGrads);
-    if (failed(k))
-      return failure();
-    addStep(*k, std::move(sgdArgs), "sgd " + name.str());
-  }
-  // Batch norm's running statistics, from this batch's.
-  for (auto bn : body.getOps<rn::BatchNormTrainOp>()) {
-    if (!bn.getRunningMean() || !bn.getRunningVar())
-      continue;
-    Dims shape = shapeOf(bn.getInput());
-    BufferRef mean = loaded.lookup(*bn.getRunningMean());
-    BufferRef variance = loaded.lookup(*bn.getRunningVar());
-    FailureOr<BufferRef> batchMean = read(bn, bn.getMean());
-    FailureOr<BufferRef> invStd = read(bn, bn.getInvStd());
-    if (failed(batchMean) || failed(invStd))
-      return failure();
-    KernelSpec update = withEpsilon(KernelSpec(), bn.getEpsilon());
-    update.kind = KernelKind::RunningStatsUpdate;
-    update.channels = shape[1];
-    update.count = shape[0] * shape[2] * shape[3];
-    update.momentum = float(bn.getMomentum().convertToDouble());
-    std::vector<BufferRef> updateArgs{mean, variance, *batchMean, *invStd, mean, variance};
-    FailureOr<unsigned> k = kernel(update, updateArgs, bn);
-    if (failed(k))
-      return failure();
-    addStep(*k, std::move(updateArgs), "running statistics " + layerName(bn));
-  }
   finishSection(train);
   return success();
 }
@@ -768,10 +787,11 @@ FailureOr<KernelPlan> Planner::run() {
   finishSection(inference);
 
   if (options.training) {
-    auto trainGrads = module.lookupSymbol<func::FuncOp>(rn::kTrainGradsFunction);
-    if (!trainGrads)
-      return module.emitError("a training plan needs @train_grads (run rn-autodiff)");
-    if (failed(planTraining(trainGrads)))
+    auto trainStep = module.lookupSymbol<func::FuncOp>(rn::kTrainStepFunction);
+    if (!trainStep)
+      return module.emitError(
+          "a training plan needs @train_step (run rn-autodiff, then rn-append-optimizer)");
+    if (failed(planTraining(trainStep)))
       return failure();
   }
   return plan;

@@ -121,12 +121,11 @@ bool resnetc::compileLibrary(mlir::ModuleOp module, const LibraryOptions &option
     weights = initializeWeights(module, options.seed);
   }
 
-  if (failed(options.training ? prepareForTraining(module) : prepareForCodegen(module)))
+  if (failed(options.training ? prepareForTraining(module, {options.momentum, options.weightDecay})
+                              : prepareForCodegen(module)))
     return false;
   codegen::PlanOptions planOptions;
   planOptions.training = options.training;
-  planOptions.momentum = options.momentum;
-  planOptions.weightDecay = options.weightDecay;
   planOptions.bufferAlignment = codegen::bufferAlignmentFor(options.target);
   mlir::FailureOr<codegen::KernelPlan> plan = codegen::planKernels(module, planOptions);
   if (failed(plan))

@@ -47,7 +47,7 @@ LogicalResult resnetc::prepareForCodegen(ModuleOp module) {
   return runPipeline(module, Stage::CodeGen);
 }
 
-LogicalResult resnetc::prepareForTraining(ModuleOp module) {
+LogicalResult resnetc::prepareForTraining(ModuleOp module, const OptimizerOptions &optimizer) {
   if (failed(runPipeline(module, Stage::Expanded)))
     return failure();
   PassManager pm(module.getContext());
@@ -61,6 +61,13 @@ LogicalResult resnetc::prepareForTraining(ModuleOp module) {
   PassManager fuseTraining(module.getContext(), func::FuncOp::getOperationName());
   fuseTraining.addPass(resnetc::createFuseTrainingEpilogues());
   if (failed(fuseTraining.run(trainGrads)))
+    return failure();
+  PassManager appendOptimizer(module.getContext());
+  AppendOptimizerOptions optimizerOptions;
+  optimizerOptions.momentum = optimizer.momentum;
+  optimizerOptions.weightDecay = optimizer.weightDecay;
+  appendOptimizer.addPass(resnetc::createAppendOptimizer(optimizerOptions));
+  if (failed(appendOptimizer.run(module)))
     return failure();
   // Evaluation runs @forward with the trained weights as they are: batch
   // norm stays a kernel of its own (folding would need re-preparing the

@@ -221,8 +221,8 @@ int runStats(mlir::MLIRContext &context) {
   if (!model.load(statsInput, 1, networkName, inputOverride) || failed(expandModel(model.get())))
     return 1;
   if (printArchitecture) {
-    outs() << architectureText(model.get())
-           << "architecture_hash " << format_hex_no_prefix(architectureHash(model.get()), 16) << "\n";
+    outs() << architectureText(model.get()) << "architecture_hash "
+           << format_hex_no_prefix(architectureHash(model.get()), 16) << "\n";
     return 0;
   }
   ModelStats stats = computeStats(model.get());
@@ -282,7 +282,8 @@ int runCompile(mlir::MLIRContext &context) {
     return 1;
   bool codegen = emit == Emit::RnCodegen || emit == Emit::Kernels || emit == Emit::Llvm ||
                  emit == Emit::LlvmIr || emit == Emit::Obj;
-  if (codegen && failed(train ? prepareForTraining(model.get()) : prepareForCodegen(model.get())))
+  if (codegen && failed(train ? prepareForTraining(model.get(), {sgdMomentum, weightDecay})
+                              : prepareForCodegen(model.get())))
     return 1;
   std::string error;
   auto output = mlir::openOutputFile(compileOutput, &error);
@@ -291,8 +292,6 @@ int runCompile(mlir::MLIRContext &context) {
   if (emit == Emit::Kernels || emit == Emit::Llvm || emit == Emit::LlvmIr || emit == Emit::Obj) {
     codegen::PlanOptions planOptions;
     planOptions.training = train;
-    planOptions.momentum = sgdMomentum;
-    planOptions.weightDecay = weightDecay;
     planOptions.bufferAlignment = codegen::bufferAlignmentFor(target);
     mlir::FailureOr<codegen::KernelPlan> plan = codegen::planKernels(model.get(), planOptions);
     if (failed(plan))
@@ -460,7 +459,7 @@ int main(int argc, char **argv) {
   if (targetsCommand)
     return runTargets();
   for (tool::Command *command : {&tool::infoCommand, &tool::importCommand, &tool::exportCommand,
-                                  &tool::evalCommand, &tool::predictCommand})
+                                 &tool::evalCommand, &tool::predictCommand})
     if (command->subCommand)
       return command->run(context);
   return fail("no command given: use stats, compile, init, train, info, import, export, eval, "

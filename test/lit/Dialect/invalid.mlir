@@ -144,3 +144,40 @@ func.func @dense_grad_batch(%dy: tensor<2x3xf32>, %x: tensor<4x5xf32>) {
   %0 = rn.dense_grad_weight %dy, %x : (tensor<2x3xf32>, tensor<4x5xf32>) -> tensor<3x5xf32>
   return
 }
+
+// -----
+
+func.func @sgd_on_an_argument(%w: tensor<4xf32>, %g: tensor<4xf32>, %lr: tensor<f32>) {
+  %m = rn.optimizer_state "momentum" of "w" : tensor<4xf32>
+  // expected-error @+1 {{updates a trainable rn.weight, in place}}
+  %0, %1 = rn.sgd_update %w, %m, %g, %lr {momentum = 0.9 : f64, weight_decay = 0.0 : f64} : tensor<4xf32>, tensor<f32>
+  return
+}
+
+// -----
+
+func.func @sgd_momentum_of_another(%g: tensor<4xf32>, %lr: tensor<f32>) {
+  %w = rn.weight "w" {init = "zeros"} : tensor<4xf32>
+  %m = rn.optimizer_state "momentum" of "v" : tensor<4xf32>
+  // expected-error @+1 {{needs the momentum rn.optimizer_state of 'w'}}
+  %0, %1 = rn.sgd_update %w, %m, %g, %lr {momentum = 0.9 : f64, weight_decay = 0.0 : f64} : tensor<4xf32>, tensor<f32>
+  return
+}
+
+// -----
+
+func.func @unknown_slot() {
+  // expected-error @+1 {{unknown slot 'adam' (expected momentum)}}
+  %m = rn.optimizer_state "adam" of "w" : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @running_stats_of_a_trained_weight(%mean: tensor<4xf32>, %inv: tensor<4xf32>) {
+  %rm = rn.weight "bn.weight" {init = "ones"} : tensor<4xf32>
+  %rv = rn.weight "bn.running_var" {init = "ones", state} : tensor<4xf32>
+  // expected-error @+1 {{updates rn.weight state tensors (running statistics), in place}}
+  %0, %1 = rn.running_stats_update %rm, %rv, %mean, %inv {count = 8 : i64, epsilon = 1.0e-5 : f64, momentum = 0.1 : f64} : tensor<4xf32>
+  return
+}

@@ -69,11 +69,9 @@ struct WeightSlot {
 };
 
 struct PlanOptions {
-  /// Plan a training library: the module also holds @train_grads (from
-  /// rn-autodiff) and batch norm is not folded.
+  /// Plan a training library: the module also holds @train_step (from
+  /// rn-append-optimizer) and batch norm is not folded.
   bool training = false;
-  double momentum = 0.9;     ///< SGD momentum, compiled in.
-  double weightDecay = 1e-4; ///< L2 weight decay, compiled in.
   /// Where buffers start in the arena and the weights (bufferAlignmentFor).
   int64_t bufferAlignment = kBufferAlignment;
 };

@@ -17,9 +17,17 @@ mlir::LogicalResult prepareForInference(mlir::ModuleOp module);
 /// prepareForInference, then epilogue fusion: one op per kernel.
 mlir::LogicalResult prepareForCodegen(mlir::ModuleOp module);
 
-/// For a training library: expansion, rn-autodiff (@train_grads), and
-/// epilogue fusion of @forward without batch-norm folding (evaluation).
-mlir::LogicalResult prepareForTraining(mlir::ModuleOp module);
+/// The optimizer a training library compiles in.
+struct OptimizerOptions {
+  double momentum = 0.9;     ///< SGD momentum.
+  double weightDecay = 1e-4; ///< L2 weight decay.
+};
+
+/// For a training library: expansion, rn-autodiff (@train_grads), training
+/// epilogue fusion, rn-append-optimizer (@train_step), and epilogue fusion
+/// of @forward without batch-norm folding (evaluation).
+mlir::LogicalResult prepareForTraining(mlir::ModuleOp module,
+                                       const OptimizerOptions &optimizer = {});
 
 } // namespace resnetc
 

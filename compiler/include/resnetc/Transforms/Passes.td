@@ -78,4 +78,25 @@ def FuseTrainingEpilogues : Pass<"rn-fuse-training-epilogues", "::mlir::func::Fu
   let dependentDialects = ["::resnetc::rn::RnDialect"];
 }
 
+def AppendOptimizer : Pass<"rn-append-optimizer", "::mlir::ModuleOp"> {
+  let summary = "Make @train_grads one whole training step: SGD and the running statistics as IR";
+  let description = [{
+    Turns func.func @train_grads(%images, %labels) -> (loss, gradients...)
+    (rn-autodiff) into
+    func.func @train_step(%images, %labels, %lr: tensor<f32>)
+        -> (loss, next weights..., next momenta..., next running statistics...)
+    by appending, in the order of the gradients, an rn.optimizer_state
+    (momentum) and an rn.sgd_update per trained weight, then an
+    rn.running_stats_update per batch norm whose running statistics are
+    named. The state is explicit: the updates read rn.weight and
+    rn.optimizer_state values and yield their next values, which
+    `rn.state_updates` names. A code generator updates them in place.
+  }];
+  let options = [
+    Option<"momentum", "momentum", "double", "0.9", "SGD momentum">,
+    Option<"weightDecay", "weight-decay", "double", "1e-4", "L2 weight decay">,
+  ];
+  let dependentDialects = ["::resnetc::rn::RnDialect"];
+}
+
 #endif // RESNETC_TRANSFORMS_PASSES_TD

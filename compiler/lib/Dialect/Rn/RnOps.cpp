@@ -45,6 +45,41 @@ LogicalResult WeightOp::verify() {
   return success();
 }
 
+LogicalResult OptimizerStateOp::verify() {
+  if (getSlot() != "momentum")
+    return emitOpError("unknown slot '") << getSlot() << "' (expected momentum)";
+  if (getName().empty())
+    return emitOpError("needs the name of its weight");
+  if (!cast<RankedTensorType>(getType()).hasStaticShape())
+    return emitOpError("needs a static shape");
+  return success();
+}
+
+LogicalResult SgdUpdateOp::verify() {
+  auto weight = getWeight().getDefiningOp<WeightOp>();
+  if (!weight || weight.getState())
+    return emitOpError("updates a trainable rn.weight, in place");
+  auto state = getMomentumBuffer().getDefiningOp<OptimizerStateOp>();
+  if (!state || state.getName() != weight.getName())
+    return emitOpError("needs the momentum rn.optimizer_state of '") << weight.getName() << "'";
+  if (getMomentum().convertToDouble() < 0 || getWeightDecay().convertToDouble() < 0)
+    return emitOpError("needs a non-negative momentum and weight decay");
+  return success();
+}
+
+LogicalResult RunningStatsUpdateOp::verify() {
+  for (Value state : {getRunningMean(), getRunningVar()}) {
+    auto weight = state.getDefiningOp<WeightOp>();
+    if (!weight || !weight.getState())
+      return emitOpError("updates rn.weight state tensors (running statistics), in place");
+  }
+  if (double momentum = getMomentum().convertToDouble(); momentum < 0 || momentum > 1)
+    return emitOpError("needs a momentum in [0, 1]");
+  if (getCount() < 2)
+    return emitOpError("needs a count of at least 2 (the unbiased variance divides by count - 1)");
+  return success();
+}
+
 LogicalResult Conv2DOp::inferReturnTypes(MLIRContext *context, std::optional<Location> location,
                                          Adaptor op, SmallVectorImpl<Type> &types) {
   if (op.getBias()) {

@@ -19,6 +19,12 @@ inline constexpr llvm::StringLiteral kForwardFunction = "forward";
 inline constexpr llvm::StringLiteral kTrainGradsFunction = "train_grads";
 /// On kTrainGradsFunction: the weight name of each gradient result.
 inline constexpr llvm::StringLiteral kGradientNamesAttr = "rn.gradients";
+/// The function rn-append-optimizer makes of kTrainGradsFunction: one whole
+/// training step, (images, labels, learning rate) -> (loss, next states...).
+inline constexpr llvm::StringLiteral kTrainStepFunction = "train_step";
+/// On kTrainStepFunction: the state each result after the loss replaces
+/// (a weight's name, or "momentum of <weight>").
+inline constexpr llvm::StringLiteral kStateUpdatesAttr = "rn.state_updates";
 } // namespace resnetc::rn
 
 #endif // RESNETC_DIALECT_RN_RNDIALECT_H

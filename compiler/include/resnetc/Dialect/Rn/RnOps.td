@@ -375,4 +375,62 @@ def Rn_SoftmaxCrossEntropyGradOp : Rn_Op<"softmax_cross_entropy_grad", [Pure,
   let assemblyFormat = "$logits `,` $labels attr-dict `:` type($logits) `,` type($labels)";
 }
 
+//===----------------------------------------------------------------------===//
+// The optimizer, appended to the training step by rn-append-optimizer. State
+// is explicit: each update reads the state's value and yields its next value,
+// which replaces it (in place) when the step ends.
+//===----------------------------------------------------------------------===//
+
+def Rn_OptimizerStateOp : Rn_Op<"optimizer_state", [Pure]> {
+  let summary = "An optimizer's state tensor for one weight, kept across steps";
+  let description = [{
+    `slot` names the state (`momentum`: SGD's velocity) of the weight
+    `name`. It starts at zero and is saved in checkpoints beside the weight.
+
+    ```mlir
+    %m = rn.optimizer_state "momentum" of "stem.conv1.weight" : tensor<16x3x3x3xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$slot, StrAttr:$name);
+  let results = (outs Rn_Tensor:$result);
+  let assemblyFormat = "$slot `of` $name attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def Rn_SgdUpdateOp : Rn_Op<"sgd_update", [Pure,
+    AllTypesMatch<["weight", "momentum_buffer", "grad", "new_weight", "new_momentum_buffer"]>]> {
+  let summary = "SGD with momentum and L2 weight decay";
+  let description = [{
+    v' = momentum * v + grad + weight_decay * w;  w' = w - lr * v'
+    (PyTorch's SGD). `weight` is an rn.weight, `momentum_buffer` its
+    rn.optimizer_state; the results replace them when the step ends.
+  }];
+  let arguments = (ins Rn_Tensor:$weight, Rn_Tensor:$momentum_buffer, Rn_Tensor:$grad,
+                   0DTensorOf<[F32]>:$lr, F64Attr:$momentum, F64Attr:$weight_decay);
+  let results = (outs Rn_Tensor:$new_weight, Rn_Tensor:$new_momentum_buffer);
+  let assemblyFormat = [{
+    $weight `,` $momentum_buffer `,` $grad `,` $lr attr-dict `:` type($weight) `,` type($lr)
+  }];
+  let hasVerifier = 1;
+}
+
+def Rn_RunningStatsUpdateOp : Rn_Op<"running_stats_update", [Pure,
+    AllTypesMatch<["running_mean", "running_var", "mean", "inv_std", "new_running_mean",
+                   "new_running_var"]>]> {
+  let summary = "Batch norm's running statistics, from one batch's";
+  let description = [{
+    running = (1 - momentum) * running + momentum * batch, with the batch's
+    unbiased variance (1 / inv_std^2 - epsilon) * count / (count - 1), where
+    count = N * H * W (PyTorch's rule). `running_mean` and `running_var` are
+    rn.weight state tensors; the results replace them when the step ends.
+  }];
+  let arguments = (ins Rn_Vector:$running_mean, Rn_Vector:$running_var, Rn_Vector:$mean,
+                   Rn_Vector:$inv_std, F64Attr:$momentum, F64Attr:$epsilon, I64Attr:$count);
+  let results = (outs Rn_Vector:$new_running_mean, Rn_Vector:$new_running_var);
+  let assemblyFormat = [{
+    $running_mean `,` $running_var `,` $mean `,` $inv_std attr-dict `:` type($mean)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // RESNETC_DIALECT_RN_RNOPS_TD
