@@ -70,6 +70,16 @@ std::vector<Taps> bilinearTaps(int64_t inSize, int64_t outSize) {
   return taps;
 }
 
+/// An image of `in`'s channels and the given size, to be filled.
+Image blankLike(const Image &in, int64_t height, int64_t width) {
+  Image out;
+  out.channels = in.channels;
+  out.height = height;
+  out.width = width;
+  out.values.resize(size_t(in.channels * height * width));
+  return out;
+}
+
 } // namespace
 
 Image resnetc::images::resizeBilinear(const Image &in, int64_t height, int64_t width) {
@@ -91,11 +101,7 @@ Image resnetc::images::resizeBilinear(const Image &in, int64_t height, int64_t w
         target[x] = float(sum);
       }
     }
-  Image out;
-  out.channels = in.channels;
-  out.height = height;
-  out.width = width;
-  out.values.resize(size_t(in.channels * height * width));
+  Image out = blankLike(in, height, width);
   for (int64_t c = 0; c < in.channels; ++c)
     for (int64_t y = 0; y < height; ++y) {
       const Taps &t = down[size_t(y)];
@@ -112,11 +118,7 @@ Image resnetc::images::resizeBilinear(const Image &in, int64_t height, int64_t w
 
 Image resnetc::images::crop(const Image &in, int64_t top, int64_t left, int64_t height,
                             int64_t width) {
-  Image out;
-  out.channels = in.channels;
-  out.height = height;
-  out.width = width;
-  out.values.resize(size_t(in.channels * height * width));
+  Image out = blankLike(in, height, width);
   for (int64_t c = 0; c < in.channels; ++c)
     for (int64_t y = 0; y < height; ++y)
       std::copy_n(&in.values[size_t((c * in.height + top + y) * in.width + left)], width,
