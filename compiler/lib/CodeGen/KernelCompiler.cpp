@@ -160,8 +160,8 @@ bool resnetc::codegen::compileKernels(const KernelPlan &plan, const KernelCompil
 
   for (const KernelDef &kernel : plan.kernels)
     objects.kernels.push_back(
-        request({"--spec", kernel.spec, "--name", kernel.name, "--target", target},
-                "kernel\n" + kernel.name + "\n" + kernel.spec + "\n" + target,
+        request({"--spec", kernel.spec, "--name", kCachedKernelName, "--target", target},
+                "kernel\n" + kernel.spec + "\n" + target,
                 "kernel " + kernel.name + " (" + kernel.spec + ")"));
   objects.halideRuntime =
       request({"--runtime", "--target", target}, "runtime\n" + target, "the Halide runtime");

@@ -10,6 +10,8 @@
 #include "llvm/Object/ELFObjectFile.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <deque>
+
 using namespace resnetc::codegen;
 
 std::vector<std::string> resnetc::codegen::exportedSymbolPatterns(llvm::StringRef model) {
@@ -113,6 +115,42 @@ bool resnetc::codegen::hideLibrarySymbols(llvm::StringRef model,
       error = objects[i].getBufferIdentifier().str() + ": " + llvm::toString(std::move(e));
       return false;
     }
+  }
+  return true;
+}
+
+bool resnetc::codegen::renameSymbolPrefix(llvm::MemoryBufferRef object, llvm::StringRef from,
+                                          llvm::StringRef to,
+                                          llvm::SmallVector<char, 0> &renamed,
+                                          std::string &error) {
+  llvm::StringRef name = object.getBufferIdentifier();
+  llvm::Expected<std::unique_ptr<llvm::object::Binary>> binary = llvm::object::createBinary(object);
+  if (!binary) {
+    error = name.str() + ": " + llvm::toString(binary.takeError());
+    return false;
+  }
+  auto *file = llvm::dyn_cast<llvm::object::ELFObjectFileBase>(binary->get());
+  if (!file) {
+    error = name.str() + ": not an ELF object (generated libraries are ELF only)";
+    return false;
+  }
+  llvm::objcopy::ConfigManager config;
+  config.Common.InputFilename = name;
+  std::deque<std::string> newNames; // what SymbolsToRename's values point into
+  for (const llvm::object::SymbolRef &symbol : file->symbols()) {
+    llvm::Expected<llvm::StringRef> symbolName = symbol.getName();
+    if (!symbolName) {
+      error = name.str() + ": " + llvm::toString(symbolName.takeError());
+      return false;
+    }
+    if (symbolName->starts_with(from))
+      config.Common.SymbolsToRename[*symbolName] =
+          newNames.emplace_back((to + symbolName->drop_front(from.size())).str());
+  }
+  llvm::raw_svector_ostream os(renamed);
+  if (llvm::Error e = llvm::objcopy::executeObjcopyOnBinary(config, *file, os)) {
+    error = name.str() + ": " + llvm::toString(std::move(e));
+    return false;
   }
   return true;
 }

@@ -1,5 +1,6 @@
 //===- ModelArchive.cpp - lib<model>.a ------------------------------------===//
 
+#include "resnetc/CodeGen/KernelCompiler.h"
 #include "resnetc/CodeGen/LibrarySymbols.h"
 #include "resnetc/CodeGen/ModelLibrary.h"
 
@@ -14,7 +15,9 @@ using namespace resnetc::codegen;
 
 bool resnetc::codegen::writeModelArchive(const std::string &path, llvm::StringRef model,
                                          llvm::ArrayRef<char> orchestration,
-                                         const std::vector<std::string> &objectFiles,
+                                         const std::vector<std::string> &kernelObjects,
+                                         const std::vector<std::string> &kernelNames,
+                                         const std::string &halideRuntime,
                                          const std::string &runtimeArchive, std::string &error) {
   // Every object, read first, then hidden: `objects` names each for messages
   // (the runtime's as archive(member)), `memberNames` as it is in lib<model>.a.
@@ -28,17 +31,29 @@ bool resnetc::codegen::writeModelArchive(const std::string &path, llvm::StringRe
 
   // Kernel objects live in the cache under content hashes; inside the archive
   // they keep only that file name, so the archive does not depend on where
-  // the cache is.
+  // the cache is. Each kernel gets its name in this library.
   std::vector<std::unique_ptr<llvm::MemoryBuffer>> files;
-  for (const std::string &file : objectFiles) {
+  std::deque<llvm::SmallVector<char, 0>> renamedKernels;
+  std::vector<std::string> objectFiles = kernelObjects;
+  objectFiles.push_back(halideRuntime);
+  for (size_t i = 0; i < objectFiles.size(); ++i) {
+    const std::string &file = objectFiles[i];
     auto buffer = llvm::MemoryBuffer::getFile(file);
     if (!buffer) {
       error = "cannot read " + file + ": " + buffer.getError().message();
       return false;
     }
     memberNames.push_back(keep(llvm::sys::path::filename(file).str()));
-    objects.emplace_back((*buffer)->getBuffer(), memberNames.back());
+    llvm::MemoryBufferRef object((*buffer)->getBuffer(), memberNames.back());
     files.push_back(std::move(*buffer));
+    if (i < kernelNames.size()) {
+      llvm::SmallVector<char, 0> &renamed = renamedKernels.emplace_back();
+      if (!renameSymbolPrefix(object, kCachedKernelName, kernelNames[i], renamed, error))
+        return false;
+      object = llvm::MemoryBufferRef(llvm::StringRef(renamed.data(), renamed.size()),
+                                     memberNames.back());
+    }
+    objects.push_back(object);
   }
 
   auto runtimeBuffer = llvm::MemoryBuffer::getFile(runtimeArchive);

@@ -165,10 +165,11 @@ bool resnetc::compileLibrary(mlir::ModuleOp module, const LibraryOptions &option
   report.archive = inOutput("lib" + name + ".a");
   report.header = inOutput(name + ".h");
   report.weights = inOutput(name + ".rnw");
-  std::vector<std::string> files = objects.kernels;
-  files.push_back(objects.halideRuntime);
-  if (!codegen::writeModelArchive(report.archive, name, object, files, options.runtimeArchive,
-                                  error))
+  std::vector<std::string> kernelNames;
+  for (const codegen::KernelDef &kernel : plan->kernels)
+    kernelNames.push_back(kernel.name);
+  if (!codegen::writeModelArchive(report.archive, name, object, objects.kernels, kernelNames,
+                                  objects.halideRuntime, options.runtimeArchive, error))
     return false;
   if (!writeText(
           report.header,

@@ -2,79 +2,87 @@
 
 #include "resnetc/Driver/Pipelines.h"
 
-#include "resnetc/Analysis/ModelStats.h"
+#include "resnetc/Dialect/Rn/RnDialect.h"
 #include "resnetc/Transforms/Passes.h"
 
-#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
 
-namespace {
-enum class Stage { Expanded, Inference, CodeGen };
-
-LogicalResult runPipeline(ModuleOp module, Stage stage) {
-  PassManager expand(module.getContext());
-  OpPassManager &expandFunction = expand.nest<func::FuncOp>();
-  expandFunction.addPass(resnetc::createExpandShortcuts());
-  expandFunction.addPass(createCanonicalizerPass());
-  if (failed(expand.run(module)))
-    return failure();
+void resnetc::buildPipeline(OpPassManager &pm, Phase phase, const OptimizerOptions &optimizer) {
+  OpPassManager &expand = pm.nest<func::FuncOp>();
+  expand.addPass(createExpandShortcuts());
+  expand.addPass(createCanonicalizerPass());
   // Weights files are tied to this form; later rewrites keep the identity.
-  resnetc::recordArchitectureHash(module);
-  if (stage == Stage::Expanded)
-    return success();
+  pm.addPass(createRecordArchitectureHash());
+  if (phase == Phase::Expanded)
+    return;
 
-  PassManager pm(module.getContext());
+  if (phase == Phase::Training) {
+    pm.addPass(createAutodiff());
+    OpPassManager &training = pm.nest<func::FuncOp>();
+    training.addPass(createCanonicalizerPass());
+    FuseTrainingEpiloguesOptions fuseTraining;
+    fuseTraining.functions = {rn::kTrainGradsFunction.str()};
+    training.addPass(createFuseTrainingEpilogues(fuseTraining));
+    AppendOptimizerOptions sgd;
+    sgd.momentum = optimizer.momentum;
+    sgd.weightDecay = optimizer.weightDecay;
+    pm.addPass(createAppendOptimizer(sgd));
+    // Evaluation runs @forward with the trained weights as they are: batch
+    // norm stays a kernel of its own (folding would need re-preparing the
+    // weights after every step).
+    FuseEpiloguesOptions fuseForward;
+    fuseForward.functions = {rn::kForwardFunction.str()};
+    OpPassManager &forward = pm.nest<func::FuncOp>();
+    forward.addPass(createFuseEpilogues(fuseForward));
+    forward.addPass(createCSEPass());
+    return;
+  }
+
   OpPassManager &function = pm.nest<func::FuncOp>();
-  function.addPass(resnetc::createFoldBatchNorm());
+  function.addPass(createFoldBatchNorm());
   function.addPass(createCanonicalizerPass());
-  if (stage == Stage::CodeGen) {
-    function.addPass(resnetc::createFuseEpilogues());
+  if (phase == Phase::CodeGen) {
+    function.addPass(createFuseEpilogues());
     function.addPass(createCSEPass());
   }
+}
+
+LogicalResult resnetc::runPipeline(ModuleOp module, Phase phase,
+                                   const OptimizerOptions &optimizer) {
+  PassManager pm(module.getContext());
+  if (failed(applyPassManagerCLOptions(pm)))
+    return failure();
+  buildPipeline(pm, phase, optimizer);
   return pm.run(module);
 }
+
+namespace {
+struct TrainingPipelineOptions : PassPipelineOptions<TrainingPipelineOptions> {
+  Option<double> momentum{*this, "momentum", llvm::cl::desc("SGD momentum"), llvm::cl::init(0.9)};
+  Option<double> weightDecay{*this, "weight-decay", llvm::cl::desc("L2 weight decay"),
+                             llvm::cl::init(1e-4)};
+};
 } // namespace
 
-LogicalResult resnetc::expandModel(ModuleOp module) { return runPipeline(module, Stage::Expanded); }
-
-LogicalResult resnetc::prepareForInference(ModuleOp module) {
-  return runPipeline(module, Stage::Inference);
-}
-
-LogicalResult resnetc::prepareForCodegen(ModuleOp module) {
-  return runPipeline(module, Stage::CodeGen);
-}
-
-LogicalResult resnetc::prepareForTraining(ModuleOp module, const OptimizerOptions &optimizer) {
-  if (failed(runPipeline(module, Stage::Expanded)))
-    return failure();
-  PassManager pm(module.getContext());
-  pm.addPass(resnetc::createAutodiff());
-  pm.nest<func::FuncOp>().addPass(createCanonicalizerPass());
-  if (failed(pm.run(module)))
-    return failure();
-  auto trainGrads = module.lookupSymbol<func::FuncOp>(rn::kTrainGradsFunction);
-  if (!trainGrads)
-    return module.emitError("rn-autodiff left no @") << rn::kTrainGradsFunction;
-  PassManager fuseTraining(module.getContext(), func::FuncOp::getOperationName());
-  fuseTraining.addPass(resnetc::createFuseTrainingEpilogues());
-  if (failed(fuseTraining.run(trainGrads)))
-    return failure();
-  PassManager appendOptimizer(module.getContext());
-  AppendOptimizerOptions optimizerOptions;
-  optimizerOptions.momentum = optimizer.momentum;
-  optimizerOptions.weightDecay = optimizer.weightDecay;
-  appendOptimizer.addPass(resnetc::createAppendOptimizer(optimizerOptions));
-  if (failed(appendOptimizer.run(module)))
-    return failure();
-  // Evaluation runs @forward with the trained weights as they are: batch
-  // norm stays a kernel of its own (folding would need re-preparing the
-  // weights after every step).
-  auto forward = module.lookupSymbol<func::FuncOp>(rn::kForwardFunction);
-  PassManager fuse(module.getContext(), func::FuncOp::getOperationName());
-  fuse.addPass(resnetc::createFuseEpilogues());
-  fuse.addPass(createCSEPass());
-  return fuse.run(forward);
+void resnetc::registerPipelines() {
+  auto phase = [](const char *name, const char *what, Phase p) {
+    PassPipelineRegistration<>(name, what,
+                               [p](OpPassManager &pm) { buildPipeline(pm, p); });
+  };
+  phase("rn-expanded", "resnetc's phases: shortcuts expanded, architecture hash recorded",
+        Phase::Expanded);
+  phase("rn-inference", "resnetc's phases: rn-expanded, then batch norm folded",
+        Phase::Inference);
+  phase("rn-codegen", "resnetc's phases: rn-inference, then epilogues fused (one op per kernel)",
+        Phase::CodeGen);
+  PassPipelineRegistration<TrainingPipelineOptions>(
+      "rn-training",
+      "resnetc's phases: rn-expanded, then @train_step (autodiff, training fusion, optimizer) "
+      "and @forward fused for evaluation",
+      [](OpPassManager &pm, const TrainingPipelineOptions &options) {
+        buildPipeline(pm, Phase::Training, {options.momentum, options.weightDecay});
+      });
 }

@@ -61,6 +61,8 @@ void replace(Operation *op, Value with, Operation *absorbed = nullptr) {
 struct FuseEpiloguesPass : resnetc::impl::FuseEpiloguesBase<FuseEpiloguesPass> {
   void runOnOperation() override {
     func::FuncOp function = getOperation();
+    if (!functions.empty() && !llvm::is_contained(functions, function.getSymName()))
+      return;
     // 1. Activations absorb what produces them.
     for (ReluOp relu : llvm::to_vector(function.getOps<ReluOp>())) {
       OpBuilder builder(relu);

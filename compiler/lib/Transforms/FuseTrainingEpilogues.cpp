@@ -111,6 +111,8 @@ struct FuseTrainingEpiloguesPass
     : resnetc::impl::FuseTrainingEpiloguesBase<FuseTrainingEpiloguesPass> {
   void runOnOperation() override {
     func::FuncOp function = getOperation();
+    if (!functions.empty() && !llvm::is_contained(functions, function.getSymName()))
+      return;
     for (ReluOp relu : llvm::to_vector(function.getOps<ReluOp>()))
       if (!fuseIntoBatchNorm(relu))
         fuseIntoAdd(relu);

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "resnetc/Dialect/Rn/RnDialect.h"
+#include "resnetc/Driver/Pipelines.h"
 #include "resnetc/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -19,6 +20,7 @@ int main(int argc, char **argv) {
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   resnetc::registerResnetcPasses();
+  resnetc::registerPipelines();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "resnetc optimizer driver\n", registry));
 }

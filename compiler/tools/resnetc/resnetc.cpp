@@ -28,6 +28,7 @@
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
+#include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -437,12 +438,31 @@ int runTrain(mlir::MLIRContext &context) {
 
 } // namespace
 
+/// MLIR's pass-manager options (--mlir-print-ir-after-all, --mlir-timing,
+/// ...), which the pipelines apply, as options of `compile`.
+cl::OptionCategory &registerPassManagerOptions() {
+  static cl::OptionCategory mlirCategory("MLIR pass-manager options (compile)");
+  mlir::registerPassManagerCLOptions();
+  std::vector<cl::Option *> options;
+  for (auto &entry : cl::getRegisteredOptions(cl::SubCommand::getTopLevel()))
+    if (entry.getKey().starts_with("mlir-"))
+      options.push_back(entry.getValue());
+  for (cl::Option *option : options) {
+    option->removeArgument();
+    option->addSubCommand(compileCommand);
+    option->addCategory(mlirCategory);
+    option->addArgument();
+  }
+  return mlirCategory;
+}
+
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
+  cl::OptionCategory &mlirCategory = registerPassManagerOptions();
   cl::SetVersionPrinter([](raw_ostream &os) {
     os << "resnetc " << RESNETC_VERSION << " (MLIR " << LLVM_VERSION_STRING << ")\n";
   });
-  cl::HideUnrelatedOptions(category);
+  cl::HideUnrelatedOptions({&category, &mlirCategory});
   cl::ParseCommandLineOptions(argc, argv,
                               "resnetc: an ahead-of-time compiler for residual networks\n");
 

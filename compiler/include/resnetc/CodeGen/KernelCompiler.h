@@ -17,8 +17,14 @@ struct KernelCompileOptions {
   unsigned jobs = 1;           ///< Kernel compilations at once.
 };
 
+/// The function name every kernel is compiled under: objects are cached by
+/// spec and target alone, so equal kernels of different models share one.
+/// writeModelArchive renames it to the plan's `<model>_k<n>`.
+inline constexpr const char *kCachedKernelName = "resnetc_cached_kernel";
+
 struct KernelObjects {
-  std::vector<std::string> kernels; ///< One object per KernelPlan::kernels entry.
+  /// One object per KernelPlan::kernels entry, defining kCachedKernelName.
+  std::vector<std::string> kernels;
   std::string halideRuntime;        ///< The Halide runtime for the target.
   unsigned built = 0, cached = 0;
 };
@@ -31,7 +37,7 @@ std::string resolveTarget(const std::string &kernelgen, const std::string &targe
 
 /// Compiles every kernel of `plan` and the Halide runtime with
 /// resnetc-kernelgen, `jobs` processes at a time. An object is reused from the
-/// cache when the kernel's name, spec, resolved target (so a cache shared by
+/// cache when the kernel's spec, resolved target (so a cache shared by
 /// machines with different CPUs never mixes their kernels, whose layouts
 /// may depend on the vector width) and the kernelgen binary itself are
 /// unchanged. Returns false with a message naming the failing kernel.

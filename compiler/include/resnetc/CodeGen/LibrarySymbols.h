@@ -36,6 +36,13 @@ std::vector<std::string> exportedSymbolPatterns(llvm::StringRef model);
 bool hideLibrarySymbols(llvm::StringRef model, llvm::ArrayRef<llvm::MemoryBufferRef> objects,
                         std::vector<llvm::SmallVector<char, 0>> &hidden, std::string &error);
 
+/// Renames every symbol of an ELF object whose name starts with `from` to
+/// start with `to` instead: a kernel object from the cache, compiled under
+/// one shared name, becomes `<model>_k<n>` (with its `_argv`, `_metadata`
+/// and parallel-loop symbols).
+bool renameSymbolPrefix(llvm::MemoryBufferRef object, llvm::StringRef from, llvm::StringRef to,
+                        llvm::SmallVector<char, 0> &renamed, std::string &error);
+
 } // namespace resnetc::codegen
 
 #endif // RESNETC_CODEGEN_LIBRARYSYMBOLS_H

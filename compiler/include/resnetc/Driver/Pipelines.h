@@ -1,21 +1,35 @@
 //===- Pipelines.h - The pass pipelines of the resnetc driver ---*- C++ -*-===//
+//
+// The named phases a module goes through, from the front end to code
+// generation. `resnetc compile --emit=rn-...` stops after one; resnetc-opt
+// runs the same registrations (`--rn-expanded`, `--rn-inference`,
+// `--rn-codegen`, `--rn-training`), and --mlir-print-ir-after-all and the
+// other pass-manager options apply to both.
+//
+//===----------------------------------------------------------------------===//
 
 #ifndef RESNETC_DRIVER_PIPELINES_H
 #define RESNETC_DRIVER_PIPELINES_H
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/PassManager.h"
 
 namespace resnetc {
 
-/// Shortcut expansion, then canonicalisation: the form statistics,
-/// initialisation and the reference executor work on.
-mlir::LogicalResult expandModel(mlir::ModuleOp module);
-
-/// expandModel, then inference-mode batch-norm folding and canonicalisation.
-mlir::LogicalResult prepareForInference(mlir::ModuleOp module);
-
-/// prepareForInference, then epilogue fusion: one op per kernel.
-mlir::LogicalResult prepareForCodegen(mlir::ModuleOp module);
+enum class Phase {
+  /// Shortcut expansion and canonicalisation, then the architecture hash is
+  /// recorded: the form statistics, initialisation and the reference
+  /// executor work on.
+  Expanded,
+  /// Expanded, then inference-mode batch-norm folding.
+  Inference,
+  /// Inference, then epilogue fusion: one op per kernel.
+  CodeGen,
+  /// Expanded, then rn-autodiff, training epilogue fusion and
+  /// rn-append-optimizer (@train_step), and epilogue fusion of @forward
+  /// without batch-norm folding (evaluation).
+  Training,
+};
 
 /// The optimizer a training library compiles in.
 struct OptimizerOptions {
@@ -23,11 +37,31 @@ struct OptimizerOptions {
   double weightDecay = 1e-4; ///< L2 weight decay.
 };
 
-/// For a training library: expansion, rn-autodiff (@train_grads), training
-/// epilogue fusion, rn-append-optimizer (@train_step), and epilogue fusion
-/// of @forward without batch-norm folding (evaluation).
-mlir::LogicalResult prepareForTraining(mlir::ModuleOp module,
-                                       const OptimizerOptions &optimizer = {});
+/// Adds the passes that take a module from the front end to `phase`.
+void buildPipeline(mlir::OpPassManager &pm, Phase phase, const OptimizerOptions &optimizer = {});
+
+/// Runs buildPipeline's passes on `module`, with the pass-manager options of
+/// the command line where the tool registered them.
+mlir::LogicalResult runPipeline(mlir::ModuleOp module, Phase phase,
+                                const OptimizerOptions &optimizer = {});
+
+/// Registers the phases as pass pipelines (rn-expanded, rn-inference,
+/// rn-codegen, rn-training) for resnetc-opt.
+void registerPipelines();
+
+inline mlir::LogicalResult expandModel(mlir::ModuleOp module) {
+  return runPipeline(module, Phase::Expanded);
+}
+inline mlir::LogicalResult prepareForInference(mlir::ModuleOp module) {
+  return runPipeline(module, Phase::Inference);
+}
+inline mlir::LogicalResult prepareForCodegen(mlir::ModuleOp module) {
+  return runPipeline(module, Phase::CodeGen);
+}
+inline mlir::LogicalResult prepareForTraining(mlir::ModuleOp module,
+                                              const OptimizerOptions &optimizer = {}) {
+  return runPipeline(module, Phase::Training, optimizer);
+}
 
 } // namespace resnetc
 

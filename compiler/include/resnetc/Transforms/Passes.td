@@ -37,6 +37,10 @@ def FuseEpilogues : Pass<"rn-fuse-epilogues", "::mlir::func::FuncOp"> {
     rn.add or rn.batch_norm is left: the code generator sees one op per kernel.
     Run after rn-fold-batch-norm; for inference only.
   }];
+  let options = [
+    ListOption<"functions", "functions", "std::string",
+               "Only the functions of these names (default: every function)">,
+  ];
   let dependentDialects = ["::resnetc::rn::RnDialect"];
 }
 
@@ -75,6 +79,10 @@ def FuseTrainingEpilogues : Pass<"rn-fuse-training-epilogues", "::mlir::func::Fu
     ops still write, so the backward graph stays valid as it is. Each fusion
     saves a pass over the tensor (a read and a write) and its memory.
   }];
+  let options = [
+    ListOption<"functions", "functions", "std::string",
+               "Only the functions of these names (default: every function)">,
+  ];
   let dependentDialects = ["::resnetc::rn::RnDialect"];
 }
 
@@ -97,6 +105,15 @@ def AppendOptimizer : Pass<"rn-append-optimizer", "::mlir::ModuleOp"> {
     Option<"weightDecay", "weight-decay", "double", "1e-4", "L2 weight decay">,
   ];
   let dependentDialects = ["::resnetc::rn::RnDialect"];
+}
+
+def RecordArchitectureHash : Pass<"rn-record-architecture-hash", "::mlir::ModuleOp"> {
+  let summary = "Record the architecture hash that weights files are checked against";
+  let description = [{
+    Stores the hash of the module as it is now (shortcuts expanded) in the
+    module attribute `rn.architecture_hash`; later rewrites such as
+    batch-norm folding keep it. docs/weights-format.md defines the hash.
+  }];
 }
 
 #endif // RESNETC_TRANSFORMS_PASSES_TD

@@ -32,7 +32,7 @@ LogicalResult inferred(const ShapeResult &result, std::optional<Location> locati
 
 LogicalResult WeightOp::verify() {
   bool known = llvm::StringSwitch<bool>(getInit())
-                   .Cases("he_normal", "fc_uniform", "ones", "zeros", true)
+                   .Cases({"he_normal", "fc_uniform", "ones", "zeros"}, true)
                    .Default(false);
   if (!known)
     return emitOpError("unknown initialiser '")

@@ -96,8 +96,8 @@ std::string resnetc::rn::checkTensorSize(ArrayRef<int64_t> shape, llvm::StringRe
 
 bool resnetc::rn::isShortcutKind(llvm::StringRef kind) {
   return llvm::StringSwitch<bool>(kind)
-      .Cases("A", "B", "C", true)
-      .Cases("projection", "identity", true)
+      .Cases({"A", "B", "C"}, true)
+      .Cases({"projection", "identity"}, true)
       .Default(false);
 }
 
