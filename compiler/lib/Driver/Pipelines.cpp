@@ -50,11 +50,21 @@ void resnetc::buildPipeline(OpPassManager &pm, Phase phase, const OptimizerOptio
   }
 }
 
+namespace {
+/// applyPassManagerCLOptions fails where the options were never registered.
+bool passManagerCLOptionsRegistered = false;
+} // namespace
+
+void resnetc::registerPipelineCLOptions() {
+  registerPassManagerCLOptions();
+  passManagerCLOptionsRegistered = true;
+}
+
 LogicalResult resnetc::runPipeline(ModuleOp module, Phase phase,
                                    const OptimizerOptions &optimizer) {
   PassManager pm(module.getContext());
-  if (failed(applyPassManagerCLOptions(pm)))
-    return failure();
+  if (passManagerCLOptionsRegistered && failed(applyPassManagerCLOptions(pm)))
+    return module.emitError("the MLIR pass-manager options cannot be applied");
   buildPipeline(pm, phase, optimizer);
   return pm.run(module);
 }
@@ -69,13 +79,11 @@ struct TrainingPipelineOptions : PassPipelineOptions<TrainingPipelineOptions> {
 
 void resnetc::registerPipelines() {
   auto phase = [](const char *name, const char *what, Phase p) {
-    PassPipelineRegistration<>(name, what,
-                               [p](OpPassManager &pm) { buildPipeline(pm, p); });
+    PassPipelineRegistration<>(name, what, [p](OpPassManager &pm) { buildPipeline(pm, p); });
   };
   phase("rn-expanded", "resnetc's phases: shortcuts expanded, architecture hash recorded",
         Phase::Expanded);
-  phase("rn-inference", "resnetc's phases: rn-expanded, then batch norm folded",
-        Phase::Inference);
+  phase("rn-inference", "resnetc's phases: rn-expanded, then batch norm folded", Phase::Inference);
   phase("rn-codegen", "resnetc's phases: rn-inference, then epilogues fused (one op per kernel)",
         Phase::CodeGen);
   PassPipelineRegistration<TrainingPipelineOptions>(

@@ -59,6 +59,7 @@ void replace(Operation *op, Value with, Operation *absorbed = nullptr) {
 }
 
 struct FuseEpiloguesPass : resnetc::impl::FuseEpiloguesBase<FuseEpiloguesPass> {
+  using FuseEpiloguesBase::FuseEpiloguesBase;
   void runOnOperation() override {
     func::FuncOp function = getOperation();
     if (!functions.empty() && !llvm::is_contained(functions, function.getSymName()))

@@ -109,6 +109,7 @@ void fuseReluGradIntoConvGradInput(ReluGradOp reluGrad) {
 
 struct FuseTrainingEpiloguesPass
     : resnetc::impl::FuseTrainingEpiloguesBase<FuseTrainingEpiloguesPass> {
+  using FuseTrainingEpiloguesBase::FuseTrainingEpiloguesBase;
   void runOnOperation() override {
     func::FuncOp function = getOperation();
     if (!functions.empty() && !llvm::is_contained(functions, function.getSymName()))

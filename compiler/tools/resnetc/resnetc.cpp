@@ -20,6 +20,7 @@
 #include "resnetc/Driver/Pipelines.h"
 #include "resnetc/Driver/SharedModel.h"
 #include "resnetc/Frontend/ModelImporter.h"
+#include "resnetc/Transforms/Passes.h"
 #include "resnetc/Weights/InitializeWeights.h"
 #include "resnetc/train/Trainer.h"
 
@@ -30,6 +31,7 @@
 #include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
+#include "mlir/Transforms/Passes.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
@@ -442,11 +444,15 @@ int runTrain(mlir::MLIRContext &context) {
 /// ...), which the pipelines apply, as options of `compile`.
 cl::OptionCategory &registerPassManagerOptions() {
   static cl::OptionCategory mlirCategory("MLIR pass-manager options (compile)");
-  mlir::registerPassManagerCLOptions();
+  // The passes by name, for --mlir-print-ir-after=rn-fold-batch-norm and the like.
+  resnetc::registerResnetcPasses();
+  mlir::registerCanonicalizerPass();
+  mlir::registerCSEPass();
+  registerPipelineCLOptions();
   std::vector<cl::Option *> options;
   for (auto &entry : cl::getRegisteredOptions(cl::SubCommand::getTopLevel()))
-    if (entry.getKey().starts_with("mlir-"))
-      options.push_back(entry.getValue());
+    if (entry.first.starts_with("mlir-"))
+      options.push_back(entry.second);
   for (cl::Option *option : options) {
     option->removeArgument();
     option->addSubCommand(compileCommand);

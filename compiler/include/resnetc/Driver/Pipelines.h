@@ -40,6 +40,11 @@ struct OptimizerOptions {
 /// Adds the passes that take a module from the front end to `phase`.
 void buildPipeline(mlir::OpPassManager &pm, Phase phase, const OptimizerOptions &optimizer = {});
 
+/// Registers MLIR's pass-manager command-line options (--mlir-print-ir-*,
+/// --mlir-timing, ...) for runPipeline to apply: a tool calls it before
+/// parsing its command line.
+void registerPipelineCLOptions();
+
 /// Runs buildPipeline's passes on `module`, with the pass-manager options of
 /// the command line where the tool registered them.
 mlir::LogicalResult runPipeline(mlir::ModuleOp module, Phase phase,
