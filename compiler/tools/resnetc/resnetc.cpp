@@ -440,7 +440,7 @@ int runTrain(mlir::MLIRContext &context) {
 
 } // namespace
 
-/// MLIR's pass-manager options (--mlir-print-ir-after-all, --mlir-timing,
+/// MLIR's pass-manager options (--mlir-print-ir-after-all, --mlir-pass-statistics,
 /// ...), which the pipelines apply, as options of `compile`.
 cl::OptionCategory &registerPassManagerOptions() {
   static cl::OptionCategory mlirCategory("MLIR pass-manager options (compile)");

@@ -41,7 +41,7 @@ struct OptimizerOptions {
 void buildPipeline(mlir::OpPassManager &pm, Phase phase, const OptimizerOptions &optimizer = {});
 
 /// Registers MLIR's pass-manager command-line options (--mlir-print-ir-*,
-/// --mlir-timing, ...) for runPipeline to apply: a tool calls it before
+/// --mlir-pass-statistics, ...) for runPipeline to apply: a tool calls it before
 /// parsing its command line.
 void registerPipelineCLOptions();
 
