@@ -4,7 +4,6 @@
 #include "resnetc/Transforms/Passes.h"
 
 #include "mlir/IR/IRMapping.h"
-#include "llvm/ADT/TypeSwitch.h"
 
 namespace resnetc {
 #define GEN_PASS_DEF_AUTODIFF
@@ -38,72 +37,14 @@ private:
 };
 
 LogicalResult BackwardBuilder::differentiate(Operation *op, Value dy) {
-  Location loc = op->getLoc();
-  return llvm::TypeSwitch<Operation *, LogicalResult>(op)
-      .Case([&](Conv2DOp conv) {
-        accumulate(conv.getInput(),
-                   Conv2DGradInputOp::create(builder, loc, conv.getInput().getType(), dy,
-                                             conv.getWeight(), /*addend=*/Value(),
-                                             /*relu_output=*/Value(), conv.getStridesAttr(),
-                                             conv.getPaddingAttr()));
-        accumulate(conv.getWeight(),
-                   Conv2DGradWeightOp::create(builder, loc, conv.getWeight().getType(), dy,
-                                              conv.getInput(), conv.getStridesAttr(),
-                                              conv.getPaddingAttr()));
-        if (conv.getBias())
-          accumulate(conv.getBias(), ChannelSumOp::create(builder, loc, dy));
-        return success();
-      })
-      .Case([&](BatchNormTrainOp bn) {
-        auto grad = BatchNormTrainGradOp::create(
-            builder, loc, bn.getInput().getType(), bn.getGamma().getType(), bn.getGamma().getType(),
-            dy, bn.getInput(), bn.getGamma(), bn.getMean(), bn.getInvStd(),
-            bn.getRelu() ? bn.getOutput() : Value()); // a fused relu masks dy
-        accumulate(bn.getInput(), grad.getInputGrad());
-        accumulate(bn.getGamma(), grad.getGammaGrad());
-        accumulate(bn.getBeta(), grad.getBetaGrad());
-        return success();
-      })
-      .Case([&](ReluOp relu) {
-        accumulate(relu.getInput(), ReluGradOp::create(builder, loc, dy, relu.getResult()));
-        return success();
-      })
-      .Case([&](AddOp add) {
-        accumulate(add.getLhs(), dy);
-        accumulate(add.getRhs(), dy);
-        return success();
-      })
-      .Case([&](MaxPool2DOp pool) {
-        accumulate(pool.getInput(),
-                   MaxPool2DGradOp::create(builder, loc, pool.getInput().getType(), dy,
-                                           pool.getInput(), pool.getKernelAttr(),
-                                           pool.getStridesAttr(), pool.getPaddingAttr()));
-        return success();
-      })
-      .Case([&](GlobalAvgPoolOp pool) {
-        accumulate(pool.getInput(),
-                   GlobalAvgPoolGradOp::create(builder, loc, pool.getInput().getType(), dy));
-        return success();
-      })
-      .Case([&](DenseOp dense) {
-        accumulate(dense.getInput(), DenseGradInputOp::create(builder, loc, dy, dense.getWeight()));
-        accumulate(dense.getWeight(),
-                   DenseGradWeightOp::create(builder, loc, dy, dense.getInput()));
-        if (dense.getBias())
-          accumulate(dense.getBias(), ChannelSumOp::create(builder, loc, dy));
-        return success();
-      })
-      .Case([&](ZeroPadShortcutOp pad) {
-        accumulate(pad.getInput(),
-                   ZeroPadShortcutGradOp::create(builder, loc, pad.getInput().getType(), dy,
-                                                 pad.getStrideAttr()));
-        return success();
-      })
-      .Case([&](WeightOp) { return success(); })
-      .Default([&](Operation *other) {
-        return other->emitOpError("cannot be differentiated (run rn-expand-shortcuts first; "
-                                  "batch norm must not be folded)");
-      });
+  if (op->getNumOperands() == 0)
+    return success(); // a weight: its gradient is the result
+  auto differentiable = dyn_cast<DifferentiableOpInterface>(op);
+  if (!differentiable)
+    return op->emitOpError("cannot be differentiated (run rn-expand-shortcuts first; "
+                           "batch norm must not be folded)");
+  return differentiable.buildGradients(
+      builder, dy, [&](Value operand, Value grad) { accumulate(operand, grad); });
 }
 
 /// The name of the weight a value reads, for the running-statistics update.

@@ -9,6 +9,7 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "resnetc/Dialect/Rn/RnDialect.h"
+#include "resnetc/Dialect/Rn/RnInterfaces.h"
 
 #define GET_OP_CLASSES
 #include "resnetc/Dialect/Rn/RnOps.h.inc"

@@ -7,11 +7,15 @@ include "resnetc/Dialect/Rn/RnDialect.td"
 include "mlir/IR/CommonAttrConstraints.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+include "resnetc/Dialect/Rn/RnInterfaces.td"
 
 def Rn_Tensor : RankedTensorOf<[F32]>;
 def Rn_Activation : 4DTensorOf<[F32]>;
 def Rn_Vector : 1DTensorOf<[F32]>;
 def Rn_Matrix : 2DTensorOf<[F32]>;
+
+// Ops whose gradient rn-autodiff builds (Gradients.cpp).
+def Rn_Differentiable : DeclareOpInterfaceMethods<Rn_DifferentiableOpInterface>;
 
 // Ops whose result type follows from operands and attributes.
 class Rn_InferredOp<string mnemonic, list<Trait> traits = []>
@@ -45,7 +49,7 @@ def Rn_WeightOp : Rn_Op<"weight", [Pure]> {
 // Layers
 //===----------------------------------------------------------------------===//
 
-def Rn_Conv2DOp : Rn_InferredOp<"conv2d"> {
+def Rn_Conv2DOp : Rn_InferredOp<"conv2d", [Rn_Differentiable]> {
   let summary = "2-D convolution, NCHW input and OIHW weights";
   let description = [{
     `shortcut` marks the 1x1 projection of a shortcut connection: the paper
@@ -83,7 +87,7 @@ def Rn_BatchNormOp : Rn_Op<"batch_norm", [Pure,
   let hasVerifier = 1;
 }
 
-def Rn_ReluOp : Rn_Op<"relu", [Pure, SameOperandsAndResultType]> {
+def Rn_ReluOp : Rn_Op<"relu", [Pure, SameOperandsAndResultType, Rn_Differentiable]> {
   let summary = "max(x, 0), elementwise";
   let arguments = (ins Rn_Tensor:$input);
   let results = (outs Rn_Tensor:$output);
@@ -91,14 +95,15 @@ def Rn_ReluOp : Rn_Op<"relu", [Pure, SameOperandsAndResultType]> {
   let hasFolder = 1;
 }
 
-def Rn_AddOp : Rn_Op<"add", [Pure, Commutative, SameOperandsAndResultType]> {
+def Rn_AddOp : Rn_Op<"add", [Pure, Commutative, SameOperandsAndResultType,
+    Rn_Differentiable]> {
   let summary = "Elementwise sum: the merge of a residual unit";
   let arguments = (ins Rn_Tensor:$lhs, Rn_Tensor:$rhs);
   let results = (outs Rn_Tensor:$output);
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($output)";
 }
 
-def Rn_MaxPool2DOp : Rn_InferredOp<"max_pool2d"> {
+def Rn_MaxPool2DOp : Rn_InferredOp<"max_pool2d", [Rn_Differentiable]> {
   let summary = "Max pooling; padded positions never win";
   let arguments = (ins Rn_Activation:$input, DenseI64ArrayAttr:$kernel,
                    DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$padding);
@@ -106,14 +111,14 @@ def Rn_MaxPool2DOp : Rn_InferredOp<"max_pool2d"> {
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
 }
 
-def Rn_GlobalAvgPoolOp : Rn_InferredOp<"global_avg_pool"> {
+def Rn_GlobalAvgPoolOp : Rn_InferredOp<"global_avg_pool", [Rn_Differentiable]> {
   let summary = "Mean over H and W: NxCxHxW -> NxC";
   let arguments = (ins Rn_Activation:$input);
   let results = (outs Rn_Matrix:$output);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
 }
 
-def Rn_DenseOp : Rn_InferredOp<"dense"> {
+def Rn_DenseOp : Rn_InferredOp<"dense", [Rn_Differentiable]> {
   let summary = "Fully connected layer: NxC times KxC^T plus bias -> NxK";
   let arguments = (ins Rn_Matrix:$input, Rn_Matrix:$weight,
                    Optional<Rn_Vector>:$bias);
@@ -186,7 +191,7 @@ def Rn_ShortcutOp : Rn_InferredOp<"shortcut"> {
   let hasFolder = 1;
 }
 
-def Rn_ZeroPadShortcutOp : Rn_InferredOp<"zero_pad_shortcut"> {
+def Rn_ZeroPadShortcutOp : Rn_InferredOp<"zero_pad_shortcut", [Rn_Differentiable]> {
   let summary = "Option A: x[:, :, ::stride, ::stride] with zero channels around it";
   let description = [{
     The new channels are split equally below and above the old ones (the
@@ -232,7 +237,7 @@ def Rn_SoftmaxCrossEntropyOp : Rn_InferredOp<"softmax_cross_entropy"> {
 // made by rn-autodiff. NCHW like the forward ops.
 //===----------------------------------------------------------------------===//
 
-def Rn_BatchNormTrainOp : Rn_Op<"batch_norm_train", [Pure,
+def Rn_BatchNormTrainOp : Rn_Op<"batch_norm_train", [Pure, Rn_Differentiable,
     AllTypesMatch<["input", "output"]>,
     AllTypesMatch<["gamma", "beta", "mean", "inv_std"]>]> {
   let summary = "Batch norm on this batch's statistics";

@@ -1,0 +1,82 @@
+//===- Gradients.cpp - Each op's gradient (DifferentiableOpInterface) -----===//
+//
+// The backward rule of every differentiable rn op, next to each other so that
+// a new op adds its rule here and rn-autodiff stays as it is.
+//
+//===----------------------------------------------------------------------===//
+
+#include "resnetc/Dialect/Rn/RnOps.h"
+
+using namespace mlir;
+using namespace resnetc::rn;
+
+#include "resnetc/Dialect/Rn/RnInterfaces.cpp.inc"
+
+LogicalResult Conv2DOp::buildGradients(OpBuilder &builder, Value dy,
+                                       GradientAccumulator accumulate) {
+  Location loc = getLoc();
+  accumulate(getInput(), Conv2DGradInputOp::create(builder, loc, getInput().getType(), dy,
+                                                   getWeight(), /*addend=*/Value(),
+                                                   /*relu_output=*/Value(), getStridesAttr(),
+                                                   getPaddingAttr()));
+  accumulate(getWeight(),
+             Conv2DGradWeightOp::create(builder, loc, getWeight().getType(), dy, getInput(),
+                                        getStridesAttr(), getPaddingAttr()));
+  if (getBias())
+    accumulate(getBias(), ChannelSumOp::create(builder, loc, dy));
+  return success();
+}
+
+LogicalResult BatchNormTrainOp::buildGradients(OpBuilder &builder, Value dy,
+                                               GradientAccumulator accumulate) {
+  auto grad = BatchNormTrainGradOp::create(
+      builder, getLoc(), getInput().getType(), getGamma().getType(), getGamma().getType(), dy,
+      getInput(), getGamma(), getMean(), getInvStd(),
+      getRelu() ? getOutput() : Value()); // a fused relu masks dy
+  accumulate(getInput(), grad.getInputGrad());
+  accumulate(getGamma(), grad.getGammaGrad());
+  accumulate(getBeta(), grad.getBetaGrad());
+  return success();
+}
+
+LogicalResult ReluOp::buildGradients(OpBuilder &builder, Value dy, GradientAccumulator accumulate) {
+  accumulate(getInput(), ReluGradOp::create(builder, getLoc(), dy, getResult()));
+  return success();
+}
+
+LogicalResult AddOp::buildGradients(OpBuilder &, Value dy, GradientAccumulator accumulate) {
+  accumulate(getLhs(), dy);
+  accumulate(getRhs(), dy);
+  return success();
+}
+
+LogicalResult MaxPool2DOp::buildGradients(OpBuilder &builder, Value dy,
+                                          GradientAccumulator accumulate) {
+  accumulate(getInput(),
+             MaxPool2DGradOp::create(builder, getLoc(), getInput().getType(), dy, getInput(),
+                                     getKernelAttr(), getStridesAttr(), getPaddingAttr()));
+  return success();
+}
+
+LogicalResult GlobalAvgPoolOp::buildGradients(OpBuilder &builder, Value dy,
+                                              GradientAccumulator accumulate) {
+  accumulate(getInput(), GlobalAvgPoolGradOp::create(builder, getLoc(), getInput().getType(), dy));
+  return success();
+}
+
+LogicalResult DenseOp::buildGradients(OpBuilder &builder, Value dy,
+                                      GradientAccumulator accumulate) {
+  Location loc = getLoc();
+  accumulate(getInput(), DenseGradInputOp::create(builder, loc, dy, getWeight()));
+  accumulate(getWeight(), DenseGradWeightOp::create(builder, loc, dy, getInput()));
+  if (getBias())
+    accumulate(getBias(), ChannelSumOp::create(builder, loc, dy));
+  return success();
+}
+
+LogicalResult ZeroPadShortcutOp::buildGradients(OpBuilder &builder, Value dy,
+                                                GradientAccumulator accumulate) {
+  accumulate(getInput(), ZeroPadShortcutGradOp::create(builder, getLoc(), getInput().getType(), dy,
+                                                       getStrideAttr()));
+  return success();
+}
