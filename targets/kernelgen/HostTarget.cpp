@@ -2,6 +2,8 @@
 
 #include "HostTarget.h"
 
+#include "resnetc/Target/TargetDescription.h"
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #endif
@@ -20,7 +22,9 @@ Halide::Target correctHostTarget(Halide::Target target) {
 }
 
 Halide::Target resolveTarget(const std::string &text) {
-  Halide::Target target(text);
+  // The features the target's description implies (x86-64-linux-avx2: fma...).
+  const TargetDescription *description = findTarget(text);
+  Halide::Target target(description ? halideTargetString(*description, text) : text);
   if (text == "host" || text.rfind("host-", 0) == 0)
     target = correctHostTarget(target);
   return target;

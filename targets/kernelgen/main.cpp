@@ -14,6 +14,7 @@
 #include "HostTarget.h"
 #include "Kernels.h"
 #include "resnetc/KernelSpec/KernelSpec.h"
+#include "resnetc/Target/TargetDescription.h"
 
 #include "Halide.h"
 
@@ -122,11 +123,11 @@ int run(const Options &opts) {
     return fail("missing -o OUT.o");
   if (!Halide::Target::validate_target_string(opts.target))
     return fail("invalid Halide target '" + opts.target + "'");
+  const TargetDescription *description = findTarget(opts.target);
+  if (!description)
+    return fail("unsupported target '" + opts.target + "' (supported: " + supportedTargetsText() +
+                ")");
   Halide::Target target = resolveTarget(opts.target);
-  if (target.has_gpu_feature() && !target.has_feature(Halide::Target::CUDA) &&
-      !target.has_feature(Halide::Target::OpenCL))
-    return fail("target '" + opts.target +
-                "': of the GPU APIs only CUDA and OpenCL have schedules");
   target = target.with_feature(Halide::Target::UserContext);
 
   OutputFile out(opts.output);
@@ -148,7 +149,7 @@ int run(const Options &opts) {
     if (!parseKernelSpec(opts.spec, spec, error))
       return fail("bad spec '" + opts.spec + "': " + error);
     std::unique_ptr<Scheduler> scheduler;
-    if (target.has_gpu_feature())
+    if (description->scheduler == SchedulerKind::Gpu)
       scheduler = std::make_unique<GpuScheduler>(target);
     else
       scheduler = std::make_unique<CpuScheduler>(target);
@@ -204,6 +205,9 @@ int main(int argc, char **argv) {
       std::string text = argv[++i];
       if (!Halide::Target::validate_target_string(text))
         return fail("invalid Halide target '" + text + "'");
+      if (!findTarget(text))
+        return fail("unsupported target '" + text + "' (supported: " + supportedTargetsText() +
+                    ")");
       std::cout << resolveTarget(text).to_string() << "\n";
       return 0;
     } else if (is("--spec")) {

@@ -7,7 +7,6 @@
 
 #include "resnetc/Analysis/ModelStats.h"
 #include "resnetc/CodeGen/MemoryPlanner.h"
-#include "resnetc/CodeGen/ObjectEmitter.h"
 #include "resnetc/Dialect/Rn/RnOps.h"
 #include "resnetc/KernelSpec/KernelSpec.h"
 #include "resnetc/runtime/ModelRuntime.h"
@@ -392,8 +391,4 @@ void resnetc::codegen::printKernelPlan(llvm::raw_ostream &os, const KernelPlan &
       printStep(os, plan, step);
   }
   os << "arena: " << plan.arenaBytes << " bytes\n";
-}
-
-int64_t resnetc::codegen::bufferAlignmentFor(llvm::StringRef target) {
-  return targetHasFeature(target, "opencl") ? 512 : kBufferAlignment;
 }

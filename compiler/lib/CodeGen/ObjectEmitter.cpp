@@ -13,29 +13,10 @@
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Target/TargetOptions.h"
-#include "llvm/TargetParser/Host.h"
 
 #include <mutex>
 
 using namespace mlir;
-
-std::string resnetc::codegen::tripleForTarget(llvm::StringRef target, std::string &error) {
-  if (target == "host")
-    return llvm::sys::getDefaultTargetTriple();
-  if (target.starts_with("x86-64-linux"))
-    return "x86_64-unknown-linux-gnu";
-  if (target.starts_with("arm-64-linux"))
-    return "aarch64-unknown-linux-gnu";
-  error = "unsupported target '" + target.str() +
-          "' (supported: host, x86-64-linux[-features], arm-64-linux[-features])";
-  return "";
-}
-
-bool resnetc::codegen::targetHasFeature(llvm::StringRef target, llvm::StringRef feature) {
-  llvm::SmallVector<llvm::StringRef> features;
-  target.split(features, '-');
-  return llvm::is_contained(features, feature);
-}
 
 namespace {
 

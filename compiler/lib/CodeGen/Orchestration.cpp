@@ -321,10 +321,3 @@ OwningOpRef<ModuleOp> resnetc::codegen::buildOrchestration(MLIRContext &context,
                                                            llvm::StringRef deviceInterface) {
   return Emitter(context, plan, deviceInterface).run();
 }
-
-std::string resnetc::codegen::deviceInterfaceSymbol(llvm::StringRef target) {
-  for (llvm::StringRef api : {"cuda", "opencl"})
-    if (targetHasFeature(target, api))
-      return ("halide_" + api + "_device_interface").str();
-  return "";
-}

@@ -8,6 +8,7 @@
 #include "resnetc/CodeGen/ModelLibrary.h"
 #include "resnetc/CodeGen/ObjectEmitter.h"
 #include "resnetc/CodeGen/Orchestration.h"
+#include "resnetc/CodeGen/TargetLookup.h"
 #include "resnetc/Driver/Pipelines.h"
 #include "resnetc/Weights/CheckWeights.h"
 #include "resnetc/Weights/InitializeWeights.h"
@@ -51,8 +52,9 @@ std::string resnetc::defaultKernelgenPath() { return executableDir() + "/resnetc
 
 std::string resnetc::defaultRuntimeArchive(const std::string &target) {
   std::string folder = executableDir() + "/../lib";
-  if (llvm::StringRef(target).starts_with("arm-64-"))
-    folder += "/aarch64-linux-gnu";
+  if (const TargetDescription *description = findTarget(target);
+      description && !description->runtimeFolder.empty())
+    folder += "/" + description->runtimeFolder;
   return folder + "/libResnetcModelRuntime.a";
 }
 
@@ -89,16 +91,14 @@ bool checkPlanSizes(const codegen::KernelPlan &plan, std::string &error) {
 bool resnetc::compileLibrary(mlir::ModuleOp module, const LibraryOptions &options,
                              LibraryReport &report, std::string &error) {
   auto start = std::chrono::steady_clock::now();
-  std::string triple = codegen::tripleForTarget(options.target, error);
-  if (triple.empty())
+  const TargetDescription *target = codegen::lookupTarget(options.target, error);
+  if (!target)
     return false;
+  std::string triple = codegen::llvmTriple(*target);
 
   if (!llvm::sys::fs::exists(options.runtimeArchive)) {
     error = "no resnetc runtime for target '" + options.target + "' (" + options.runtimeArchive +
-            " is missing)" +
-            (llvm::StringRef(options.target).starts_with("arm-64-")
-                 ? ": build resnetc with g++-aarch64-linux-gnu installed (docs/targets.md)"
-                 : "");
+            " is missing)" + (target->runtimeHint.empty() ? "" : ": " + target->runtimeHint);
     return false;
   }
 
@@ -126,7 +126,7 @@ bool resnetc::compileLibrary(mlir::ModuleOp module, const LibraryOptions &option
     return false;
   codegen::PlanOptions planOptions;
   planOptions.training = options.training;
-  planOptions.bufferAlignment = codegen::bufferAlignmentFor(options.target);
+  planOptions.bufferAlignment = target->bufferAlignment;
   mlir::FailureOr<codegen::KernelPlan> plan = codegen::planKernels(module, planOptions);
   if (failed(plan))
     return false;
@@ -142,8 +142,8 @@ bool resnetc::compileLibrary(mlir::ModuleOp module, const LibraryOptions &option
   if (!codegen::compileKernels(*plan, kernelOptions, objects, error))
     return false;
 
-  mlir::OwningOpRef<mlir::ModuleOp> orchestration = codegen::buildOrchestration(
-      *module.getContext(), *plan, codegen::deviceInterfaceSymbol(options.target));
+  mlir::OwningOpRef<mlir::ModuleOp> orchestration =
+      codegen::buildOrchestration(*module.getContext(), *plan, target->deviceInterface);
   if (failed(mlir::verify(*orchestration))) {
     error = "internal error: the orchestration code does not verify";
     return false;

@@ -15,6 +15,7 @@
 #include "resnetc/CodeGen/KernelPlan.h"
 #include "resnetc/CodeGen/ObjectEmitter.h"
 #include "resnetc/CodeGen/Orchestration.h"
+#include "resnetc/CodeGen/TargetLookup.h"
 #include "resnetc/Dialect/Rn/RnDialect.h"
 #include "resnetc/Driver/CompileLibrary.h"
 #include "resnetc/Driver/Pipelines.h"
@@ -293,9 +294,12 @@ int runCompile(mlir::MLIRContext &context) {
   if (!output)
     return fail(error);
   if (emit == Emit::Kernels || emit == Emit::Llvm || emit == Emit::LlvmIr || emit == Emit::Obj) {
+    const TargetDescription *description = codegen::lookupTarget(target, error);
+    if (!description)
+      return fail(error);
     codegen::PlanOptions planOptions;
     planOptions.training = train;
-    planOptions.bufferAlignment = codegen::bufferAlignmentFor(target);
+    planOptions.bufferAlignment = description->bufferAlignment;
     mlir::FailureOr<codegen::KernelPlan> plan = codegen::planKernels(model.get(), planOptions);
     if (failed(plan))
       return 1;
@@ -304,16 +308,13 @@ int runCompile(mlir::MLIRContext &context) {
       output->keep();
       return 0;
     }
-    auto orchestration =
-        codegen::buildOrchestration(context, *plan, codegen::deviceInterfaceSymbol(target));
+    auto orchestration = codegen::buildOrchestration(context, *plan, description->deviceInterface);
     if (failed(mlir::verify(*orchestration)))
       return fail("internal error: the orchestration code does not verify");
     if (emit == Emit::Llvm) {
       orchestration->print(output->os());
     } else {
-      std::string triple = codegen::tripleForTarget(target, error);
-      if (triple.empty())
-        return fail(error);
+      std::string triple = codegen::llvmTriple(*description);
       if (emit == Emit::LlvmIr) {
         if (failed(codegen::emitLlvmIr(*orchestration, triple, output->os(), error)))
           return fail(error);
@@ -359,34 +360,17 @@ int runTargets() {
   std::string hostTarget = codegen::resolveTarget(kernelgen, "host", error);
   if (hostTarget.empty())
     hostTarget = "(unknown: " + kernelgen + " did not answer)";
-  struct Row {
-    const char *target, *what, *features;
-  };
-  const Row rows[] = {
-      {"host", "this machine", ""},
-      {"x86-64-linux[-FEATURES]", "x86-64 Linux",
-       "sse41 avx avx2 fma f16c avx512 avx512_skylake avx512_cannonlake "
-       "avx512_sapphirerapids"},
-      {"arm-64-linux[-FEATURES]", "AArch64 Linux with NEON (Raspberry Pi 4/5, Jetson, Graviton)",
-       "arm_dot_prod arm_fp16"},
-  };
-  outs() << "Targets (--target takes a Halide target string):\n";
-  for (const Row &row : rows) {
-    std::string archive = defaultRuntimeArchive(StringRef(row.target).split('[').first.str());
-    bool present = sys::fs::exists(archive);
-    outs() << formatv("  {0,-26} {1}\n", row.target, row.what);
-    if (*row.features)
-      outs() << formatv("  {0,-26} features: {1}\n", "", row.features);
+  outs() << "Targets (--target takes a Halide target string; targets/<name>/ describes each):\n";
+  for (const TargetDescription &description : registeredTargets()) {
+    outs() << formatv("  {0,-26} {1}\n", description.usage, description.summary);
+    if (!description.optionalFeatures.empty())
+      outs() << formatv("  {0,-26} features: {1}\n", "", description.optionalFeatures);
+    std::string archive = defaultRuntimeArchive(description.name);
     outs() << formatv("  {0,-26} runtime: {1}{2}\n", "", archive,
-                      present ? "" : " (missing: see docs/targets.md)");
+                      sys::fs::exists(archive) ? "" : " (missing: see docs/targets.md)");
   }
-  outs()
-      << "  x86-64-linux-cuda[-cuda_capability_NN]  NVIDIA GPUs: kernels as PTX, run through the "
-         "driver (libcuda) at run time\n"
-      << "  x86-64-linux-opencl         OpenCL devices, through libOpenCL.so at run time\n"
-      << "                             GPU targets: simple schedules; weights and activations stay "
-         "on the device\n\n"
-      << "This machine (host): " << hostTarget << "\n";
+  outs() << "\n"
+         << "This machine (host): " << hostTarget << "\n";
   return 0;
 }
 

@@ -72,14 +72,9 @@ struct PlanOptions {
   /// Plan a training library: the module also holds @train_step (from
   /// rn-append-optimizer) and batch norm is not folded.
   bool training = false;
-  /// Where buffers start in the arena and the weights (bufferAlignmentFor).
+  /// Where buffers start in the arena and the weights (TargetDescription::bufferAlignment).
   int64_t bufferAlignment = kBufferAlignment;
 };
-
-/// The buffer alignment a Halide target string needs: OpenCL devices take a
-/// buffer at an offset only at CL_DEVICE_MEM_BASE_ADDR_ALIGN, at most 4096
-/// bits on the devices we know (NVIDIA's); a cache line elsewhere.
-int64_t bufferAlignmentFor(llvm::StringRef target);
 
 /// The scalars space: the learning rate, the loss and the number correct,
 /// each in a slot of this many bytes so that every one is an aligned buffer

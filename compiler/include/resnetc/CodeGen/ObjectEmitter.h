@@ -10,15 +10,6 @@
 
 namespace resnetc::codegen {
 
-/// The LLVM target triple of a Halide-style target string (`host`,
-/// `x86-64-linux-avx2-fma`, `arm-64-linux`, ...), or an empty string with
-/// `error` set for a target resnetc cannot emit orchestration code for.
-std::string tripleForTarget(llvm::StringRef target, std::string &error);
-
-/// Whether a Halide target string names `feature` (`cuda` in
-/// `x86-64-linux-cuda-cuda_capability_80`).
-bool targetHasFeature(llvm::StringRef target, llvm::StringRef feature);
-
 /// Translates an LLVM-dialect module to LLVM IR and compiles it with LLVM 22
 /// into a position-independent object for `triple`.
 mlir::LogicalResult emitObject(mlir::ModuleOp module, llvm::StringRef triple,

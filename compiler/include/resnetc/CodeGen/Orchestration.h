@@ -18,15 +18,11 @@ namespace resnetc::codegen {
 ///    return the first non-zero status;
 ///  - the public C API, `<model>_create`, ..., `<model>_error_message`.
 /// `deviceInterface` names the Halide runtime function that returns the
-/// kernels' GPU device interface (deviceInterfaceSymbol); empty on CPUs.
+/// kernels' GPU device interface (TargetDescription::deviceInterface); empty
+/// on CPUs.
 mlir::OwningOpRef<mlir::ModuleOp> buildOrchestration(mlir::MLIRContext &context,
                                                      const KernelPlan &plan,
                                                      llvm::StringRef deviceInterface = "");
-
-/// For a Halide target string with a GPU feature (`cuda`, `opencl`), the
-/// Halide runtime function returning that API's device interface, which the
-/// model descriptor points at; "" for CPU targets.
-std::string deviceInterfaceSymbol(llvm::StringRef target);
 
 } // namespace resnetc::codegen
 
