@@ -199,6 +199,18 @@ KernelPipeline buildRelu(const KernelSpec &spec, const Scheduler &sched) {
   return finish({st.output}, {input});
 }
 
+KernelPipeline buildScale(const KernelSpec &spec, const Scheduler &sched) {
+  ElementwiseStages st = elementwiseFrame(spec.input);
+  std::vector<int> ext = nhwc(spec.input);
+  ImageParam input = makeInput("input", ext);
+  ImageParam scale = makeInput("scale", {ext[0]});
+  const Var &c = st.c, &x = st.x, &y = st.y, &n = st.n;
+  st.output(c, x, y, n) = input(c, x, y, n) * scale(c);
+  constrainDense(st.output.output_buffer(), ext);
+  sched.scheduleElementwise(st);
+  return finish({st.output}, {input, scale});
+}
+
 KernelPipeline buildMaxPool2D(const KernelSpec &spec, const Scheduler &sched) {
   std::vector<int64_t> out = spec.outputShape();
   std::vector<int> inExt = nhwc(spec.input);
@@ -435,6 +447,8 @@ KernelPipeline dispatch(const KernelSpec &spec, const Scheduler &sched) {
     return buildDense(spec, sched);
   case KernelKind::ZeroPadShortcut:
     return buildZeroPadShortcut(spec, sched);
+  case KernelKind::Scale:
+    return buildScale(spec, sched);
   case KernelKind::PackConvWeight:
     return buildPackConvWeight(spec, sched);
   case KernelKind::FoldPackConvWeight:
@@ -451,6 +465,8 @@ KernelPipeline dispatch(const KernelSpec &spec, const Scheduler &sched) {
     return buildConv2DGradWeight(spec, sched);
   case KernelKind::ChannelSum:
     return buildChannelSum(spec, sched);
+  case KernelKind::ChannelDot:
+    return buildChannelDot(spec, sched);
   case KernelKind::DenseGradInput:
     return buildDenseGradInput(spec, sched);
   case KernelKind::DenseGradWeight:

@@ -427,6 +427,19 @@ KernelPipeline buildChannelSum(const KernelSpec &spec, const Scheduler &sched) {
   return finish({st.total}, {input});
 }
 
+KernelPipeline buildChannelDot(const KernelSpec &spec, const Scheduler &sched) {
+  const int C = i32(spec.input[1]);
+  std::vector<int> ext = nhwc(spec.input);
+  ImageParam lhs = makeInput("lhs", ext), rhs = makeInput("rhs", ext);
+  ChannelReductionStages st =
+      channelReduction("output", C, ext[1], ext[2], ext[3], [&](Expr c, Expr x, Expr y, Expr n) {
+        return std::vector<Expr>{lhs(c, x, y, n) * rhs(c, x, y, n)};
+      });
+  constrainDense(st.total.output_buffer(), {C});
+  sched.scheduleChannelReduction(st);
+  return finish({st.total}, {lhs, rhs});
+}
+
 namespace {
 
 DenseGradStages denseGradFrame(int I, int J, int Rn) {

@@ -55,6 +55,7 @@ std::vector<int64_t> KernelSpec::outputShape() const {
   case KernelKind::BatchNorm:
   case KernelKind::Add:
   case KernelKind::Relu:
+  case KernelKind::Scale:
   case KernelKind::BatchNormTrain:
   case KernelKind::BatchNormTrainGrad:
   case KernelKind::ReluGrad:
@@ -72,6 +73,7 @@ std::vector<int64_t> KernelSpec::outputShape() const {
   case KernelKind::UnpackConvWeight:
     return weight;
   case KernelKind::ChannelSum:
+  case KernelKind::ChannelDot:
     return {input[1]};
   case KernelKind::SgdUpdate:
     return {size};
@@ -132,8 +134,7 @@ std::vector<KernelArgument> KernelSpec::arguments() const {
   case KernelKind::NchwToNhwc:
     return {in("input", nchw(input)), out("output", nhwc(input))};
   case KernelKind::Conv2D:
-    args = {in("input", nhwc(input)),
-            in("weight", blockedWeights ? flat(weight) : packed(weight))};
+    args = {in("input", nhwc(input)), in("weight", blockedWeights ? flat(weight) : packed(weight))};
     if (bias)
       args.push_back(in("bias", {weight[0]}));
     if (residual)
@@ -152,6 +153,8 @@ std::vector<KernelArgument> KernelSpec::arguments() const {
   case KernelKind::MaxPool2D:
   case KernelKind::ZeroPadShortcut:
     return {in("input", nhwc(input)), out("output", nhwc(result))};
+  case KernelKind::Scale:
+    return {in("input", nhwc(input)), in("scale", perChannel), out("output", nhwc(input))};
   case KernelKind::GlobalAvgPool:
     return {in("input", nhwc(input)), out("output", matrix(result))};
   case KernelKind::Dense:
@@ -208,6 +211,8 @@ std::vector<KernelArgument> KernelSpec::arguments() const {
   case KernelKind::ChannelSum:
     return {in("input", input.size() == 4 ? nhwc(input) : matrix(input)),
             out("output", {input[1]})};
+  case KernelKind::ChannelDot:
+    return {in("lhs", nhwc(input)), in("rhs", nhwc(input)), out("output", perChannel)};
   case KernelKind::DenseGradInput:
     return {in("output_grad", matrix(forwardOut)), in("weight", matrix(weight)),
             out("input_grad", matrix(input))};
@@ -226,13 +231,16 @@ std::vector<KernelArgument> KernelSpec::arguments() const {
             out("loss", {1}), out("logits_grad", matrix(input)),
             out("correct", {1}, /*isInt32=*/true)};
   case KernelKind::SgdUpdate:
-    return {in("weight", {size}),         in("momentum_buffer", {size}),
-            in("grad", {size}),           in("lr", {1}),
-            out("new_weight", {size}),    out("new_momentum_buffer", {size})};
+    return {in("weight", {size}),      in("momentum_buffer", {size}),
+            in("grad", {size}),        in("lr", {1}),
+            out("new_weight", {size}), out("new_momentum_buffer", {size})};
   case KernelKind::RunningStatsUpdate:
-    return {in("running_mean", {channels}),      in("running_var", {channels}),
-            in("mean", {channels}),              in("inv_std", {channels}),
-            out("new_running_mean", {channels}), out("new_running_var", {channels})};
+    return {in("running_mean", {channels}),
+            in("running_var", {channels}),
+            in("mean", {channels}),
+            in("inv_std", {channels}),
+            out("new_running_mean", {channels}),
+            out("new_running_var", {channels})};
   }
   return args;
 }
@@ -255,25 +263,26 @@ bool checkKernelSpec(const KernelSpec &spec, std::string &error) {
         return true;
     return false;
   };
-  const bool dense = is({KernelKind::Dense, KernelKind::DenseGradInput, KernelKind::DenseGradWeight});
-  const bool usesInput = !is({KernelKind::PackConvWeight, KernelKind::FoldPackConvWeight,
-                              KernelKind::UnpackConvWeight, KernelKind::SgdUpdate,
-                              KernelKind::RunningStatsUpdate});
+  const bool dense =
+      is({KernelKind::Dense, KernelKind::DenseGradInput, KernelKind::DenseGradWeight});
+  const bool usesInput =
+      !is({KernelKind::PackConvWeight, KernelKind::FoldPackConvWeight, KernelKind::UnpackConvWeight,
+           KernelKind::SgdUpdate, KernelKind::RunningStatsUpdate});
   const bool usesWeight =
       dense || is({KernelKind::Conv2D, KernelKind::Conv2DGradInput, KernelKind::Conv2DGradWeight,
                    KernelKind::PackConvWeight, KernelKind::FoldPackConvWeight,
                    KernelKind::UnpackConvWeight});
-  const bool windowed = is({KernelKind::Conv2D, KernelKind::Conv2DGradInput,
-                            KernelKind::Conv2DGradWeight, KernelKind::MaxPool2D,
-                            KernelKind::MaxPool2DGrad});
+  const bool windowed =
+      is({KernelKind::Conv2D, KernelKind::Conv2DGradInput, KernelKind::Conv2DGradWeight,
+          KernelKind::MaxPool2D, KernelKind::MaxPool2DGrad});
   auto checkSizes = [&](const char *key, const Sizes &sizes, std::initializer_list<size_t> ranks) {
     bool rankOk = false;
     for (size_t rank : ranks)
       rankOk |= sizes.size() == rank;
     if (!rankOk)
-      return fail(std::string(key) + " '" + shape(sizes) + "' has " +
-                  std::to_string(sizes.size()) + " sizes, expected " +
-                  std::to_string(*ranks.begin()) + (ranks.size() > 1 ? " or 4" : ""));
+      return fail(std::string(key) + " '" + shape(sizes) + "' has " + std::to_string(sizes.size()) +
+                  " sizes, expected " + std::to_string(*ranks.begin()) +
+                  (ranks.size() > 1 ? " or 4" : ""));
     for (int64_t v : sizes)
       if (v < 1)
         return fail(std::string(key) + " '" + shape(sizes) + "' has a size below 1");
@@ -340,8 +349,9 @@ bool checkKernelSpec(const KernelSpec &spec, std::string &error) {
   case KernelKind::FoldPackConvWeight:
     if (!finiteNonNegative(spec.epsilon))
       return fail("epsilon must be a finite non-negative float");
-    if (kind == KernelKind::FoldPackConvWeight && (spec.blockedForQ < 0 || spec.blockedForP < 0 ||
-                                                   (spec.blockedForQ > 0) != (spec.blockedForP > 0)))
+    if (kind == KernelKind::FoldPackConvWeight &&
+        (spec.blockedForQ < 0 || spec.blockedForP < 0 ||
+         (spec.blockedForQ > 0) != (spec.blockedForP > 0)))
       return fail("blocked_for must be two positive sizes");
     break;
   case KernelKind::RunningStatsUpdate:

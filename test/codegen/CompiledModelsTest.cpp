@@ -14,6 +14,7 @@
 #include "ModelTestSupport.h"
 
 #include "resnetc/Analysis/ModelStats.h"
+#include "resnetc/Dialect/Rn/RnOps.h"
 #include "resnetc/Weights/InitializeWeights.h"
 #include "resnetc/runtime/Random.h"
 
@@ -50,6 +51,14 @@ TEST_P(CompiledModelNumerics, MatchesTheReferenceExecutor) {
   // Weights: He initialisation, batch-norm statistics of one random batch.
   WeightsFile file = initializeWeights(*module, 1);
   WeightMap weights = toWeightMap(file);
+  // rn.scale starts at ones, which would hide a missing multiply: random
+  // scales around one instead.
+  Random scales(5);
+  forward.walk([&](rn::ScaleOp scale) {
+    auto weight = scale.getScale().getDefiningOp<rn::WeightOp>();
+    for (double &v : weights[weight.getName()].data)
+      v = double(float(0.5 + scales.uniform()));
+  });
   {
     RunOptions calibrate;
     calibrate.batchNorm = BatchNormMode::Training;

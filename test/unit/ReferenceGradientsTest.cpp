@@ -226,6 +226,16 @@ TEST(ReferenceGradients, ZeroPadShortcut) {
                 {});
 }
 
+TEST(ReferenceGradients, ScaleByChannel) {
+  checkFunction(R"(
+    func.func @f(%x: tensor<2x3x2x2xf32>) -> tensor<2x3x2x2xf32> {
+      %s = rn.weight "s" {init = "ones"} : tensor<3xf32>
+      %y = rn.scale %x, %s : tensor<2x3x2x2xf32>, tensor<3xf32>
+      return %y : tensor<2x3x2x2xf32>
+    })",
+                randomWeights({{"s", {3}}}));
+}
+
 TEST(ReferenceGradients, SoftmaxCrossEntropy) {
   auto context = makeContext();
   auto module = parseMlir(*context, R"(

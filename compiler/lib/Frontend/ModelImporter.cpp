@@ -30,8 +30,8 @@ using resnetc::rn::ShapeResult;
 namespace {
 
 constexpr int kMaxBlockDepth = 64;
-constexpr const char *kBuiltins[] = {"conv", "bn",       "relu",  "maxpool", "avgpool",
-                                     "fc",   "residual", "stage", "stem",    "head"};
+constexpr const char *kBuiltins[] = {"conv", "bn",       "relu",  "scale", "maxpool", "avgpool",
+                                     "fc",   "residual", "stage", "stem",  "head"};
 
 /// A value of the language: an integer, sizes (3x3), or a bare name (block
 /// names, shortcut kinds) that is given meaning by whoever uses it.
@@ -195,8 +195,8 @@ private:
   Scope globals;
   llvm::StringMap<const BlockDef *> blocks;
   llvm::StringSet<> userBlocks;
-  std::vector<Program> programs; ///< Keeps the syntax trees alive.
-  std::vector<Location> callers; ///< Locations of the block calls being expanded.
+  std::vector<Program> programs;      ///< Keeps the syntax trees alive.
+  std::vector<Location> callers;      ///< Locations of the block calls being expanded.
   std::vector<llvm::SMLoc> callSites; ///< The same calls, in the source.
 
   // The network being built.
@@ -275,8 +275,8 @@ LogicalResult Importer::error(llvm::SMLoc at, const llvm::Twine &message) {
   if (!inUserFile(at))
     for (size_t i = callSites.size(); i-- > 0;)
       if (inUserFile(callSites[i])) {
-        Location site = i ? CallSiteLoc::get(fileLoc(callSites[i]), callers[i - 1])
-                          : fileLoc(callSites[i]);
+        Location site =
+            i ? CallSiteLoc::get(fileLoc(callSites[i]), callers[i - 1]) : fileLoc(callSites[i]);
         emitError(site, message).attachNote(fileLoc(at)) << "in the prelude's block, here";
         return failure();
       }
@@ -411,7 +411,8 @@ FailureOr<BoundArgs> Importer::bind(const Statement &call, const Signature &sign
   BoundArgs bound;
   size_t positional = 0;
   bool sawNamed = false;
-  size_t positionalGiven = llvm::count_if(call.args, [](const Argument &a) { return a.name.empty(); });
+  size_t positionalGiven =
+      llvm::count_if(call.args, [](const Argument &a) { return a.name.empty(); });
   for (const Argument &arg : call.args) {
     FailureOr<Val> value = eval(*arg.value, scope);
     if (failed(value))
@@ -679,7 +680,7 @@ LogicalResult Importer::call(const Statement &stmt, Scope &scope, NameScope &nam
     FailureOr<BoundArgs> args = bindOr({{{"outputs", true}}});
     return failed(args) ? failure() : fullyConnected(stmt, *args, names);
   }
-  if (name == "bn" || name == "relu" || name == "avgpool") {
+  if (name == "bn" || name == "relu" || name == "scale" || name == "avgpool") {
     if (failed(bindOr({})))
       return failure();
     Location at = rn::layerLoc(loc(stmt.loc), names.next(name));
@@ -691,6 +692,8 @@ LogicalResult Importer::call(const Statement &stmt, Scope &scope, NameScope &nam
       return failure();
     if (name == "bn")
       current = layers.batchNorm(loc(stmt.loc), current, cast<NameLoc>(at).getName().getValue());
+    else if (name == "scale")
+      current = layers.scale(loc(stmt.loc), current, cast<NameLoc>(at).getName().getValue());
     else
       current = rn::GlobalAvgPoolOp::create(builder, at, current).getResult();
     return success();
@@ -733,10 +736,11 @@ LogicalResult Importer::callBlockWith(const BlockDef &block, const Statement &si
   BoundArgs bound;
   for (auto &[name, value] : args) {
     if (!llvm::any_of(block.params, [&](const Parameter &p) { return p.name == name; }))
-      return error(value.loc.isValid() ? value.loc : site.loc,
-                   "block '" + block.name + "' has no parameter '" + name + "'" +
-                       didYouMean(name, llvm::to_vector(llvm::map_range(
-                                            block.params, [](const Parameter &p) { return p.name; }))));
+      return error(
+          value.loc.isValid() ? value.loc : site.loc,
+          "block '" + block.name + "' has no parameter '" + name + "'" +
+              didYouMean(name, llvm::to_vector(llvm::map_range(
+                                   block.params, [](const Parameter &p) { return p.name; }))));
     bound.values[name] = value;
   }
   return callBlock(block, site, std::move(bound), prefix);
@@ -952,8 +956,9 @@ LogicalResult Importer::stage(const Statement &stmt, const BoundArgs &args, Name
     if (failed(value))
       return failure();
     if (*value != 1)
-      return error(stride->loc, "block '" + block->name +
-                                    "' has no 'stride' parameter, so this stage cannot down-sample");
+      return error(stride->loc,
+                   "block '" + block->name +
+                       "' has no 'stride' parameter, so this stage cannot down-sample");
     stride.reset();
   }
   for (const auto &[name, value] : args.extra)

@@ -150,6 +150,14 @@ bool Exporter::layer(mlir::Operation *op) {
         node("Add", name, in, output(add.getResult(), name));
         return true;
       })
+      .Case([&](rn::ScaleOp scale) {
+        // x * s[c]: the scale as C x 1 x 1, broadcast over N, H and W.
+        std::string column = unique(name + "/scale");
+        node("Unsqueeze", name + "/unsqueeze", {in[1], intInitializer(name + "/axes", {1, 2})},
+             column);
+        node("Mul", name, {in[0], column}, output(scale.getOutput(), name));
+        return true;
+      })
       .Case([&](rn::MaxPool2DOp pool) {
         ArrayRef<int64_t> pad = pool.getPadding();
         onnx::NodeProto *n = node("MaxPool", name, in, output(pool.getResult(), name));

@@ -117,6 +117,25 @@ Tensor channelSum(const Tensor &dy) {
   return sum;
 }
 
+/// x times s[c] per channel: rn.scale, and its input's gradient.
+Tensor scaleChannels(const Tensor &x, const Tensor &s) {
+  int64_t N = x.shape[0], C = x.shape[1], inner = x.size() / (N * C);
+  Tensor out = x;
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t i = 0; i < inner; ++i)
+        out.data[(n * C + c) * inner + i] *= s.data[c];
+  return out;
+}
+
+/// The per-channel sum of a times b: a scale's gradient.
+Tensor channelDot(const Tensor &a, const Tensor &b) {
+  Tensor product = a;
+  for (int64_t i = 0; i < a.size(); ++i)
+    product.data[i] *= b.data[i];
+  return channelSum(product);
+}
+
 /// Batch norm's gradients given the statistics it normalised with; with
 /// `throughStatistics`, also through the batch mean and variance.
 void batchNormGrads(const Tensor &x, const Tensor &dy, const std::vector<double> &gamma,
@@ -349,6 +368,10 @@ bool Interpreter::step(Operation *op) {
         values[f.getResult()] = std::move(out);
         return true;
       })
+      .Case([&](rn::ScaleOp s) {
+        values[s.getOutput()] = scaleChannels(get(s.getInput()), get(s.getScale()));
+        return true;
+      })
       .Case([&](rn::MaxPool2DOp p) { return values[p.getResult()] = maxPool(p), true; })
       .Case([&](rn::GlobalAvgPoolOp p) { return values[p.getResult()] = globalAvgPool(p), true; })
       .Case([&](rn::DenseOp d) { return values[d.getResult()] = dense(d), true; })
@@ -431,6 +454,10 @@ bool Interpreter::step(Operation *op) {
       })
       .Case([&](rn::ChannelSumOp g) {
         values[g.getOutput()] = channelSum(get(g.getInput()));
+        return true;
+      })
+      .Case([&](rn::ChannelDotOp g) {
+        values[g.getOutput()] = channelDot(get(g.getLhs()), get(g.getRhs()));
         return true;
       })
       .Case([&](rn::DenseGradInputOp g) {
@@ -719,6 +746,11 @@ bool Interpreter::stepBack(Operation *op) {
       .Case([&](rn::AddOp a) {
         accumulate(a.getLhs(), dy);
         accumulate(a.getRhs(), dy);
+        return true;
+      })
+      .Case([&](rn::ScaleOp s) {
+        accumulate(s.getInput(), scaleChannels(dy, get(s.getScale())));
+        accumulate(s.getScale(), channelDot(dy, get(s.getInput())));
         return true;
       })
       .Case([&](rn::MaxPool2DOp p) { return maxPoolBack(p, dy), true; })

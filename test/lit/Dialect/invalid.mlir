@@ -181,3 +181,11 @@ func.func @running_stats_of_a_trained_weight(%mean: tensor<4xf32>, %inv: tensor<
   %0, %1 = rn.running_stats_update %rm, %rv, %mean, %inv {count = 8 : i64, epsilon = 1.0e-5 : f64, momentum = 0.1 : f64} : tensor<4xf32>
   return
 }
+
+// -----
+
+func.func @scale_size(%x: tensor<1x4x2x2xf32>, %s: tensor<3xf32>) {
+  // expected-error @+1 {{scales 4 channels with a vector of 3}}
+  %y = rn.scale %x, %s : tensor<1x4x2x2xf32>, tensor<3xf32>
+  return
+}

@@ -164,6 +164,18 @@ struct ZeroPadShortcutKernel
   }
 };
 
+struct ScaleKernel : KernelOpInterface::ExternalModel<ScaleKernel, rn::ScaleOp> {
+  LogicalResult planKernels(Operation *op, KernelPlanBuilder &plan) const {
+    auto scale = cast<rn::ScaleOp>(op);
+    KernelStep step(plan, op);
+    if (failed(step.read({scale.getInput(), scale.getScale()})))
+      return failure();
+    Dims shape = shapeOf(scale.getInput());
+    step.write(scale.getOutput(), nhwc(Space::Arena, shape));
+    return step.emit(specOf(KernelKind::Scale, shape));
+  }
+};
+
 } // namespace
 
 void codegen::attachInferenceKernels(MLIRContext *context) {
@@ -176,4 +188,5 @@ void codegen::attachInferenceKernels(MLIRContext *context) {
   rn::GlobalAvgPoolOp::attachInterface<GlobalAvgPoolKernel>(*context);
   rn::DenseOp::attachInterface<DenseKernel>(*context);
   rn::ZeroPadShortcutOp::attachInterface<ZeroPadShortcutKernel>(*context);
+  rn::ScaleOp::attachInterface<ScaleKernel>(*context);
 }

@@ -158,6 +158,17 @@ struct ChannelSumKernel : KernelOpInterface::ExternalModel<ChannelSumKernel, rn:
   }
 };
 
+struct ChannelDotKernel : KernelOpInterface::ExternalModel<ChannelDotKernel, rn::ChannelDotOp> {
+  LogicalResult planKernels(Operation *op, KernelPlanBuilder &plan) const {
+    auto dot = cast<rn::ChannelDotOp>(op);
+    KernelStep step(plan, op);
+    if (failed(step.read({dot.getLhs(), dot.getRhs()})))
+      return failure();
+    step.write(dot.getOutput(), vector(Space::Arena, shapeOf(dot.getOutput())[0]));
+    return step.emit(specOf(KernelKind::ChannelDot, shapeOf(dot.getLhs())));
+  }
+};
+
 struct DenseGradInputKernel
     : KernelOpInterface::ExternalModel<DenseGradInputKernel, rn::DenseGradInputOp> {
   LogicalResult planKernels(Operation *op, KernelPlanBuilder &plan) const {
@@ -275,6 +286,7 @@ void codegen::attachTrainingKernels(MLIRContext *context) {
   rn::Conv2DGradInputOp::attachInterface<Conv2DGradInputKernel>(*context);
   rn::Conv2DGradWeightOp::attachInterface<Conv2DGradWeightKernel>(*context);
   rn::ChannelSumOp::attachInterface<ChannelSumKernel>(*context);
+  rn::ChannelDotOp::attachInterface<ChannelDotKernel>(*context);
   rn::DenseGradInputOp::attachInterface<DenseGradInputKernel>(*context);
   rn::DenseGradWeightOp::attachInterface<DenseGradWeightKernel>(*context);
   rn::MaxPool2DGradOp::attachInterface<MaxPool2DGradKernel>(*context);

@@ -74,6 +74,14 @@ LogicalResult DenseOp::buildGradients(OpBuilder &builder, Value dy,
   return success();
 }
 
+LogicalResult ScaleOp::buildGradients(OpBuilder &builder, Value dy,
+                                      GradientAccumulator accumulate) {
+  Location loc = getLoc();
+  accumulate(getInput(), ScaleOp::create(builder, loc, dy, getScale()));
+  accumulate(getScale(), ChannelDotOp::create(builder, loc, dy, getInput()));
+  return success();
+}
+
 LogicalResult ZeroPadShortcutOp::buildGradients(OpBuilder &builder, Value dy,
                                                 GradientAccumulator accumulate) {
   accumulate(getInput(), ZeroPadShortcutGradOp::create(builder, getLoc(), getInput().getType(), dy,

@@ -50,6 +50,12 @@ Value LayerBuilder::batchNorm(Location loc, Value input, StringRef name) {
   return op.getResult();
 }
 
+Value LayerBuilder::scale(Location loc, Value input, StringRef name) {
+  int64_t channels = cast<RankedTensorType>(input.getType()).getDimSize(1);
+  Value scale = weight(loc, (name + ".weight").str(), {channels}, "ones");
+  return ScaleOp::create(builder, layerLoc(loc, name), input, scale).getResult();
+}
+
 Value LayerBuilder::dense(Location loc, Value input, StringRef name, int64_t outputs) {
   int64_t features = cast<RankedTensorType>(input.getType()).getDimSize(1);
   Value w = weight(loc, (name + ".weight").str(), {outputs, features}, "fc_uniform");

@@ -280,6 +280,22 @@ LogicalResult ChannelSumOp::inferReturnTypes(MLIRContext *context, std::optional
   return success();
 }
 
+LogicalResult ScaleOp::verify() {
+  int64_t channels = shapeOf(getInput())[1], size = shapeOf(getScale())[0];
+  if (channels != size)
+    return emitOpError("scales ") << channels << " channels with a vector of " << size;
+  return success();
+}
+
+LogicalResult ChannelDotOp::inferReturnTypes(MLIRContext *context, std::optional<Location> location,
+                                             Adaptor op, SmallVectorImpl<Type> &types) {
+  auto lhs = shapeOf(op.getLhs()), rhs = shapeOf(op.getRhs());
+  if (lhs != rhs)
+    return emitOptionalError(location, "expects operands of one shape");
+  types.push_back(RankedTensorType::get({lhs[1]}, Float32Type::get(context)));
+  return success();
+}
+
 LogicalResult DenseGradInputOp::inferReturnTypes(MLIRContext *context,
                                                  std::optional<Location> location, Adaptor op,
                                                  SmallVectorImpl<Type> &types) {

@@ -34,6 +34,7 @@ public:
   mlir::Value conv(mlir::Location loc, mlir::Value input, llvm::StringRef name,
                    const ConvSpec &spec);
   mlir::Value batchNorm(mlir::Location loc, mlir::Value input, llvm::StringRef name);
+  mlir::Value scale(mlir::Location loc, mlir::Value input, llvm::StringRef name);
   mlir::Value dense(mlir::Location loc, mlir::Value input, llvm::StringRef name, int64_t outputs);
 
 private:

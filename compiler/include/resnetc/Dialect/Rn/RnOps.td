@@ -191,6 +191,19 @@ def Rn_ShortcutOp : Rn_InferredOp<"shortcut"> {
   let hasFolder = 1;
 }
 
+def Rn_ScaleOp : Rn_Op<"scale", [Pure, Rn_Differentiable,
+    AllTypesMatch<["input", "output"]>]> {
+  let summary = "Per-channel multiply by a learned vector";
+  let description = [{
+    output[n, c, h, w] = input[n, c, h, w] * scale[c]: the `scale()` layer,
+    whose `<layer>.weight` starts at ones.
+  }];
+  let arguments = (ins Rn_Activation:$input, Rn_Vector:$scale);
+  let results = (outs Rn_Activation:$output);
+  let assemblyFormat = "$input `,` $scale attr-dict `:` type($input) `,` type($scale)";
+  let hasVerifier = 1;
+}
+
 def Rn_ZeroPadShortcutOp : Rn_InferredOp<"zero_pad_shortcut", [Rn_Differentiable]> {
   let summary = "Option A: x[:, :, ::stride, ::stride] with zero channels around it";
   let description = [{
@@ -328,6 +341,16 @@ def Rn_ChannelSumOp : Rn_InferredOp<"channel_sum"> {
   let arguments = (ins Rn_Tensor:$input);
   let results = (outs Rn_Vector:$output);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+}
+
+def Rn_ChannelDotOp : Rn_InferredOp<"channel_dot", [AllTypesMatch<["lhs", "rhs"]>]> {
+  let summary = "Per-channel dot product of two activations: a scale's gradient";
+  let description = [{
+    output[c] = sum over n, h, w of lhs[n, c, h, w] * rhs[n, c, h, w].
+  }];
+  let arguments = (ins Rn_Activation:$lhs, Rn_Activation:$rhs);
+  let results = (outs Rn_Vector:$output);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `->` type($output)";
 }
 
 def Rn_DenseGradInputOp : Rn_InferredOp<"dense_grad_input"> {

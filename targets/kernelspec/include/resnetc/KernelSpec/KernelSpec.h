@@ -35,6 +35,7 @@ enum class KernelKind {
   GlobalAvgPool,
   Dense,
   ZeroPadShortcut,
+  Scale,
   PackConvWeight,
   FoldPackConvWeight,
   // The kernels of a training step.
@@ -44,6 +45,7 @@ enum class KernelKind {
   Conv2DGradInput,
   Conv2DGradWeight,
   ChannelSum,
+  ChannelDot,
   DenseGradInput,
   DenseGradWeight,
   MaxPool2DGrad,
@@ -105,7 +107,7 @@ struct KernelSpec {
   /// for dense and N x C for global_avg_pool; K x C x R x S for the weight
   /// kinds and conv2d_grad_weight; the forward input's shape for the
   /// input-gradient kinds and batch_norm_train; K x C for dense_grad_weight;
-  /// C for channel_sum, size for sgd_update, channels for
+  /// C for channel_sum and channel_dot, size for sgd_update, channels for
   /// running_stats_update.
   std::vector<int64_t> outputShape() const;
 
@@ -137,8 +139,7 @@ bool parseKernelSpec(const std::string &text, KernelSpec &spec, std::string &err
 
 /// The extent of a sliding window's output along one axis: one shape rule
 /// for the dialect's shape inference and the kernels.
-inline int64_t slidingWindowExtent(int64_t input, int64_t window, int64_t stride,
-                                   int64_t padding) {
+inline int64_t slidingWindowExtent(int64_t input, int64_t window, int64_t stride, int64_t padding) {
   return (input + 2 * padding - window) / stride + 1;
 }
 
