@@ -25,12 +25,42 @@ void syncParentFolder(const std::string &path) {
 
 } // namespace
 
+resnetc::AtomicFile::AtomicFile(std::string path)
+    : path(std::move(path)), temp(this->path + ".tmp." + std::to_string(::getpid())) {}
+
+resnetc::AtomicFile::~AtomicFile() {
+  if (!committed)
+    ::unlink(temp.c_str());
+}
+
+bool resnetc::AtomicFile::commit(std::string &error) {
+  int fd = ::open(temp.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    error = "cannot open '" + temp + "': " + errnoText();
+    return false;
+  }
+  bool flushed = ::fsync(fd) == 0;
+  std::string flushError = flushed ? "" : errnoText();
+  ::close(fd);
+  if (!flushed) {
+    error = "cannot flush '" + temp + "': " + flushError;
+    return false;
+  }
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    error = "cannot rename '" + temp + "' to '" + path + "': " + errnoText();
+    return false;
+  }
+  committed = true;
+  syncParentFolder(path);
+  return true;
+}
+
 bool resnetc::writeFileAtomically(const std::string &path, const void *data, size_t size,
                                   std::string &error) {
-  std::string temp = path + ".tmp." + std::to_string(getpid());
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  AtomicFile file(path);
+  int fd = ::open(file.tempPath().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
-    error = "cannot create '" + temp + "': " + errnoText();
+    error = "cannot create '" + file.tempPath() + "': " + errnoText();
     return false;
   }
   auto bytes = static_cast<const char *>(data);
@@ -40,29 +70,16 @@ bool resnetc::writeFileAtomically(const std::string &path, const void *data, siz
     if (n < 0 && errno == EINTR)
       continue;
     if (n <= 0) {
-      error = "cannot write '" + temp + "': " + (n == 0 ? std::string("no progress") : errnoText());
+      error = "cannot write '" + file.tempPath() +
+              "': " + (n == 0 ? std::string("no progress") : errnoText());
       ::close(fd);
-      ::unlink(temp.c_str());
       return false;
     }
     written += size_t(n);
   }
-  if (::fsync(fd) != 0) {
-    error = "cannot flush '" + temp + "': " + errnoText();
-    ::close(fd);
-    ::unlink(temp.c_str());
-    return false;
-  }
   if (::close(fd) != 0) {
-    error = "cannot close '" + temp + "': " + errnoText();
-    ::unlink(temp.c_str());
+    error = "cannot close '" + file.tempPath() + "': " + errnoText();
     return false;
   }
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    error = "cannot rename '" + temp + "' to '" + path + "': " + errnoText();
-    ::unlink(temp.c_str());
-    return false;
-  }
-  syncParentFolder(path);
-  return true;
+  return file.commit(error);
 }

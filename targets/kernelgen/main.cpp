@@ -15,6 +15,7 @@
 #include "Kernels.h"
 #include "resnetc/KernelSpec/KernelSpec.h"
 #include "resnetc/Target/TargetDescription.h"
+#include "resnetc/runtime/AtomicFile.h"
 
 #include "Halide.h"
 
@@ -26,7 +27,6 @@
 #include <iostream>
 #include <memory>
 #include <string>
-#include <unistd.h>
 
 #ifndef RESNETC_VERSION
 #define RESNETC_VERSION "unknown"
@@ -84,38 +84,6 @@ struct Options {
   bool runtime = false;
 };
 
-/// Writes through a temporary file in the output's directory and renames it
-/// into place, so a failed or interrupted run never leaves a partial object.
-class OutputFile {
-public:
-  explicit OutputFile(std::string path)
-      : path(std::move(path)), temp(this->path + ".tmp" + std::to_string(::getpid())) {}
-  ~OutputFile() {
-    if (!committed)
-      std::remove(temp.c_str());
-  }
-  /// Checks up front that the temporary file can be created (Halide
-  /// reports an unwritable output only as an internal error).
-  bool writable() const {
-    std::FILE *f = std::fopen(temp.c_str(), "wb");
-    if (!f)
-      return false;
-    std::fclose(f);
-    return true;
-  }
-  const std::string &tempPath() const { return temp; }
-  bool commit() {
-    if (std::rename(temp.c_str(), path.c_str()) != 0)
-      return false;
-    committed = true;
-    return true;
-  }
-
-private:
-  std::string path, temp;
-  bool committed = false;
-};
-
 int run(const Options &opts) {
   if (!opts.haveTarget)
     return fail("missing --target");
@@ -130,8 +98,12 @@ int run(const Options &opts) {
   Halide::Target target = resolveTarget(opts.target);
   target = target.with_feature(Halide::Target::UserContext);
 
-  OutputFile out(opts.output);
-  if (!out.writable())
+  // Halide writes the object itself, to the temporary file; a failed or
+  // interrupted run never leaves a partial object.
+  AtomicFile out(opts.output);
+  if (std::FILE *probe = std::fopen(out.tempPath().c_str(), "wb"))
+    std::fclose(probe); // Halide reports an unwritable output only as an internal error
+  else
     return fail("cannot write '" + opts.output + "': " + std::strerror(errno));
   if (opts.runtime) {
     if (opts.haveSpec || opts.haveName)
@@ -157,8 +129,9 @@ int run(const Options &opts) {
     kernel.pipeline.compile_to_object(out.tempPath(), kernel.arguments, opts.name,
                                       target.with_feature(Halide::Target::NoRuntime));
   }
-  if (!out.commit())
-    return fail("cannot write '" + opts.output + "': " + std::strerror(errno));
+  std::string error;
+  if (!out.commit(error))
+    return fail(error);
   return 0;
 }
 

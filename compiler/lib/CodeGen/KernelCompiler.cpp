@@ -25,10 +25,9 @@ namespace {
 
 struct Job {
   std::vector<std::string> args;
-  std::string object;    ///< Final path in the cache.
-  std::string temporary; ///< Where kernelgen writes first.
-  std::string log;       ///< kernelgen's stderr.
-  std::string what;      ///< For error messages.
+  std::string object; ///< Its path in the cache (kernelgen writes it atomically).
+  std::string log;    ///< kernelgen's stderr.
+  std::string what;   ///< For error messages.
 };
 
 std::string hex(uint64_t value) {
@@ -45,8 +44,8 @@ bool runJob(Job &job, const std::string &program, std::string &error) {
   std::optional<llvm::StringRef> redirects[] = {std::nullopt, llvm::StringRef(job.log),
                                                 llvm::StringRef(job.log)};
   std::string launchError;
-  int status = llvm::sys::ExecuteAndWait(program, argv, std::nullopt, redirects, 0, 0,
-                                         &launchError);
+  int status =
+      llvm::sys::ExecuteAndWait(program, argv, std::nullopt, redirects, 0, 0, &launchError);
   bool ok = true;
   if (status < 0) {
     error = "cannot run " + program + ": " + launchError;
@@ -56,12 +55,8 @@ bool runJob(Job &job, const std::string &program, std::string &error) {
     error = "compiling " + job.what + " failed (exit " + std::to_string(status) + ")" +
             (log ? ": " + (*log)->getBuffer().trim().str() : std::string());
     ok = false;
-  } else if (llvm::sys::fs::rename(job.temporary, job.object)) {
-    error = "cannot move " + job.temporary + " into the kernel cache";
-    ok = false;
   }
   llvm::sys::fs::remove(job.log);
-  llvm::sys::fs::remove(job.temporary);
   return ok;
 }
 
@@ -91,8 +86,8 @@ bool runJobs(std::vector<Job> &jobs, const std::string &program, unsigned parall
 
 } // namespace
 
-std::string resnetc::codegen::resolveTarget(const std::string &kernelgen,
-                                           const std::string &target, std::string &error) {
+std::string resnetc::codegen::resolveTarget(const std::string &kernelgen, const std::string &target,
+                                            std::string &error) {
   llvm::SmallString<128> output;
   if (std::error_code ec = llvm::sys::fs::createTemporaryFile("resnetc-target", "txt", output)) {
     error = "cannot create a temporary file: " + ec.message();
@@ -111,7 +106,9 @@ std::string resnetc::codegen::resolveTarget(const std::string &kernelgen,
   if (status == 0 && !text.empty())
     return text;
   error = "cannot resolve the target '" + target + "': " +
-          (!text.empty() ? text : !message.empty() ? message : kernelgen + " failed");
+          (!text.empty()      ? text
+           : !message.empty() ? message
+                              : kernelgen + " failed");
   return "";
 }
 
@@ -148,12 +145,11 @@ bool resnetc::codegen::compileKernels(const KernelPlan &plan, const KernelCompil
         std::to_string(llvm::sys::Process::getProcessId()) + "." + std::to_string(jobs.size());
     Job job;
     job.object = object;
-    job.temporary = object + ".tmp." + unique;
     job.log = object + ".log." + unique;
     job.what = std::move(what);
     job.args = std::move(args);
     job.args.push_back("-o");
-    job.args.push_back(job.temporary);
+    job.args.push_back(job.object);
     jobs.push_back(std::move(job));
     return object;
   };

@@ -12,13 +12,13 @@
 #include "resnetc/Driver/Pipelines.h"
 #include "resnetc/Weights/CheckWeights.h"
 #include "resnetc/Weights/InitializeWeights.h"
+#include "resnetc/runtime/AtomicFile.h"
 
 #include "mlir/IR/Verifier.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
-#include "llvm/Support/ToolOutputFile.h"
 
 #include <chrono>
 
@@ -33,17 +33,13 @@ std::string executableDir() {
   return llvm::sys::path::parent_path(exe).str();
 }
 
+/// Like every output, written atomically (llvm::writeArchive is too).
 bool writeText(const std::string &path, llvm::function_ref<void(llvm::raw_ostream &)> write,
                std::string &error) {
-  std::error_code ec;
-  llvm::ToolOutputFile file(path, ec, llvm::sys::fs::OF_Text);
-  if (ec) {
-    error = "cannot write " + path + ": " + ec.message();
-    return false;
-  }
-  write(file.os());
-  file.keep();
-  return true;
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  write(os);
+  return writeFileAtomically(path, text.data(), text.size(), error);
 }
 
 } // namespace
