@@ -84,6 +84,26 @@ bool checkPlanSizes(const codegen::KernelPlan &plan, std::string &error) {
 
 } // namespace
 
+mlir::FailureOr<codegen::KernelPlan> resnetc::planLibrary(mlir::ModuleOp module, bool training,
+                                                          const TargetDescription &target) {
+  codegen::PlanOptions planOptions;
+  planOptions.training = training;
+  planOptions.bufferAlignment = target.bufferAlignment;
+  return codegen::planKernels(module, planOptions);
+}
+
+mlir::OwningOpRef<mlir::ModuleOp>
+resnetc::buildLibraryOrchestration(mlir::MLIRContext &context, const codegen::KernelPlan &plan,
+                                   const TargetDescription &target, std::string &error) {
+  mlir::OwningOpRef<mlir::ModuleOp> orchestration =
+      codegen::buildOrchestration(context, plan, target.deviceInterface);
+  if (failed(mlir::verify(*orchestration))) {
+    error = "internal error: the orchestration code does not verify";
+    return nullptr;
+  }
+  return orchestration;
+}
+
 bool resnetc::compileLibrary(mlir::ModuleOp module, const LibraryOptions &options,
                              LibraryReport &report, std::string &error) {
   auto start = std::chrono::steady_clock::now();
@@ -120,10 +140,7 @@ bool resnetc::compileLibrary(mlir::ModuleOp module, const LibraryOptions &option
   if (failed(options.training ? prepareForTraining(module, {options.momentum, options.weightDecay})
                               : prepareForCodegen(module)))
     return false;
-  codegen::PlanOptions planOptions;
-  planOptions.training = options.training;
-  planOptions.bufferAlignment = target->bufferAlignment;
-  mlir::FailureOr<codegen::KernelPlan> plan = codegen::planKernels(module, planOptions);
+  mlir::FailureOr<codegen::KernelPlan> plan = planLibrary(module, options.training, *target);
   if (failed(plan))
     return false;
   if (!checkPlanSizes(*plan, error))
@@ -139,11 +156,9 @@ bool resnetc::compileLibrary(mlir::ModuleOp module, const LibraryOptions &option
     return false;
 
   mlir::OwningOpRef<mlir::ModuleOp> orchestration =
-      codegen::buildOrchestration(*module.getContext(), *plan, target->deviceInterface);
-  if (failed(mlir::verify(*orchestration))) {
-    error = "internal error: the orchestration code does not verify";
+      buildLibraryOrchestration(*module.getContext(), *plan, *target, error);
+  if (!orchestration)
     return false;
-  }
   llvm::SmallVector<char, 0> object;
   if (failed(codegen::emitObject(*orchestration, triple, object, error)))
     return false;

@@ -157,64 +157,81 @@ cl::opt<std::string> initOutput("o", cl::desc("Weights file to write"), cl::valu
                                 cl::Required, cl::sub(initCommand), cl::cat(category));
 
 // resnetc train: the compile options above (--batch aside) plus the trainer's.
-cl::opt<std::string> trainData("data",
-                               cl::desc("Data set as KIND:PATH, KIND one of fashion-mnist, mnist, "
-                                        "cifar10, cifar100, raw (default "
-                                        "fashion-mnist:/usr/share/datasets/fashion-mnist)"),
-                               cl::init("fashion-mnist:/usr/share/datasets/fashion-mnist"),
-                               cl::sub(trainCommand), cl::cat(category));
+// The trainer's options are parsed straight into its options struct.
+train::TrainerOptions trainerOptions;
+cl::opt<std::string, true>
+    trainData("data", cl::location(trainerOptions.data),
+              cl::desc("Data set as KIND:PATH, KIND one of fashion-mnist, mnist, "
+                       "cifar10, cifar100, raw (default "
+                       "fashion-mnist:/usr/share/datasets/fashion-mnist)"),
+              cl::init("fashion-mnist:/usr/share/datasets/fashion-mnist"), cl::sub(trainCommand),
+              cl::cat(category));
 cl::opt<int64_t> trainBatch("batch", cl::desc("Images per training step (default 128)"),
                             cl::init(128), cl::sub(trainCommand), cl::cat(category));
-cl::opt<int> trainEpochs("epochs", cl::desc("Epochs to train (default 15)"), cl::init(15),
-                         cl::sub(trainCommand), cl::cat(category));
-cl::opt<double> trainRate("lr", cl::desc("Base learning rate (default 0.1)"), cl::init(0.1),
-                          cl::sub(trainCommand), cl::cat(category));
-cl::opt<std::string> trainSchedule("schedule",
-                                   cl::desc("constant, multistep[:F1,F2,...] (divide by 10 at "
-                                            "these fractions of the run; default 0.5,0.75) or "
-                                            "cosine"),
-                                   cl::init("multistep"), cl::sub(trainCommand), cl::cat(category));
-cl::opt<double> trainWarmup("warmup",
-                            cl::desc("Train at this rate until the training error is below 80%"),
-                            cl::init(0), cl::sub(trainCommand), cl::cat(category));
-cl::opt<std::string> trainAugment("augment",
-                                  cl::desc("Augmentation: pad<N>, crop, flip, e.g. pad4,crop,flip "
-                                           "(default none)"),
+cl::opt<int, true> trainEpochs("epochs", cl::location(trainerOptions.epochs),
+                               cl::desc("Epochs to train (default 15)"), cl::init(15),
+                               cl::sub(trainCommand), cl::cat(category));
+cl::opt<double, true> trainRate("lr", cl::location(trainerOptions.learningRate),
+                                cl::desc("Base learning rate (default 0.1)"), cl::init(0.1),
+                                cl::sub(trainCommand), cl::cat(category));
+cl::opt<std::string, true>
+    trainSchedule("schedule", cl::location(trainerOptions.schedule),
+                  cl::desc("constant, multistep[:F1,F2,...] (divide by 10 at "
+                           "these fractions of the run; default 0.5,0.75) or "
+                           "cosine"),
+                  cl::init("multistep"), cl::sub(trainCommand), cl::cat(category));
+cl::opt<double, true>
+    trainWarmup("warmup", cl::location(trainerOptions.warmup),
+                cl::desc("Train at this rate until the training error is below 80%"), cl::init(0),
+                cl::sub(trainCommand), cl::cat(category));
+cl::opt<std::string, true>
+    trainAugment("augment", cl::location(trainerOptions.augment),
+                 cl::desc("Augmentation: pad<N>, crop, flip, e.g. pad4,crop,flip "
+                          "(default none)"),
+                 cl::sub(trainCommand), cl::cat(category));
+cl::opt<int64_t, true> trainImages("train-images", cl::location(trainerOptions.trainImages),
+                                   cl::desc("Train on the first N images only"), cl::init(0),
+                                   cl::sub(trainCommand), cl::cat(category));
+cl::opt<int64_t, true> testImages("test-images", cl::location(trainerOptions.testImages),
+                                  cl::desc("Test on the first N images only"), cl::init(0),
                                   cl::sub(trainCommand), cl::cat(category));
-cl::opt<int64_t> trainImages("train-images", cl::desc("Train on the first N images only"),
-                             cl::init(0), cl::sub(trainCommand), cl::cat(category));
-cl::opt<int64_t> testImages("test-images", cl::desc("Test on the first N images only"), cl::init(0),
-                            cl::sub(trainCommand), cl::cat(category));
-cl::opt<int> trainThreads("threads", cl::desc("Threads (default: one per core)"), cl::init(0),
-                          cl::sub(trainCommand), cl::cat(category));
-cl::opt<std::string> checkpointDir("checkpoint-dir",
-                                   cl::desc("Folder of the run: model/, checkpoint.rnw, "
-                                            "final.rnw, metrics.csv, curves.svg (default "
-                                            "runs/<model>)"),
-                                   cl::value_desc("dir"), cl::sub(trainCommand), cl::cat(category));
-cl::opt<bool> resume("resume", cl::desc("Continue the run saved in --checkpoint-dir"),
-                     cl::sub(trainCommand), cl::cat(category));
-cl::opt<int64_t> checkpointEvery("checkpoint-every",
-                                 cl::desc("Also save a checkpoint every N steps (default: after "
-                                          "each epoch only)"),
-                                 cl::init(0), cl::sub(trainCommand), cl::cat(category));
-cl::opt<int64_t> stopAfter("stop-after",
-                           cl::desc("Save a checkpoint and stop after N steps in all"), cl::init(0),
+cl::opt<int, true> trainThreads("threads", cl::location(trainerOptions.threads),
+                                cl::desc("Threads (default: one per core)"), cl::init(0),
+                                cl::sub(trainCommand), cl::cat(category));
+cl::opt<std::string, true> checkpointDir("checkpoint-dir",
+                                         cl::location(trainerOptions.checkpointDir),
+                                         cl::desc("Folder of the run: model/, checkpoint.rnw, "
+                                                  "final.rnw, metrics.csv, curves.svg (default "
+                                                  "runs/<model>)"),
+                                         cl::value_desc("dir"), cl::sub(trainCommand),
+                                         cl::cat(category));
+cl::opt<bool, true> resume("resume", cl::location(trainerOptions.resume),
+                           cl::desc("Continue the run saved in --checkpoint-dir"),
                            cl::sub(trainCommand), cl::cat(category));
-cl::opt<bool> tenCrop("ten-crop", cl::desc("Test on ten crops of each padded image (mean softmax)"),
-                      cl::sub(trainCommand), cl::cat(category));
-cl::opt<double> expectAccuracy("expect-accuracy",
-                               cl::desc("Exit 1 when the final test accuracy is below this "
-                                        "(0 to 1)"),
-                               cl::init(-1), cl::sub(trainCommand), cl::cat(category));
-cl::opt<bool> noProgress("no-progress", cl::desc("Do not draw the progress bar"),
-                         cl::sub(trainCommand), cl::cat(category));
-cl::opt<std::string> trainClasses("classes",
-                                  cl::desc("Class names, one a line, saved with the weights "
-                                           "(default: the data set's own, for fashion-mnist, "
-                                           "mnist and cifar10)"),
-                                  cl::value_desc("names.txt"), cl::sub(trainCommand),
-                                  cl::cat(category));
+cl::opt<int64_t, true>
+    checkpointEvery("checkpoint-every", cl::location(trainerOptions.checkpointEvery),
+                    cl::desc("Also save a checkpoint every N steps (default: after "
+                             "each epoch only)"),
+                    cl::init(0), cl::sub(trainCommand), cl::cat(category));
+cl::opt<int64_t, true> stopAfter("stop-after", cl::location(trainerOptions.stopAfter),
+                                 cl::desc("Save a checkpoint and stop after N steps in all"),
+                                 cl::init(0), cl::sub(trainCommand), cl::cat(category));
+cl::opt<bool, true> tenCrop("ten-crop", cl::location(trainerOptions.tenCrop),
+                            cl::desc("Test on ten crops of each padded image (mean softmax)"),
+                            cl::sub(trainCommand), cl::cat(category));
+cl::opt<double, true> expectAccuracy("expect-accuracy", cl::location(trainerOptions.expectAccuracy),
+                                     cl::desc("Exit 1 when the final test accuracy is below this "
+                                              "(0 to 1)"),
+                                     cl::init(-1), cl::sub(trainCommand), cl::cat(category));
+cl::opt<bool, true> noProgress("no-progress", cl::location(trainerOptions.quiet),
+                               cl::desc("Do not draw the progress bar"), cl::sub(trainCommand),
+                               cl::cat(category));
+cl::opt<std::string, true> trainClasses("classes", cl::location(trainerOptions.classNames),
+                                        cl::desc("Class names, one a line, saved with the weights "
+                                                 "(default: the data set's own, for fashion-mnist, "
+                                                 "mnist and cifar10)"),
+                                        cl::value_desc("names.txt"), cl::sub(trainCommand),
+                                        cl::cat(category));
 cl::opt<std::string> linker("linker",
                             cl::desc("C++ compiler driver that links the model into a shared "
                                      "object (default: $CXX, c++, g++ or clang++)"),
@@ -297,10 +314,7 @@ int runCompile(mlir::MLIRContext &context) {
     const TargetDescription *description = codegen::lookupTarget(target, error);
     if (!description)
       return fail(error);
-    codegen::PlanOptions planOptions;
-    planOptions.training = train;
-    planOptions.bufferAlignment = description->bufferAlignment;
-    mlir::FailureOr<codegen::KernelPlan> plan = codegen::planKernels(model.get(), planOptions);
+    mlir::FailureOr<codegen::KernelPlan> plan = planLibrary(model.get(), train, *description);
     if (failed(plan))
       return 1;
     if (emit == Emit::Kernels) {
@@ -308,9 +322,9 @@ int runCompile(mlir::MLIRContext &context) {
       output->keep();
       return 0;
     }
-    auto orchestration = codegen::buildOrchestration(context, *plan, description->deviceInterface);
-    if (failed(mlir::verify(*orchestration)))
-      return fail("internal error: the orchestration code does not verify");
+    auto orchestration = buildLibraryOrchestration(context, *plan, *description, error);
+    if (!orchestration)
+      return fail(error);
     if (emit == Emit::Llvm) {
       orchestration->print(output->os());
     } else {
@@ -377,25 +391,8 @@ int runTargets() {
 int runTrain(mlir::MLIRContext &context) {
   if (trainBatch <= 0 || trainBatch > (int64_t(1) << 16))
     return fail("--batch must be between 1 and 65536, got " + Twine(trainBatch.getValue()));
-  train::TrainerOptions t;
-  t.data = trainData;
-  t.epochs = trainEpochs;
-  t.learningRate = trainRate;
-  t.schedule = trainSchedule;
-  t.warmup = trainWarmup;
-  t.augment = trainAugment;
-  t.trainImages = trainImages;
-  t.testImages = testImages;
+  train::TrainerOptions t = trainerOptions;
   t.seed = seed;
-  t.threads = trainThreads;
-  t.checkpointDir = checkpointDir;
-  t.resume = resume;
-  t.checkpointEvery = checkpointEvery;
-  t.stopAfter = stopAfter;
-  t.tenCrop = tenCrop;
-  t.expectAccuracy = expectAccuracy;
-  t.quiet = noProgress;
-  t.classNames = trainClasses;
   std::string error;
   if (!train::checkTrainerOptions(t, error)) // before the minutes a compilation may take
     return fail(error);

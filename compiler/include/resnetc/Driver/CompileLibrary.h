@@ -3,7 +3,11 @@
 #ifndef RESNETC_DRIVER_COMPILELIBRARY_H
 #define RESNETC_DRIVER_COMPILELIBRARY_H
 
+#include "resnetc/CodeGen/KernelPlan.h"
+#include "resnetc/Target/TargetDescription.h"
+
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
 
 #include <string>
 #include <vector>
@@ -42,6 +46,16 @@ struct LibraryReport {
 /// through MLIR diagnostics or `error`.
 bool compileLibrary(mlir::ModuleOp module, const LibraryOptions &options, LibraryReport &report,
                     std::string &error);
+
+/// The steps of compileLibrary that `resnetc compile --emit=...` stops after:
+/// the kernel plan of a module prepared for code generation (or training)
+/// for `target`, and its orchestration code, verified.
+mlir::FailureOr<codegen::KernelPlan> planLibrary(mlir::ModuleOp module, bool training,
+                                                 const TargetDescription &target);
+mlir::OwningOpRef<mlir::ModuleOp> buildLibraryOrchestration(mlir::MLIRContext &context,
+                                                            const codegen::KernelPlan &plan,
+                                                            const TargetDescription &target,
+                                                            std::string &error);
 
 /// Where the tools and the runtime archive are, relative to the running
 /// resnetc executable (the build tree and an installed tree look alike).
