@@ -50,18 +50,10 @@ struct AppendOptimizerPass : resnetc::impl::AppendOptimizerBase<AppendOptimizerP
     OpBuilder builder(terminator);
     Value lr = body.addArgument(RankedTensorType::get({}, builder.getF32Type()), step.getLoc());
 
-    // The weights' values, by name (created where the step has none).
+    // The trained weights' values, by the gradients' names.
     llvm::StringMap<WeightOp> weights;
     for (auto weight : body.getOps<WeightOp>())
       weights.try_emplace(weight.getName(), weight);
-    auto weightNamed = [&](StringRef name, Type type, bool state, StringRef init, Location loc) {
-      if (WeightOp weight = weights.lookup(name))
-        return weight;
-      OpBuilder atStart = OpBuilder::atBlockBegin(&body);
-      auto weight = WeightOp::create(atStart, loc, type, name, init, state);
-      weights[name] = weight;
-      return weight;
-    };
 
     llvm::SmallVector<Value> nextWeights, nextMomenta, nextStatistics;
     llvm::SmallVector<Attribute> weightNames, momentumNames, statisticNames;
@@ -83,23 +75,28 @@ struct AppendOptimizerPass : resnetc::impl::AppendOptimizerBase<AppendOptimizerP
       weightNames.push_back(nameAttr);
       momentumNames.push_back(builder.getStringAttr("momentum of " + name));
     }
-    // Running statistics: by name on the batch norms, values from here on.
+    // Running statistics: the values the batch norms carry, updated with the
+    // batch statistics (the batch norm no longer needs them afterwards).
     for (auto bn : llvm::to_vector(body.getOps<BatchNormTrainOp>())) {
-      std::optional<StringRef> meanName = bn.getRunningMean(), varName = bn.getRunningVar();
-      if (!meanName || !varName)
+      Value runningMean = bn.getRunningMean(), runningVar = bn.getRunningVar();
+      if (!runningMean || !runningVar)
         continue;
+      auto meanWeight = runningMean.getDefiningOp<WeightOp>();
+      auto varWeight = runningVar.getDefiningOp<WeightOp>();
+      if (!meanWeight || !varWeight) {
+        bn.emitOpError("has running statistics that are not rn.weight state");
+        return signalPassFailure();
+      }
       Type type = bn.getMean().getType();
-      WeightOp mean = weightNamed(*meanName, type, /*state=*/true, "zeros", bn.getLoc());
-      WeightOp variance = weightNamed(*varName, type, /*state=*/true, "ones", bn.getLoc());
       auto shape = cast<RankedTensorType>(bn.getInput().getType()).getShape();
       auto update = RunningStatsUpdateOp::create(
-          builder, bn.getLoc(), type, type, mean.getResult(), variance.getResult(), bn.getMean(),
-          bn.getInvStd(), bn.getMomentumAttr(), bn.getEpsilonAttr(),
+          builder, bn.getLoc(), type, type, runningMean, runningVar, bn.getMean(), bn.getInvStd(),
+          bn.getMomentumAttr(), bn.getEpsilonAttr(),
           builder.getI64IntegerAttr(shape[0] * shape[2] * shape[3]));
-      bn.removeRunningMeanAttr();
-      bn.removeRunningVarAttr();
+      bn.getRunningMeanMutable().clear();
+      bn.getRunningVarMutable().clear();
       nextStatistics.append({update.getNewRunningMean(), update.getNewRunningVar()});
-      statisticNames.append({builder.getStringAttr(*meanName), builder.getStringAttr(*varName)});
+      statisticNames.append({meanWeight.getNameAttr(), varWeight.getNameAttr()});
     }
 
     llvm::SmallVector<Value> results{terminator.getOperand(0)};

@@ -47,12 +47,6 @@ LogicalResult BackwardBuilder::differentiate(Operation *op, Value dy) {
       builder, dy, [&](Value operand, Value grad) { accumulate(operand, grad); });
 }
 
-/// The name of the weight a value reads, for the running-statistics update.
-StringAttr nameOf(Value value) {
-  auto weight = value.getDefiningOp<WeightOp>();
-  return weight ? weight.getNameAttr() : StringAttr();
-}
-
 struct AutodiffPass : resnetc::impl::AutodiffBase<AutodiffPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -85,9 +79,9 @@ struct AutodiffPass : resnetc::impl::AutodiffBase<AutodiffPass> {
         copy = BatchNormTrainOp::create(builder, bn.getLoc(), bn.getType(), bn.getGamma().getType(),
                                         bn.getGamma().getType(), mapping.lookup(bn.getInput()),
                                         mapping.lookup(bn.getGamma()), mapping.lookup(bn.getBeta()),
-                                        bn.getEpsilonAttr(), bn.getMomentumAttr(),
-                                        nameOf(bn.getMean()), nameOf(bn.getVariance()),
-                                        /*relu=*/UnitAttr());
+                                        mapping.lookup(bn.getMean()),
+                                        mapping.lookup(bn.getVariance()), bn.getEpsilonAttr(),
+                                        bn.getMomentumAttr(), /*relu=*/UnitAttr());
         mapping.map(bn.getResult(), copy->getResult(0));
       } else {
         copy = builder.clone(op, mapping);

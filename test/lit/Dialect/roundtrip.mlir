@@ -49,6 +49,9 @@ func.func @training_ops(%x: tensor<2x4x4x4xf32>, %dy: tensor<2x4x2x2xf32>, %labe
   %g = rn.weight "g" {init = "ones"} : tensor<4xf32>
   // CHECK: %{{.*}}, %{{.*}}, %{{.*}} = rn.batch_norm_train %arg0, %{{.*}}, %{{.*}} : tensor<2x4x4x4xf32>, tensor<4xf32>
   %n, %mean, %inv = rn.batch_norm_train %x, %g, %g : tensor<2x4x4x4xf32>, tensor<4xf32>
+  // The running statistics the optimizer updates (rn-autodiff's form).
+  // CHECK: rn.batch_norm_train %arg0, %{{.*}}, %{{.*}} running(%{{.*}}, %{{.*}}) : tensor<2x4x4x4xf32>, tensor<4xf32>
+  %ns, %means, %invs = rn.batch_norm_train %x, %g, %g running(%g, %g) : tensor<2x4x4x4xf32>, tensor<4xf32>
   // CHECK: rn.batch_norm_train_grad
   %dx0, %dg, %db = rn.batch_norm_train_grad %x, %x, %g, %mean, %inv : tensor<2x4x4x4xf32>, tensor<4xf32>
   // With fused relus: the relu's output masks the gradient.

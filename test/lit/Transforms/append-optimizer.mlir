@@ -25,11 +25,11 @@ module attributes {rn.model = "unit"} {
 // CHECK-LABEL: func.func @train_step
 // CHECK-SAME: (%{{.*}}: tensor<2x4x4x4xf32>, %{{.*}}: tensor<2xi32>, %[[LR:[^:]*]]: tensor<f32>)
 // CHECK-SAME: rn.state_updates = ["conv.weight", "bn.weight", "bn.bias", "fc.weight", "fc.bias", "momentum of conv.weight", "momentum of bn.weight", "momentum of bn.bias", "momentum of fc.weight", "momentum of fc.bias", "bn.running_mean", "bn.running_var"]
-// The running statistics come back as values (canonicalize had dropped them).
+// The running statistics, which the batch norms carried as values.
 // CHECK-DAG: %[[RM:[^ ]*]] = rn.weight "bn.running_mean" {init = "zeros", state}
 // CHECK-DAG: %[[RV:[^ ]*]] = rn.weight "bn.running_var" {init = "ones", state}
 // CHECK-DAG: %[[W:[^ ]*]] = rn.weight "conv.weight"
-// No names on the batch norm any more.
+// The batch norm no longer carries them: the update reads them.
 // CHECK: %{{[^,]*}}, %[[MEAN:[^,]*]], %[[INV:[^ ]*]] = rn.batch_norm_train %{{[^{]*}} : tensor<2x4x4x4xf32>
 // CHECK: %[[DW:[^ ]*]] = rn.conv2d_grad_weight
 // One momentum state and one update per trained weight, in gradient order.

@@ -31,7 +31,10 @@ module attributes {rn.model = "unit"} {
 // Training forward: batch norm on the batch's statistics.
 // CHECK: %[[W:.*]] = rn.weight "conv.weight"
 // CHECK: %[[C:.*]] = rn.conv2d %[[X]], %[[W]]
-// CHECK: %[[N:.*]], %[[MEAN:.*]], %[[INV:.*]] = rn.batch_norm_train %[[C]], %[[G:[^,]*]], %{{.*}} : tensor<2x4x4x4xf32>, tensor<4xf32>
+// The running statistics ride along as values, for rn-append-optimizer.
+// CHECK-DAG: %[[RM:.*]] = rn.weight "bn.running_mean"
+// CHECK-DAG: %[[RV:.*]] = rn.weight "bn.running_var"
+// CHECK: %[[N:.*]], %[[MEAN:.*]], %[[INV:.*]] = rn.batch_norm_train %[[C]], %[[G:[^,]*]], %{{[^ ]*}} running(%[[RM]], %[[RV]]) : tensor<2x4x4x4xf32>, tensor<4xf32>
 // CHECK: %[[R:.*]] = rn.relu %[[N]]
 // CHECK: %[[Y:.*]] = rn.dense
 // CHECK: %[[LOSS:.*]] = rn.softmax_cross_entropy %[[Y]], %[[LABELS]]

@@ -251,25 +251,30 @@ def Rn_SoftmaxCrossEntropyOp : Rn_InferredOp<"softmax_cross_entropy"> {
 //===----------------------------------------------------------------------===//
 
 def Rn_BatchNormTrainOp : Rn_Op<"batch_norm_train", [Pure, Rn_Differentiable,
-    AllTypesMatch<["input", "output"]>,
-    AllTypesMatch<["gamma", "beta", "mean", "inv_std"]>]> {
+    AttrSizedOperandSegments, AllTypesMatch<["input", "output"]>,
+    AllTypesMatch<["gamma", "beta", "mean", "inv_std"]>,
+    OptionalTypesMatchWith<"the running mean has gamma's type", "gamma", "running_mean", "$_self">,
+    OptionalTypesMatchWith<"the running variance has gamma's type", "gamma", "running_var",
+                           "$_self">]> {
   let summary = "Batch norm on this batch's statistics";
   let description = [{
     mean and inv_std = 1 / sqrt(biased variance + epsilon) are per channel,
     over N, H and W; output = relu?((input - mean) * inv_std * gamma + beta)
     (`relu`: a relu fused by rn-fuse-training-epilogues). The statistics are
     results so that the backward pass and the running-average update reuse
-    them. `running_mean` and `running_var` name the weights that the
-    optimizer updates with them, with `momentum`.
+    them. `running_mean` and `running_var`, when present, are the running
+    statistics (rn.weight state) that rn-append-optimizer updates with them,
+    with `momentum`; the op itself does not read them.
   }];
   let arguments = (ins Rn_Activation:$input, Rn_Vector:$gamma, Rn_Vector:$beta,
+                   Optional<Rn_Vector>:$running_mean, Optional<Rn_Vector>:$running_var,
                    DefaultValuedAttr<F64Attr, "1e-5">:$epsilon,
                    DefaultValuedAttr<F64Attr, "0.1">:$momentum,
-                   OptionalAttr<StrAttr>:$running_mean, OptionalAttr<StrAttr>:$running_var,
                    UnitAttr:$relu);
   let results = (outs Rn_Activation:$output, Rn_Vector:$mean, Rn_Vector:$inv_std);
   let assemblyFormat = [{
-    $input `,` $gamma `,` $beta attr-dict `:` type($input) `,` type($gamma)
+    $input `,` $gamma `,` $beta (`running` `(` $running_mean^ `,` $running_var `)`)? attr-dict
+    `:` type($input) `,` type($gamma)
   }];
   let hasVerifier = 1;
 }
