@@ -30,8 +30,9 @@ bool resnetc::codegen::writeModelArchive(const std::string &path, llvm::StringRe
                        memberNames.back());
 
   // Kernel objects live in the cache under content hashes; inside the archive
-  // they keep only that file name, so the archive does not depend on where
-  // the cache is. Each kernel gets its name in this library.
+  // each is named after its kernel (<model>_k<n>.o, halide_runtime.o), so the
+  // archive depends neither on where the cache is nor on its keys. Each
+  // kernel's symbols get their name in this library.
   std::vector<std::unique_ptr<llvm::MemoryBuffer>> files;
   std::deque<llvm::SmallVector<char, 0>> renamedKernels;
   std::vector<std::string> objectFiles = kernelObjects;
@@ -43,7 +44,8 @@ bool resnetc::codegen::writeModelArchive(const std::string &path, llvm::StringRe
       error = "cannot read " + file + ": " + buffer.getError().message();
       return false;
     }
-    memberNames.push_back(keep(llvm::sys::path::filename(file).str()));
+    memberNames.push_back(
+        keep(i < kernelNames.size() ? kernelNames[i] + ".o" : "halide_runtime.o"));
     llvm::MemoryBufferRef object((*buffer)->getBuffer(), memberNames.back());
     files.push_back(std::move(*buffer));
     if (i < kernelNames.size()) {
