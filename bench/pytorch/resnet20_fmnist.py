@@ -3,7 +3,7 @@
 
 The network is examples/models/resnet20_fmnist.rn (He et al. 2015, the CIFAR
 ResNet-20 on a 1x28x28 input, option A shortcuts), trained the way
-runtime/lib/train/Trainer.cpp trains it, so that accuracy and speed can be
+trainer/lib/train/Trainer.cpp trains it, so that accuracy and speed can be
 compared side by side with resnetc.  See bench/README.md.
 
 Two modes:
@@ -100,7 +100,7 @@ def parse_schedule(text):
 
 
 def learning_rate(args, progress):
-    """resnetc's LearningRateSchedule::rate (runtime/lib/Schedules.cpp)."""
+    """resnetc's LearningRateSchedule::rate (trainer/lib/data/LearningRateSchedules.cpp)."""
     if args.schedule == "constant":
         return args.lr
     if args.schedule == "cosine":

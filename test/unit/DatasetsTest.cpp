@@ -1,6 +1,6 @@
 //===- DatasetsTest.cpp - Readers, normalisation and batches --------------===//
 
-#include "resnetc/runtime/Datasets.h"
+#include "resnetc/data/Datasets.h"
 
 #include <zlib.h>
 

@@ -1,6 +1,6 @@
 //===- LearningRateSchedulesTest.cpp - Learning-rate schedules ------------===//
 
-#include "resnetc/runtime/LearningRateSchedules.h"
+#include "resnetc/data/LearningRateSchedules.h"
 
 #include <gtest/gtest.h>
 

@@ -12,7 +12,7 @@
 
 #include "ToolSupport.h"
 
-#include "resnetc/runtime/Datasets.h"
+#include "resnetc/data/Datasets.h"
 #include "resnetc/runtime/WeightsFile.h"
 #include "resnetc/train/ModelApi.h"
 

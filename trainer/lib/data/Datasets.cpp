@@ -1,6 +1,6 @@
 //===- Datasets.cpp - Training data: readers, normalisation, batches ------===//
 
-#include "resnetc/runtime/Datasets.h"
+#include "resnetc/data/Datasets.h"
 
 #ifdef RESNETC_HAVE_ZLIB
 #include <zlib.h>

@@ -10,7 +10,7 @@
 #ifndef RESNETC_TRAIN_TRAINER_H
 #define RESNETC_TRAIN_TRAINER_H
 
-#include "resnetc/runtime/Datasets.h"
+#include "resnetc/data/Datasets.h"
 #include "resnetc/train/ModelApi.h"
 
 #include <string>

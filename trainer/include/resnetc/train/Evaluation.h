@@ -3,7 +3,7 @@
 #ifndef RESNETC_TRAIN_EVALUATION_H
 #define RESNETC_TRAIN_EVALUATION_H
 
-#include "resnetc/runtime/Datasets.h"
+#include "resnetc/data/Datasets.h"
 #include "resnetc/train/ModelApi.h"
 
 #include <string>

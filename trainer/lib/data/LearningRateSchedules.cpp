@@ -1,6 +1,6 @@
 //===- LearningRateSchedules.cpp - Learning-rate schedules ----------------===//
 
-#include "resnetc/runtime/LearningRateSchedules.h"
+#include "resnetc/data/LearningRateSchedules.h"
 
 #include <cmath>
 #include <cstdlib>

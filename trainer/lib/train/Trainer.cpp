@@ -2,7 +2,7 @@
 
 #include "resnetc/train/Trainer.h"
 #include "resnetc/runtime/ModelRuntime.h"
-#include "resnetc/runtime/LearningRateSchedules.h"
+#include "resnetc/data/LearningRateSchedules.h"
 #include "resnetc/train/DataSource.h"
 #include "resnetc/train/Evaluation.h"
 #include "resnetc/train/MetricsLog.h"

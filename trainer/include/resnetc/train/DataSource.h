@@ -11,7 +11,7 @@
 #ifndef RESNETC_TRAIN_DATASOURCE_H
 #define RESNETC_TRAIN_DATASOURCE_H
 
-#include "resnetc/runtime/Datasets.h"
+#include "resnetc/data/Datasets.h"
 
 #include <string>
 #include <vector>
