@@ -49,8 +49,8 @@ TEST(ReferenceExecutor, ConvSumsTheZeroPaddedNeighbourhood) {
   // 3x3 input 1..9, a 3x3 kernel of ones and bias 1, padding 1.
   Tensor y = runOp(R"(
     func.func @f(%x: tensor<1x1x3x3xf32>) -> tensor<1x1x3x3xf32> {
-      %w = rn.weight "w" {init = "ones"} : tensor<1x1x3x3xf32>
-      %b = rn.weight "b" {init = "ones"} : tensor<1xf32>
+      %w = rn.weight "w" {init = #rn<init ones>} : tensor<1x1x3x3xf32>
+      %b = rn.weight "b" {init = #rn<init ones>} : tensor<1xf32>
       %y = rn.conv2d %x, %w, %b {padding = array<i64: 1, 1>, strides = array<i64: 1, 1>} : (tensor<1x1x3x3xf32>, tensor<1x1x3x3xf32>, tensor<1xf32>) -> tensor<1x1x3x3xf32>
       return %y : tensor<1x1x3x3xf32>
     })",
@@ -65,7 +65,7 @@ TEST(ReferenceExecutor, ConvStrideAndChannels) {
   x.insert(x.end(), 16, 1.0f);
   Tensor y = runOp(R"(
     func.func @f(%x: tensor<1x2x4x4xf32>) -> tensor<1x2x2x2xf32> {
-      %w = rn.weight "w" {init = "ones"} : tensor<2x2x1x1xf32>
+      %w = rn.weight "w" {init = #rn<init ones>} : tensor<2x2x1x1xf32>
       %y = rn.conv2d %x, %w {padding = array<i64: 0, 0>, strides = array<i64: 2, 2>} : (tensor<1x2x4x4xf32>, tensor<2x2x1x1xf32>) -> tensor<1x2x2x2xf32>
       return %y : tensor<1x2x2x2xf32>
     })",
@@ -79,10 +79,10 @@ TEST(ReferenceExecutor, ConvStrideAndChannels) {
 TEST(ReferenceExecutor, BatchNormInference) {
   Tensor y = runOp(R"(
     func.func @f(%x: tensor<1x1x2x2xf32>) -> tensor<1x1x2x2xf32> {
-      %g = rn.weight "g" {init = "ones"} : tensor<1xf32>
-      %b = rn.weight "b" {init = "zeros"} : tensor<1xf32>
-      %m = rn.weight "m" {init = "zeros", state} : tensor<1xf32>
-      %v = rn.weight "v" {init = "ones", state} : tensor<1xf32>
+      %g = rn.weight "g" {init = #rn<init ones>} : tensor<1xf32>
+      %b = rn.weight "b" {init = #rn<init zeros>} : tensor<1xf32>
+      %m = rn.weight "m" {init = #rn<init zeros>, state} : tensor<1xf32>
+      %v = rn.weight "v" {init = #rn<init ones>, state} : tensor<1xf32>
       %y = rn.batch_norm %x, %g, %b, %m, %v {epsilon = 0.0001 : f64} : tensor<1x1x2x2xf32>, tensor<1xf32>
       return %y : tensor<1x1x2x2xf32>
     })",
@@ -99,10 +99,10 @@ TEST(ReferenceExecutor, BatchNormTrainingUsesBatchStatisticsAndUpdatesRunningOne
   WeightMap after;
   Tensor y = runOp(R"(
     func.func @f(%x: tensor<2x1x1x2xf32>) -> tensor<2x1x1x2xf32> {
-      %g = rn.weight "g" {init = "ones"} : tensor<1xf32>
-      %b = rn.weight "b" {init = "zeros"} : tensor<1xf32>
-      %m = rn.weight "m" {init = "zeros", state} : tensor<1xf32>
-      %v = rn.weight "v" {init = "ones", state} : tensor<1xf32>
+      %g = rn.weight "g" {init = #rn<init ones>} : tensor<1xf32>
+      %b = rn.weight "b" {init = #rn<init zeros>} : tensor<1xf32>
+      %m = rn.weight "m" {init = #rn<init zeros>, state} : tensor<1xf32>
+      %v = rn.weight "v" {init = #rn<init ones>, state} : tensor<1xf32>
       %y = rn.batch_norm %x, %g, %b, %m, %v {epsilon = 1.0e-12 : f64} : tensor<2x1x1x2xf32>, tensor<1xf32>
       return %y : tensor<2x1x1x2xf32>
     })",
@@ -137,8 +137,8 @@ TEST(ReferenceExecutor, ReluAddPoolDense) {
       %r = rn.relu %x : tensor<1x2x1x2xf32>
       %a = rn.add %r, %x : tensor<1x2x1x2xf32>
       %p = rn.global_avg_pool %a : tensor<1x2x1x2xf32> -> tensor<1x2xf32>
-      %w = rn.weight "w" {init = "ones"} : tensor<1x2xf32>
-      %b = rn.weight "b" {init = "zeros"} : tensor<1xf32>
+      %w = rn.weight "w" {init = #rn<init ones>} : tensor<1x2xf32>
+      %b = rn.weight "b" {init = #rn<init zeros>} : tensor<1xf32>
       %y = rn.dense %p, %w, %b : (tensor<1x2xf32>, tensor<1x2xf32>, tensor<1xf32>) -> tensor<1x1xf32>
       return %y : tensor<1x1xf32>
     })",
@@ -174,11 +174,11 @@ TEST(ReferenceExecutor, SoftmaxCrossEntropy) {
 TEST(ReferenceExecutor, FoldedBatchNormComputesTheSameConv) {
   Tensor y = runOp(R"(
     func.func @f(%x: tensor<1x1x2x2xf32>) -> tensor<1x1x2x2xf32> {
-      %w = rn.weight "w" {init = "ones"} : tensor<1x1x1x1xf32>
-      %g = rn.weight "g" {init = "ones"} : tensor<1xf32>
-      %b = rn.weight "b" {init = "zeros"} : tensor<1xf32>
-      %m = rn.weight "m" {init = "zeros", state} : tensor<1xf32>
-      %v = rn.weight "v" {init = "ones", state} : tensor<1xf32>
+      %w = rn.weight "w" {init = #rn<init ones>} : tensor<1x1x1x1xf32>
+      %g = rn.weight "g" {init = #rn<init ones>} : tensor<1xf32>
+      %b = rn.weight "b" {init = #rn<init zeros>} : tensor<1xf32>
+      %m = rn.weight "m" {init = #rn<init zeros>, state} : tensor<1xf32>
+      %v = rn.weight "v" {init = #rn<init ones>, state} : tensor<1xf32>
       %fw, %fb = rn.fold_batch_norm %w, %g, %b, %m, %v {epsilon = 1.0e-12 : f64} : (tensor<1x1x1x1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>) -> (tensor<1x1x1x1xf32>, tensor<1xf32>)
       %y = rn.conv2d %x, %fw, %fb {padding = array<i64: 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x1x2x2xf32>, tensor<1x1x1x1xf32>, tensor<1xf32>) -> tensor<1x1x2x2xf32>
       return %y : tensor<1x1x2x2xf32>
@@ -268,7 +268,7 @@ TEST(ReferenceExecutor, MissingWeightIsAnError) {
   auto context = makeContext();
   auto module = parseMlir(*context, R"(
     func.func @f() -> tensor<2xf32> {
-      %w = rn.weight "absent" {init = "ones"} : tensor<2xf32>
+      %w = rn.weight "absent" {init = #rn<init ones>} : tensor<2xf32>
       return %w : tensor<2xf32>
     })");
   ASSERT_TRUE(module);

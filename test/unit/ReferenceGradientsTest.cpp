@@ -146,8 +146,8 @@ WeightMap randomWeights(std::initializer_list<std::pair<const char *, std::vecto
 TEST(ReferenceGradients, ConvWithBiasStrideAndPadding) {
   checkFunction(R"(
     func.func @f(%x: tensor<2x3x6x6xf32>) -> tensor<2x4x3x3xf32> {
-      %w = rn.weight "w" {init = "he_normal"} : tensor<4x3x3x3xf32>
-      %b = rn.weight "b" {init = "zeros"} : tensor<4xf32>
+      %w = rn.weight "w" {init = #rn<init he_normal>} : tensor<4x3x3x3xf32>
+      %b = rn.weight "b" {init = #rn<init zeros>} : tensor<4xf32>
       %y = rn.conv2d %x, %w, %b {padding = array<i64: 1, 1>, strides = array<i64: 2, 2>} : (tensor<2x3x6x6xf32>, tensor<4x3x3x3xf32>, tensor<4xf32>) -> tensor<2x4x3x3xf32>
       return %y : tensor<2x4x3x3xf32>
     })",
@@ -160,10 +160,10 @@ TEST(ReferenceGradients, BatchNormTrainingThroughTheBatchStatistics) {
   weights["v"] = Tensor({3}, 1.0);
   checkFunction(R"(
     func.func @f(%x: tensor<2x3x2x3xf32>) -> tensor<2x3x2x3xf32> {
-      %g = rn.weight "g" {init = "ones"} : tensor<3xf32>
-      %b = rn.weight "b" {init = "zeros"} : tensor<3xf32>
-      %m = rn.weight "m" {init = "zeros", state} : tensor<3xf32>
-      %v = rn.weight "v" {init = "ones", state} : tensor<3xf32>
+      %g = rn.weight "g" {init = #rn<init ones>} : tensor<3xf32>
+      %b = rn.weight "b" {init = #rn<init zeros>} : tensor<3xf32>
+      %m = rn.weight "m" {init = #rn<init zeros>, state} : tensor<3xf32>
+      %v = rn.weight "v" {init = #rn<init ones>, state} : tensor<3xf32>
       %y = rn.batch_norm %x, %g, %b, %m, %v : tensor<2x3x2x3xf32>, tensor<3xf32>
       return %y : tensor<2x3x2x3xf32>
     })",
@@ -175,10 +175,10 @@ TEST(ReferenceGradients, BatchNormInference) {
   weights["v"] = Tensor({3}, std::vector<double>{0.5, 1.0, 2.0});
   checkFunction(R"(
     func.func @f(%x: tensor<2x3x2x2xf32>) -> tensor<2x3x2x2xf32> {
-      %g = rn.weight "g" {init = "ones"} : tensor<3xf32>
-      %b = rn.weight "b" {init = "zeros"} : tensor<3xf32>
-      %m = rn.weight "m" {init = "zeros", state} : tensor<3xf32>
-      %v = rn.weight "v" {init = "ones", state} : tensor<3xf32>
+      %g = rn.weight "g" {init = #rn<init ones>} : tensor<3xf32>
+      %b = rn.weight "b" {init = #rn<init zeros>} : tensor<3xf32>
+      %m = rn.weight "m" {init = #rn<init zeros>, state} : tensor<3xf32>
+      %v = rn.weight "v" {init = #rn<init ones>, state} : tensor<3xf32>
       %y = rn.batch_norm %x, %g, %b, %m, %v : tensor<2x3x2x2xf32>, tensor<3xf32>
       return %y : tensor<2x3x2x2xf32>
     })",
@@ -209,8 +209,8 @@ TEST(ReferenceGradients, GlobalAveragePoolAndDense) {
   checkFunction(R"(
     func.func @f(%x: tensor<2x4x3x3xf32>) -> tensor<2x5xf32> {
       %p = rn.global_avg_pool %x : tensor<2x4x3x3xf32> -> tensor<2x4xf32>
-      %w = rn.weight "w" {init = "fc_uniform"} : tensor<5x4xf32>
-      %b = rn.weight "b" {init = "zeros"} : tensor<5xf32>
+      %w = rn.weight "w" {init = #rn<init fc_uniform>} : tensor<5x4xf32>
+      %b = rn.weight "b" {init = #rn<init zeros>} : tensor<5xf32>
       %y = rn.dense %p, %w, %b : (tensor<2x4xf32>, tensor<5x4xf32>, tensor<5xf32>) -> tensor<2x5xf32>
       return %y : tensor<2x5xf32>
     })",
@@ -229,7 +229,7 @@ TEST(ReferenceGradients, ZeroPadShortcut) {
 TEST(ReferenceGradients, ScaleByChannel) {
   checkFunction(R"(
     func.func @f(%x: tensor<2x3x2x2xf32>) -> tensor<2x3x2x2xf32> {
-      %s = rn.weight "s" {init = "ones"} : tensor<3xf32>
+      %s = rn.weight "s" {init = #rn<init ones>} : tensor<3xf32>
       %y = rn.scale %x, %s : tensor<2x3x2x2xf32>, tensor<3xf32>
       return %y : tensor<2x3x2x2xf32>
     })",

@@ -24,8 +24,8 @@ uint64_t resnetc::architectureHash(ModuleOp module) {
 void resnetc::recordArchitectureHash(ModuleOp module) {
   module->removeAttr(kRecordedHashAttr);
   uint64_t hash = computeHash(module);
-  module->setAttr(kRecordedHashAttr,
-                  IntegerAttr::get(IntegerType::get(module.getContext(), 64), llvm::APInt(64, hash)));
+  module->setAttr(kRecordedHashAttr, IntegerAttr::get(IntegerType::get(module.getContext(), 64),
+                                                      llvm::APInt(64, hash)));
 }
 
 std::string resnetc::architectureText(ModuleOp module) {
@@ -50,8 +50,18 @@ std::string resnetc::architectureText(ModuleOp module) {
       os << ids.lookup(operand) << ",";
     os << ")";
     // Attributes print in a fixed order; locations are not attributes.
-    for (NamedAttribute attr : op->getAttrDictionary())
-      os << attr.getName() << "=" << attr.getValue() << ",";
+    for (NamedAttribute attr : op->getAttrDictionary()) {
+      os << attr.getName() << "=";
+      // The enum attributes print as the strings they once were, so that
+      // existing weights files keep their hash (docs/weights-format.md).
+      if (auto init = dyn_cast<rn::WeightInitAttr>(attr.getValue()))
+        os << '"' << rn::stringifyWeightInit(init.getValue()) << '"';
+      else if (auto kind = dyn_cast<rn::ShortcutKindAttr>(attr.getValue()))
+        os << '"' << rn::stringifyShortcutKind(kind.getValue()) << '"';
+      else
+        os << attr.getValue();
+      os << ",";
+    }
     // Weights keep their full shape; activations drop the batch dimension.
     for (Value result : op->getResults()) {
       printShape(result.getType(), !isa<rn::WeightOp>(op));

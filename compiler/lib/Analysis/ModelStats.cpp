@@ -93,7 +93,9 @@ ModelStats resnetc::computeStats(ModuleOp module) {
         .Case([&](rn::ZeroPadShortcutOp pad) {
           layer.detail = llvm::formatv("/{0}, {1}", pad.getStride(), pad.getOutChannels());
         })
-        .Case([&](rn::ShortcutOp shortcut) { layer.detail = shortcut.getKind().str(); })
+        .Case([&](rn::ShortcutOp shortcut) {
+          layer.detail = rn::stringifyShortcutKind(shortcut.getKind()).str();
+        })
         .Default([](Operation *) {});
     stats.macs += layer.macs;
     stats.layers.push_back(std::move(layer));

@@ -274,10 +274,11 @@ LogicalResult Importer::residual(const Statement &stmt, const BoundArgs &args, S
   std::string shortcutName = names.next("shortcut");
   Location at = loc(stmt.loc);
   Value shortcut =
-      rn::ShortcutOp::create(builder, rn::layerLoc(at, shortcutName), input,
-                             builder.getStringAttr(kind), builder.getStringAttr(shortcutName),
-                             builder.getI64IntegerAttr(branchShape[1]),
-                             builder.getI64IntegerAttr(stride), builder.getBoolAttr(projectionBn))
+      rn::ShortcutOp::create(
+          builder, rn::layerLoc(at, shortcutName), input,
+          rn::ShortcutKindAttr::get(builder.getContext(), *rn::symbolizeShortcutKind(kind)),
+          builder.getStringAttr(shortcutName), builder.getI64IntegerAttr(branchShape[1]),
+          builder.getI64IntegerAttr(stride), builder.getBoolAttr(projectionBn))
           .getResult();
   current = rn::AddOp::create(builder, rn::layerLoc(at, names.next("add")), current, shortcut)
                 .getResult();

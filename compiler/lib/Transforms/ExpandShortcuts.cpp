@@ -21,7 +21,7 @@ Value expand(ShortcutOp op) {
   int64_t inChannels = cast<RankedTensorType>(op.getInput().getType()).getDimSize(1);
   int64_t outChannels = op.getOutChannels();
   int64_t stride = op.getStride();
-  if (shortcutIsProjection(op.getKind(), inChannels, outChannels, stride)) {
+  if (shortcutIsProjection(stringifyShortcutKind(op.getKind()), inChannels, outChannels, stride)) {
     LayerBuilder layers(builder);
     ConvSpec spec;
     spec.width = outChannels;

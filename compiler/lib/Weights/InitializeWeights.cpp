@@ -27,7 +27,7 @@ NamedTensor initialize(rn::WeightOp op, uint64_t seed) {
   tensor.name = op.getName().str();
   tensor.shape.assign(type.getShape().begin(), type.getShape().end());
   tensor.values.assign(type.getNumElements(), 0.0f);
-  llvm::StringRef init = op.getInit();
+  llvm::StringRef init = rn::stringifyWeightInit(op.getInit());
   if (init == "ones") {
     std::fill(tensor.values.begin(), tensor.values.end(), 1.0f);
   } else if (init == "he_normal") {

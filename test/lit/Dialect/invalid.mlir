@@ -54,8 +54,10 @@ func.func @bn_momentum(%x: tensor<1x8x4x4xf32>, %v: tensor<8xf32>) {
 // -----
 
 func.func @weight_init() {
-  // expected-error @+1 {{unknown initialiser 'glorot'}}
-  %0 = rn.weight "w" {init = "glorot"} : tensor<4xf32>
+  // The initialisers and shortcut kinds are enum attributes.
+  // expected-error @+2 {{expected ::resnetc::rn::WeightInit to be one of: he_normal, fc_uniform, ones, zeros}}
+  // expected-error @+1 {{failed to parse Rn_WeightInitAttr parameter 'value'}}
+  %0 = rn.weight "w" {init = #rn<init glorot>} : tensor<4xf32>
   return
 }
 
@@ -64,7 +66,7 @@ func.func @weight_init() {
 func.func @option_a_shrinks(%x: tensor<1x64x8x8xf32>) {
   // expected-error @+2 {{option A shortcut cannot shrink the width from 64 to 32 channels}}
   // expected-error @+1 {{failed to infer returned types}}
-  %0 = rn.shortcut %x {kind = "A", name = "s", out_channels = 32 : i64, stride = 1 : i64} : tensor<1x64x8x8xf32> -> tensor<1x32x8x8xf32>
+  %0 = rn.shortcut %x {kind = #rn<shortcut A>, name = "s", out_channels = 32 : i64, stride = 1 : i64} : tensor<1x64x8x8xf32> -> tensor<1x32x8x8xf32>
   return
 }
 
@@ -73,16 +75,16 @@ func.func @option_a_shrinks(%x: tensor<1x64x8x8xf32>) {
 func.func @identity_changes_shape(%x: tensor<1x16x8x8xf32>) {
   // expected-error @+2 {{identity shortcut cannot map 16 channels at stride 1 to 32 channels at stride 2}}
   // expected-error @+1 {{failed to infer returned types}}
-  %0 = rn.shortcut %x {kind = "identity", name = "s", out_channels = 32 : i64, stride = 2 : i64} : tensor<1x16x8x8xf32> -> tensor<1x32x4x4xf32>
+  %0 = rn.shortcut %x {kind = #rn<shortcut identity>, name = "s", out_channels = 32 : i64, stride = 2 : i64} : tensor<1x16x8x8xf32> -> tensor<1x32x4x4xf32>
   return
 }
 
 // -----
 
 func.func @unknown_shortcut(%x: tensor<1x16x8x8xf32>) {
-  // expected-error @+2 {{unknown shortcut kind 'D'}}
-  // expected-error @+1 {{failed to infer returned types}}
-  %0 = rn.shortcut %x {kind = "D", name = "s", out_channels = 16 : i64, stride = 1 : i64} : tensor<1x16x8x8xf32> -> tensor<1x16x8x8xf32>
+  // expected-error @+2 {{expected ::resnetc::rn::ShortcutKind to be one of: A, B, C, projection, identity}}
+  // expected-error @+1 {{failed to parse Rn_ShortcutKindAttr parameter 'value'}}
+  %0 = rn.shortcut %x {kind = #rn<shortcut D>, name = "s", out_channels = 16 : i64, stride = 1 : i64} : tensor<1x16x8x8xf32> -> tensor<1x16x8x8xf32>
   return
 }
 
@@ -157,7 +159,7 @@ func.func @sgd_on_an_argument(%w: tensor<4xf32>, %g: tensor<4xf32>, %lr: tensor<
 // -----
 
 func.func @sgd_momentum_of_another(%g: tensor<4xf32>, %lr: tensor<f32>) {
-  %w = rn.weight "w" {init = "zeros"} : tensor<4xf32>
+  %w = rn.weight "w" {init = #rn<init zeros>} : tensor<4xf32>
   %m = rn.optimizer_state "momentum" of "v" : tensor<4xf32>
   // expected-error @+1 {{needs the momentum rn.optimizer_state of 'w'}}
   %0, %1 = rn.sgd_update %w, %m, %g, %lr {momentum = 0.9 : f64, weight_decay = 0.0 : f64} : tensor<4xf32>, tensor<f32>
@@ -175,8 +177,8 @@ func.func @unknown_slot() {
 // -----
 
 func.func @running_stats_of_a_trained_weight(%mean: tensor<4xf32>, %inv: tensor<4xf32>) {
-  %rm = rn.weight "bn.weight" {init = "ones"} : tensor<4xf32>
-  %rv = rn.weight "bn.running_var" {init = "ones", state} : tensor<4xf32>
+  %rm = rn.weight "bn.weight" {init = #rn<init ones>} : tensor<4xf32>
+  %rv = rn.weight "bn.running_var" {init = #rn<init ones>, state} : tensor<4xf32>
   // expected-error @+1 {{updates rn.weight state tensors (running statistics), in place}}
   %0, %1 = rn.running_stats_update %rm, %rv, %mean, %inv {count = 8 : i64, epsilon = 1.0e-5 : f64, momentum = 0.1 : f64} : tensor<4xf32>
   return

@@ -3,17 +3,17 @@
 
 // CHECK-LABEL: func.func @all_ops
 func.func @all_ops(%x: tensor<2x4x8x8xf32>, %labels: tensor<2xi32>) -> tensor<f32> {
-  // CHECK: rn.weight "conv.weight" {init = "he_normal"} : tensor<8x4x3x3xf32>
-  %w = rn.weight "conv.weight" {init = "he_normal"} : tensor<8x4x3x3xf32>
-  // CHECK: rn.weight "conv.bias" {init = "zeros"} : tensor<8xf32>
-  %b = rn.weight "conv.bias" {init = "zeros"} : tensor<8xf32>
+  // CHECK: rn.weight "conv.weight" {init = #rn<init he_normal>} : tensor<8x4x3x3xf32>
+  %w = rn.weight "conv.weight" {init = #rn<init he_normal>} : tensor<8x4x3x3xf32>
+  // CHECK: rn.weight "conv.bias" {init = #rn<init zeros>} : tensor<8xf32>
+  %b = rn.weight "conv.bias" {init = #rn<init zeros>} : tensor<8xf32>
   // CHECK: rn.conv2d %{{.*}}, %{{.*}}, %{{.*}} {padding = array<i64: 1, 1>, strides = array<i64: 2, 2>} : (tensor<2x4x8x8xf32>, tensor<8x4x3x3xf32>, tensor<8xf32>) -> tensor<2x8x4x4xf32>
   %c = rn.conv2d %x, %w, %b {padding = array<i64: 1, 1>, strides = array<i64: 2, 2>} : (tensor<2x4x8x8xf32>, tensor<8x4x3x3xf32>, tensor<8xf32>) -> tensor<2x8x4x4xf32>
-  %g = rn.weight "bn.weight" {init = "ones"} : tensor<8xf32>
-  %be = rn.weight "bn.bias" {init = "zeros"} : tensor<8xf32>
-  // CHECK: rn.weight "bn.running_mean" {init = "zeros", state} : tensor<8xf32>
-  %m = rn.weight "bn.running_mean" {init = "zeros", state} : tensor<8xf32>
-  %v = rn.weight "bn.running_var" {init = "ones", state} : tensor<8xf32>
+  %g = rn.weight "bn.weight" {init = #rn<init ones>} : tensor<8xf32>
+  %be = rn.weight "bn.bias" {init = #rn<init zeros>} : tensor<8xf32>
+  // CHECK: rn.weight "bn.running_mean" {init = #rn<init zeros>, state} : tensor<8xf32>
+  %m = rn.weight "bn.running_mean" {init = #rn<init zeros>, state} : tensor<8xf32>
+  %v = rn.weight "bn.running_var" {init = #rn<init ones>, state} : tensor<8xf32>
   // CHECK: rn.batch_norm %{{.*}} : tensor<2x8x4x4xf32>, tensor<8xf32>
   %n = rn.batch_norm %c, %g, %be, %m, %v : tensor<2x8x4x4xf32>, tensor<8xf32>
   // CHECK: rn.batch_norm %{{.*}} {epsilon = 1.000000e-03 : f64, momentum = 0.010000000000000002 : f64}
@@ -24,15 +24,15 @@ func.func @all_ops(%x: tensor<2x4x8x8xf32>, %labels: tensor<2xi32>) -> tensor<f3
   %a = rn.add %r, %n2 : tensor<2x8x4x4xf32>
   // CHECK: rn.max_pool2d %{{.*}} {kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, strides = array<i64: 2, 2>} : tensor<2x8x4x4xf32> -> tensor<2x8x2x2xf32>
   %p = rn.max_pool2d %a {kernel = array<i64: 3, 3>, padding = array<i64: 1, 1>, strides = array<i64: 2, 2>} : tensor<2x8x4x4xf32> -> tensor<2x8x2x2xf32>
-  // CHECK: rn.shortcut %{{.*}} {kind = "B", name = "s", out_channels = 16 : i64, stride = 2 : i64} : tensor<2x8x2x2xf32> -> tensor<2x16x1x1xf32>
-  %s = rn.shortcut %p {kind = "B", name = "s", out_channels = 16 : i64, stride = 2 : i64} : tensor<2x8x2x2xf32> -> tensor<2x16x1x1xf32>
+  // CHECK: rn.shortcut %{{.*}} {kind = #rn<shortcut B>, name = "s", out_channels = 16 : i64, stride = 2 : i64} : tensor<2x8x2x2xf32> -> tensor<2x16x1x1xf32>
+  %s = rn.shortcut %p {kind = #rn<shortcut B>, name = "s", out_channels = 16 : i64, stride = 2 : i64} : tensor<2x8x2x2xf32> -> tensor<2x16x1x1xf32>
   // CHECK: rn.zero_pad_shortcut %{{.*}} {out_channels = 16 : i64, stride = 2 : i64} : tensor<2x8x2x2xf32> -> tensor<2x16x1x1xf32>
   %z = rn.zero_pad_shortcut %p {out_channels = 16 : i64, stride = 2 : i64} : tensor<2x8x2x2xf32> -> tensor<2x16x1x1xf32>
   %sum = rn.add %s, %z : tensor<2x16x1x1xf32>
   // CHECK: rn.global_avg_pool %{{.*}} : tensor<2x16x1x1xf32> -> tensor<2x16xf32>
   %gap = rn.global_avg_pool %sum : tensor<2x16x1x1xf32> -> tensor<2x16xf32>
-  %fw = rn.weight "fc.weight" {init = "fc_uniform"} : tensor<10x16xf32>
-  %fb = rn.weight "fc.bias" {init = "zeros"} : tensor<10xf32>
+  %fw = rn.weight "fc.weight" {init = #rn<init fc_uniform>} : tensor<10x16xf32>
+  %fb = rn.weight "fc.bias" {init = #rn<init zeros>} : tensor<10xf32>
   // CHECK: rn.dense %{{.*}}, %{{.*}}, %{{.*}} : (tensor<2x16xf32>, tensor<10x16xf32>, tensor<10xf32>) -> tensor<2x10xf32>
   %logits = rn.dense %gap, %fw, %fb : (tensor<2x16xf32>, tensor<10x16xf32>, tensor<10xf32>) -> tensor<2x10xf32>
   // CHECK: rn.fold_batch_norm %{{.*}} bias %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {epsilon = 1.000000e-05 : f64}
@@ -45,8 +45,8 @@ func.func @all_ops(%x: tensor<2x4x8x8xf32>, %labels: tensor<2xi32>) -> tensor<f3
 // The training ops.
 // CHECK-LABEL: func.func @training_ops
 func.func @training_ops(%x: tensor<2x4x4x4xf32>, %dy: tensor<2x4x2x2xf32>, %labels: tensor<2xi32>) {
-  %w = rn.weight "w" {init = "he_normal"} : tensor<4x4x3x3xf32>
-  %g = rn.weight "g" {init = "ones"} : tensor<4xf32>
+  %w = rn.weight "w" {init = #rn<init he_normal>} : tensor<4x4x3x3xf32>
+  %g = rn.weight "g" {init = #rn<init ones>} : tensor<4xf32>
   // CHECK: %{{.*}}, %{{.*}}, %{{.*}} = rn.batch_norm_train %arg0, %{{.*}}, %{{.*}} : tensor<2x4x4x4xf32>, tensor<4xf32>
   %n, %mean, %inv = rn.batch_norm_train %x, %g, %g : tensor<2x4x4x4xf32>, tensor<4xf32>
   // The running statistics the optimizer updates (rn-autodiff's form).
@@ -77,7 +77,7 @@ func.func @training_ops(%x: tensor<2x4x4x4xf32>, %dy: tensor<2x4x2x2xf32>, %labe
   %pooled = rn.global_avg_pool %x : tensor<2x4x4x4xf32> -> tensor<2x4xf32>
   // CHECK: rn.global_avg_pool_grad %{{.*}} : tensor<2x4xf32> -> tensor<2x4x4x4xf32>
   %dgap = rn.global_avg_pool_grad %pooled : tensor<2x4xf32> -> tensor<2x4x4x4xf32>
-  %fw = rn.weight "fw" {init = "fc_uniform"} : tensor<3x4xf32>
+  %fw = rn.weight "fw" {init = #rn<init fc_uniform>} : tensor<3x4xf32>
   %logits = rn.dense %pooled, %fw : (tensor<2x4xf32>, tensor<3x4xf32>) -> tensor<2x3xf32>
   // CHECK: rn.softmax_cross_entropy_grad %{{.*}}, %arg2 : tensor<2x3xf32>, tensor<2xi32>
   %dl = rn.softmax_cross_entropy_grad %logits, %labels : tensor<2x3xf32>, tensor<2xi32>

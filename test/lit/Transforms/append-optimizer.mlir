@@ -5,17 +5,17 @@
 
 module attributes {rn.model = "unit"} {
   func.func @forward(%x: tensor<2x4x4x4xf32>) -> tensor<2x3xf32> {
-    %w = rn.weight "conv.weight" {init = "he_normal"} : tensor<4x4x3x3xf32>
+    %w = rn.weight "conv.weight" {init = #rn<init he_normal>} : tensor<4x4x3x3xf32>
     %c = rn.conv2d %x, %w {padding = array<i64: 1, 1>, strides = array<i64: 1, 1>} : (tensor<2x4x4x4xf32>, tensor<4x4x3x3xf32>) -> tensor<2x4x4x4xf32>
-    %g = rn.weight "bn.weight" {init = "ones"} : tensor<4xf32>
-    %b = rn.weight "bn.bias" {init = "zeros"} : tensor<4xf32>
-    %m = rn.weight "bn.running_mean" {init = "zeros", state} : tensor<4xf32>
-    %v = rn.weight "bn.running_var" {init = "ones", state} : tensor<4xf32>
+    %g = rn.weight "bn.weight" {init = #rn<init ones>} : tensor<4xf32>
+    %b = rn.weight "bn.bias" {init = #rn<init zeros>} : tensor<4xf32>
+    %m = rn.weight "bn.running_mean" {init = #rn<init zeros>, state} : tensor<4xf32>
+    %v = rn.weight "bn.running_var" {init = #rn<init ones>, state} : tensor<4xf32>
     %n = rn.batch_norm %c, %g, %b, %m, %v : tensor<2x4x4x4xf32>, tensor<4xf32>
     %r = rn.relu %n : tensor<2x4x4x4xf32>
     %p = rn.global_avg_pool %r : tensor<2x4x4x4xf32> -> tensor<2x4xf32>
-    %fw = rn.weight "fc.weight" {init = "fc_uniform"} : tensor<3x4xf32>
-    %fb = rn.weight "fc.bias" {init = "zeros"} : tensor<3xf32>
+    %fw = rn.weight "fc.weight" {init = #rn<init fc_uniform>} : tensor<3x4xf32>
+    %fb = rn.weight "fc.bias" {init = #rn<init zeros>} : tensor<3xf32>
     %y = rn.dense %p, %fw, %fb : (tensor<2x4xf32>, tensor<3x4xf32>, tensor<3xf32>) -> tensor<2x3xf32>
     return %y : tensor<2x3xf32>
   }
@@ -26,8 +26,8 @@ module attributes {rn.model = "unit"} {
 // CHECK-SAME: (%{{.*}}: tensor<2x4x4x4xf32>, %{{.*}}: tensor<2xi32>, %[[LR:[^:]*]]: tensor<f32>)
 // CHECK-SAME: rn.state_updates = ["conv.weight", "bn.weight", "bn.bias", "fc.weight", "fc.bias", "momentum of conv.weight", "momentum of bn.weight", "momentum of bn.bias", "momentum of fc.weight", "momentum of fc.bias", "bn.running_mean", "bn.running_var"]
 // The running statistics, which the batch norms carried as values.
-// CHECK-DAG: %[[RM:[^ ]*]] = rn.weight "bn.running_mean" {init = "zeros", state}
-// CHECK-DAG: %[[RV:[^ ]*]] = rn.weight "bn.running_var" {init = "ones", state}
+// CHECK-DAG: %[[RM:[^ ]*]] = rn.weight "bn.running_mean" {init = #rn<init zeros>, state}
+// CHECK-DAG: %[[RV:[^ ]*]] = rn.weight "bn.running_var" {init = #rn<init ones>, state}
 // CHECK-DAG: %[[W:[^ ]*]] = rn.weight "conv.weight"
 // The batch norm no longer carries them: the update reads them.
 // CHECK: %{{[^,]*}}, %[[MEAN:[^,]*]], %[[INV:[^ ]*]] = rn.batch_norm_train %{{[^{]*}} : tensor<2x4x4x4xf32>

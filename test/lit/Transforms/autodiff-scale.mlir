@@ -4,11 +4,11 @@
 
 module attributes {rn.model = "unit"} {
   func.func @forward(%x: tensor<2x4x3x3xf32>) -> tensor<2x3xf32> {
-    %s = rn.weight "scale.weight" {init = "ones"} : tensor<4xf32>
+    %s = rn.weight "scale.weight" {init = #rn<init ones>} : tensor<4xf32>
     %y = rn.scale %x, %s : tensor<2x4x3x3xf32>, tensor<4xf32>
     %p = rn.global_avg_pool %y : tensor<2x4x3x3xf32> -> tensor<2x4xf32>
-    %fw = rn.weight "fc.weight" {init = "fc_uniform"} : tensor<3x4xf32>
-    %fb = rn.weight "fc.bias" {init = "zeros"} : tensor<3xf32>
+    %fw = rn.weight "fc.weight" {init = #rn<init fc_uniform>} : tensor<3x4xf32>
+    %fb = rn.weight "fc.bias" {init = #rn<init zeros>} : tensor<3xf32>
     %z = rn.dense %p, %fw, %fb : (tensor<2x4xf32>, tensor<3x4xf32>, tensor<3xf32>) -> tensor<2x3xf32>
     return %z : tensor<2x3xf32>
   }

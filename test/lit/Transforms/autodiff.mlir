@@ -3,18 +3,18 @@
 
 module attributes {rn.model = "unit"} {
   func.func @forward(%x: tensor<2x4x4x4xf32>) -> tensor<2x3xf32> {
-    %w = rn.weight "conv.weight" {init = "he_normal"} : tensor<4x4x3x3xf32>
+    %w = rn.weight "conv.weight" {init = #rn<init he_normal>} : tensor<4x4x3x3xf32>
     %c = rn.conv2d %x, %w {padding = array<i64: 1, 1>, strides = array<i64: 1, 1>} : (tensor<2x4x4x4xf32>, tensor<4x4x3x3xf32>) -> tensor<2x4x4x4xf32>
-    %g = rn.weight "bn.weight" {init = "ones"} : tensor<4xf32>
-    %b = rn.weight "bn.bias" {init = "zeros"} : tensor<4xf32>
-    %m = rn.weight "bn.running_mean" {init = "zeros", state} : tensor<4xf32>
-    %v = rn.weight "bn.running_var" {init = "ones", state} : tensor<4xf32>
+    %g = rn.weight "bn.weight" {init = #rn<init ones>} : tensor<4xf32>
+    %b = rn.weight "bn.bias" {init = #rn<init zeros>} : tensor<4xf32>
+    %m = rn.weight "bn.running_mean" {init = #rn<init zeros>, state} : tensor<4xf32>
+    %v = rn.weight "bn.running_var" {init = #rn<init ones>, state} : tensor<4xf32>
     %n = rn.batch_norm %c, %g, %b, %m, %v : tensor<2x4x4x4xf32>, tensor<4xf32>
     %r = rn.relu %n : tensor<2x4x4x4xf32>
     %a = rn.add %r, %x : tensor<2x4x4x4xf32>
     %p = rn.global_avg_pool %a : tensor<2x4x4x4xf32> -> tensor<2x4xf32>
-    %fw = rn.weight "fc.weight" {init = "fc_uniform"} : tensor<3x4xf32>
-    %fb = rn.weight "fc.bias" {init = "zeros"} : tensor<3xf32>
+    %fw = rn.weight "fc.weight" {init = #rn<init fc_uniform>} : tensor<3x4xf32>
+    %fb = rn.weight "fc.bias" {init = #rn<init zeros>} : tensor<3xf32>
     %y = rn.dense %p, %fw, %fb : (tensor<2x4xf32>, tensor<3x4xf32>, tensor<3xf32>) -> tensor<2x3xf32>
     return %y : tensor<2x3xf32>
   }

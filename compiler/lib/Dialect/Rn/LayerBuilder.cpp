@@ -21,8 +21,9 @@ std::string resnetc::rn::layerNameOf(Operation *op) {
 Value LayerBuilder::weight(Location loc, StringRef name, ArrayRef<int64_t> shape, StringRef init,
                            bool state) {
   auto type = RankedTensorType::get(shape, builder.getF32Type());
-  auto op = WeightOp::create(builder, loc, type, builder.getStringAttr(name),
-                             builder.getStringAttr(init), state);
+  std::optional<WeightInit> kind = symbolizeWeightInit(init);
+  assert(kind && "an initialiser the dialect knows");
+  auto op = WeightOp::create(builder, loc, type, name, *kind, state);
   return op.getResult();
 }
 

@@ -31,12 +31,6 @@ LogicalResult inferred(const ShapeResult &result, std::optional<Location> locati
 } // namespace
 
 LogicalResult WeightOp::verify() {
-  bool known = llvm::StringSwitch<bool>(getInit())
-                   .Cases({"he_normal", "fc_uniform", "ones", "zeros"}, true)
-                   .Default(false);
-  if (!known)
-    return emitOpError("unknown initialiser '")
-           << getInit() << "' (expected he_normal, fc_uniform, ones or zeros)";
   if (getName().empty())
     return emitOpError("needs a non-empty name");
   auto type = cast<RankedTensorType>(getType());
@@ -174,9 +168,9 @@ LogicalResult DenseOp::inferReturnTypes(MLIRContext *context, std::optional<Loca
 
 LogicalResult ShortcutOp::inferReturnTypes(MLIRContext *context, std::optional<Location> location,
                                            Adaptor op, SmallVectorImpl<Type> &types) {
-  return inferred(
-      inferShortcut(shapeOf(op.getInput()), op.getKind(), op.getOutChannels(), op.getStride()),
-      location, context, types);
+  return inferred(inferShortcut(shapeOf(op.getInput()), stringifyShortcutKind(op.getKind()),
+                                op.getOutChannels(), op.getStride()),
+                  location, context, types);
 }
 
 LogicalResult ShortcutOp::verify() {
@@ -187,7 +181,7 @@ LogicalResult ShortcutOp::verify() {
 
 OpFoldResult ShortcutOp::fold(FoldAdaptor) {
   // A, B and identity shortcuts between equal shapes are the input itself.
-  if (!shortcutIsProjection(getKind(), 0, 0, 1) && getStride() == 1 &&
+  if (!shortcutIsProjection(stringifyShortcutKind(getKind()), 0, 0, 1) && getStride() == 1 &&
       getInput().getType() == getType())
     return getInput();
   return {};

@@ -7,6 +7,10 @@
 #include "mlir/IR/Dialect.h"
 
 #include "resnetc/Dialect/Rn/RnDialect.h.inc"
+#include "resnetc/Dialect/Rn/RnEnums.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "resnetc/Dialect/Rn/RnAttrs.h.inc"
 
 namespace resnetc::rn {
 /// Module attribute names that describe the network as a whole.

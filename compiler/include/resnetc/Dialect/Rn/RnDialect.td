@@ -22,6 +22,7 @@ def Rn_Dialect : Dialect {
     loss. Every op verifies its shapes and infers its result type.
   }];
   let dependentDialects = ["::mlir::func::FuncDialect"];
+  let useDefaultAttributePrinterParser = 1;
 }
 
 class Rn_Op<string mnemonic, list<Trait> traits = []>

@@ -7,6 +7,7 @@ include "resnetc/Dialect/Rn/RnDialect.td"
 include "mlir/IR/CommonAttrConstraints.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+include "resnetc/Dialect/Rn/RnAttrs.td"
 include "resnetc/Dialect/Rn/RnInterfaces.td"
 
 def Rn_Tensor : RankedTensorOf<[F32]>;
@@ -36,10 +37,10 @@ def Rn_WeightOp : Rn_Op<"weight", [Pure]> {
     trained by gradient descent (batch-norm running statistics).
 
     ```mlir
-    %w = rn.weight "stage1.0.conv1.weight" {init = "he_normal"} : tensor<16x16x3x3xf32>
+    %w = rn.weight "stage1.0.conv1.weight" {init = #rn<init he_normal>} : tensor<16x16x3x3xf32>
     ```
   }];
-  let arguments = (ins StrAttr:$name, StrAttr:$init, UnitAttr:$state);
+  let arguments = (ins StrAttr:$name, Rn_WeightInitAttr:$init, UnitAttr:$state);
   let results = (outs Rn_Tensor:$result);
   let assemblyFormat = "$name attr-dict `:` type($result)";
   let hasVerifier = 1;
@@ -182,7 +183,7 @@ def Rn_ShortcutOp : Rn_InferredOp<"shortcut"> {
     batch norm when `projection_bn` is set; their weights are named after
     `name`. The `rn-expand-shortcuts` pass rewrites this op into those ops.
   }];
-  let arguments = (ins Rn_Activation:$input, StrAttr:$kind, StrAttr:$name,
+  let arguments = (ins Rn_Activation:$input, Rn_ShortcutKindAttr:$kind, StrAttr:$name,
                    I64Attr:$out_channels, I64Attr:$stride,
                    DefaultValuedAttr<BoolAttr, "true">:$projection_bn);
   let results = (outs Rn_Activation:$output);
