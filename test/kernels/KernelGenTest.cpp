@@ -69,6 +69,7 @@ int kg_sse_dense(void *, HB input, HB weight, HB bias, HB out);
 int kg_bn_relu(void *, HB input, HB gamma, HB beta, HB mean, HB var, HB out);
 int kg_add_relu(void *, HB lhs, HB rhs, HB out);
 int kg_relu(void *, HB input, HB out);
+int kg_scale(void *, HB input, HB scale, HB out);
 int kg_maxpool(void *, HB input, HB out);
 int kg_maxpool_odd(void *, HB input, HB out);
 int kg_gap_odd(void *, HB input, HB out);
@@ -472,6 +473,18 @@ TEST(KernelGenElementwise, ReluChannelsNotAMultipleOfTheVector) {
   Buf want = nhwc(1, 20, 3, 3);
   want.for_each_element(
       [&](int c, int x, int y, int n) { want(c, x, y, n) = std::max(input(c, x, y, n), 0.0f); });
+  expectClose(out, want);
+}
+
+TEST(KernelGenElementwise, ScaleByChannelOddShape) {
+  Rng rng(23);
+  Buf input = nhwc(2, 20, 3, 5), out = nhwc(2, 20, 3, 5), scale(std::vector<int>{20});
+  fill(input, rng);
+  fill(scale, rng, 0.5f, 1.5f);
+  EXPECT_KERNEL_OK(kg_scale(nullptr, input.raw_buffer(), scale.raw_buffer(), out.raw_buffer()));
+  Buf want = nhwc(2, 20, 3, 5);
+  want.for_each_element(
+      [&](int c, int x, int y, int n) { want(c, x, y, n) = input(c, x, y, n) * scale(c); });
   expectClose(out, want);
 }
 

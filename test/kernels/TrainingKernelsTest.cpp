@@ -57,6 +57,8 @@ int kg_cgw_stem1(void *, HB dy, HB x, HB dw);
 int kg_csum2(void *, HB input, HB out);
 int kg_csum4(void *, HB input, HB out);
 int kg_csum_par(void *, HB input, HB out);
+int kg_cdot(void *, HB lhs, HB rhs, HB out);
+int kg_cdot_par(void *, HB lhs, HB rhs, HB out);
 int kg_dgi(void *, HB dy, HB w, HB dx);
 int kg_dgi_big(void *, HB dy, HB w, HB dx);
 int kg_dgw(void *, HB dy, HB x, HB dw);
@@ -515,6 +517,22 @@ void runChannelSum(const std::vector<int> &nchw, int (*kernel)(void *, HB, HB)) 
 TEST(TrainingReduction, ChannelSum2D) { runChannelSum({3, 10}, kg_csum2); }
 TEST(TrainingReduction, ChannelSum4D) { runChannelSum({2, 10, 7, 7}, kg_csum4); }
 TEST(TrainingReduction, ChannelSumParallel) { runChannelSum({3, 64, 16, 16}, kg_csum_par); }
+
+void runChannelDot(int N, int C, int H, int W, int (*kernel)(void *, HB, HB, HB)) {
+  Rng rng(135 + C);
+  Buf lhs = nhwc(N, C, H, W), rhs = nhwc(N, C, H, W);
+  fill(lhs, rng);
+  fill(rhs, rng);
+  Buf out = nanFilled(vec(C));
+  EXPECT_KERNEL_OK(kernel(nullptr, lhs.raw_buffer(), rhs.raw_buffer(), out.raw_buffer()));
+  std::vector<double> dot(C, 0.0);
+  for (size_t i = 0; i < lhs.number_of_elements(); ++i)
+    dot[i % C] += double(lhs.data()[i]) * rhs.data()[i]; // channels innermost
+  expectClose(out, fromDoubles(vec(C), dot));
+}
+
+TEST(TrainingReduction, ChannelDot) { runChannelDot(2, 10, 7, 7, kg_cdot); }
+TEST(TrainingReduction, ChannelDotParallel) { runChannelDot(3, 64, 16, 16, kg_cdot_par); }
 
 void runDenseGradInput(int N, int C, int K, ConvGradKernel kernel) {
   Rng rng(140 + N);
