@@ -70,6 +70,11 @@ safetensors)
   exit 2
   ;;
 esac
+# allow_user_poisoning=0: as in sanitize.sh, LLVM/MLIR are uninstrumented
+# libraries; RnDialect.cpp's copy of BumpPtrAllocator::AllocateSlow (an LLVM
+# header template) poisons slabs that MLIR's uninstrumented inline Allocate
+# then hands out. ASan's own checks stay on.
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}allow_user_poisoning=0
 # Each input at most 10 s and 2 GiB: a slow or huge case is a finding.
 "$build/bin/resnetc-fuzz-$fuzzer" "$corpus" -max_total_time="$seconds" -max_len="$max_len" \
   -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$findings/" -print_final_stats=1 "$@" \
