@@ -8,6 +8,7 @@
 
 #include "resnetc/runtime/ModelRuntime.h"
 #include "resnetc/runtime/DeviceSpaces.h"
+#include "resnetc/runtime/RankAverager.h"
 #include "resnetc/runtime/ScratchCache.h"
 #include "resnetc/runtime/WeightsFile.h"
 
@@ -44,6 +45,8 @@ struct Context {
   /// written again by every save, so deployment facts are never lost.
   resnetc::InputInfo input;
   std::vector<std::string> classes;
+  /// Data-parallel training: the buckets averaged over the ranks.
+  resnetc::RankAverager ranks;
   /// Training: the learning rate in; the loss and the number correct out.
   /// Slots RESNETC_RT_SCALAR_SLOT_BYTES apart, where the kernels expect them.
   union alignas(64) {
@@ -560,6 +563,48 @@ extern "C" int32_t resnetc_rt_load_checkpoint(void *context, const char *path) {
   }
   ctx->checkpointValues = file.metadata;
   return RESNETC_OK;
+}
+
+extern "C" int32_t resnetc_rt_set_communicator(void *context,
+                                               const resnetc_communicator *communicator) {
+  Context *ctx = live(context);
+  if (!ctx)
+    return RESNETC_ERROR_ARGUMENT;
+  if (!ctx->model->train)
+    return fail(ctx, RESNETC_ERROR_ARGUMENT,
+                "set_communicator: this library was compiled without --train");
+  if (communicator) {
+    if (communicator->size < 1 || communicator->rank < 0 ||
+        communicator->rank >= communicator->size)
+      return fail(ctx, RESNETC_ERROR_ARGUMENT, "set_communicator: rank %d of %d ranks",
+                  communicator->rank, communicator->size);
+    if (!communicator->start_allreduce_sum || !communicator->wait)
+      return fail(ctx, RESNETC_ERROR_ARGUMENT,
+                  "set_communicator: start_allreduce_sum and wait are needed");
+    if (ctx->device->active() && communicator->size > 1)
+      return fail(ctx, RESNETC_ERROR_ARGUMENT,
+                  "set_communicator: data-parallel training runs on CPU targets; on GPUs it "
+                  "needs a device communicator such as NCCL (docs/distributed.md)");
+  }
+  ctx->ranks.setCommunicator(communicator);
+  return RESNETC_OK;
+}
+
+extern "C" int32_t resnetc_rt_collective(void *context, int64_t operation, int64_t bucket,
+                                         int64_t count, const resnetc_rt_buffer *buffers,
+                                         uint8_t *const *spaces) {
+  Context *ctx = live(context);
+  if (!ctx)
+    return -1;
+  std::string error;
+  bool ok = operation == RESNETC_RT_START_MEAN_OVER_RANKS
+                ? ctx->ranks.start(bucket, count, buffers, spaces, error)
+                : ctx->ranks.finish(bucket, count, buffers, spaces, error);
+  if (!ok) {
+    std::snprintf(ctx->error, sizeof(ctx->error), "%s", error.c_str());
+    return -1;
+  }
+  return 0;
 }
 
 extern "C" int32_t resnetc_rt_checkpoint_value(const void *context, const char *key,

@@ -16,6 +16,8 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Format.h"
 
+#include <map>
+
 using namespace mlir;
 
 // The plan's numbers are the runtime's ABI.
@@ -75,6 +77,8 @@ public:
   }
   bool isPacked(llvm::StringRef name) const override { return packedByName.count(name); }
   void addMomentumSlot(WeightSlot slot) override { plan.momentum.push_back(std::move(slot)); }
+  LogicalResult startMeanOverRanks(Operation *op, int64_t bucket, std::vector<BufferRef> args,
+                                   ValueRange results) override;
   void markBlocked(Value weight) override { blockedWeights.insert(weight); }
   bool isBlocked(Value weight) const override { return blockedWeights.contains(weight); }
 
@@ -88,6 +92,8 @@ private:
   };
 
   LogicalResult lower(Operation *op);
+  /// Adds the step that finishes averaging `bucket` (started before).
+  void finishMeanOverRanks(int64_t bucket);
   /// The caller's NCHW images, converted once into the section's NHWC `images`.
   LogicalResult convertInput(Operation *where, Value images);
   void finishSection(Section &section);
@@ -105,7 +111,58 @@ private:
   llvm::DenseSet<Value> blockedWeights;
   Section *section = nullptr;
   Value returned; ///< The forward result, written to the caller's buffer.
+  /// Buckets being averaged over the ranks: their buffers, and the values
+  /// whose first reader finishes them.
+  std::map<int64_t, std::vector<BufferRef>> unfinishedBuckets;
+  llvm::DenseMap<Value, int64_t> averagedValues;
 };
+
+/// Whether `ref` covers its elements without gaps (in some dimension order).
+bool isDense(const BufferRef &ref) {
+  int64_t span = 1, elements = 1;
+  for (auto [extent, stride] : llvm::zip(ref.extents, ref.strides)) {
+    if (extent > 1)
+      span += int64_t(extent - 1) * stride;
+    elements *= extent;
+  }
+  return span == elements;
+}
+
+LogicalResult Planner::startMeanOverRanks(Operation *op, int64_t bucket,
+                                          std::vector<BufferRef> args, ValueRange results) {
+  if (section->steps != &plan.train)
+    return op->emitOpError("averages over the ranks outside the training step");
+  if (unfinishedBuckets.count(bucket))
+    return op->emitOpError("starts bucket ") << bucket << ", which is already being averaged";
+  for (auto [ref, result] : llvm::zip_equal(args, results)) {
+    if (!isDense(ref) || ref.type != ElementType::F32)
+      return op->emitOpError("internal error: averages a buffer that is not dense float32");
+    // Read in place: the result lives (and keeps the buffer) as long as its readers.
+    section->buffers[result] = ref;
+    averagedValues[result] = bucket;
+  }
+  section->steps->push_back({0, args, "mean over ranks, after " + layerName(op),
+                             StepKind::StartMeanOverRanks, bucket});
+  unfinishedBuckets[bucket] = std::move(args);
+  return success();
+}
+
+void Planner::finishMeanOverRanks(int64_t bucket) {
+  std::vector<BufferRef> args = std::move(unfinishedBuckets[bucket]);
+  unfinishedBuckets.erase(bucket);
+  for (auto it = averagedValues.begin(); it != averagedValues.end();) {
+    auto current = it++; // erasing leaves the other iterators valid
+    if (current->second == bucket)
+      averagedValues.erase(current);
+  }
+  int step = int(section->steps->size());
+  for (const BufferRef &ref : args)
+    if (ref.activation >= 0)
+      section->ranges[ref.activation].lastStep =
+          std::max(section->ranges[ref.activation].lastStep, step);
+  section->steps->push_back({0, std::move(args), "mean over ranks",
+                             StepKind::FinishMeanOverRanks, bucket});
+}
 
 FailureOr<unsigned> Planner::kernel(const KernelSpec &spec, llvm::ArrayRef<BufferRef> args,
                                     Operation *op) {
@@ -214,6 +271,11 @@ void Planner::addStep(StepList list, unsigned kernel, std::vector<BufferRef> arg
 }
 
 LogicalResult Planner::lower(Operation *op) {
+  // A bucket being averaged is finished before its first reader: before any
+  // of the reader's reads, so that no buffer's liveness ends at this step.
+  for (Value operand : op->getOperands())
+    if (auto it = averagedValues.find(operand); it != averagedValues.end())
+      finishMeanOverRanks(it->second);
   if (auto kernelOp = dyn_cast<KernelOpInterface>(op))
     return kernelOp.planKernels(*this);
   return op->emitOpError("has no kernel: run the code generation pipeline first "
@@ -276,6 +338,9 @@ LogicalResult Planner::planTraining(func::FuncOp trainStep) {
   for (Operation &op : body.without_terminator())
     if (failed(lower(&op)))
       return failure();
+  // The step ends when every bucket has been averaged.
+  while (!unfinishedBuckets.empty())
+    finishMeanOverRanks(unfinishedBuckets.begin()->first);
 
   finishSection(train);
   return success();
@@ -342,7 +407,11 @@ const char *spaceName(Space space) {
 }
 
 void printStep(llvm::raw_ostream &os, const KernelPlan &plan, const Step &step) {
-  os << "  " << plan.kernels[step.kernel].name << " " << step.layer << ":";
+  if (step.kind == StepKind::Kernel)
+    os << "  " << plan.kernels[step.kernel].name << " " << step.layer << ":";
+  else
+    os << "  " << (step.kind == StepKind::StartMeanOverRanks ? "start" : "finish") << " bucket "
+       << step.bucket << " " << step.layer << ":";
   for (const BufferRef &arg : step.args) {
     os << " " << spaceName(arg.space) << "@" << arg.offset << "[";
     for (size_t i = 0; i < arg.extents.size(); ++i)

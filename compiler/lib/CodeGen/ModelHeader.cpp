@@ -164,6 +164,8 @@ typedef struct {0}_context {0}_context;
       declarations(m, M, /*training=*/false) +
           (plan.train.empty() ? std::string()
                               : "\n/* Training (compiled with --train). */\n#define " + M +
-                                    "_TRAINABLE 1\n" + declarations(m, M, /*training=*/true)),
+                                    "_TRAINABLE 1\n/* Defined in resnetc/runtime/Communicator.h. "
+                                    "*/\nstruct resnetc_communicator;\n" +
+                                    declarations(m, M, /*training=*/true)),
       statusCodes());
 }

@@ -25,6 +25,9 @@ static_assert(sizeof(resnetc_rt_buffer) == kBufferFields * sizeof(int64_t),
               "bufferTable's fields and resnetc_rt_buffer disagree");
 static_assert(offsetof(resnetc_rt_buffer, type) == 11 * sizeof(int64_t),
               "bufferTable's fields and resnetc_rt_buffer disagree");
+static_assert(int64_t(StepKind::StartMeanOverRanks) == RESNETC_RT_START_MEAN_OVER_RANKS &&
+                  int64_t(StepKind::FinishMeanOverRanks) == RESNETC_RT_FINISH_MEAN_OVER_RANKS,
+              "the averaging steps' numbers differ from the runtime's");
 static_assert(sizeof(resnetc_rt_weight) == 7 * sizeof(int64_t) &&
                   offsetof(resnetc_rt_weight, offset) == 6 * sizeof(int64_t),
               "slotTable's entry {ptr, i64, [4 x i64], i64} and resnetc_rt_weight disagree");
@@ -133,17 +136,29 @@ LLVM::LLVMFuncOp Emitter::entryPoint(llvm::StringRef name, const std::vector<Ste
   builder.setInsertionPointToEnd(entry);
   int64_t first = 0;
   for (const Step &step : steps) {
-    const KernelDef &kernel = plan.kernels[step.kernel];
-    LLVM::LLVMFuncOp argv = declare(kernel.name + "_argv", i32, {ptr});
-    Value function = LLVM::AddressOfOp::create(builder, loc, argv);
     Value base = LLVM::AddressOfOp::create(builder, loc, table);
     Value buffers =
         LLVM::GEPOp::create(builder, loc, ptr, table.getType(), base,
                             llvm::ArrayRef<LLVM::GEPArg>{0, int32_t(first * kBufferFields)});
     Value count = constant(i64, int64_t(step.args.size()));
-    Value status = LLVM::CallOp::create(builder, loc, invoke,
-                                        ValueRange{context, function, count, buffers, spaces})
-                       .getResult();
+    Value status;
+    if (step.kind == StepKind::Kernel) {
+      const KernelDef &kernel = plan.kernels[step.kernel];
+      LLVM::LLVMFuncOp argv = declare(kernel.name + "_argv", i32, {ptr});
+      Value function = LLVM::AddressOfOp::create(builder, loc, argv);
+      status = LLVM::CallOp::create(builder, loc, invoke,
+                                    ValueRange{context, function, count, buffers, spaces})
+                   .getResult();
+    } else {
+      // Averaging over the ranks: the runtime's communicator, if one is set.
+      LLVM::LLVMFuncOp collective =
+          declare("resnetc_rt_collective", i32, {ptr, i64, i64, i64, ptr, ptr});
+      Value operation = constant(i64, int64_t(step.kind));
+      status = LLVM::CallOp::create(
+                   builder, loc, collective,
+                   ValueRange{context, operation, constant(i64, step.bucket), count, buffers, spaces})
+                   .getResult();
+    }
     Value bad =
         LLVM::ICmpOp::create(builder, loc, LLVM::ICmpPredicate::ne, status, constant(i32, 0));
     Block *next = builder.createBlock(&fn.getBody(), Region::iterator(failed));

@@ -137,7 +137,8 @@ bool resnetc::compileLibrary(mlir::ModuleOp module, const LibraryOptions &option
     weights = initializeWeights(module, options.seed);
   }
 
-  if (failed(options.training ? prepareForTraining(module, {options.momentum, options.weightDecay})
+  if (failed(options.training ? prepareForTraining(module, {options.momentum, options.weightDecay,
+                                                             options.allreduceBucketBytes})
                               : prepareForCodegen(module)))
     return false;
   mlir::FailureOr<codegen::KernelPlan> plan = planLibrary(module, options.training, *target);

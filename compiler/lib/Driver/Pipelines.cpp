@@ -30,6 +30,9 @@ void resnetc::buildPipeline(OpPassManager &pm, Phase phase, const OptimizerOptio
     sgd.momentum = optimizer.momentum;
     sgd.weightDecay = optimizer.weightDecay;
     pm.addPass(createAppendOptimizer(sgd));
+    DataParallelOptions dataParallel;
+    dataParallel.bucketBytes = optimizer.allreduceBucketBytes;
+    pm.addPass(createDataParallel(dataParallel));
     // Evaluation runs @forward with the trained weights as they are: batch
     // norm stays a kernel of its own (folding would need re-preparing the
     // weights after every step).
@@ -74,6 +77,9 @@ struct TrainingPipelineOptions : PassPipelineOptions<TrainingPipelineOptions> {
   Option<double> momentum{*this, "momentum", llvm::cl::desc("SGD momentum"), llvm::cl::init(0.9)};
   Option<double> weightDecay{*this, "weight-decay", llvm::cl::desc("L2 weight decay"),
                              llvm::cl::init(1e-4)};
+  Option<int64_t> bucketBytes{*this, "bucket-bytes",
+                              llvm::cl::desc("Gradient bytes per allreduce (rn-data-parallel)"),
+                              llvm::cl::init(int64_t(25) << 20)};
 };
 } // namespace
 
@@ -91,6 +97,7 @@ void resnetc::registerPipelines() {
       "resnetc's phases: rn-expanded, then @train_step (autodiff, training fusion, optimizer) "
       "and @forward fused for evaluation",
       [](OpPassManager &pm, const TrainingPipelineOptions &options) {
-        buildPipeline(pm, Phase::Training, {options.momentum, options.weightDecay});
+        buildPipeline(pm, Phase::Training,
+                      {options.momentum, options.weightDecay, options.bucketBytes});
       });
 }

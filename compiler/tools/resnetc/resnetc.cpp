@@ -23,7 +23,10 @@
 #include "resnetc/Frontend/ModelImporter.h"
 #include "resnetc/Transforms/Passes.h"
 #include "resnetc/Weights/InitializeWeights.h"
+#include "resnetc/distributed/MpiCommunicator.h"
+#include "resnetc/train/Ranks.h"
 #include "resnetc/train/Trainer.h"
+
 
 #include "Commands.h"
 #include "ToolSupport.h"
@@ -33,6 +36,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
@@ -140,6 +144,16 @@ cl::opt<double> sgdMomentum("momentum", cl::desc("SGD momentum compiled in (defa
 cl::opt<double> weightDecay("weight-decay", cl::desc("L2 weight decay compiled in (default 1e-4)"),
                             cl::init(1e-4), cl::sub(compileCommand), cl::sub(trainCommand),
                             cl::cat(category));
+cl::opt<double> allreduceBucketMb(
+    "allreduce-bucket-mb",
+    cl::desc("Data-parallel training: gradient megabytes per allreduce, started as soon as the "
+             "backward pass has written them (default 25)"),
+    cl::init(25), cl::sub(compileCommand), cl::sub(trainCommand), cl::cat(category));
+cl::opt<double> rankTimeout(
+    "rank-timeout",
+    cl::desc("Data-parallel training (under mpirun): stop when a step waits this many seconds "
+             "for the other ranks (default 600)"),
+    cl::init(600), cl::sub(trainCommand), cl::cat(category));
 cl::opt<bool> quiet("quiet", cl::desc("Do not print the summary line"), cl::sub(compileCommand),
                     cl::cat(category));
 cl::opt<std::string> compileOutput("o",
@@ -254,6 +268,10 @@ int runStats(mlir::MLIRContext &context) {
   return 0;
 }
 
+int64_t allreduceBucketBytes() {
+  return std::max<int64_t>(1, int64_t(allreduceBucketMb * double(1 << 20)));
+}
+
 /// The library options shared by compile and train.
 LibraryOptions libraryOptions(StringRef input, StringRef outputDir, bool training) {
   LibraryOptions options;
@@ -270,6 +288,7 @@ LibraryOptions libraryOptions(StringRef input, StringRef outputDir, bool trainin
   options.training = training;
   options.momentum = sgdMomentum;
   options.weightDecay = weightDecay;
+  options.allreduceBucketBytes = allreduceBucketBytes();
   return options;
 }
 
@@ -303,7 +322,8 @@ int runCompile(mlir::MLIRContext &context) {
     return 1;
   bool codegen = emit == Emit::RnCodegen || emit == Emit::Kernels || emit == Emit::Llvm ||
                  emit == Emit::LlvmIr || emit == Emit::Obj;
-  if (codegen && failed(train ? prepareForTraining(model.get(), {sgdMomentum, weightDecay})
+  if (codegen && failed(train ? prepareForTraining(model.get(),
+                                                   {sgdMomentum, weightDecay, allreduceBucketBytes()})
                               : prepareForCodegen(model.get())))
     return 1;
   std::string error;
@@ -388,35 +408,80 @@ int runTargets() {
   return 0;
 }
 
+/// `resnetc train` as one rank of several: MPI started by mpirun.
+std::unique_ptr<distributed::MpiCommunicator> startRanks(std::string &error) {
+  if (!distributed::launchedAsRanks())
+    return nullptr;
+  return distributed::MpiCommunicator::start(rankTimeout, error);
+}
+
 int runTrain(mlir::MLIRContext &context) {
   if (trainBatch <= 0 || trainBatch > (int64_t(1) << 16))
     return fail("--batch must be between 1 and 65536, got " + Twine(trainBatch.getValue()));
+  if (!(allreduceBucketMb > 0) || !(rankTimeout > 0))
+    return fail("--allreduce-bucket-mb and --rank-timeout must be positive");
   train::TrainerOptions t = trainerOptions;
   t.seed = seed;
   std::string error;
   if (!train::checkTrainerOptions(t, error)) // before the minutes a compilation may take
     return fail(error);
+  std::unique_ptr<distributed::MpiCommunicator> mpi = startRanks(error);
+  if (!mpi && !error.empty())
+    return fail(error);
+  train::Ranks ranks(mpi ? mpi->table() : nullptr);
+  t.communicator = mpi ? mpi->table() : nullptr;
+  // A rank that fails stops the others at once instead of leaving them waiting.
+  auto stop = [&](int status) {
+    if (status != 0 && !ranks.alone())
+      mpi->abort(status);
+    return status;
+  };
+  if (trainBatch % ranks.size() != 0)
+    return stop(fail("--batch " + Twine(trainBatch.getValue()) + " (the global batch) does not "
+                     "split evenly over " + Twine(ranks.size()) + " ranks"));
 
   LoadedModel model(context);
-  if (!model.load(trainInput, trainBatch, networkName, inputOverride))
-    return 1;
+  if (!model.load(trainInput, trainBatch / ranks.size(), networkName, inputOverride))
+    return stop(1);
   std::string modelName = model.get()->getAttrOfType<mlir::StringAttr>("rn.model").str();
   if (t.checkpointDir.empty())
     t.checkpointDir = "runs/" + modelName;
-  LibraryOptions options = libraryOptions(trainInput, t.checkpointDir + "/model", true);
+  // Rank 0 compiles into the run's folder; then the other ranks, each into a
+  // folder of its own, with rank 0's kernels from the cache where they share it.
+  std::string outputDir = t.checkpointDir + "/model";
+  SmallString<128> rankDir;
+  if (!ranks.leader()) {
+    if (std::error_code ec = sys::fs::createUniqueDirectory(
+            "resnetc-rank" + std::to_string(ranks.rank()), rankDir))
+      return stop(fail("cannot create a folder for rank " + Twine(ranks.rank()) + ": " +
+                       ec.message()));
+    outputDir = rankDir.str().str();
+  }
+  auto removeRankDir = llvm::make_scope_exit([&] {
+    if (!rankDir.empty())
+      sys::fs::remove_directories(rankDir);
+  });
+  LibraryOptions options = libraryOptions(trainInput, outputDir, true);
   LibraryReport report;
   train::ModelApi api;
-  if (!compileLibrary(model.get(), options, report, error))
-    return error.empty() ? 1 : fail(error);
+  bool compiled = true;
+  if (ranks.leader())
+    compiled = compileLibrary(model.get(), options, report, error);
+  if (!ranks.allOk(compiled, error))
+    return stop(error.empty() ? 1 : fail(error));
+  if (!ranks.leader() && !compileLibrary(model.get(), options, report, error))
+    return stop(error.empty() ? 1 : fail(error));
   if (!loadSharedModel(report, linker, api, error))
-    return fail(error);
-  outs() << formatv("resnetc: {0}: compiled with its training step in {1:F1} s ({2} kernels, "
-                    "arena {3} MiB, momentum {4:F2}, weight decay {5:e1}) -> {6}\n",
-                    options.sourceName, report.seconds, report.kernels, report.arenaBytes >> 20,
-                    sgdMomentum.getValue(), weightDecay.getValue(), t.checkpointDir);
-  outs().flush();
+    return stop(fail(error));
+  if (ranks.leader()) {
+    outs() << formatv("resnetc: {0}: compiled with its training step in {1:F1} s ({2} kernels, "
+                      "arena {3} MiB, momentum {4:F2}, weight decay {5:e1}) -> {6}\n",
+                      options.sourceName, report.seconds, report.kernels, report.arenaBytes >> 20,
+                      sgdMomentum.getValue(), weightDecay.getValue(), t.checkpointDir);
+    outs().flush();
+  }
   t.initialWeights = report.weights;
-  return train::runTrainer(api, t, "resnetc");
+  return stop(train::runTrainer(api, t, "resnetc"));
 }
 
 } // namespace

@@ -267,8 +267,9 @@ void resnetc::data::normalize(Dataset &data, const Normalization &n) {
       }
 }
 
-Batches::Batches(const Dataset &data, int64_t batch, uint64_t seed, Augmentation augmentation)
-    : data(data), batch(batch), seed(seed), augmentation(augmentation) {
+Batches::Batches(const Dataset &data, int64_t batch, uint64_t seed, Augmentation augmentation,
+                 Shard shard)
+    : data(data), batch(batch), seed(seed), augmentation(augmentation), shard(shard) {
   shuffle();
 }
 
@@ -313,8 +314,9 @@ bool Batches::next(float *images, int32_t *labels) {
     return false;
   }
   int64_t values = data.imageValues();
-  for (int64_t b = 0; b < batch; ++b) {
-    int64_t index = order[size_t(cursor + b)];
+  int64_t share = batch / shard.count, first = cursor + shard.index * share;
+  for (int64_t b = 0; b < share; ++b) {
+    int64_t index = order[size_t(first + b)];
     const float *source = &data.images[size_t(index * values)];
     if (augmentation.crop || augmentation.flip) {
       // One stream per (epoch, image): augmentation is independent of batching.

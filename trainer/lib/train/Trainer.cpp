@@ -7,15 +7,18 @@
 #include "resnetc/train/Evaluation.h"
 #include "resnetc/train/MetricsLog.h"
 #include "resnetc/train/ProgressBar.h"
+#include "resnetc/train/Ranks.h"
 
 #include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <sstream>
 #include <sys/resource.h>
+#include <unistd.h>
 
 using namespace resnetc;
 using namespace resnetc::train;
@@ -111,17 +114,33 @@ std::string shape(int64_t c, int64_t h, int64_t w) {
 class Run {
 public:
   Run(const ModelApi &model, const TrainerOptions &options, const char *tool)
-      : model(model), o(options), tool(tool), bar(stderr) {}
+      : model(model), o(options), tool(tool), bar(stderr), ranks(options.communicator),
+        globalBatch(model.batch * ranks.size()) {}
   int main();
 
 private:
   bool fail(const std::string &message) {
     bar.clear();
-    std::fprintf(stderr, "%s: %s\n", tool, message.c_str());
+    if (ranks.alone())
+      std::fprintf(stderr, "%s: %s\n", tool, message.c_str());
+    else
+      std::fprintf(stderr, "%s: rank %d: %s\n", tool, ranks.rank(), message.c_str());
     return false;
   }
+  /// Whether every rank got here without an error (each says its own).
+  bool allOk(bool ok) {
+    std::string error;
+    return ranks.allOk(ok, error) || (ok ? fail(error) : false);
+  }
+  bool prints() const { return ranks.leader(); }
+  bool drawsBar() const { return !o.quiet && ranks.leader(); }
+  bool writesFiles() const { return !o.checkpointDir.empty() && ranks.leader(); }
   bool libraryFailed() { return fail(model.errorMessage(ctx.get())); }
   bool prepare();
+  bool checkRanksAgree();
+  bool openContext();
+  bool loadLeaderFile(const std::string &path, bool checkpoint);
+  bool testAccuracy(double &result);
   bool recordDeployment();
   bool start();
   bool trainEpoch();
@@ -133,7 +152,10 @@ private:
   const TrainerOptions &o;
   const char *tool;
   ProgressBar bar;
+  Ranks ranks;
+  int64_t globalBatch; ///< The model's batch is this rank's share.
   TrainingData data;
+  int64_t testImages = 0; ///< Of all ranks together.
   data::Normalization normalization;
   std::vector<std::string> classNames;
   data::Augmentation augmentation;
@@ -168,12 +190,21 @@ bool Run::prepare() {
   if (train.classes > model.classes)
     return fail("the data has " + std::to_string(train.classes) + " classes, the network " +
                 std::to_string(model.classes));
-  if (train.size() < model.batch)
+  if (train.size() < globalBatch)
     return fail("there are " + std::to_string(train.size()) +
-                " training images, fewer than a batch of " + std::to_string(model.batch));
+                " training images, fewer than a batch of " + std::to_string(globalBatch));
   normalization = data::channelStatistics(train);
   data::normalize(data.train, normalization);
   data::normalize(data.test, normalization);
+  testImages = data.test.size();
+  if (!ranks.alone()) { // each rank tests its share of the test set
+    data::Dataset &test = data.test;
+    int64_t first = test.size() * ranks.rank() / ranks.size();
+    int64_t end = test.size() * (ranks.rank() + 1) / ranks.size();
+    test.labels = {test.labels.begin() + first, test.labels.begin() + end};
+    test.images = {test.images.begin() + first * test.imageValues(),
+                   test.images.begin() + end * test.imageValues()};
+  }
   if (!o.classNames.empty()) {
     if (!readClassNames(o.classNames, classNames, error))
       return fail(error);
@@ -204,29 +235,117 @@ bool Run::recordDeployment() {
   return true;
 }
 
-bool Run::start() {
+bool Run::checkRanksAgree() {
+  if (ranks.alone())
+    return true;
+  auto text = [](auto value) {
+    std::ostringstream os;
+    os << value;
+    return os.str();
+  };
+  std::string error;
+  if (!ranks.sameAsLeader({{"the model", model.name},
+                           {"the input", shape(model.channels, model.height, model.width)},
+                           {"the classes", text(model.classes)},
+                           {"the batch per rank", text(model.batch)},
+                           {"--seed", text(o.seed)},
+                           {"--epochs", text(o.epochs)},
+                           {"--lr", text(o.learningRate)},
+                           {"--schedule", o.schedule},
+                           {"--warmup", text(o.warmup)},
+                           {"--augment", o.augment},
+                           {"--data", o.data},
+                           {"the training images", text(data.train.size())},
+                           {"the test images", text(testImages)},
+                           {"--resume", o.resume ? "on" : "off"},
+                           {"--checkpoint-every", text(o.checkpointEvery)},
+                           {"--stop-after", text(o.stopAfter)},
+                           {"--ten-crop", o.tenCrop ? "on" : "off"}},
+                          error))
+    return fail(error);
+  return true;
+}
+
+bool Run::openContext() {
   ctx = {model.create(), model.destroy};
   if (!ctx)
     return fail("out of memory creating a context");
   if (model.setThreads(ctx.get(), o.threads) != 0)
     return libraryFailed();
-  std::string error;
-  if (!o.checkpointDir.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(o.checkpointDir, ec);
-    if (ec)
-      return fail("cannot create '" + o.checkpointDir + "': " + ec.message());
-    // Temporary files of a run killed while saving: never complete, never read.
-    for (const auto &entry : std::filesystem::directory_iterator(o.checkpointDir, ec))
-      if (entry.path().filename().string().find(".tmp.") != std::string::npos)
-        std::filesystem::remove(entry.path(), ec);
-    if (!o.resume && std::filesystem::exists(inDir("checkpoint.rnw")))
-      return fail(o.checkpointDir + " already holds a run's checkpoint: continue it with "
-                                    "--resume, or choose another folder");
-  }
-  if (o.resume) {
-    if (model.loadCheckpoint(ctx.get(), inDir("checkpoint.rnw").c_str()) != 0)
+  if (!ranks.alone()) {
+    if (!model.setCommunicator)
+      return fail("the library of '" + model.name +
+                  "' cannot train on several ranks: compile it again with this resnetc");
+    if (model.setCommunicator(ctx.get(), o.communicator) != 0)
       return libraryFailed();
+  }
+  if (!writesFiles())
+    return true;
+  std::error_code ec;
+  std::filesystem::create_directories(o.checkpointDir, ec);
+  if (ec)
+    return fail("cannot create '" + o.checkpointDir + "': " + ec.message());
+  // Temporary files of a run killed while saving: never complete, never read.
+  for (const auto &entry : std::filesystem::directory_iterator(o.checkpointDir, ec))
+    if (entry.path().filename().string().find(".tmp.") != std::string::npos)
+      std::filesystem::remove(entry.path(), ec);
+  if (!o.resume && std::filesystem::exists(inDir("checkpoint.rnw")))
+    return fail(o.checkpointDir + " already holds a run's checkpoint: continue it with "
+                                  "--resume, or choose another folder");
+  return true;
+}
+
+bool readWholeFile(const std::string &path, std::string &bytes) {
+  std::ifstream in(path, std::ios::binary);
+  bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return bool(in) || in.eof();
+}
+
+/// Loads `path` (a checkpoint, or initial weights) into the context. With
+/// several ranks, every rank loads rank 0's file: the ranks start alike
+/// bit for bit, and only rank 0's machine needs the run's folder. A rank
+/// whose own file at that path differs is refused.
+bool Run::loadLeaderFile(const std::string &path, bool checkpoint) {
+  auto load = [&](const std::string &file) {
+    return (checkpoint ? model.loadCheckpoint : model.loadWeightsFile)(ctx.get(), file.c_str()) ==
+           0;
+  };
+  if (ranks.alone())
+    return load(path) || libraryFailed();
+  std::string bytes, error;
+  bool read = !ranks.leader() || readWholeFile(path, bytes);
+  if (!read)
+    fail("cannot read " + path);
+  if (!allOk(read) || !ranks.fromLeader(bytes, error))
+    return error.empty() ? false : fail(error);
+  bool loaded = true;
+  if (ranks.leader()) {
+    loaded = load(path) || libraryFailed();
+  } else {
+    std::string own;
+    if (std::filesystem::exists(path) && readWholeFile(path, own) && own != bytes)
+      return allOk(fail(path + " differs from rank 0's file of that name"));
+    std::filesystem::path copy = std::filesystem::temp_directory_path() /
+                                 ("resnetc-rank" + std::to_string(ranks.rank()) + "-" +
+                                  std::to_string(::getpid()) + ".rnw");
+    std::ofstream out(copy, std::ios::binary);
+    out.write(bytes.data(), std::streamsize(bytes.size()));
+    out.close();
+    loaded = out ? load(copy.string()) || libraryFailed()
+                 : fail("cannot write rank 0's " + path + " to " + copy.string());
+    std::error_code ec;
+    std::filesystem::remove(copy, ec);
+  }
+  return allOk(loaded);
+}
+
+bool Run::start() {
+  if (!allOk(openContext()))
+    return false;
+  std::string error;
+  if (o.resume) {
+    if (!loadLeaderFile(inDir("checkpoint.rnw"), /*checkpoint=*/true))
+      return false;
     for (int i = 0; i < Progress::count; ++i)
       if (model.checkpointValue(ctx.get(), Progress::keys[i], p.fields() + i) != 0)
         return fail(inDir("checkpoint.rnw") + " was not written by this trainer (no '" +
@@ -234,16 +353,17 @@ bool Run::start() {
     if (uint64_t(p.seed) != o.seed)
       return fail("the run was started with --seed " + std::to_string(uint64_t(p.seed)) +
                   "; resume it with the same seed to continue it exactly");
-    if (!readMetricsCsv(inDir("metrics.csv"), history, error))
+    if (writesFiles() && !readMetricsCsv(inDir("metrics.csv"), history, error))
       return fail(error);
     while (!history.empty() && history.back().epoch > int(p.epoch))
       history.pop_back(); // rows written after the checkpoint
-    std::printf("resuming after epoch %d, step %lld\n", int(p.epoch),
-                static_cast<long long>(p.stepInEpoch));
+    if (prints())
+      std::printf("resuming after epoch %d, step %lld\n", int(p.epoch),
+                  static_cast<long long>(p.stepInEpoch));
   } else if (o.initialWeights.empty()) {
     return fail("no initial weights to start from");
-  } else if (model.loadWeightsFile(ctx.get(), o.initialWeights.c_str()) != 0) {
-    return libraryFailed();
+  } else if (!loadLeaderFile(o.initialWeights, /*checkpoint=*/false)) {
+    return false;
   }
   if (!recordDeployment())
     return false;
@@ -252,19 +372,37 @@ bool Run::start() {
     schedule.setWarmup(o.warmup, 0.8);
   if (p.warmedUp != 0)
     schedule.observeTrainingError(0);
-  batches = std::make_unique<data::Batches>(data.train, model.batch, o.seed, augmentation);
-  batches->seek(uint64_t(p.epoch), int64_t(p.stepInEpoch) * model.batch);
-  std::printf("training %s on %lld images (batch %lld, %lld steps an epoch), testing on %lld\n",
-              model.name.c_str(), static_cast<long long>(data.train.size()),
-              static_cast<long long>(model.batch),
-              static_cast<long long>(batches->batchesPerEpoch()),
-              static_cast<long long>(data.test.size()));
+  batches = std::make_unique<data::Batches>(data.train, globalBatch, o.seed, augmentation,
+                                            data::Shard{ranks.rank(), ranks.size()});
+  batches->seek(uint64_t(p.epoch), int64_t(p.stepInEpoch) * globalBatch);
+  if (prints()) {
+    std::printf("training %s on %lld images (batch %lld, %lld steps an epoch), testing on %lld\n",
+                model.name.c_str(), static_cast<long long>(data.train.size()),
+                static_cast<long long>(globalBatch),
+                static_cast<long long>(batches->batchesPerEpoch()),
+                static_cast<long long>(testImages));
+    if (!ranks.alone())
+      std::printf("data-parallel on %d ranks: %lld images per rank and step\n", ranks.size(),
+                  static_cast<long long>(model.batch));
+  }
   std::fflush(stdout);
   return true;
 }
 
+bool Run::testAccuracy(double &result) {
+  std::string error;
+  if (!evaluate(model, ctx.get(), data.test, o.tenCrop, augmentation.pad, result, error))
+    return fail(error);
+  // Each rank tested its share: the counts add up (exactly, as doubles).
+  double counts[2] = {std::round(result * double(data.test.size())), double(data.test.size())};
+  if (!ranks.sum(counts, 2, error))
+    return fail(error);
+  result = counts[0] / counts[1];
+  return true;
+}
+
 bool Run::saveCheckpoint() {
-  if (o.checkpointDir.empty())
+  if (!writesFiles())
     return true;
   if (model.saveCheckpoint(ctx.get(), inDir("checkpoint.rnw").c_str(), Progress::keys, p.fields(),
                            Progress::count) != 0)
@@ -282,37 +420,51 @@ bool Run::trainEpoch() {
   while (batches->next(images.data(), labels.data())) {
     lr = schedule.rate((p.epoch + p.stepInEpoch / double(steps)) / double(o.epochs));
     float loss = 0;
-    int32_t right = 0;
+    int32_t localRight = 0;
     int32_t status = model.trainStep(ctx.get(), images.data(), images.size(), labels.data(),
-                                     labels.size(), float(lr), &loss, &right);
-    if (status == RESNETC_ERROR_NUMERIC || (status == 0 && !std::isfinite(loss)))
-      return fail(
-          "the loss is not finite at epoch " + std::to_string(int(p.epoch) + 1) + ", step " +
-          std::to_string(int64_t(p.stepInEpoch) + 1) + " (learning rate " + std::to_string(lr) +
-          "): " + (status ? std::string(model.errorMessage(ctx.get())) : "") + "; stopping, " +
-          (o.checkpointDir.empty() ? std::string("no checkpoint was asked for")
-                                   : "the last good checkpoint is " + inDir("checkpoint.rnw")));
-    if (status != 0)
+                                     labels.size(), float(lr), &loss, &localRight);
+    // The batch's loss and count over all ranks, and whether a rank failed:
+    // every rank then stops at the same step, or none does.
+    bool libraryError = status != 0 && status != RESNETC_ERROR_NUMERIC;
+    double sums[3] = {status == 0 ? double(loss) : std::nan(""), double(localRight),
+                      libraryError ? 1.0 : 0.0};
+    std::string error;
+    if (!ranks.sum(sums, 3, error))
+      return fail(error);
+    if (libraryError)
       return libraryFailed();
-    p.lossSum += loss;
+    if (sums[2] > 0)
+      return fail("stopping: another rank failed (see above)");
+    double meanLoss = sums[0] / ranks.size(), right = sums[1];
+    if (!std::isfinite(meanLoss)) {
+      if (prints()) // every rank stops here; one says why
+        fail("the loss is not finite at epoch " + std::to_string(int(p.epoch) + 1) + ", step " +
+             std::to_string(int64_t(p.stepInEpoch) + 1) + " (learning rate " + std::to_string(lr) +
+             "): " + (status ? std::string(model.errorMessage(ctx.get())) : "") + "; stopping, " +
+             (o.checkpointDir.empty() ? std::string("no checkpoint was asked for")
+                                      : "the last good checkpoint is " + inDir("checkpoint.rnw")));
+      return false;
+    }
+    p.lossSum += meanLoss;
     p.correct += right;
     p.recentCorrect += right;
     ++p.stepInEpoch;
     ++p.step;
     if (++p.recentSteps == 50) { // warm-up ends on the error of the last 50 steps
-      schedule.observeTrainingError(1.0 - p.recentCorrect / double(50 * batch));
+      schedule.observeTrainingError(1.0 - p.recentCorrect / double(50 * globalBatch));
       p.warmedUp = schedule.warmingUp() ? 0 : 1;
       p.recentCorrect = p.recentSteps = 0;
     }
     p.seconds = secondsBefore +
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - resumedAt).count();
-    double rate = p.stepInEpoch * double(batch) / std::max(p.seconds, 1e-9);
-    if (!o.quiet)
+    double rate = p.stepInEpoch * double(globalBatch) / std::max(p.seconds, 1e-9);
+    if (drawsBar())
       bar.update(int(p.epoch) + 1, o.epochs, int64_t(p.stepInEpoch), steps,
-                 p.lossSum / p.stepInEpoch, p.correct / (p.stepInEpoch * double(batch)), rate,
+                 p.lossSum / p.stepInEpoch, p.correct / (p.stepInEpoch * double(globalBatch)),
+                 rate,
                  (double(steps - int64_t(p.stepInEpoch)) +
                   double(steps) * double(o.epochs - int(p.epoch) - 1)) *
-                     double(batch) / rate);
+                     double(globalBatch) / rate);
     if (int64_t(p.stepInEpoch) == steps)
       continue; // the epoch's end saves the checkpoint
     if (o.stopAfter > 0 && int64_t(p.step) >= o.stopAfter) {
@@ -324,20 +476,20 @@ bool Run::trainEpoch() {
       return false;
   }
   bar.clear();
-  std::string error;
-  if (!evaluate(model, ctx.get(), data.test, o.tenCrop, augmentation.pad, accuracy, error))
-    return fail(error);
+  if (!testAccuracy(accuracy))
+    return false;
   EpochMetrics m;
   m.epoch = int(p.epoch) + 1;
   m.steps = int64_t(p.stepInEpoch);
   m.learningRate = lr;
   m.trainLoss = p.lossSum / p.stepInEpoch;
-  m.trainAccuracy = p.correct / (p.stepInEpoch * double(batch));
+  m.trainAccuracy = p.correct / (p.stepInEpoch * double(globalBatch));
   m.testAccuracy = accuracy;
   m.seconds = p.seconds;
-  m.imagesPerSecond = p.stepInEpoch * double(batch) / p.seconds;
+  m.imagesPerSecond = p.stepInEpoch * double(globalBatch) / p.seconds;
   history.push_back(m);
-  std::printf("epoch %2d  lr %.4f  loss %.4f  train accuracy %.2f%%  test accuracy %.2f%%  "
+  if (prints())
+    std::printf("epoch %2d  lr %.4f  loss %.4f  train accuracy %.2f%%  test accuracy %.2f%%  "
               "%.1f s  %.0f images/s  %.1f ms/step\n",
               m.epoch, lr, m.trainLoss, 100 * m.trainAccuracy, 100 * accuracy, m.seconds,
               m.imagesPerSecond, 1e3 * m.seconds / double(m.steps));
@@ -346,7 +498,8 @@ bool Run::trainEpoch() {
   p.stepInEpoch = p.lossSum = p.correct = p.seconds = 0;
   // The metrics first: a run stopped between the two writes resumes from the
   // older checkpoint and drops the newer row, so the files always agree.
-  if (!o.checkpointDir.empty() &&
+  std::string error;
+  if (writesFiles() &&
       (!writeMetricsCsv(inDir("metrics.csv"), history, error) ||
        !writeCurvesSvg(inDir("curves.svg"), history, model.name, error)))
     return fail(error);
@@ -360,8 +513,11 @@ bool Run::finish() {
   std::string out = o.finalWeights;
   if (out.empty() && !o.checkpointDir.empty())
     out = inDir("final.rnw");
-  if (!out.empty() && model.saveWeights(ctx.get(), out.c_str()) != 0)
-    return libraryFailed();
+  if (!allOk(!ranks.leader() || out.empty() || model.saveWeights(ctx.get(), out.c_str()) == 0 ||
+             libraryFailed()))
+    return false;
+  if (!prints())
+    return o.expectAccuracy < 0 || accuracy >= o.expectAccuracy;
   std::printf("test accuracy %.2f%%\n", 100.0 * accuracy);
   struct rusage usage;
   if (::getrusage(RUSAGE_SELF, &usage) == 0)
@@ -379,18 +535,16 @@ int Run::main() {
   // A file-size limit (ulimit -f) must fail a write with EFBIG, reported like
   // a full disk, instead of killing the run with SIGXFSZ.
   std::signal(SIGXFSZ, SIG_IGN);
-  if (!prepare() || !start())
+  if (!allOk(prepare()) || !checkRanksAgree() || !start())
     return 1;
-  if (int(p.epoch) >= o.epochs) {
-    std::string error;
-    if (!evaluate(model, ctx.get(), data.test, o.tenCrop, augmentation.pad, accuracy, error))
-      return fail(error), 1;
-  }
+  if (int(p.epoch) >= o.epochs && !testAccuracy(accuracy))
+    return 1;
   while (int(p.epoch) < o.epochs && !stopped)
     if (!trainEpoch())
       return 1;
   if (stopped && int(p.epoch) < o.epochs) {
-    std::printf("stopped after step %lld as asked%s\n", static_cast<long long>(p.step),
+    if (prints())
+      std::printf("stopped after step %lld as asked%s\n", static_cast<long long>(p.step),
                 o.checkpointDir.empty() ? "" : ": continue the run with --resume");
     return 0;
   }

@@ -49,6 +49,14 @@ public:
   virtual void addStep(StepList list, unsigned kernel, std::vector<BufferRef> args,
                        std::string layer) = 0;
 
+  /// Data-parallel training: starts averaging `args` over the ranks as one
+  /// bucket. `results` are read from the same buffers; the plan finishes the
+  /// bucket before the first op that reads one of them, or at the end of
+  /// the step. The buffers must be dense.
+  virtual mlir::LogicalResult startMeanOverRanks(mlir::Operation *op, int64_t bucket,
+                                                 std::vector<BufferRef> args,
+                                                 mlir::ValueRange results) = 0;
+
   /// Training: the buffer the kernels train for weight `name` (the packed
   /// copy of a conv weight, or the loaded tensor), and whether it is packed.
   virtual BufferRef trainedBuffer(llvm::StringRef name) const = 0;

@@ -56,10 +56,19 @@ struct KernelDef {
   std::string spec; ///< resnetc-kernelgen's canonical spec string.
 };
 
+/// What a step does: call a kernel, or start or finish averaging its
+/// buffers over the ranks of a data-parallel run. The runtime does the
+/// latter with the communicator the application set (ModelRuntime.h,
+/// resnetc_rt_collective); without one they do nothing. The numbering is the
+/// runtime's ABI.
+enum class StepKind : int32_t { Kernel = -1, StartMeanOverRanks = 0, FinishMeanOverRanks = 1 };
+
 struct Step {
-  unsigned kernel = 0; ///< Index into KernelPlan::kernels.
+  unsigned kernel = 0; ///< Index into KernelPlan::kernels (kernel steps).
   std::vector<BufferRef> args;
   std::string layer; ///< The layer this step computes, for listings and errors.
+  StepKind kind = StepKind::Kernel;
+  int64_t bucket = 0; ///< Averaging steps: the bucket, numbered in starting order.
 };
 
 struct WeightSlot {

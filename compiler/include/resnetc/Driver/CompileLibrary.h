@@ -27,6 +27,8 @@ struct LibraryOptions {
   bool training = false;     ///< Also compile <model>_train_step.
   double momentum = 0.9;     ///< SGD momentum, compiled in.
   double weightDecay = 1e-4; ///< L2 weight decay, compiled in.
+  /// Gradient bytes per allreduce of a data-parallel run (rn-data-parallel).
+  int64_t allreduceBucketBytes = int64_t(25) << 20;
 };
 
 struct LibraryReport {

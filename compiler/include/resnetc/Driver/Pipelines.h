@@ -25,16 +25,18 @@ enum class Phase {
   Inference,
   /// Inference, then epilogue fusion: one op per kernel.
   CodeGen,
-  /// Expanded, then rn-autodiff, training epilogue fusion and
-  /// rn-append-optimizer (@train_step), and epilogue fusion of @forward
-  /// without batch-norm folding (evaluation).
+  /// Expanded, then rn-autodiff, training epilogue fusion,
+  /// rn-append-optimizer (@train_step) and rn-data-parallel, and epilogue
+  /// fusion of @forward without batch-norm folding (evaluation).
   Training,
 };
 
-/// The optimizer a training library compiles in.
+/// The optimizer a training library compiles in, and how its gradients are
+/// averaged over the ranks of a data-parallel run.
 struct OptimizerOptions {
   double momentum = 0.9;     ///< SGD momentum.
   double weightDecay = 1e-4; ///< L2 weight decay.
+  int64_t allreduceBucketBytes = int64_t(25) << 20; ///< rn-data-parallel's buckets.
 };
 
 /// Adds the passes that take a module from the front end to `phase`.

@@ -116,4 +116,24 @@ def RecordArchitectureHash : Pass<"rn-record-architecture-hash", "::mlir::Module
   }];
 }
 
+def DataParallel : Pass<"rn-data-parallel", "::mlir::ModuleOp"> {
+  let summary = "Average the gradients and running statistics of @train_step over the ranks";
+  let description = [{
+    Makes @train_step (rn-append-optimizer) ready for data-parallel
+    training: the gradients are averaged over the ranks before the SGD
+    updates read them, in buckets of about `bucket-bytes` filled in the
+    order the backward pass writes the gradients. Each bucket's
+    rn.mean_over_ranks stands right after its last gradient is written, so
+    that its allreduce overlaps the rest of the backward pass. The running
+    statistics are averaged too, in a last bucket after their updates, so
+    that every rank holds the same state after every step. With one
+    process every rn.mean_over_ranks is the identity.
+  }];
+  let options = [
+    Option<"bucketBytes", "bucket-bytes", "int64_t", "26214400",
+           "Gradient bytes per allreduce (a larger gradient has a bucket of its own)">,
+  ];
+  let dependentDialects = ["::resnetc::rn::RnDialect"];
+}
+
 #endif // RESNETC_TRANSFORMS_PASSES_TD

@@ -9,5 +9,6 @@ void resnetc::codegen::registerKernelOpInterfaceModels(DialectRegistry &registry
     attachInferenceKernels(context);
     attachTrainingKernels(context);
     attachOptimizerKernels(context);
+    attachDataParallelSteps(context);
   });
 }

@@ -74,6 +74,20 @@ LogicalResult RunningStatsUpdateOp::verify() {
   return success();
 }
 
+LogicalResult MeanOverRanksOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                                Adaptor op, SmallVectorImpl<Type> &types) {
+  llvm::append_range(types, op.getInputs().getTypes());
+  return success();
+}
+
+LogicalResult MeanOverRanksOp::verify() {
+  if (getInputs().empty())
+    return emitOpError("needs at least one tensor to average");
+  if (getBucket() < 0)
+    return emitOpError("needs a bucket number of at least 0");
+  return success();
+}
+
 LogicalResult Conv2DOp::inferReturnTypes(MLIRContext *context, std::optional<Location> location,
                                          Adaptor op, SmallVectorImpl<Type> &types) {
   if (op.getBias()) {

@@ -33,6 +33,10 @@
 #ifndef RESNETC_RUNTIME_MODELAPILIST_H
 #define RESNETC_RUNTIME_MODELAPILIST_H
 
+/* The communicator of data-parallel training (Communicator.h), declared at
+ * file scope so that every use below names this one type. */
+struct resnetc_communicator;
+
 // clang-format off
 #define RESNETC_MODEL_API_LIST(X, A, B)                                                             \
   X(A, B, destroy, destroy, void, (CTX ctx), "vp", 0,                                               \
@@ -86,6 +90,12 @@
     "intact.")                                                                                      \
   X(A, B, load_checkpoint, loadCheckpoint, int32_t, (CTX ctx, const char *path), "ipp", 1,          \
     "Restores the training state of a checkpoint exactly.")                                         \
+  X(A, B, set_communicator, setCommunicator, int32_t,                                               \
+    (CTX ctx, const struct resnetc_communicator *communicator), "ipp", 1,                           \
+    "Data-parallel training: every later train_step averages its gradients and running "            \
+    "statistics over the ranks of `communicator` (resnetc/runtime/Communicator.h), in buckets "      \
+    "that overlap the backward pass. Each rank passes its share of the global batch. The "          \
+    "table must outlive its use; NULL trains alone again. CPU targets only.")                       \
   X(A, B, checkpoint_value, checkpointValue, int32_t,                                               \
     (CONST_CTX ctx, const char *key, double *value), "ippp", 1,                                     \
     "A named number of the checkpoint loaded last.")

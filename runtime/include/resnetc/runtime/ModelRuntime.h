@@ -101,6 +101,16 @@ typedef struct resnetc_rt_model {
 int32_t resnetc_rt_invoke(void *context, int (*kernel)(void **), int64_t count,
                           const resnetc_rt_buffer *buffers, uint8_t *const *spaces);
 
+/* Averaging steps of a training step (resnetc_rt_collective's operation). */
+enum { RESNETC_RT_START_MEAN_OVER_RANKS = 0, RESNETC_RT_FINISH_MEAN_OVER_RANKS = 1 };
+
+/* Called by generated code for a data-parallel training step: starts (or
+ * finishes) averaging the `count` buffers of `bucket` over the ranks of the
+ * context's communicator (<model>_set_communicator). Does nothing without
+ * one. Returns 0, or -1 with the communicator's message in the context. */
+int32_t resnetc_rt_collective(void *context, int64_t operation, int64_t bucket, int64_t count,
+                              const resnetc_rt_buffer *buffers, uint8_t *const *spaces);
+
 /* The public API: <model>_create passes the model's descriptor; every other
  * <model>_<name> forwards to resnetc_rt_<name> (ModelApiList.h). */
 void *resnetc_rt_create(const resnetc_rt_model *model);

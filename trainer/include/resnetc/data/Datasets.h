@@ -70,17 +70,30 @@ struct Augmentation {
   bool flip = false;
 };
 
+/// Which share of every batch a process takes in data-parallel training:
+/// `index` of `count` equal, consecutive shares.
+struct Shard {
+  int64_t index = 0, count = 1;
+};
+
 /// Epochs of shuffled, augmented batches, reproducible from a seed. Images
 /// that do not fill a last batch are left for the next epoch's shuffle.
+/// The batches do not depend on the shard: each image's augmentation is
+/// seeded by the epoch and the image, so N processes taking one share each
+/// see together what one process sees.
 class Batches {
 public:
-  Batches(const Dataset &data, int64_t batch, uint64_t seed, Augmentation augmentation = {});
+  /// `batch` is the whole (global) batch; it must split into `shard.count` shares.
+  Batches(const Dataset &data, int64_t batch, uint64_t seed, Augmentation augmentation = {},
+          Shard shard = {});
 
-  /// Fills `images` (batch x C x H x W) and `labels` (batch); false at the
-  /// end of an epoch, after which the next call starts a new, reshuffled one.
+  /// Fills `images` (batch / shards x C x H x W) and `labels` with this
+  /// shard's share of the next batch; false at the end of an epoch, after
+  /// which the next call starts a new, reshuffled one.
   bool next(float *images, int32_t *labels);
   int64_t batchesPerEpoch() const { return data.size() / batch; }
-  /// The generator state, for checkpoints: restoring it replays the same batches.
+  /// The generator state, for checkpoints: restoring it replays the same
+  /// batches. The position counts images of whole batches, whatever the shard.
   uint64_t epoch() const { return epochIndex; }
   int64_t position() const { return cursor; }
   void seek(uint64_t epoch, int64_t position);
@@ -93,6 +106,7 @@ private:
   int64_t batch;
   uint64_t seed;
   Augmentation augmentation;
+  Shard shard;
   std::vector<int64_t> order;
   uint64_t epochIndex = 0;
   int64_t cursor = 0;

@@ -11,6 +11,7 @@
 #define RESNETC_TRAIN_TRAINER_H
 
 #include "resnetc/data/Datasets.h"
+#include "resnetc/runtime/Communicator.h"
 #include "resnetc/train/ModelApi.h"
 
 #include <string>
@@ -41,6 +42,11 @@ struct TrainerOptions {
   /// A text file of class names, one a line (default: the data set's own
   /// names where DataSource knows them); saved in the weights files.
   std::string classNames;
+  /// Data-parallel training: this process is one rank of `communicator`
+  /// (null: it trains alone). The model's batch is this rank's share of the
+  /// global batch; every rank starts from rank 0's weights or checkpoint,
+  /// and only rank 0 prints progress and writes files.
+  const resnetc_communicator *communicator = nullptr;
 };
 
 /// Parses "pad4,crop,flip" (any subset; "none" or empty for none).

@@ -467,4 +467,22 @@ def Rn_RunningStatsUpdateOp : Rn_Op<"running_stats_update", [Pure,
   let hasVerifier = 1;
 }
 
+def Rn_MeanOverRanksOp : Rn_Op<"mean_over_ranks", [InferTypeOpAdaptor]> {
+  let summary = "Averages tensors over the ranks of a data-parallel run";
+  let description = [{
+    Each result is the mean of its operand over the processes of a
+    data-parallel run (an allreduce of the sum, divided by their number);
+    with one process it is the operand. The operands are one bucket
+    (`bucket`, numbered in the order the step starts them): a code generator
+    starts the bucket's allreduce where the op stands and waits for it where
+    a result is first read, so that the communication overlaps what runs
+    in between. Not pure: it communicates, and moving or merging it would
+    change what overlaps.
+  }];
+  let arguments = (ins Variadic<Rn_Tensor>:$inputs, I64Attr:$bucket);
+  let results = (outs Variadic<Rn_Tensor>:$results);
+  let assemblyFormat = "$inputs attr-dict `:` type($inputs)";
+  let hasVerifier = 1;
+}
+
 #endif // RESNETC_DIALECT_RN_RNOPS_TD
