@@ -457,6 +457,16 @@ KernelPipeline dispatch(const KernelSpec &spec, const Scheduler &sched) {
     return buildBatchNormTrain(spec, sched);
   case KernelKind::BatchNormTrainGrad:
     return buildBatchNormTrainGrad(spec, sched);
+  case KernelKind::ChannelMean:
+    return buildChannelMean(spec, sched);
+  case KernelKind::ChannelVariance:
+    return buildChannelVariance(spec, sched);
+  case KernelKind::BatchNormNormalize:
+    return buildBatchNormNormalize(spec, sched);
+  case KernelKind::BatchNormGradSums:
+    return buildBatchNormGradSums(spec, sched);
+  case KernelKind::BatchNormGradInput:
+    return buildBatchNormGradInput(spec, sched);
   case KernelKind::ReluGrad:
     return buildReluGrad(spec, sched);
   case KernelKind::Conv2DGradInput:

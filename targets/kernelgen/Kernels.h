@@ -356,6 +356,11 @@ KernelPipeline buildPackConvWeight(const KernelSpec &spec, const Scheduler &sche
 KernelPipeline buildFoldPackConvWeight(const KernelSpec &spec, const Scheduler &sched);
 KernelPipeline buildBatchNormTrain(const KernelSpec &spec, const Scheduler &sched);
 KernelPipeline buildBatchNormTrainGrad(const KernelSpec &spec, const Scheduler &sched);
+KernelPipeline buildChannelMean(const KernelSpec &spec, const Scheduler &sched);
+KernelPipeline buildChannelVariance(const KernelSpec &spec, const Scheduler &sched);
+KernelPipeline buildBatchNormNormalize(const KernelSpec &spec, const Scheduler &sched);
+KernelPipeline buildBatchNormGradSums(const KernelSpec &spec, const Scheduler &sched);
+KernelPipeline buildBatchNormGradInput(const KernelSpec &spec, const Scheduler &sched);
 KernelPipeline buildReluGrad(const KernelSpec &spec, const Scheduler &sched);
 KernelPipeline buildConv2DGradInput(const KernelSpec &spec, const Scheduler &sched);
 KernelPipeline buildConv2DGradWeight(const KernelSpec &spec, const Scheduler &sched);

@@ -101,6 +101,78 @@ int smallestDivisorReaching(int n, int64_t unit, int64_t target) {
 
 } // namespace
 
+namespace {
+
+/// output = relu?((input - mean) * inv_std * gamma + beta), with inv_std and
+/// the scale among the per-channel stages: batch norm's elementwise half.
+void normalizeStage(ElementwiseStages &st, const KernelSpec &spec, Func input, Func gamma,
+                    Func beta, Func mean, Func invStd) {
+  const Var &c = st.c, &x = st.x, &y = st.y, &n = st.n;
+  Func scale("scale");
+  scale(c) = invStd(c) * gamma(c);
+  st.perChannel.push_back(invStd);
+  st.perChannel.push_back(scale);
+  st.output(c, x, y, n) = maybeRelu((input(c, x, y, n) - mean(c)) * scale(c) + beta(c), spec.relu);
+}
+
+/// The per-channel mean over N, H and W of `value(c, x, y, n)`, as a sum of
+/// value / M: one reduction whose total is the kernel's output. Ranks with
+/// equal shares of a batch average these into the batch's.
+ChannelReductionStages channelMean(const char *name, const std::vector<int> &ext,
+                                   std::function<Expr(Expr, Expr, Expr, Expr)> value) {
+  const float invM = 1.0f / float(int64_t(ext[1]) * ext[2] * ext[3]);
+  return channelReduction(name, ext[0], ext[1], ext[2], ext[3],
+                          [&](Expr c, Expr x, Expr y, Expr n) {
+                            return std::vector<Expr>{value(c, x, y, n) * invM};
+                          });
+}
+
+/// What batch norm's gradient kernels share: the gradient reaching the batch
+/// norm (0 where the fused relu's output is not positive) and xhat.
+struct BatchNormGradParts {
+  ImageParam grad, input, reluOutput;
+  Func g{"masked_grad"}, xhat{"xhat"};
+};
+
+BatchNormGradParts batchNormGradParts(const KernelSpec &spec, const std::vector<int> &ext,
+                                      Func mean, Func invStd) {
+  BatchNormGradParts parts;
+  parts.grad = makeInput("output_grad", ext);
+  parts.input = makeInput("input", ext);
+  if (spec.relu)
+    parts.reluOutput = makeInput("forward_output", ext);
+  Var c("c"), x("x"), y("y"), n("n");
+  if (spec.relu)
+    parts.g(c, x, y, n) = select(parts.reluOutput(c, x, y, n) > 0.0f, parts.grad(c, x, y, n), 0.0f);
+  else
+    parts.g(c, x, y, n) = parts.grad(c, x, y, n);
+  parts.xhat(c, x, y, n) = (parts.input(c, x, y, n) - mean(c)) * invStd(c);
+  return parts;
+}
+
+/// input_grad = gamma * inv_std * (g - beta_grad / M - xhat * gamma_grad / M).
+void batchNormGradInputStage(ElementwiseStages &st, const BatchNormGradParts &parts, Func gamma,
+                             Func invStd, Func gammaGrad, Func betaGrad, float M) {
+  const Var &c = st.c, &x = st.x, &y = st.y, &n = st.n;
+  Func coefficient("coefficient"), meanGrad("mean_grad"), meanGradXhat("mean_grad_xhat");
+  coefficient(c) = gamma(c) * invStd(c);
+  meanGrad(c) = betaGrad(c) / M;
+  meanGradXhat(c) = gammaGrad(c) / M;
+  for (Func f : {coefficient, meanGrad, meanGradXhat})
+    st.perChannel.push_back(f);
+  st.output(c, x, y, n) = coefficient(c) * (parts.g(c, x, y, n) - meanGrad(c) -
+                                            parts.xhat(c, x, y, n) * meanGradXhat(c));
+}
+
+std::vector<ImageParam> withReluOutput(std::vector<ImageParam> inputs,
+                                       const BatchNormGradParts &parts, const KernelSpec &spec) {
+  if (spec.relu)
+    inputs.push_back(parts.reluOutput);
+  return inputs;
+}
+
+} // namespace
+
 KernelPipeline buildBatchNormTrain(const KernelSpec &spec, const Scheduler &sched) {
   std::vector<int> ext = nhwc(spec.input);
   const int C = ext[0], W = ext[1], H = ext[2], N = ext[3];
@@ -116,7 +188,7 @@ KernelPipeline buildBatchNormTrain(const KernelSpec &spec, const Scheduler &sche
         return std::vector<Expr>{input(c, x, y, n)};
       });
   ElementwiseStages st = elementwiseFrame(spec.input);
-  const Var &c = st.c, &x = st.x, &y = st.y, &n = st.n;
+  const Var &c = st.c;
   Func mean("mean");
   mean(c) = sum.total(c) / M;
   ChannelReductionStages squares =
@@ -126,10 +198,8 @@ KernelPipeline buildBatchNormTrain(const KernelSpec &spec, const Scheduler &sche
       });
   Func invStd("inv_std");
   invStd(c) = 1.0f / sqrt(squares.total(c) / M + Expr(spec.epsilon));
-  Func scale("scale");
-  scale(c) = invStd(c) * gamma(c);
-  st.perChannel = {mean, invStd, scale};
-  st.output(c, x, y, n) = maybeRelu((input(c, x, y, n) - mean(c)) * scale(c) + beta(c), spec.relu);
+  st.perChannel = {mean};
+  normalizeStage(st, spec, input, gamma, beta, mean, invStd);
   constrainDense(st.output.output_buffer(), ext);
   constrainDense(mean.output_buffer(), {C});
   constrainDense(invStd.output_buffer(), {C});
@@ -144,50 +214,110 @@ KernelPipeline buildBatchNormTrainGrad(const KernelSpec &spec, const Scheduler &
   std::vector<int> ext = nhwc(spec.input);
   const int C = ext[0], W = ext[1], H = ext[2], N = ext[3];
   const float M = float(int64_t(W) * H * N);
-  ImageParam grad = makeInput("output_grad", ext);
-  ImageParam input = makeInput("input", ext);
   ImageParam gamma = makeInput("gamma", {C});
   ImageParam mean = makeInput("mean", {C});
   ImageParam invStd = makeInput("inv_std", {C});
-  std::vector<ImageParam> inputs = {grad, input, gamma, mean, invStd};
-  ImageParam output;
-  if (spec.relu) {
-    output = makeInput("forward_output", ext);
-    inputs.push_back(output);
-  }
+  BatchNormGradParts parts = batchNormGradParts(spec, ext, mean, invStd);
 
   ElementwiseStages st = elementwiseFrame(spec.input);
-  const Var &c = st.c, &x = st.x, &y = st.y, &n = st.n;
-  // The gradient reaching the batch norm (masked by the relu), and xhat.
-  Func g("masked_grad"), xhat("xhat");
-  if (spec.relu)
-    g(c, x, y, n) = select(output(c, x, y, n) > 0.0f, grad(c, x, y, n), 0.0f);
-  else
-    g(c, x, y, n) = grad(c, x, y, n);
-  xhat(c, x, y, n) = (input(c, x, y, n) - mean(c)) * invStd(c);
-
   ChannelReductionStages sums =
       channelReduction("grad_sums", C, W, H, N, [&](Expr c, Expr x, Expr y, Expr n) {
-        Expr gv = g(c, x, y, n);
-        return std::vector<Expr>{gv, gv * xhat(c, x, y, n)};
+        Expr gv = parts.g(c, x, y, n);
+        return std::vector<Expr>{gv, gv * parts.xhat(c, x, y, n)};
       });
   Func betaGrad("beta_grad"), gammaGrad("gamma_grad");
-  betaGrad(c) = sums.total(c)[0];
-  gammaGrad(c) = sums.total(c)[1];
-  Func coefficient("coefficient"), meanGrad("mean_grad"), meanGradXhat("mean_grad_xhat");
-  coefficient(c) = gamma(c) * invStd(c);
-  meanGrad(c) = betaGrad(c) / M;
-  meanGradXhat(c) = gammaGrad(c) / M;
-  st.perChannel = {betaGrad, gammaGrad, coefficient, meanGrad, meanGradXhat};
-  st.output(c, x, y, n) =
-      coefficient(c) * (g(c, x, y, n) - meanGrad(c) - xhat(c, x, y, n) * meanGradXhat(c));
+  betaGrad(st.c) = sums.total(st.c)[0];
+  gammaGrad(st.c) = sums.total(st.c)[1];
+  st.perChannel = {betaGrad, gammaGrad};
+  batchNormGradInputStage(st, parts, gamma, invStd, gammaGrad, betaGrad, M);
   constrainDense(st.output.output_buffer(), ext);
   constrainDense(gammaGrad.output_buffer(), {C});
   constrainDense(betaGrad.output_buffer(), {C});
 
   sched.scheduleChannelReduction(sums);
   sched.scheduleElementwise(st);
-  return finish({st.output, gammaGrad, betaGrad}, inputs);
+  return finish({st.output, gammaGrad, betaGrad},
+                withReluOutput({parts.grad, parts.input, gamma, mean, invStd}, parts, spec));
+}
+
+KernelPipeline buildChannelMean(const KernelSpec &spec, const Scheduler &sched) {
+  std::vector<int> ext = nhwc(spec.input);
+  ImageParam input = makeInput("input", ext);
+  ChannelReductionStages mean =
+      channelMean("mean", ext, [&](Expr c, Expr x, Expr y, Expr n) { return input(c, x, y, n); });
+  constrainDense(mean.total.output_buffer(), {ext[0]});
+  sched.scheduleChannelReduction(mean);
+  return finish({mean.total}, {input});
+}
+
+KernelPipeline buildChannelVariance(const KernelSpec &spec, const Scheduler &sched) {
+  std::vector<int> ext = nhwc(spec.input);
+  ImageParam input = makeInput("input", ext);
+  ImageParam mean = makeInput("mean", {ext[0]});
+  ChannelReductionStages variance =
+      channelMean("variance", ext, [&](Expr c, Expr x, Expr y, Expr n) {
+        Expr d = input(c, x, y, n) - mean(c);
+        return d * d;
+      });
+  constrainDense(variance.total.output_buffer(), {ext[0]});
+  sched.scheduleChannelReduction(variance);
+  return finish({variance.total}, {input, mean});
+}
+
+KernelPipeline buildBatchNormNormalize(const KernelSpec &spec, const Scheduler &sched) {
+  std::vector<int> ext = nhwc(spec.input);
+  const int C = ext[0];
+  ImageParam input = makeInput("input", ext);
+  ImageParam gamma = makeInput("gamma", {C}), beta = makeInput("beta", {C});
+  ImageParam mean = makeInput("mean", {C}), variance = makeInput("variance", {C});
+  ElementwiseStages st = elementwiseFrame(spec.input);
+  Func invStd("inv_std");
+  invStd(st.c) = 1.0f / sqrt(variance(st.c) + Expr(spec.epsilon));
+  normalizeStage(st, spec, input, gamma, beta, mean, invStd);
+  constrainDense(st.output.output_buffer(), ext);
+  constrainDense(invStd.output_buffer(), {C});
+  sched.scheduleElementwise(st);
+  return finish({st.output, invStd}, {input, gamma, beta, mean, variance});
+}
+
+KernelPipeline buildBatchNormGradSums(const KernelSpec &spec, const Scheduler &sched) {
+  std::vector<int> ext = nhwc(spec.input);
+  const int C = ext[0], W = ext[1], H = ext[2], N = ext[3];
+  ImageParam mean = makeInput("mean", {C}), invStd = makeInput("inv_std", {C});
+  BatchNormGradParts parts = batchNormGradParts(spec, ext, mean, invStd);
+  // Two reductions, each an output of its own (one pass for both would
+  // need a tuple output that every target schedules).
+  ChannelReductionStages gammaGrad =
+      channelReduction("gamma_grad", C, W, H, N, [&](Expr c, Expr x, Expr y, Expr n) {
+        return std::vector<Expr>{parts.g(c, x, y, n) * parts.xhat(c, x, y, n)};
+      });
+  ChannelReductionStages betaGrad =
+      channelReduction("beta_grad", C, W, H, N, [&](Expr c, Expr x, Expr y, Expr n) {
+        return std::vector<Expr>{parts.g(c, x, y, n)};
+      });
+  constrainDense(gammaGrad.total.output_buffer(), {C});
+  constrainDense(betaGrad.total.output_buffer(), {C});
+  sched.scheduleChannelReduction(gammaGrad);
+  sched.scheduleChannelReduction(betaGrad);
+  return finish({gammaGrad.total, betaGrad.total},
+                withReluOutput({parts.grad, parts.input, mean, invStd}, parts, spec));
+}
+
+KernelPipeline buildBatchNormGradInput(const KernelSpec &spec, const Scheduler &sched) {
+  std::vector<int> ext = nhwc(spec.input);
+  const int C = ext[0];
+  const float M = float(int64_t(ext[1]) * ext[2] * ext[3]);
+  ImageParam gamma = makeInput("gamma", {C});
+  ImageParam mean = makeInput("mean", {C}), invStd = makeInput("inv_std", {C});
+  ImageParam gammaGrad = makeInput("gamma_grad", {C}), betaGrad = makeInput("beta_grad", {C});
+  BatchNormGradParts parts = batchNormGradParts(spec, ext, mean, invStd);
+  ElementwiseStages st = elementwiseFrame(spec.input);
+  batchNormGradInputStage(st, parts, gamma, invStd, gammaGrad, betaGrad, M);
+  constrainDense(st.output.output_buffer(), ext);
+  sched.scheduleElementwise(st);
+  return finish({st.output}, withReluOutput({parts.grad, parts.input, gamma, mean, invStd,
+                                             gammaGrad, betaGrad},
+                                            parts, spec));
 }
 
 KernelPipeline buildReluGrad(const KernelSpec &spec, const Scheduler &sched) {

@@ -58,6 +58,8 @@ std::vector<int64_t> KernelSpec::outputShape() const {
   case KernelKind::Scale:
   case KernelKind::BatchNormTrain:
   case KernelKind::BatchNormTrainGrad:
+  case KernelKind::BatchNormNormalize:
+  case KernelKind::BatchNormGradInput:
   case KernelKind::ReluGrad:
   case KernelKind::Conv2DGradInput:
   case KernelKind::DenseGradInput:
@@ -74,6 +76,9 @@ std::vector<int64_t> KernelSpec::outputShape() const {
     return weight;
   case KernelKind::ChannelSum:
   case KernelKind::ChannelDot:
+  case KernelKind::ChannelMean:
+  case KernelKind::ChannelVariance:
+  case KernelKind::BatchNormGradSums:
     return {input[1]};
   case KernelKind::SgdUpdate:
     return {size};
@@ -197,6 +202,32 @@ std::vector<KernelArgument> KernelSpec::arguments() const {
   case KernelKind::ReluGrad:
     return {in("output_grad", nhwc(input)), in("output", nhwc(input)),
             out("input_grad", nhwc(input))};
+  case KernelKind::ChannelMean:
+    return {in("input", nhwc(input)), out("mean", perChannel)};
+  case KernelKind::ChannelVariance:
+    return {in("input", nhwc(input)), in("mean", perChannel), out("variance", perChannel)};
+  case KernelKind::BatchNormNormalize:
+    args = {in("input", nhwc(input))};
+    perChannelInputs({"gamma", "beta", "mean", "variance"});
+    args.push_back(out("output", nhwc(input)));
+    args.push_back(out("inv_std", perChannel));
+    return args;
+  case KernelKind::BatchNormGradSums:
+  case KernelKind::BatchNormGradInput:
+    args = {in("output_grad", nhwc(input)), in("input", nhwc(input))};
+    if (kind == KernelKind::BatchNormGradSums)
+      perChannelInputs({"mean", "inv_std"});
+    else
+      perChannelInputs({"gamma", "mean", "inv_std", "gamma_grad", "beta_grad"});
+    if (relu)
+      args.push_back(in("output", nhwc(input)));
+    if (kind == KernelKind::BatchNormGradSums) {
+      args.push_back(out("gamma_grad", perChannel));
+      args.push_back(out("beta_grad", perChannel));
+    } else {
+      args.push_back(out("input_grad", nhwc(input)));
+    }
+    return args;
   case KernelKind::Conv2DGradInput:
     args = {in("output_grad", nhwc(forwardOut)), in("weight", packed(weight))};
     if (residual)
@@ -346,6 +377,7 @@ bool checkKernelSpec(const KernelSpec &spec, std::string &error) {
     break;
   case KernelKind::BatchNorm:
   case KernelKind::BatchNormTrain:
+  case KernelKind::BatchNormNormalize:
   case KernelKind::FoldPackConvWeight:
     if (!finiteNonNegative(spec.epsilon))
       return fail("epsilon must be a finite non-negative float");

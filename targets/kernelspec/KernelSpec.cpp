@@ -52,6 +52,11 @@ const std::vector<KindInfo> &kindTable() {
       {KernelKind::BatchNormTrain, "batch_norm_train", {"input", "epsilon", "relu"}},
       {KernelKind::BatchNormTrainGrad, "batch_norm_train_grad", {"input", "relu"}},
       {KernelKind::ReluGrad, "relu_grad", {"input"}},
+      {KernelKind::ChannelMean, "channel_mean", {"input"}},
+      {KernelKind::ChannelVariance, "channel_variance", {"input"}},
+      {KernelKind::BatchNormNormalize, "batch_norm_normalize", {"input", "epsilon", "relu"}},
+      {KernelKind::BatchNormGradSums, "batch_norm_grad_sums", {"input", "relu"}},
+      {KernelKind::BatchNormGradInput, "batch_norm_grad_input", {"input", "relu"}},
       // residual=1: an addend; relu=1: the relu mask of the forward output.
       {KernelKind::Conv2DGradInput,
        "conv2d_grad_input",

@@ -26,6 +26,17 @@ int kg_bntg_relu(void *, HB dy, HB x, HB gamma, HB mean, HB invStd, HB y, HB dx,
                  HB dbeta);
 int kg_bntg_par(void *, HB dy, HB x, HB gamma, HB mean, HB invStd, HB dx, HB dgamma, HB dbeta);
 int kg_bntg_c3(void *, HB dy, HB x, HB gamma, HB mean, HB invStd, HB y, HB dx, HB dgamma, HB dbeta);
+int kg_cmean(void *, HB x, HB mean);
+int kg_cmean_par(void *, HB x, HB mean);
+int kg_cvar(void *, HB x, HB mean, HB variance);
+int kg_cvar_par(void *, HB x, HB mean, HB variance);
+int kg_bnn_relu(void *, HB x, HB gamma, HB beta, HB mean, HB variance, HB out, HB invStd);
+int kg_bnn_par(void *, HB x, HB gamma, HB beta, HB mean, HB variance, HB out, HB invStd);
+int kg_bngs_relu(void *, HB dy, HB x, HB mean, HB invStd, HB y, HB dgamma, HB dbeta);
+int kg_bngs_par(void *, HB dy, HB x, HB mean, HB invStd, HB dgamma, HB dbeta);
+int kg_bngi_relu(void *, HB dy, HB x, HB gamma, HB mean, HB invStd, HB dgamma, HB dbeta, HB y,
+                 HB dx);
+int kg_bngi_par(void *, HB dy, HB x, HB gamma, HB mean, HB invStd, HB dgamma, HB dbeta, HB dx);
 int kg_relu_grad(void *, HB dy, HB y, HB dx);
 int kg_cgi_s1(void *, HB dy, HB w, HB dx);
 int kg_cgi_s2(void *, HB dy, HB w, HB dx);
@@ -175,6 +186,28 @@ TEST(TrainingBatchNorm, TrainLargeMeanIsAccurate) {
   runBatchNormTrain(3, 64, 16, 16, 0.00100000005f, false, 50.0f, kg_bnt_par);
 }
 
+// Synchronised batch norm: channel_mean, channel_variance and
+// batch_norm_normalize in a row compute batch_norm_train.
+template <auto Mean, auto Variance, auto Normalize>
+int stagedBatchNormTrain(void *, HB x, HB gamma, HB beta, HB out, HB mean, HB invStd) {
+  Buf variance = vec(x->dim[0].extent);
+  if (int status = Mean(nullptr, x, mean))
+    return status;
+  if (int status = Variance(nullptr, x, mean, variance.raw_buffer()))
+    return status;
+  return Normalize(nullptr, x, gamma, beta, mean, variance.raw_buffer(), out, invStd);
+}
+
+TEST(TrainingBatchNorm, StagedOddShapeRelu) {
+  runBatchNormTrain(2, 10, 7, 7, 9.99999975e-06f, true, 0.0f,
+                    stagedBatchNormTrain<kg_cmean, kg_cvar, kg_bnn_relu>);
+}
+
+TEST(TrainingBatchNorm, StagedLargeMeanIsAccurate) {
+  runBatchNormTrain(3, 64, 16, 16, 0.00100000005f, false, 50.0f,
+                    stagedBatchNormTrain<kg_cmean_par, kg_cvar_par, kg_bnn_par>);
+}
+
 using BnGradKernel =
     std::function<int(Buf &, Buf &, Buf &, Buf &, Buf &, Buf &, Buf &, Buf &, Buf &)>;
 
@@ -239,6 +272,39 @@ TEST(TrainingBatchNorm, GradParallelNoRelu) {
                            mean.raw_buffer(), inv.raw_buffer(), dx.raw_buffer(), dg.raw_buffer(),
                            db.raw_buffer());
       });
+}
+
+// batch_norm_grad_sums, then batch_norm_grad_input with its sums, compute
+// batch_norm_train_grad.
+TEST(TrainingBatchNorm, StagedGradRelu) {
+  runBatchNormTrainGrad(2, 10, 7, 7, true,
+                        [](Buf &dy, Buf &x, Buf &gamma, Buf &mean, Buf &inv, Buf &y, Buf &dx,
+                           Buf &dg, Buf &db) {
+                          if (int status = kg_bngs_relu(nullptr, dy.raw_buffer(), x.raw_buffer(),
+                                                        mean.raw_buffer(), inv.raw_buffer(),
+                                                        y.raw_buffer(), dg.raw_buffer(),
+                                                        db.raw_buffer()))
+                            return status;
+                          return kg_bngi_relu(nullptr, dy.raw_buffer(), x.raw_buffer(),
+                                              gamma.raw_buffer(), mean.raw_buffer(),
+                                              inv.raw_buffer(), dg.raw_buffer(), db.raw_buffer(),
+                                              y.raw_buffer(), dx.raw_buffer());
+                        });
+}
+
+TEST(TrainingBatchNorm, StagedGradParallel) {
+  runBatchNormTrainGrad(3, 64, 16, 16, false,
+                        [](Buf &dy, Buf &x, Buf &gamma, Buf &mean, Buf &inv, Buf &, Buf &dx,
+                           Buf &dg, Buf &db) {
+                          if (int status = kg_bngs_par(nullptr, dy.raw_buffer(), x.raw_buffer(),
+                                                       mean.raw_buffer(), inv.raw_buffer(),
+                                                       dg.raw_buffer(), db.raw_buffer()))
+                            return status;
+                          return kg_bngi_par(nullptr, dy.raw_buffer(), x.raw_buffer(),
+                                             gamma.raw_buffer(), mean.raw_buffer(),
+                                             inv.raw_buffer(), dg.raw_buffer(), db.raw_buffer(),
+                                             dx.raw_buffer());
+                        });
 }
 
 TEST(TrainingElementwise, ReluGrad) {

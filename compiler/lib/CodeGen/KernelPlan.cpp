@@ -134,6 +134,9 @@ LogicalResult Planner::startMeanOverRanks(Operation *op, int64_t bucket,
     return op->emitOpError("averages over the ranks outside the training step");
   if (unfinishedBuckets.count(bucket))
     return op->emitOpError("starts bucket ") << bucket << ", which is already being averaged";
+  for (Value input : op->getOperands())
+    if (!input.hasOneUse())
+      return op->emitOpError("averages a value in place that other ops also read");
   for (auto [ref, result] : llvm::zip_equal(args, results)) {
     if (!isDense(ref) || ref.type != ElementType::F32)
       return op->emitOpError("internal error: averages a buffer that is not dense float32");

@@ -30,6 +30,11 @@ void resnetc::buildPipeline(OpPassManager &pm, Phase phase, const OptimizerOptio
     sgd.momentum = optimizer.momentum;
     sgd.weightDecay = optimizer.weightDecay;
     pm.addPass(createAppendOptimizer(sgd));
+    if (optimizer.syncBatchNormRanks > 0) {
+      SyncBatchNormOptions sync;
+      sync.ranks = optimizer.syncBatchNormRanks;
+      pm.addPass(createSyncBatchNorm(sync));
+    }
     DataParallelOptions dataParallel;
     dataParallel.bucketBytes = optimizer.allreduceBucketBytes;
     pm.addPass(createDataParallel(dataParallel));
@@ -80,6 +85,10 @@ struct TrainingPipelineOptions : PassPipelineOptions<TrainingPipelineOptions> {
   Option<int64_t> bucketBytes{*this, "bucket-bytes",
                               llvm::cl::desc("Gradient bytes per allreduce (rn-data-parallel)"),
                               llvm::cl::init(int64_t(25) << 20)};
+  Option<int64_t> syncBatchNormRanks{
+      *this, "sync-bn-ranks",
+      llvm::cl::desc("Batch norm synchronised over this many ranks (0: per rank)"),
+      llvm::cl::init(0)};
 };
 } // namespace
 
@@ -98,6 +107,7 @@ void resnetc::registerPipelines() {
       "and @forward fused for evaluation",
       [](OpPassManager &pm, const TrainingPipelineOptions &options) {
         buildPipeline(pm, Phase::Training,
-                      {options.momentum, options.weightDecay, options.bucketBytes});
+                      {options.momentum, options.weightDecay, options.bucketBytes,
+                       options.syncBatchNormRanks});
       });
 }

@@ -52,14 +52,16 @@ struct DataParallelPass : resnetc::impl::DataParallelBase<DataParallelPass> {
           << int64_t(bucketBytes);
       return signalPassFailure();
     }
-    if (!step.getBody().getOps<MeanOverRanksOp>().empty()) {
-      step.emitOpError("already averages over the ranks (rn-data-parallel ran before)");
-      return signalPassFailure();
-    }
     Block &body = step.getBody().front();
+    int64_t bucket = 0;
+    for (auto mean : body.getOps<MeanOverRanksOp>())
+      bucket = std::max(bucket, int64_t(mean.getBucket()) + 1);
+    auto averaged = [](Value value) { return bool(value.getDefiningOp<MeanOverRanksOp>()); };
 
-    // The updates by the order of their gradients' writes: the backward order.
-    auto updates = llvm::to_vector(body.getOps<SgdUpdateOp>());
+    // The updates by the order of their gradients' writes: the backward
+    // order. Gradients averaged already (rn-sync-batch-norm's) are left alone.
+    auto updates = llvm::to_vector(llvm::make_filter_range(
+        body.getOps<SgdUpdateOp>(), [&](SgdUpdateOp update) { return !averaged(update.getGrad()); }));
     for (SgdUpdateOp update : updates)
       if (!update.getGrad().getDefiningOp()) {
         update.emitOpError("reads a gradient that no op of the step writes");
@@ -70,7 +72,6 @@ struct DataParallelPass : resnetc::impl::DataParallelBase<DataParallelPass> {
     });
 
     OpBuilder builder(module.getContext());
-    int64_t bucket = 0;
     auto average = [&](llvm::ArrayRef<Value> values, Operation *after) {
       builder.setInsertionPointAfter(after);
       return MeanOverRanksOp::create(builder, after->getLoc(), values, bucket++);
@@ -92,8 +93,11 @@ struct DataParallelPass : resnetc::impl::DataParallelBase<DataParallelPass> {
     }
 
     // The running statistics, after their last update: what the step
-    // returns as the next state is the mean over the ranks.
-    auto statistics = llvm::to_vector(body.getOps<RunningStatsUpdateOp>());
+    // returns as the next state is the mean over the ranks (unless they come
+    // from averaged batch statistics, the same on every rank).
+    auto statistics = llvm::to_vector(llvm::make_filter_range(
+        body.getOps<RunningStatsUpdateOp>(),
+        [&](RunningStatsUpdateOp update) { return !averaged(update.getMean()); }));
     if (statistics.empty())
       return;
     llvm::SmallVector<Value> values;

@@ -149,6 +149,16 @@ cl::opt<double> allreduceBucketMb(
     cl::desc("Data-parallel training: gradient megabytes per allreduce, started as soon as the "
              "backward pass has written them (default 25)"),
     cl::init(25), cl::sub(compileCommand), cl::sub(trainCommand), cl::cat(category));
+cl::opt<int64_t> syncBatchNormRanks(
+    "sync-bn-ranks",
+    cl::desc("Data-parallel training: batch norm over the whole batch of this many ranks "
+             "(default 0: each rank's own share)"),
+    cl::init(0), cl::sub(compileCommand), cl::cat(category));
+cl::opt<bool> syncBatchNorm(
+    "sync-bn",
+    cl::desc("Under mpirun: batch norm over the whole global batch, so that N ranks compute "
+             "what one process computes (default: each rank's share, as in the paper)"),
+    cl::sub(trainCommand), cl::cat(category));
 cl::opt<double> rankTimeout(
     "rank-timeout",
     cl::desc("Data-parallel training (under mpirun): stop when a step waits this many seconds "
@@ -289,6 +299,7 @@ LibraryOptions libraryOptions(StringRef input, StringRef outputDir, bool trainin
   options.momentum = sgdMomentum;
   options.weightDecay = weightDecay;
   options.allreduceBucketBytes = allreduceBucketBytes();
+  options.syncBatchNormRanks = syncBatchNormRanks;
   return options;
 }
 
@@ -311,6 +322,8 @@ int runCompileLibrary(mlir::ModuleOp module) {
 int runCompile(mlir::MLIRContext &context) {
   if (batch <= 0 || batch > (int64_t(1) << 20))
     return fail("--batch must be between 1 and 2^20, got " + Twine(batch.getValue()));
+  if (!(allreduceBucketMb > 0) || syncBatchNormRanks < 0)
+    return fail("--allreduce-bucket-mb must be positive and --sync-bn-ranks at least 0");
   LoadedModel model(context);
   if (!model.load(compileInput, batch, networkName, inputOverride))
     return 1;
@@ -323,7 +336,8 @@ int runCompile(mlir::MLIRContext &context) {
   bool codegen = emit == Emit::RnCodegen || emit == Emit::Kernels || emit == Emit::Llvm ||
                  emit == Emit::LlvmIr || emit == Emit::Obj;
   if (codegen && failed(train ? prepareForTraining(model.get(),
-                                                   {sgdMomentum, weightDecay, allreduceBucketBytes()})
+                                                   {sgdMomentum, weightDecay, allreduceBucketBytes(),
+                                                    syncBatchNormRanks})
                               : prepareForCodegen(model.get())))
     return 1;
   std::string error;
@@ -462,6 +476,7 @@ int runTrain(mlir::MLIRContext &context) {
       sys::fs::remove_directories(rankDir);
   });
   LibraryOptions options = libraryOptions(trainInput, outputDir, true);
+  options.syncBatchNormRanks = syncBatchNorm ? ranks.size() : 0;
   LibraryReport report;
   train::ModelApi api;
   bool compiled = true;

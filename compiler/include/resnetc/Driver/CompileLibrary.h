@@ -29,6 +29,8 @@ struct LibraryOptions {
   double weightDecay = 1e-4; ///< L2 weight decay, compiled in.
   /// Gradient bytes per allreduce of a data-parallel run (rn-data-parallel).
   int64_t allreduceBucketBytes = int64_t(25) << 20;
+  /// More than 0: batch norm synchronised over that many ranks.
+  int64_t syncBatchNormRanks = 0;
 };
 
 struct LibraryReport {

@@ -26,7 +26,8 @@ enum class Phase {
   /// Inference, then epilogue fusion: one op per kernel.
   CodeGen,
   /// Expanded, then rn-autodiff, training epilogue fusion,
-  /// rn-append-optimizer (@train_step) and rn-data-parallel, and epilogue
+  /// rn-append-optimizer (@train_step), rn-sync-batch-norm when asked for and
+  /// rn-data-parallel, and epilogue
   /// fusion of @forward without batch-norm folding (evaluation).
   Training,
 };
@@ -37,6 +38,8 @@ struct OptimizerOptions {
   double momentum = 0.9;     ///< SGD momentum.
   double weightDecay = 1e-4; ///< L2 weight decay.
   int64_t allreduceBucketBytes = int64_t(25) << 20; ///< rn-data-parallel's buckets.
+  /// More than 0: batch norm synchronised over that many ranks (rn-sync-batch-norm).
+  int64_t syncBatchNormRanks = 0;
 };
 
 /// Adds the passes that take a module from the front end to `phase`.

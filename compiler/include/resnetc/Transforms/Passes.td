@@ -136,4 +136,23 @@ def DataParallel : Pass<"rn-data-parallel", "::mlir::ModuleOp"> {
   let dependentDialects = ["::resnetc::rn::RnDialect"];
 }
 
+def SyncBatchNorm : Pass<"rn-sync-batch-norm", "::mlir::ModuleOp"> {
+  let summary = "Batch norm over the whole batch of a data-parallel run (synchronised)";
+  let description = [{
+    Rewrites the batch norms of @train_step (rn-append-optimizer) so that N
+    ranks, each with its share of a batch, compute what one process computes
+    on the whole batch: each rn.batch_norm_train becomes the local mean
+    (rn.channel_mean), its average over the ranks, the local variance about
+    that mean (rn.channel_variance), its average, and rn.batch_norm_normalize;
+    each rn.batch_norm_train_grad becomes the gradient's per-channel sums
+    (rn.batch_norm_grad_sums), their average, and rn.batch_norm_grad_input.
+    The averaged sums are the gradients of gamma and beta. The running
+    statistics' unbiased variance counts the images of all `ranks`.
+  }];
+  let options = [
+    Option<"ranks", "ranks", "int64_t", "1", "The number of ranks the batch is split over">,
+  ];
+  let dependentDialects = ["::resnetc::rn::RnDialect"];
+}
+
 #endif // RESNETC_TRANSFORMS_PASSES_TD

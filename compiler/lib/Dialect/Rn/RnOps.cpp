@@ -74,6 +74,38 @@ LogicalResult RunningStatsUpdateOp::verify() {
   return success();
 }
 
+/// The per-channel vector `vector` belongs to `activation` (NCHW).
+static LogicalResult checkPerChannel(Operation *op, Value activation, Value vector,
+                                     llvm::StringRef what) {
+  int64_t channels = shapeOf(activation)[1], size = shapeOf(vector)[0];
+  if (channels != size)
+    return op->emitOpError() << what << " has " << size << " elements for " << channels
+                             << " channels";
+  return success();
+}
+
+LogicalResult ChannelMeanOp::verify() {
+  return checkPerChannel(*this, getInput(), getMean(), "the mean");
+}
+
+LogicalResult ChannelVarianceOp::verify() {
+  return checkPerChannel(*this, getInput(), getMean(), "the mean");
+}
+
+LogicalResult BatchNormNormalizeOp::verify() {
+  if (getEpsilon().convertToDouble() <= 0)
+    return emitOpError("epsilon must be positive");
+  return checkPerChannel(*this, getInput(), getGamma(), "the scale");
+}
+
+LogicalResult BatchNormGradSumsOp::verify() {
+  return checkPerChannel(*this, getInput(), getMean(), "the mean");
+}
+
+LogicalResult BatchNormGradInputOp::verify() {
+  return checkPerChannel(*this, getInput(), getGamma(), "the scale");
+}
+
 LogicalResult MeanOverRanksOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
                                                 Adaptor op, SmallVectorImpl<Type> &types) {
   llvm::append_range(types, op.getInputs().getTypes());

@@ -467,16 +467,100 @@ def Rn_RunningStatsUpdateOp : Rn_Op<"running_stats_update", [Pure,
   let hasVerifier = 1;
 }
 
+// Synchronised batch norm (rn-sync-batch-norm): batch_norm_train and its
+// gradient in stages, so that the batch statistics and the gradient sums can
+// be averaged over the ranks of a data-parallel run in between.
+
+def Rn_ChannelMeanOp : Rn_Op<"channel_mean", [Pure]> {
+  let summary = "Per-channel mean of an activation, over N, H and W";
+  let arguments = (ins Rn_Activation:$input);
+  let results = (outs Rn_Vector:$mean);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($mean)";
+  let hasVerifier = 1;
+}
+
+def Rn_ChannelVarianceOp : Rn_Op<"channel_variance", [Pure, AllTypesMatch<["mean", "variance"]>]> {
+  let summary = "Per-channel mean squared deviation from a given mean, over N, H and W";
+  let arguments = (ins Rn_Activation:$input, Rn_Vector:$mean);
+  let results = (outs Rn_Vector:$variance);
+  let assemblyFormat = "$input `,` $mean attr-dict `:` type($input) `->` type($variance)";
+  let hasVerifier = 1;
+}
+
+def Rn_BatchNormNormalizeOp : Rn_Op<"batch_norm_normalize", [Pure,
+    AllTypesMatch<["input", "output"]>,
+    AllTypesMatch<["gamma", "beta", "mean", "variance", "inv_std"]>]> {
+  let summary = "batch_norm_train with the batch statistics given";
+  let description = [{
+    output = relu?((input - mean) * inv_std * gamma + beta), where
+    inv_std = 1 / sqrt(variance + epsilon): the second half of
+    rn.batch_norm_train, when the statistics are those of a batch split over
+    several ranks.
+  }];
+  let arguments = (ins Rn_Activation:$input, Rn_Vector:$gamma, Rn_Vector:$beta, Rn_Vector:$mean,
+                   Rn_Vector:$variance, DefaultValuedAttr<F64Attr, "1e-5">:$epsilon,
+                   UnitAttr:$relu);
+  let results = (outs Rn_Activation:$output, Rn_Vector:$inv_std);
+  let assemblyFormat = [{
+    $input `,` $gamma `,` $beta `,` $mean `,` $variance attr-dict `:` type($input) `,` type($gamma)
+  }];
+  let hasVerifier = 1;
+}
+
+def Rn_BatchNormGradSumsOp : Rn_Op<"batch_norm_grad_sums", [Pure,
+    AllTypesMatch<["output_grad", "input"]>,
+    OptionalTypesMatchWith<"relu_output has the input's type", "input", "relu_output", "$_self">,
+    AllTypesMatch<["mean", "inv_std", "gamma_grad", "beta_grad"]>]> {
+  let summary = "The per-channel sums of rn.batch_norm_train_grad";
+  let description = [{
+    beta_grad = sum(g) and gamma_grad = sum(g * xhat) over N, H and W, where
+    g is output_grad (0 where relu_output is not positive, with relu_output)
+    and xhat = (input - mean) * inv_std: the gradients of gamma and beta,
+    which rn.batch_norm_grad_input also needs.
+  }];
+  let arguments = (ins Rn_Activation:$output_grad, Rn_Activation:$input, Rn_Vector:$mean,
+                   Rn_Vector:$inv_std, Optional<Rn_Activation>:$relu_output);
+  let results = (outs Rn_Vector:$gamma_grad, Rn_Vector:$beta_grad);
+  let assemblyFormat = [{
+    $output_grad `,` $input `,` $mean `,` $inv_std (`relu` $relu_output^)? attr-dict
+    `:` type($input) `,` type($mean)
+  }];
+  let hasVerifier = 1;
+}
+
+def Rn_BatchNormGradInputOp : Rn_Op<"batch_norm_grad_input", [Pure,
+    AllTypesMatch<["output_grad", "input", "input_grad"]>,
+    OptionalTypesMatchWith<"relu_output has the input's type", "input", "relu_output", "$_self">,
+    AllTypesMatch<["gamma", "mean", "inv_std", "gamma_grad", "beta_grad"]>]> {
+  let summary = "The input gradient of rn.batch_norm_train_grad, with its sums given";
+  let description = [{
+    input_grad = gamma * inv_std * (g - beta_grad / M - xhat * gamma_grad / M),
+    M = N * H * W, with g and xhat as in rn.batch_norm_grad_sums. When the
+    sums are averaged over ranks whose batches together make the batch, this
+    is N ranks' share of the one-process gradient, times N.
+  }];
+  let arguments = (ins Rn_Activation:$output_grad, Rn_Activation:$input, Rn_Vector:$gamma,
+                   Rn_Vector:$mean, Rn_Vector:$inv_std, Rn_Vector:$gamma_grad,
+                   Rn_Vector:$beta_grad, Optional<Rn_Activation>:$relu_output);
+  let results = (outs Rn_Activation:$input_grad);
+  let assemblyFormat = [{
+    $output_grad `,` $input `,` $gamma `,` $mean `,` $inv_std `,` $gamma_grad `,` $beta_grad
+    (`relu` $relu_output^)? attr-dict `:` type($input) `,` type($gamma)
+  }];
+  let hasVerifier = 1;
+}
+
 def Rn_MeanOverRanksOp : Rn_Op<"mean_over_ranks", [InferTypeOpAdaptor]> {
   let summary = "Averages tensors over the ranks of a data-parallel run";
   let description = [{
     Each result is the mean of its operand over the processes of a
     data-parallel run (an allreduce of the sum, divided by their number);
     with one process it is the operand. The operands are one bucket
-    (`bucket`, numbered in the order the step starts them): a code generator
+    (`bucket`, a number unique in the step): a code generator
     starts the bucket's allreduce where the op stands and waits for it where
     a result is first read, so that the communication overlaps what runs
-    in between. Not pure: it communicates, and moving or merging it would
+    in between. The averages are written over the operands, which nothing
+    else may read. Not pure: it communicates, and moving or merging it would
     change what overlaps.
   }];
   let arguments = (ins Variadic<Rn_Tensor>:$inputs, I64Attr:$bucket);

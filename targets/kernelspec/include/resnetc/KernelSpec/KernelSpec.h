@@ -55,6 +55,12 @@ enum class KernelKind {
   SgdUpdate,
   RunningStatsUpdate,
   UnpackConvWeight,
+  // Synchronised batch norm: batch_norm_train(_grad) in stages.
+  ChannelMean,
+  ChannelVariance,
+  BatchNormNormalize,
+  BatchNormGradSums,
+  BatchNormGradInput,
 };
 
 /// The spelling of a kind in the `kind=` key.
