@@ -98,6 +98,8 @@ void GpuScheduler::scheduleChannelReduction(ChannelReductionStages &st) const {
   onDevice(st.rows);
   onDevice(st.images);
   onDevice(st.total);
+  for (Func f : st.results)
+    onDevice(f);
 }
 
 void GpuScheduler::scheduleConvGradInput(ConvGradInputStages &st) const {

@@ -139,8 +139,11 @@ struct PackStages {
 /// All may be Tuple-valued (several sums in one pass). Rows (and images)
 /// are independent of each other and may run in parallel; each level adds
 /// in index order, so the result does not depend on the thread count.
+/// `results` are outputs computed from the total (a mean, one sum of a
+/// tuple), where the total itself is not the output.
 struct ChannelReductionStages {
   Halide::Func rows, images, total;
+  std::vector<Halide::Func> results;
   Halide::Var c, y, n;
   Halide::RDom rx, ry, rn;
   int C = 1, W = 1, H = 1, N = 1;

@@ -115,16 +115,19 @@ void normalizeStage(ElementwiseStages &st, const KernelSpec &spec, Func input, F
   st.output(c, x, y, n) = maybeRelu((input(c, x, y, n) - mean(c)) * scale(c) + beta(c), spec.relu);
 }
 
-/// The per-channel mean over N, H and W of `value(c, x, y, n)`, as a sum of
-/// value / M: one reduction whose total is the kernel's output. Ranks with
-/// equal shares of a batch average these into the batch's.
+/// The per-channel mean over N, H and W of `value(c, x, y, n)`: the total
+/// of one reduction divided by M, as batch_norm_train computes it, so that one
+/// rank's staged batch norm is the fused one bit for bit.
 ChannelReductionStages channelMean(const char *name, const std::vector<int> &ext,
                                    std::function<Expr(Expr, Expr, Expr, Expr)> value) {
-  const float invM = 1.0f / float(int64_t(ext[1]) * ext[2] * ext[3]);
-  return channelReduction(name, ext[0], ext[1], ext[2], ext[3],
-                          [&](Expr c, Expr x, Expr y, Expr n) {
-                            return std::vector<Expr>{value(c, x, y, n) * invM};
-                          });
+  const float M = float(int64_t(ext[1]) * ext[2] * ext[3]);
+  ChannelReductionStages st = channelReduction(
+      name, ext[0], ext[1], ext[2], ext[3],
+      [&](Expr c, Expr x, Expr y, Expr n) { return std::vector<Expr>{value(c, x, y, n)}; });
+  Func mean("mean");
+  mean(st.c) = st.total(st.c) / M;
+  st.results = {mean};
+  return st;
 }
 
 /// What batch norm's gradient kernels share: the gradient reaching the batch
@@ -244,10 +247,10 @@ KernelPipeline buildChannelMean(const KernelSpec &spec, const Scheduler &sched) 
   std::vector<int> ext = nhwc(spec.input);
   ImageParam input = makeInput("input", ext);
   ChannelReductionStages mean =
-      channelMean("mean", ext, [&](Expr c, Expr x, Expr y, Expr n) { return input(c, x, y, n); });
-  constrainDense(mean.total.output_buffer(), {ext[0]});
+      channelMean("sum", ext, [&](Expr c, Expr x, Expr y, Expr n) { return input(c, x, y, n); });
+  constrainDense(mean.results[0].output_buffer(), {ext[0]});
   sched.scheduleChannelReduction(mean);
-  return finish({mean.total}, {input});
+  return finish(mean.results, {input});
 }
 
 KernelPipeline buildChannelVariance(const KernelSpec &spec, const Scheduler &sched) {
@@ -255,13 +258,13 @@ KernelPipeline buildChannelVariance(const KernelSpec &spec, const Scheduler &sch
   ImageParam input = makeInput("input", ext);
   ImageParam mean = makeInput("mean", {ext[0]});
   ChannelReductionStages variance =
-      channelMean("variance", ext, [&](Expr c, Expr x, Expr y, Expr n) {
+      channelMean("squared_deviations", ext, [&](Expr c, Expr x, Expr y, Expr n) {
         Expr d = input(c, x, y, n) - mean(c);
         return d * d;
       });
-  constrainDense(variance.total.output_buffer(), {ext[0]});
+  constrainDense(variance.results[0].output_buffer(), {ext[0]});
   sched.scheduleChannelReduction(variance);
-  return finish({variance.total}, {input, mean});
+  return finish(variance.results, {input, mean});
 }
 
 KernelPipeline buildBatchNormNormalize(const KernelSpec &spec, const Scheduler &sched) {
@@ -285,21 +288,21 @@ KernelPipeline buildBatchNormGradSums(const KernelSpec &spec, const Scheduler &s
   const int C = ext[0], W = ext[1], H = ext[2], N = ext[3];
   ImageParam mean = makeInput("mean", {C}), invStd = makeInput("inv_std", {C});
   BatchNormGradParts parts = batchNormGradParts(spec, ext, mean, invStd);
-  // Two reductions, each an output of its own (one pass for both would
-  // need a tuple output that every target schedules).
-  ChannelReductionStages gammaGrad =
-      channelReduction("gamma_grad", C, W, H, N, [&](Expr c, Expr x, Expr y, Expr n) {
-        return std::vector<Expr>{parts.g(c, x, y, n) * parts.xhat(c, x, y, n)};
+  // One pass for both sums, as in batch_norm_train_grad (the same order:
+  // one rank's staged batch norm is the fused one bit for bit).
+  ChannelReductionStages sums =
+      channelReduction("grad_sums", C, W, H, N, [&](Expr c, Expr x, Expr y, Expr n) {
+        Expr gv = parts.g(c, x, y, n);
+        return std::vector<Expr>{gv, gv * parts.xhat(c, x, y, n)};
       });
-  ChannelReductionStages betaGrad =
-      channelReduction("beta_grad", C, W, H, N, [&](Expr c, Expr x, Expr y, Expr n) {
-        return std::vector<Expr>{parts.g(c, x, y, n)};
-      });
-  constrainDense(gammaGrad.total.output_buffer(), {C});
-  constrainDense(betaGrad.total.output_buffer(), {C});
-  sched.scheduleChannelReduction(gammaGrad);
-  sched.scheduleChannelReduction(betaGrad);
-  return finish({gammaGrad.total, betaGrad.total},
+  Func gammaGrad("gamma_grad"), betaGrad("beta_grad");
+  gammaGrad(sums.c) = sums.total(sums.c)[1];
+  betaGrad(sums.c) = sums.total(sums.c)[0];
+  sums.results = {gammaGrad, betaGrad};
+  constrainDense(gammaGrad.output_buffer(), {C});
+  constrainDense(betaGrad.output_buffer(), {C});
+  sched.scheduleChannelReduction(sums);
+  return finish(sums.results,
                 withReluOutput({parts.grad, parts.input, mean, invStd}, parts, spec));
 }
 

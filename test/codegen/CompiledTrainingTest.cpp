@@ -32,50 +32,6 @@ namespace {
 
 constexpr double kMomentum = 0.9, kWeightDecay = 1e-4, kLearningRate = 0.05;
 
-/// One reference step; returns the loss and the number correct.
-std::pair<double, int> referenceStep(mlir::func::FuncOp forward, const Tensor &images,
-                                     const std::vector<int32_t> &labels, WeightMap &weights,
-                                     WeightMap &momentum, const llvm::StringMap<bool> &trainable) {
-  RunOptions training;
-  training.batchNorm = BatchNormMode::Training;
-  std::vector<Tensor> logits;
-  std::string error;
-  WeightMap scratch = weights; // the running statistics move once per step
-  EXPECT_TRUE(run(forward, {images}, scratch, training, logits, error)) << error;
-  int64_t N = logits[0].shape[0], K = logits[0].shape[1];
-  Tensor seed(logits[0].shape);
-  double loss = 0;
-  int correct = 0;
-  for (int64_t n = 0; n < N; ++n) {
-    const double *row = &logits[0].data[n * K];
-    double top = *std::max_element(row, row + K), sum = 0;
-    for (int64_t k = 0; k < K; ++k)
-      sum += std::exp(row[k] - top);
-    loss += (std::log(sum) + top - row[labels[n]]) / double(N);
-    correct += std::max_element(row, row + K) - row == labels[n];
-    for (int64_t k = 0; k < K; ++k)
-      seed.data[n * K + k] = (std::exp(row[k] - top) / sum - (k == labels[n])) / double(N);
-  }
-  Gradients gradients;
-  EXPECT_TRUE(
-      runWithGradients(forward, {images}, weights, training, {seed}, logits, gradients, error))
-      << error;
-  for (auto &entry : weights) {
-    if (!trainable.lookup(entry.getKey()))
-      continue;
-    std::vector<double> &w = entry.getValue().data;
-    std::vector<double> &m = momentum[entry.getKey()].data;
-    if (m.empty())
-      m.assign(w.size(), 0.0);
-    const std::vector<double> &g = gradients.weights[entry.getKey()].data;
-    for (size_t i = 0; i < w.size(); ++i) {
-      m[i] = kMomentum * m[i] + g[i] + kWeightDecay * w[i];
-      w[i] -= kLearningRate * m[i];
-    }
-  }
-  return {loss, correct};
-}
-
 class CompiledTraining : public ::testing::TestWithParam<TrainingModel> {};
 
 TEST_P(CompiledTraining, TwoStepsMatchTheReference) {
@@ -165,7 +121,8 @@ TEST_P(CompiledTraining, TwoStepsMatchTheReference) {
               0)
         << model.errorMessage(ctx);
     auto [expectedLoss, expectedCorrect] =
-        referenceStep(forward, images, labels, reference, momentum, trainable);
+        referenceSgdStep(forward, images, labels, reference, momentum, trainable,
+                         {kMomentum, kWeightDecay, kLearningRate});
     EXPECT_NEAR(loss, expectedLoss, 1e-4 * std::max(1.0, expectedLoss)) << "step " << step;
     EXPECT_EQ(correct, expectedCorrect) << "step " << step;
     // The first step checks the gradients; the second adds momentum on top

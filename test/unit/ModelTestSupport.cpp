@@ -11,6 +11,8 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <sstream>
@@ -76,4 +78,50 @@ resnetc::reference::Tensor resnetc::test::runFirstFunction(
   options.batchNorm = mode;
   EXPECT_TRUE(resnetc::reference::run(function, inputs, weights, options, outputs, error)) << error;
   return outputs.empty() ? resnetc::reference::Tensor() : outputs.front();
+}
+
+std::pair<double, int> resnetc::test::referenceSgdStep(
+    func::FuncOp forward, const resnetc::reference::Tensor &images,
+    const std::vector<int32_t> &labels, resnetc::reference::WeightMap &weights,
+    resnetc::reference::WeightMap &momentum, const llvm::StringMap<bool> &trainable,
+    const SgdSettings &sgd) {
+  using namespace resnetc::reference;
+  RunOptions training;
+  training.batchNorm = BatchNormMode::Training;
+  std::vector<Tensor> logits;
+  std::string error;
+  WeightMap scratch = weights; // the running statistics move once per step
+  EXPECT_TRUE(run(forward, {images}, scratch, training, logits, error)) << error;
+  int64_t N = logits[0].shape[0], K = logits[0].shape[1];
+  Tensor seed(logits[0].shape);
+  double loss = 0;
+  int correct = 0;
+  for (int64_t n = 0; n < N; ++n) {
+    const double *row = &logits[0].data[n * K];
+    double top = *std::max_element(row, row + K), sum = 0;
+    for (int64_t k = 0; k < K; ++k)
+      sum += std::exp(row[k] - top);
+    loss += (std::log(sum) + top - row[labels[n]]) / double(N);
+    correct += std::max_element(row, row + K) - row == labels[n];
+    for (int64_t k = 0; k < K; ++k)
+      seed.data[n * K + k] = (std::exp(row[k] - top) / sum - (k == labels[n])) / double(N);
+  }
+  Gradients gradients;
+  EXPECT_TRUE(
+      runWithGradients(forward, {images}, weights, training, {seed}, logits, gradients, error))
+      << error;
+  for (auto &entry : weights) {
+    if (!trainable.lookup(entry.getKey()))
+      continue;
+    std::vector<double> &w = entry.getValue().data;
+    std::vector<double> &m = momentum[entry.getKey()].data;
+    if (m.empty())
+      m.assign(w.size(), 0.0);
+    const std::vector<double> &g = gradients.weights[entry.getKey()].data;
+    for (size_t i = 0; i < w.size(); ++i) {
+      m[i] = sgd.momentum * m[i] + g[i] + sgd.weightDecay * w[i];
+      w[i] -= sgd.learningRate * m[i];
+    }
+  }
+  return {loss, correct};
 }

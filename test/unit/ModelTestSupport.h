@@ -36,6 +36,22 @@ runFirstFunction(mlir::ModuleOp module, const std::vector<reference::Tensor> &in
                  reference::WeightMap &weights,
                  reference::BatchNormMode mode = reference::BatchNormMode::Inference);
 
+/// One SGD step of the reference executor in double precision: forward
+/// with batch statistics, mean softmax cross-entropy, backward, then
+/// momentum and weight decay on the `trainable` tensors (PyTorch's SGD, as
+/// compiled) and the running statistics. Returns the loss and the number
+/// correct.
+struct SgdSettings {
+  double momentum = 0.9, weightDecay = 1e-4, learningRate = 0.1;
+};
+std::pair<double, int> referenceSgdStep(mlir::func::FuncOp forward,
+                                        const reference::Tensor &images,
+                                        const std::vector<int32_t> &labels,
+                                        reference::WeightMap &weights,
+                                        reference::WeightMap &momentum,
+                                        const llvm::StringMap<bool> &trainable,
+                                        const SgdSettings &sgd);
+
 } // namespace resnetc::test
 
 #endif // RESNETC_TEST_UNIT_MODELTESTSUPPORT_H

@@ -247,6 +247,10 @@ cl::opt<double, true> expectAccuracy("expect-accuracy", cl::location(trainerOpti
                                      cl::desc("Exit 1 when the final test accuracy is below this "
                                               "(0 to 1)"),
                                      cl::init(-1), cl::sub(trainCommand), cl::cat(category));
+cl::opt<bool, true> everyRankSaves(
+    "every-rank-saves", cl::location(trainerOptions.everyRankSaves),
+    cl::desc("Every rank also saves checkpoint.rank<r>.rnw (for comparing the ranks)"),
+    cl::sub(trainCommand), cl::Hidden);
 cl::opt<bool, true> noProgress("no-progress", cl::location(trainerOptions.quiet),
                                cl::desc("Do not draw the progress bar"), cl::sub(trainCommand),
                                cl::cat(category));

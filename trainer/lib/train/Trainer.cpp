@@ -402,6 +402,12 @@ bool Run::testAccuracy(double &result) {
 }
 
 bool Run::saveCheckpoint() {
+  if (o.everyRankSaves && !o.checkpointDir.empty() && !ranks.alone()) {
+    std::string own = inDir("checkpoint.rank") + std::to_string(ranks.rank()) + ".rnw";
+    if (model.saveCheckpoint(ctx.get(), own.c_str(), Progress::keys, p.fields(),
+                             Progress::count) != 0)
+      return libraryFailed();
+  }
   if (!writesFiles())
     return true;
   if (model.saveCheckpoint(ctx.get(), inDir("checkpoint.rnw").c_str(), Progress::keys, p.fields(),

@@ -47,6 +47,9 @@ struct TrainerOptions {
   /// global batch; every rank starts from rank 0's weights or checkpoint,
   /// and only rank 0 prints progress and writes files.
   const resnetc_communicator *communicator = nullptr;
+  /// Tests: every rank also saves its own state as checkpoint.rank<r>.rnw
+  /// beside rank 0's checkpoint, so that the ranks can be compared.
+  bool everyRankSaves = false;
 };
 
 /// Parses "pad4,crop,flip" (any subset; "none" or empty for none).
