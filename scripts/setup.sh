@@ -16,6 +16,7 @@ packages=(
   pocl-opencl-icd ocl-icd-opencl-dev       # OpenCL on the CPU: the GPU runtime path, tested
   python3-torch python3-torchvision        # interchange tests against torchvision's ResNets
   libonnx-dev libprotobuf-dev python3-onnx  # ONNX import and export, and their tests
+  libopenmpi-dev openmpi-bin               # data-parallel training (mpirun resnetc train)
 )
 
 missing=()

@@ -54,3 +54,16 @@ TEST(Schedules, BadSpecificationsAreErrors) {
   }
   EXPECT_FALSE(LearningRateSchedule::parse("constant", -1, s, error));
 }
+
+TEST(Schedules, GradualWarmupOfLargeBatches) {
+  // Goyal et al.: batch 8192 = 32 x 256, rate 0.1 x 32 = 3.2, reached after
+  // 5 of 90 epochs from 0.1, then the multistep schedule on 3.2.
+  LearningRateSchedule s;
+  std::string error;
+  ASSERT_TRUE(LearningRateSchedule::parse("multistep:0.5,0.75", 3.2, s, error)) << error;
+  s.setGradualWarmup(0.1, 5.0 / 90);
+  EXPECT_DOUBLE_EQ(s.rate(0), 0.1);
+  EXPECT_NEAR(s.rate(2.5 / 90), 0.1 + (3.2 - 0.1) / 2, 1e-12);
+  EXPECT_DOUBLE_EQ(s.rate(5.0 / 90), 3.2);
+  EXPECT_DOUBLE_EQ(s.rate(0.6), 0.32);
+}

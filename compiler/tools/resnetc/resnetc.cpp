@@ -213,6 +213,16 @@ cl::opt<std::string, true>
                  cl::desc("Augmentation: pad<N>, crop, flip, e.g. pad4,crop,flip "
                           "(default none)"),
                  cl::sub(trainCommand), cl::cat(category));
+cl::opt<int64_t, true> lrReferenceBatch(
+    "lr-reference-batch", cl::location(trainerOptions.lrReferenceBatch),
+    cl::desc("Linear scaling rule (Goyal et al.): --lr is the rate for a batch of this many "
+             "images, scaled to --batch (e.g. 256 for ImageNet's 0.1; default 0: as given)"),
+    cl::init(0), cl::sub(trainCommand), cl::cat(category));
+cl::opt<double, true> warmupEpochs(
+    "warmup-epochs", cl::location(trainerOptions.warmupEpochs),
+    cl::desc("Gradual warm-up: from --lr linearly to the scaled rate over this many epochs "
+             "(Goyal et al.: 5)"),
+    cl::init(0), cl::sub(trainCommand), cl::cat(category));
 cl::opt<int64_t, true> trainImages("train-images", cl::location(trainerOptions.trainImages),
                                    cl::desc("Train on the first N images only"), cl::init(0),
                                    cl::sub(trainCommand), cl::cat(category));

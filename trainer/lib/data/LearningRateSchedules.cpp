@@ -54,6 +54,13 @@ bool LearningRateSchedule::parse(const std::string &text, double baseRate,
 double LearningRateSchedule::rate(double progress) const {
   if (warmingUp())
     return warmupRate;
+  double scheduled = scheduledRate(progress);
+  if (progress < gradualUntil)
+    return gradualStart + (scheduled - gradualStart) * progress / gradualUntil;
+  return scheduled;
+}
+
+double LearningRateSchedule::scheduledRate(double progress) const {
   switch (kind) {
   case Kind::Constant:
     return base;

@@ -54,6 +54,11 @@ bool resnetc::train::checkTrainerOptions(const TrainerOptions &o, std::string &e
     error = "--epochs and --lr must be positive";
     return false;
   }
+  if (o.lrReferenceBatch < 0 || !(o.warmupEpochs >= 0) || o.warmupEpochs >= o.epochs) {
+    error = "--lr-reference-batch cannot be negative, and --warmup-epochs must be at least 0 "
+            "and fewer than --epochs";
+    return false;
+  }
   if (o.checkpointEvery < 0 || o.stopAfter < 0 || o.trainImages < 0 || o.testImages < 0 ||
       o.threads < 0) {
     error = "step and image counts and --threads cannot be negative";
@@ -133,6 +138,11 @@ private:
     return ranks.allOk(ok, error) || (ok ? fail(error) : false);
   }
   bool prints() const { return ranks.leader(); }
+  /// The learning rate after the linear scaling rule (Goyal et al.).
+  double scaledRate() const {
+    return o.lrReferenceBatch > 0 ? o.learningRate * double(globalBatch) / double(o.lrReferenceBatch)
+                                  : o.learningRate;
+  }
   bool drawsBar() const { return !o.quiet && ranks.leader(); }
   bool writesFiles() const { return !o.checkpointDir.empty() && ranks.leader(); }
   bool libraryFailed() { return fail(model.errorMessage(ctx.get())); }
@@ -175,7 +185,7 @@ bool Run::prepare() {
   if (!model.trainStep)
     return fail("the library of '" + model.name + "' has no train step: compile it with --train");
   if (!parseAugmentation(o.augment, augmentation, error) ||
-      !LearningRateSchedule::parse(o.schedule, o.learningRate, schedule, error) ||
+      !LearningRateSchedule::parse(o.schedule, scaledRate(), schedule, error) ||
       !loadDataSource(o.data, model.channels, model.height, model.width, model.classes, data,
                       error))
     return fail(error);
@@ -252,6 +262,8 @@ bool Run::checkRanksAgree() {
                            {"--epochs", text(o.epochs)},
                            {"--lr", text(o.learningRate)},
                            {"--schedule", o.schedule},
+                           {"--lr-reference-batch", text(o.lrReferenceBatch)},
+                           {"--warmup-epochs", text(o.warmupEpochs)},
                            {"--warmup", text(o.warmup)},
                            {"--augment", o.augment},
                            {"--data", o.data},
@@ -370,6 +382,8 @@ bool Run::start() {
   p.seed = double(o.seed);
   if (o.warmup > 0)
     schedule.setWarmup(o.warmup, 0.8);
+  if (o.warmupEpochs > 0)
+    schedule.setGradualWarmup(o.learningRate, o.warmupEpochs / o.epochs);
   if (p.warmedUp != 0)
     schedule.observeTrainingError(0);
   batches = std::make_unique<data::Batches>(data.train, globalBatch, o.seed, augmentation,

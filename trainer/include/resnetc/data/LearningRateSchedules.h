@@ -4,7 +4,9 @@
 // progress: constant; multistep (divide by 10 at given fractions of the run,
 // e.g. 32k and 48k of 64k iterations = 0.5 and 0.75); cosine; and a warm-up
 // at a small rate until the training error first falls below a threshold
-// (ResNet-110: 0.01 until the error is under 80%).
+// (ResNet-110: 0.01 until the error is under 80%). For large batches, the
+// gradual warm-up of Goyal et al. ("Accurate, Large Minibatch SGD"): from a
+// small rate linearly up to the schedule's over the first part of the run.
 //
 //===----------------------------------------------------------------------===//
 
@@ -37,14 +39,24 @@ public:
   }
   bool warmingUp() const { return warmupRate > 0 && !warmedUp; }
 
+  /// Gradual warm-up: from `startRate` linearly to the schedule's rate,
+  /// reached at `untilProgress` of the run.
+  void setGradualWarmup(double startRate, double untilProgress) {
+    gradualStart = startRate;
+    gradualUntil = untilProgress;
+  }
+
   /// The rate at `progress` in [0, 1) of the run.
   double rate(double progress) const;
 
 private:
+  double scheduledRate(double progress) const;
+
   Kind kind = Kind::Constant;
   double base = 0.1;
   std::vector<double> milestones;
   double warmupRate = 0, warmupErrorBelow = 0;
+  double gradualStart = 0, gradualUntil = 0;
   bool warmedUp = false;
 };
 

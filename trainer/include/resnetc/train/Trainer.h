@@ -24,6 +24,11 @@ struct TrainerOptions {
   double learningRate = 0.1;
   std::string schedule = "multistep";      ///< constant | multistep[:f1,f2,..] | cosine
   double warmup = 0;                       ///< Train at this rate until the error is < 80%.
+  /// The linear scaling rule: `learningRate` is the rate for a batch of this
+  /// many images; the run uses learningRate * batch / lrReferenceBatch (0: as given).
+  int64_t lrReferenceBatch = 0;
+  /// Gradual warm-up over this many epochs, from learningRate to the scaled rate.
+  double warmupEpochs = 0;
   std::string augment;                     ///< e.g. "pad4,crop,flip"; empty: none
   int64_t trainImages = 0, testImages = 0; ///< Use only the first N (0: all).
   uint64_t seed = 1;
