@@ -121,9 +121,10 @@ void normalizeStage(ElementwiseStages &st, const KernelSpec &spec, Func input, F
 ChannelReductionStages channelMean(const char *name, const std::vector<int> &ext,
                                    std::function<Expr(Expr, Expr, Expr, Expr)> value) {
   const float M = float(int64_t(ext[1]) * ext[2] * ext[3]);
-  ChannelReductionStages st = channelReduction(
-      name, ext[0], ext[1], ext[2], ext[3],
-      [&](Expr c, Expr x, Expr y, Expr n) { return std::vector<Expr>{value(c, x, y, n)}; });
+  ChannelReductionStages st =
+      channelReduction(name, ext[0], ext[1], ext[2], ext[3], [&](Expr c, Expr x, Expr y, Expr n) {
+        return std::vector<Expr>{value(c, x, y, n)};
+      });
   Func mean("mean");
   mean(st.c) = st.total(st.c) / M;
   st.results = {mean};
@@ -302,8 +303,7 @@ KernelPipeline buildBatchNormGradSums(const KernelSpec &spec, const Scheduler &s
   constrainDense(gammaGrad.output_buffer(), {C});
   constrainDense(betaGrad.output_buffer(), {C});
   sched.scheduleChannelReduction(sums);
-  return finish(sums.results,
-                withReluOutput({parts.grad, parts.input, mean, invStd}, parts, spec));
+  return finish(sums.results, withReluOutput({parts.grad, parts.input, mean, invStd}, parts, spec));
 }
 
 KernelPipeline buildBatchNormGradInput(const KernelSpec &spec, const Scheduler &sched) {
@@ -318,9 +318,9 @@ KernelPipeline buildBatchNormGradInput(const KernelSpec &spec, const Scheduler &
   batchNormGradInputStage(st, parts, gamma, invStd, gammaGrad, betaGrad, M);
   constrainDense(st.output.output_buffer(), ext);
   sched.scheduleElementwise(st);
-  return finish({st.output}, withReluOutput({parts.grad, parts.input, gamma, mean, invStd,
-                                             gammaGrad, betaGrad},
-                                            parts, spec));
+  return finish({st.output},
+                withReluOutput({parts.grad, parts.input, gamma, mean, invStd, gammaGrad, betaGrad},
+                               parts, spec));
 }
 
 KernelPipeline buildReluGrad(const KernelSpec &spec, const Scheduler &sched) {

@@ -31,8 +31,8 @@ static cl::opt<std::string> second(cl::Positional, cl::desc("<b.rnw>"), cl::Requ
 static cl::opt<bool> identical("identical", cl::desc("Every tensor equal bit for bit"));
 static cl::opt<double> relative("relative", cl::desc("Largest |a - b| / |a| of a tensor"),
                                 cl::init(-1));
-static cl::opt<std::string> from(
-    "from", cl::desc("Compare the changes from these weights (tensors it lacks: from 0)"));
+static cl::opt<std::string>
+    from("from", cl::desc("Compare the changes from these weights (tensors it lacks: from 0)"));
 static cl::opt<std::string> skip("skip", cl::desc("Leave out the tensors whose names start so"));
 
 int main(int argc, char **argv) {

@@ -277,34 +277,30 @@ TEST(TrainingBatchNorm, GradParallelNoRelu) {
 // batch_norm_grad_sums, then batch_norm_grad_input with its sums, compute
 // batch_norm_train_grad.
 TEST(TrainingBatchNorm, StagedGradRelu) {
-  runBatchNormTrainGrad(2, 10, 7, 7, true,
-                        [](Buf &dy, Buf &x, Buf &gamma, Buf &mean, Buf &inv, Buf &y, Buf &dx,
-                           Buf &dg, Buf &db) {
-                          if (int status = kg_bngs_relu(nullptr, dy.raw_buffer(), x.raw_buffer(),
-                                                        mean.raw_buffer(), inv.raw_buffer(),
-                                                        y.raw_buffer(), dg.raw_buffer(),
-                                                        db.raw_buffer()))
-                            return status;
-                          return kg_bngi_relu(nullptr, dy.raw_buffer(), x.raw_buffer(),
-                                              gamma.raw_buffer(), mean.raw_buffer(),
-                                              inv.raw_buffer(), dg.raw_buffer(), db.raw_buffer(),
-                                              y.raw_buffer(), dx.raw_buffer());
-                        });
+  runBatchNormTrainGrad(
+      2, 10, 7, 7, true,
+      [](Buf &dy, Buf &x, Buf &gamma, Buf &mean, Buf &inv, Buf &y, Buf &dx, Buf &dg, Buf &db) {
+        if (int status =
+                kg_bngs_relu(nullptr, dy.raw_buffer(), x.raw_buffer(), mean.raw_buffer(),
+                             inv.raw_buffer(), y.raw_buffer(), dg.raw_buffer(), db.raw_buffer()))
+          return status;
+        return kg_bngi_relu(nullptr, dy.raw_buffer(), x.raw_buffer(), gamma.raw_buffer(),
+                            mean.raw_buffer(), inv.raw_buffer(), dg.raw_buffer(), db.raw_buffer(),
+                            y.raw_buffer(), dx.raw_buffer());
+      });
 }
 
 TEST(TrainingBatchNorm, StagedGradParallel) {
-  runBatchNormTrainGrad(3, 64, 16, 16, false,
-                        [](Buf &dy, Buf &x, Buf &gamma, Buf &mean, Buf &inv, Buf &, Buf &dx,
-                           Buf &dg, Buf &db) {
-                          if (int status = kg_bngs_par(nullptr, dy.raw_buffer(), x.raw_buffer(),
-                                                       mean.raw_buffer(), inv.raw_buffer(),
-                                                       dg.raw_buffer(), db.raw_buffer()))
-                            return status;
-                          return kg_bngi_par(nullptr, dy.raw_buffer(), x.raw_buffer(),
-                                             gamma.raw_buffer(), mean.raw_buffer(),
-                                             inv.raw_buffer(), dg.raw_buffer(), db.raw_buffer(),
-                                             dx.raw_buffer());
-                        });
+  runBatchNormTrainGrad(
+      3, 64, 16, 16, false,
+      [](Buf &dy, Buf &x, Buf &gamma, Buf &mean, Buf &inv, Buf &, Buf &dx, Buf &dg, Buf &db) {
+        if (int status = kg_bngs_par(nullptr, dy.raw_buffer(), x.raw_buffer(), mean.raw_buffer(),
+                                     inv.raw_buffer(), dg.raw_buffer(), db.raw_buffer()))
+          return status;
+        return kg_bngi_par(nullptr, dy.raw_buffer(), x.raw_buffer(), gamma.raw_buffer(),
+                           mean.raw_buffer(), inv.raw_buffer(), dg.raw_buffer(), db.raw_buffer(),
+                           dx.raw_buffer());
+      });
 }
 
 TEST(TrainingElementwise, ReluGrad) {

@@ -80,11 +80,13 @@ resnetc::reference::Tensor resnetc::test::runFirstFunction(
   return outputs.empty() ? resnetc::reference::Tensor() : outputs.front();
 }
 
-std::pair<double, int> resnetc::test::referenceSgdStep(
-    func::FuncOp forward, const resnetc::reference::Tensor &images,
-    const std::vector<int32_t> &labels, resnetc::reference::WeightMap &weights,
-    resnetc::reference::WeightMap &momentum, const llvm::StringMap<bool> &trainable,
-    const SgdSettings &sgd) {
+std::pair<double, int> resnetc::test::referenceSgdStep(func::FuncOp forward,
+                                                       const resnetc::reference::Tensor &images,
+                                                       const std::vector<int32_t> &labels,
+                                                       resnetc::reference::WeightMap &weights,
+                                                       resnetc::reference::WeightMap &momentum,
+                                                       const llvm::StringMap<bool> &trainable,
+                                                       const SgdSettings &sgd) {
   using namespace resnetc::reference;
   RunOptions training;
   training.batchNorm = BatchNormMode::Training;

@@ -44,8 +44,7 @@ runFirstFunction(mlir::ModuleOp module, const std::vector<reference::Tensor> &in
 struct SgdSettings {
   double momentum = 0.9, weightDecay = 1e-4, learningRate = 0.1;
 };
-std::pair<double, int> referenceSgdStep(mlir::func::FuncOp forward,
-                                        const reference::Tensor &images,
+std::pair<double, int> referenceSgdStep(mlir::func::FuncOp forward, const reference::Tensor &images,
                                         const std::vector<int32_t> &labels,
                                         reference::WeightMap &weights,
                                         reference::WeightMap &momentum,

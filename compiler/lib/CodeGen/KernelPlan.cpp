@@ -144,8 +144,8 @@ LogicalResult Planner::startMeanOverRanks(Operation *op, int64_t bucket,
     section->buffers[result] = ref;
     averagedValues[result] = bucket;
   }
-  section->steps->push_back({0, args, "mean over ranks, after " + layerName(op),
-                             StepKind::StartMeanOverRanks, bucket});
+  section->steps->push_back(
+      {0, args, "mean over ranks, after " + layerName(op), StepKind::StartMeanOverRanks, bucket});
   unfinishedBuckets[bucket] = std::move(args);
   return success();
 }
@@ -163,8 +163,8 @@ void Planner::finishMeanOverRanks(int64_t bucket) {
     if (ref.activation >= 0)
       section->ranges[ref.activation].lastStep =
           std::max(section->ranges[ref.activation].lastStep, step);
-  section->steps->push_back({0, std::move(args), "mean over ranks",
-                             StepKind::FinishMeanOverRanks, bucket});
+  section->steps->push_back(
+      {0, std::move(args), "mean over ranks", StepKind::FinishMeanOverRanks, bucket});
 }
 
 FailureOr<unsigned> Planner::kernel(const KernelSpec &spec, llvm::ArrayRef<BufferRef> args,

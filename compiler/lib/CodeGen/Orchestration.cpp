@@ -154,9 +154,9 @@ LLVM::LLVMFuncOp Emitter::entryPoint(llvm::StringRef name, const std::vector<Ste
       LLVM::LLVMFuncOp collective =
           declare("resnetc_rt_collective", i32, {ptr, i64, i64, i64, ptr, ptr});
       Value operation = constant(i64, int64_t(step.kind));
-      status = LLVM::CallOp::create(
-                   builder, loc, collective,
-                   ValueRange{context, operation, constant(i64, step.bucket), count, buffers, spaces})
+      status = LLVM::CallOp::create(builder, loc, collective,
+                                    ValueRange{context, operation, constant(i64, step.bucket),
+                                               count, buffers, spaces})
                    .getResult();
     }
     Value bad =

@@ -138,8 +138,8 @@ bool resnetc::compileLibrary(mlir::ModuleOp module, const LibraryOptions &option
   }
 
   if (failed(options.training ? prepareForTraining(module, {options.momentum, options.weightDecay,
-                                                             options.allreduceBucketBytes,
-                                                             options.syncBatchNormRanks})
+                                                            options.allreduceBucketBytes,
+                                                            options.syncBatchNormRanks})
                               : prepareForCodegen(module)))
     return false;
   mlir::FailureOr<codegen::KernelPlan> plan = planLibrary(module, options.training, *target);

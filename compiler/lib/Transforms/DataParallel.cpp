@@ -60,8 +60,9 @@ struct DataParallelPass : resnetc::impl::DataParallelBase<DataParallelPass> {
 
     // The updates by the order of their gradients' writes: the backward
     // order. Gradients averaged already (rn-sync-batch-norm's) are left alone.
-    auto updates = llvm::to_vector(llvm::make_filter_range(
-        body.getOps<SgdUpdateOp>(), [&](SgdUpdateOp update) { return !averaged(update.getGrad()); }));
+    auto updates = llvm::to_vector(
+        llvm::make_filter_range(body.getOps<SgdUpdateOp>(),
+                                [&](SgdUpdateOp update) { return !averaged(update.getGrad()); }));
     for (SgdUpdateOp update : updates)
       if (!update.getGrad().getDefiningOp()) {
         update.emitOpError("reads a gradient that no op of the step writes");

@@ -55,11 +55,11 @@ struct SyncBatchNormPass : resnetc::impl::SyncBatchNormBase<SyncBatchNormPass> {
       Type vector = bn.getMean().getType();
       Value input = bn.getInput();
       Value mean = average(loc, ChannelMeanOp::create(builder, loc, vector, input).getResult())[0];
-      Value variance = average(
-          loc, ChannelVarianceOp::create(builder, loc, vector, input, mean).getResult())[0];
-      auto normalize = BatchNormNormalizeOp::create(
-          builder, loc, input.getType(), vector, input, bn.getGamma(), bn.getBeta(), mean,
-          variance, bn.getEpsilonAttr(), bn.getReluAttr());
+      Value variance =
+          average(loc, ChannelVarianceOp::create(builder, loc, vector, input, mean).getResult())[0];
+      auto normalize = BatchNormNormalizeOp::create(builder, loc, input.getType(), vector, input,
+                                                    bn.getGamma(), bn.getBeta(), mean, variance,
+                                                    bn.getEpsilonAttr(), bn.getReluAttr());
       bn.getOutput().replaceAllUsesWith(normalize.getOutput());
       bn.getMean().replaceAllUsesWith(mean);
       bn.getInvStd().replaceAllUsesWith(normalize.getInvStd());
@@ -74,10 +74,10 @@ struct SyncBatchNormPass : resnetc::impl::SyncBatchNormBase<SyncBatchNormPass> {
                                               grad.getInput(), grad.getMean(), grad.getInvStd(),
                                               grad.getReluOutput());
       ValueRange averaged = average(loc, sums.getResults());
-      auto input = BatchNormGradInputOp::create(
-          builder, loc, grad.getInput().getType(), grad.getOutputGrad(), grad.getInput(),
-          grad.getGamma(), grad.getMean(), grad.getInvStd(), averaged[0], averaged[1],
-          grad.getReluOutput());
+      auto input = BatchNormGradInputOp::create(builder, loc, grad.getInput().getType(),
+                                                grad.getOutputGrad(), grad.getInput(),
+                                                grad.getGamma(), grad.getMean(), grad.getInvStd(),
+                                                averaged[0], averaged[1], grad.getReluOutput());
       grad.getInputGrad().replaceAllUsesWith(input.getInputGrad());
       grad.getGammaGrad().replaceAllUsesWith(averaged[0]);
       grad.getBetaGrad().replaceAllUsesWith(averaged[1]);

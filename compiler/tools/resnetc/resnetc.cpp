@@ -27,7 +27,6 @@
 #include "resnetc/train/Ranks.h"
 #include "resnetc/train/Trainer.h"
 
-
 #include "Commands.h"
 #include "ToolSupport.h"
 
@@ -349,10 +348,10 @@ int runCompile(mlir::MLIRContext &context) {
     return 1;
   bool codegen = emit == Emit::RnCodegen || emit == Emit::Kernels || emit == Emit::Llvm ||
                  emit == Emit::LlvmIr || emit == Emit::Obj;
-  if (codegen && failed(train ? prepareForTraining(model.get(),
-                                                   {sgdMomentum, weightDecay, allreduceBucketBytes(),
-                                                    syncBatchNormRanks})
-                              : prepareForCodegen(model.get())))
+  if (codegen &&
+      failed(train ? prepareForTraining(model.get(), {sgdMomentum, weightDecay,
+                                                      allreduceBucketBytes(), syncBatchNormRanks})
+                   : prepareForCodegen(model.get())))
     return 1;
   std::string error;
   auto output = mlir::openOutputFile(compileOutput, &error);
@@ -465,8 +464,10 @@ int runTrain(mlir::MLIRContext &context) {
     return status;
   };
   if (trainBatch % ranks.size() != 0)
-    return stop(fail("--batch " + Twine(trainBatch.getValue()) + " (the global batch) does not "
-                     "split evenly over " + Twine(ranks.size()) + " ranks"));
+    return stop(fail("--batch " + Twine(trainBatch.getValue()) +
+                     " (the global batch) does not "
+                     "split evenly over " +
+                     Twine(ranks.size()) + " ranks"));
 
   LoadedModel model(context);
   if (!model.load(trainInput, trainBatch / ranks.size(), networkName, inputOverride))
@@ -479,10 +480,10 @@ int runTrain(mlir::MLIRContext &context) {
   std::string outputDir = t.checkpointDir + "/model";
   SmallString<128> rankDir;
   if (!ranks.leader()) {
-    if (std::error_code ec = sys::fs::createUniqueDirectory(
-            "resnetc-rank" + std::to_string(ranks.rank()), rankDir))
-      return stop(fail("cannot create a folder for rank " + Twine(ranks.rank()) + ": " +
-                       ec.message()));
+    if (std::error_code ec =
+            sys::fs::createUniqueDirectory("resnetc-rank" + std::to_string(ranks.rank()), rankDir))
+      return stop(
+          fail("cannot create a folder for rank " + Twine(ranks.rank()) + ": " + ec.message()));
     outputDir = rankDir.str().str();
   }
   auto removeRankDir = llvm::make_scope_exit([&] {
@@ -510,7 +511,14 @@ int runTrain(mlir::MLIRContext &context) {
     outs().flush();
   }
   t.initialWeights = report.weights;
-  return stop(train::runTrainer(api, t, "resnetc"));
+  int status = train::runTrainer(api, t, "resnetc");
+  if (status == 0 && mpi) {
+    distributed::MpiCommunicator::Statistics s = mpi->statistics();
+    outs() << formatv("resnetc: rank {0}: {1} gradient allreduces, {2:F2} s on the "
+                      "communication thread, {3:F2} s waited for by the training steps\n",
+                      ranks.rank(), s.sums, s.sumSeconds, s.waitSeconds);
+  }
+  return stop(status);
 }
 
 } // namespace

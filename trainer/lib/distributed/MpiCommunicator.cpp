@@ -31,6 +31,8 @@ bool resnetc::distributed::launchedAsRanks() {
 
 struct MpiCommunicator::Impl {};
 
+MpiCommunicator::Statistics MpiCommunicator::statistics() const { return {}; }
+
 std::unique_ptr<MpiCommunicator> MpiCommunicator::start(double, std::string &error) {
   error = "this resnetc was built without MPI: install libopenmpi-dev (or libmpich-dev) and "
           "build it again";
@@ -60,6 +62,26 @@ std::string mpiMessage(int code) {
   return std::string(text, size_t(length));
 }
 
+double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+/// MPI_Wait, without spinning on a core the training step needs: MPI's
+/// shared-memory transport busy-polls inside MPI_Wait, which on a machine
+/// with one core per rank takes the backward pass's core. Tests for
+/// completion (which also progresses the operation) with short sleeps.
+int waitPolitely(MPI_Request &request) {
+  for (int polls = 0;; ++polls) {
+    int done = 0;
+    if (int status = MPI_Test(&request, &done, MPI_STATUS_IGNORE))
+      return status;
+    if (done)
+      return MPI_SUCCESS;
+    if (polls >= 16) // a few fast polls first: small sums finish in microseconds
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+}
+
 /// MPI counts are ints: larger arrays go in pieces.
 template <typename Call> int inPieces(int64_t count, Call call) {
   for (int64_t first = 0; first < count; first += INT_MAX)
@@ -79,6 +101,7 @@ struct MpiCommunicator::Impl {
   bool stuck = false; ///< A wait timed out: the worker may never come back.
   std::string error;
   std::thread worker;
+  Statistics statistics; ///< Under `mutex`.
 
   void work() {
     for (;;) {
@@ -142,22 +165,33 @@ struct MpiCommunicator::Impl {
   static Impl &of(void *state) { return *static_cast<Impl *>(state); }
 
   static int32_t startAllreduceSum(void *state, float *data, int64_t count, void **request) {
-    auto op = of(state).submit([data, count] {
-      return inPieces(count, [&](int64_t first, int n) {
+    Impl &self = of(state);
+    auto op = self.submit([&self, data, count] {
+      auto started = std::chrono::steady_clock::now();
+      int status = inPieces(count, [&](int64_t first, int n) {
         MPI_Request pending;
         if (int status = MPI_Iallreduce(MPI_IN_PLACE, data + first, n, MPI_FLOAT, MPI_SUM,
                                         MPI_COMM_WORLD, &pending))
           return status;
-        return MPI_Wait(&pending, MPI_STATUS_IGNORE);
+        return waitPolitely(pending);
       });
+      std::lock_guard<std::mutex> lock(self.mutex);
+      self.statistics.sums += 1;
+      self.statistics.sumSeconds += secondsSince(started);
+      return status;
     });
     *request = new std::shared_ptr<Operation>(std::move(op));
     return 0;
   }
 
   static int32_t wait(void *state, void *request) {
-    std::unique_ptr<std::shared_ptr<Operation>> op(static_cast<std::shared_ptr<Operation> *>(request));
-    return of(state).await(**op, "the allreduce", /*bounded=*/true);
+    std::unique_ptr<std::shared_ptr<Operation>> op(
+        static_cast<std::shared_ptr<Operation> *>(request));
+    auto started = std::chrono::steady_clock::now();
+    int status = of(state).await(**op, "the allreduce", /*bounded=*/true);
+    std::lock_guard<std::mutex> lock(of(state).mutex);
+    of(state).statistics.waitSeconds += secondsSince(started);
+    return status;
   }
 
   static int32_t allreduceSumF64(void *state, double *data, int64_t count) {
@@ -188,8 +222,12 @@ struct MpiCommunicator::Impl {
   static const char *errorMessage(void *state) { return of(state).error.c_str(); }
 };
 
-std::unique_ptr<MpiCommunicator> MpiCommunicator::start(double timeoutSeconds,
-                                                        std::string &error) {
+MpiCommunicator::Statistics MpiCommunicator::statistics() const {
+  std::lock_guard<std::mutex> lock(impl->mutex);
+  return impl->statistics;
+}
+
+std::unique_ptr<MpiCommunicator> MpiCommunicator::start(double timeoutSeconds, std::string &error) {
   int provided = 0;
   if (MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided) != MPI_SUCCESS) {
     error = "MPI could not start (MPI_Init_thread failed)";

@@ -1,8 +1,8 @@
 //===- Trainer.cpp - The training loop of `resnetc train` and examples ----===//
 
 #include "resnetc/train/Trainer.h"
-#include "resnetc/runtime/ModelRuntime.h"
 #include "resnetc/data/LearningRateSchedules.h"
+#include "resnetc/runtime/ModelRuntime.h"
 #include "resnetc/train/DataSource.h"
 #include "resnetc/train/Evaluation.h"
 #include "resnetc/train/MetricsLog.h"
@@ -85,7 +85,6 @@ bool resnetc::train::checkTrainerOptions(const TrainerOptions &o, std::string &e
 
 namespace {
 
-
 /// What a checkpoint holds besides the network's state: enough to continue
 /// in the middle of an epoch exactly where the run stopped.
 struct Progress {
@@ -140,8 +139,9 @@ private:
   bool prints() const { return ranks.leader(); }
   /// The learning rate after the linear scaling rule (Goyal et al.).
   double scaledRate() const {
-    return o.lrReferenceBatch > 0 ? o.learningRate * double(globalBatch) / double(o.lrReferenceBatch)
-                                  : o.learningRate;
+    return o.lrReferenceBatch > 0
+               ? o.learningRate * double(globalBatch) / double(o.lrReferenceBatch)
+               : o.learningRate;
   }
   bool drawsBar() const { return !o.quiet && ranks.leader(); }
   bool writesFiles() const { return !o.checkpointDir.empty() && ranks.leader(); }
@@ -233,8 +233,8 @@ bool Run::recordDeployment() {
   // What an application needs to feed the trained network goes into every
   // file the run saves (the library keeps it in the context).
   if (model.setInputNormalization &&
-      model.setInputNormalization(ctx.get(), normalization.mean.data(),
-                                  normalization.stddev.data(), normalization.mean.size()) != 0)
+      model.setInputNormalization(ctx.get(), normalization.mean.data(), normalization.stddev.data(),
+                                  normalization.mean.size()) != 0)
     return libraryFailed();
   std::vector<const char *> names;
   for (const std::string &name : classNames)
@@ -337,9 +337,9 @@ bool Run::loadLeaderFile(const std::string &path, bool checkpoint) {
     std::string own;
     if (std::filesystem::exists(path) && readWholeFile(path, own) && own != bytes)
       return allOk(fail(path + " differs from rank 0's file of that name"));
-    std::filesystem::path copy = std::filesystem::temp_directory_path() /
-                                 ("resnetc-rank" + std::to_string(ranks.rank()) + "-" +
-                                  std::to_string(::getpid()) + ".rnw");
+    std::filesystem::path copy =
+        std::filesystem::temp_directory_path() /
+        ("resnetc-rank" + std::to_string(ranks.rank()) + "-" + std::to_string(::getpid()) + ".rnw");
     std::ofstream out(copy, std::ios::binary);
     out.write(bytes.data(), std::streamsize(bytes.size()));
     out.close();
@@ -418,8 +418,8 @@ bool Run::testAccuracy(double &result) {
 bool Run::saveCheckpoint() {
   if (o.everyRankSaves && !o.checkpointDir.empty() && !ranks.alone()) {
     std::string own = inDir("checkpoint.rank") + std::to_string(ranks.rank()) + ".rnw";
-    if (model.saveCheckpoint(ctx.get(), own.c_str(), Progress::keys, p.fields(),
-                             Progress::count) != 0)
+    if (model.saveCheckpoint(ctx.get(), own.c_str(), Progress::keys, p.fields(), Progress::count) !=
+        0)
       return libraryFailed();
   }
   if (!writesFiles())
@@ -480,8 +480,7 @@ bool Run::trainEpoch() {
     double rate = p.stepInEpoch * double(globalBatch) / std::max(p.seconds, 1e-9);
     if (drawsBar())
       bar.update(int(p.epoch) + 1, o.epochs, int64_t(p.stepInEpoch), steps,
-                 p.lossSum / p.stepInEpoch, p.correct / (p.stepInEpoch * double(globalBatch)),
-                 rate,
+                 p.lossSum / p.stepInEpoch, p.correct / (p.stepInEpoch * double(globalBatch)), rate,
                  (double(steps - int64_t(p.stepInEpoch)) +
                   double(steps) * double(o.epochs - int(p.epoch) - 1)) *
                      double(globalBatch) / rate);
@@ -510,18 +509,17 @@ bool Run::trainEpoch() {
   history.push_back(m);
   if (prints())
     std::printf("epoch %2d  lr %.4f  loss %.4f  train accuracy %.2f%%  test accuracy %.2f%%  "
-              "%.1f s  %.0f images/s  %.1f ms/step\n",
-              m.epoch, lr, m.trainLoss, 100 * m.trainAccuracy, 100 * accuracy, m.seconds,
-              m.imagesPerSecond, 1e3 * m.seconds / double(m.steps));
+                "%.1f s  %.0f images/s  %.1f ms/step\n",
+                m.epoch, lr, m.trainLoss, 100 * m.trainAccuracy, 100 * accuracy, m.seconds,
+                m.imagesPerSecond, 1e3 * m.seconds / double(m.steps));
   std::fflush(stdout);
   p.epoch += 1;
   p.stepInEpoch = p.lossSum = p.correct = p.seconds = 0;
   // The metrics first: a run stopped between the two writes resumes from the
   // older checkpoint and drops the newer row, so the files always agree.
   std::string error;
-  if (writesFiles() &&
-      (!writeMetricsCsv(inDir("metrics.csv"), history, error) ||
-       !writeCurvesSvg(inDir("curves.svg"), history, model.name, error)))
+  if (writesFiles() && (!writeMetricsCsv(inDir("metrics.csv"), history, error) ||
+                        !writeCurvesSvg(inDir("curves.svg"), history, model.name, error)))
     return fail(error);
   if (!saveCheckpoint())
     return false;
@@ -565,7 +563,7 @@ int Run::main() {
   if (stopped && int(p.epoch) < o.epochs) {
     if (prints())
       std::printf("stopped after step %lld as asked%s\n", static_cast<long long>(p.step),
-                o.checkpointDir.empty() ? "" : ": continue the run with --resume");
+                  o.checkpointDir.empty() ? "" : ": continue the run with --resume");
     return 0;
   }
   return finish() ? 0 : 1;

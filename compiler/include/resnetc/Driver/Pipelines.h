@@ -35,8 +35,8 @@ enum class Phase {
 /// The optimizer a training library compiles in, and how its gradients are
 /// averaged over the ranks of a data-parallel run.
 struct OptimizerOptions {
-  double momentum = 0.9;     ///< SGD momentum.
-  double weightDecay = 1e-4; ///< L2 weight decay.
+  double momentum = 0.9;                            ///< SGD momentum.
+  double weightDecay = 1e-4;                        ///< L2 weight decay.
   int64_t allreduceBucketBytes = int64_t(25) << 20; ///< rn-data-parallel's buckets.
   /// More than 0: batch norm synchronised over that many ranks (rn-sync-batch-norm).
   int64_t syncBatchNormRanks = 0;

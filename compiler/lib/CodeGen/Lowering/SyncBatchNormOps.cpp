@@ -31,12 +31,10 @@ LogicalResult emitPerChannel(Operation *op, KernelPlanBuilder &plan, KernelKind 
   return step.emit(spec);
 }
 
-struct ChannelMeanKernel
-    : KernelOpInterface::ExternalModel<ChannelMeanKernel, rn::ChannelMeanOp> {
+struct ChannelMeanKernel : KernelOpInterface::ExternalModel<ChannelMeanKernel, rn::ChannelMeanOp> {
   LogicalResult planKernels(Operation *op, KernelPlanBuilder &plan) const {
     auto mean = cast<rn::ChannelMeanOp>(op);
-    return emitPerChannel(op, plan, KernelKind::ChannelMean, {mean.getInput()},
-                          op->getResults());
+    return emitPerChannel(op, plan, KernelKind::ChannelMean, {mean.getInput()}, op->getResults());
   }
 };
 

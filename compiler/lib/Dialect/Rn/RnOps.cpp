@@ -106,8 +106,8 @@ LogicalResult BatchNormGradInputOp::verify() {
   return checkPerChannel(*this, getInput(), getGamma(), "the scale");
 }
 
-LogicalResult MeanOverRanksOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
-                                                Adaptor op, SmallVectorImpl<Type> &types) {
+LogicalResult MeanOverRanksOp::inferReturnTypes(MLIRContext *, std::optional<Location>, Adaptor op,
+                                                SmallVectorImpl<Type> &types) {
   llvm::append_range(types, op.getInputs().getTypes());
   return success();
 }

@@ -40,6 +40,15 @@ public:
   int rank() const { return comm.rank; }
   int size() const { return comm.size; }
 
+  /// What the training steps' sums cost this rank: how many, how long the
+  /// worker spent in them (waiting for the other ranks included), and how
+  /// long the steps waited for them (the part the backward pass did not hide).
+  struct Statistics {
+    int64_t sums = 0;
+    double sumSeconds = 0, waitSeconds = 0;
+  };
+  Statistics statistics() const;
+
   /// Stops every rank now (MPI_Abort): for a rank that cannot go on while
   /// the others wait for it.
   [[noreturn]] void abort(int status);

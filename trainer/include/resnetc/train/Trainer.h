@@ -22,8 +22,8 @@ struct TrainerOptions {
   std::string data = "fashion-mnist:/usr/share/datasets/fashion-mnist";
   int epochs = 15;
   double learningRate = 0.1;
-  std::string schedule = "multistep";      ///< constant | multistep[:f1,f2,..] | cosine
-  double warmup = 0;                       ///< Train at this rate until the error is < 80%.
+  std::string schedule = "multistep"; ///< constant | multistep[:f1,f2,..] | cosine
+  double warmup = 0;                  ///< Train at this rate until the error is < 80%.
   /// The linear scaling rule: `learningRate` is the rate for a batch of this
   /// many images; the run uses learningRate * batch / lrReferenceBatch (0: as given).
   int64_t lrReferenceBatch = 0;
