@@ -154,6 +154,24 @@ BatchNormGradParts batchNormGradParts(const KernelSpec &spec, const std::vector<
   return parts;
 }
 
+/// beta_grad = sum(g) and gamma_grad = sum(g * xhat) over N, H and W, in
+/// one pass (the fused and the staged kernels alike, so that they agree to
+/// the bit).
+ChannelReductionStages batchNormGradSums(const BatchNormGradParts &parts,
+                                         const std::vector<int> &ext, Func &gammaGrad,
+                                         Func &betaGrad) {
+  ChannelReductionStages sums = channelReduction(
+      "grad_sums", ext[0], ext[1], ext[2], ext[3], [&](Expr c, Expr x, Expr y, Expr n) {
+        Expr gv = parts.g(c, x, y, n);
+        return std::vector<Expr>{gv, gv * parts.xhat(c, x, y, n)};
+      });
+  betaGrad = Func("beta_grad");
+  gammaGrad = Func("gamma_grad");
+  betaGrad(sums.c) = sums.total(sums.c)[0];
+  gammaGrad(sums.c) = sums.total(sums.c)[1];
+  return sums;
+}
+
 /// input_grad = gamma * inv_std * (g - beta_grad / M - xhat * gamma_grad / M).
 void batchNormGradInputStage(ElementwiseStages &st, const BatchNormGradParts &parts, Func gamma,
                              Func invStd, Func gammaGrad, Func betaGrad, float M) {
@@ -224,14 +242,8 @@ KernelPipeline buildBatchNormTrainGrad(const KernelSpec &spec, const Scheduler &
   BatchNormGradParts parts = batchNormGradParts(spec, ext, mean, invStd);
 
   ElementwiseStages st = elementwiseFrame(spec.input);
-  ChannelReductionStages sums =
-      channelReduction("grad_sums", C, W, H, N, [&](Expr c, Expr x, Expr y, Expr n) {
-        Expr gv = parts.g(c, x, y, n);
-        return std::vector<Expr>{gv, gv * parts.xhat(c, x, y, n)};
-      });
-  Func betaGrad("beta_grad"), gammaGrad("gamma_grad");
-  betaGrad(st.c) = sums.total(st.c)[0];
-  gammaGrad(st.c) = sums.total(st.c)[1];
+  Func gammaGrad, betaGrad;
+  ChannelReductionStages sums = batchNormGradSums(parts, ext, gammaGrad, betaGrad);
   st.perChannel = {betaGrad, gammaGrad};
   batchNormGradInputStage(st, parts, gamma, invStd, gammaGrad, betaGrad, M);
   constrainDense(st.output.output_buffer(), ext);
@@ -291,14 +303,8 @@ KernelPipeline buildBatchNormGradSums(const KernelSpec &spec, const Scheduler &s
   BatchNormGradParts parts = batchNormGradParts(spec, ext, mean, invStd);
   // One pass for both sums, as in batch_norm_train_grad (the same order:
   // one rank's staged batch norm is the fused one bit for bit).
-  ChannelReductionStages sums =
-      channelReduction("grad_sums", C, W, H, N, [&](Expr c, Expr x, Expr y, Expr n) {
-        Expr gv = parts.g(c, x, y, n);
-        return std::vector<Expr>{gv, gv * parts.xhat(c, x, y, n)};
-      });
-  Func gammaGrad("gamma_grad"), betaGrad("beta_grad");
-  gammaGrad(sums.c) = sums.total(sums.c)[1];
-  betaGrad(sums.c) = sums.total(sums.c)[0];
+  Func gammaGrad, betaGrad;
+  ChannelReductionStages sums = batchNormGradSums(parts, ext, gammaGrad, betaGrad);
   sums.results = {gammaGrad, betaGrad};
   constrainDense(gammaGrad.output_buffer(), {C});
   constrainDense(betaGrad.output_buffer(), {C});

@@ -14,7 +14,7 @@ void attachInferenceKernels(mlir::MLIRContext *context);
 void attachTrainingKernels(mlir::MLIRContext *context);
 void attachOptimizerKernels(mlir::MLIRContext *context);
 void attachDataParallelSteps(mlir::MLIRContext *context);
-void attachSyncBatchNormKernels(mlir::MLIRContext *context);
+void attachBatchNormTrainingKernels(mlir::MLIRContext *context);
 } // namespace resnetc::codegen
 
 #endif // RESNETC_CODEGEN_LOWERING_LOWERING_H

@@ -10,6 +10,6 @@ void resnetc::codegen::registerKernelOpInterfaceModels(DialectRegistry &registry
     attachTrainingKernels(context);
     attachOptimizerKernels(context);
     attachDataParallelSteps(context);
-    attachSyncBatchNormKernels(context);
+    attachBatchNormTrainingKernels(context);
   });
 }

@@ -62,41 +62,6 @@ struct AddKernel : KernelOpInterface::ExternalModel<AddKernel, rn::AddOp> {
   }
 };
 
-struct BatchNormTrainKernel
-    : KernelOpInterface::ExternalModel<BatchNormTrainKernel, rn::BatchNormTrainOp> {
-  LogicalResult planKernels(Operation *op, KernelPlanBuilder &plan) const {
-    auto bn = cast<rn::BatchNormTrainOp>(op);
-    KernelStep step(plan, op);
-    if (failed(step.read({bn.getInput(), bn.getGamma(), bn.getBeta()})))
-      return failure();
-    Dims shape = shapeOf(bn.getInput());
-    step.write(bn.getOutput(), nhwc(Space::Arena, shape));
-    step.write(bn.getMean(), vector(Space::Arena, shape[1]));
-    step.write(bn.getInvStd(), vector(Space::Arena, shape[1]));
-    KernelSpec spec = withEpsilon(specOf(KernelKind::BatchNormTrain, shape), bn.getEpsilon());
-    spec.relu = bn.getRelu();
-    return step.emit(spec);
-  }
-};
-
-struct BatchNormTrainGradKernel
-    : KernelOpInterface::ExternalModel<BatchNormTrainGradKernel, rn::BatchNormTrainGradOp> {
-  LogicalResult planKernels(Operation *op, KernelPlanBuilder &plan) const {
-    auto grad = cast<rn::BatchNormTrainGradOp>(op);
-    KernelStep step(plan, op);
-    if (failed(step.read({grad.getOutputGrad(), grad.getInput(), grad.getGamma(), grad.getMean(),
-                          grad.getInvStd(), grad.getReluOutput()})))
-      return failure();
-    Dims shape = shapeOf(grad.getInput());
-    step.write(grad.getInputGrad(), nhwc(Space::Arena, shape));
-    step.write(grad.getGammaGrad(), vector(Space::Arena, shape[1]));
-    step.write(grad.getBetaGrad(), vector(Space::Arena, shape[1]));
-    KernelSpec spec = specOf(KernelKind::BatchNormTrainGrad, shape);
-    spec.relu = bool(grad.getReluOutput());
-    return step.emit(spec);
-  }
-};
-
 struct ReluGradKernel : KernelOpInterface::ExternalModel<ReluGradKernel, rn::ReluGradOp> {
   LogicalResult planKernels(Operation *op, KernelPlanBuilder &plan) const {
     auto grad = cast<rn::ReluGradOp>(op);
@@ -280,8 +245,6 @@ void codegen::attachTrainingKernels(MLIRContext *context) {
   rn::Conv2DOp::attachInterface<Conv2DKernel>(*context);
   rn::ReluOp::attachInterface<ReluKernel>(*context);
   rn::AddOp::attachInterface<AddKernel>(*context);
-  rn::BatchNormTrainOp::attachInterface<BatchNormTrainKernel>(*context);
-  rn::BatchNormTrainGradOp::attachInterface<BatchNormTrainGradKernel>(*context);
   rn::ReluGradOp::attachInterface<ReluGradKernel>(*context);
   rn::Conv2DGradInputOp::attachInterface<Conv2DGradInputKernel>(*context);
   rn::Conv2DGradWeightOp::attachInterface<Conv2DGradWeightKernel>(*context);
