@@ -189,7 +189,9 @@ cl::opt<std::string, true>
                        "fashion-mnist:/usr/share/datasets/fashion-mnist)"),
               cl::init("fashion-mnist:/usr/share/datasets/fashion-mnist"), cl::sub(trainCommand),
               cl::cat(category));
-cl::opt<int64_t> trainBatch("batch", cl::desc("Images per training step (default 128)"),
+cl::opt<int64_t> trainBatch("batch",
+                            cl::desc("Images per training step, of all ranks together under "
+                                     "mpirun (default 128)"),
                             cl::init(128), cl::sub(trainCommand), cl::cat(category));
 cl::opt<int, true> trainEpochs("epochs", cl::location(trainerOptions.epochs),
                                cl::desc("Epochs to train (default 15)"), cl::init(15),
@@ -491,7 +493,8 @@ int runTrain(mlir::MLIRContext &context) {
       sys::fs::remove_directories(rankDir);
   });
   LibraryOptions options = libraryOptions(trainInput, outputDir, true);
-  options.syncBatchNormRanks = syncBatchNorm ? ranks.size() : 0;
+  // One process computes the whole batch's statistics anyway: no stages needed.
+  options.syncBatchNormRanks = syncBatchNorm && !ranks.alone() ? ranks.size() : 0;
   LibraryReport report;
   train::ModelApi api;
   bool compiled = true;
