@@ -31,6 +31,7 @@ public:
   void scheduleMaxPoolGrad(MaxPoolGradStages &stages) const override;
   void scheduleSoftmax(SoftmaxStages &stages) const override;
   void scheduleVectorUpdate(VectorUpdateStages &stages) const override;
+  void scheduleGroupedConv(GroupedConvStages &stages) const override;
   bool skipsConvPaddingTaps(const Conv2DStages &stages) const override;
   int convWeightBlock(int K, int C, int Q, int P) const override;
   int convGradWeightChunks(const ConvGradWeightStages &stages, int imageBlocks) const override;

@@ -146,4 +146,12 @@ void GpuScheduler::scheduleVectorUpdate(VectorUpdateStages &st) const {
   gpuFlat(st.output, {st.i});
 }
 
+void GpuScheduler::scheduleGroupedConv(GroupedConvStages &st) const {
+  // One output per thread, as for the plain conv.
+  if (st.weightT.defined())
+    onDevice(st.weightT);
+  Var thread = gpuFlat(st.output, st.output.args());
+  st.acc.compute_at(st.output, thread);
+}
+
 } // namespace resnetc::kernelgen

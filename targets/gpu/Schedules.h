@@ -33,6 +33,7 @@ public:
   void scheduleMaxPoolGrad(MaxPoolGradStages &stages) const override;
   void scheduleSoftmax(SoftmaxStages &stages) const override;
   void scheduleVectorUpdate(VectorUpdateStages &stages) const override;
+  void scheduleGroupedConv(GroupedConvStages &stages) const override;
 };
 
 } // namespace resnetc::kernelgen

@@ -428,6 +428,8 @@ void checkAgainstSpec(const KernelSpec &spec, const KernelPipeline &kernel) {
 }
 
 KernelPipeline dispatch(const KernelSpec &spec, const Scheduler &sched) {
+  if (spec.isGroupedOrDilated())
+    return buildGroupedConv(spec, sched);
   switch (spec.kind) {
   case KernelKind::NchwToNhwc:
     return buildNchwToNhwc(spec, sched);

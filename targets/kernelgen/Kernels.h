@@ -214,6 +214,36 @@ struct WinogradStages {
   int tilesX = 1, tilesY = 1; // ceil(W / m) x ceil(H / m)
 };
 
+/// conv2d, conv2d_grad_input and conv2d_grad_weight with groups or dilation
+/// (GroupedConvKernels.cpp): the direct algorithm with the channels in G
+/// groups of Cg inputs and Kg outputs, taps D apart. Each kind is a sum
+/// acc(i, g, a, b, n) over r, where i is a channel within group g (the
+/// vectorised dimension; no division in the inner loops), and an output
+/// that reads it at (ch % per, ch / per, ...), with per = Kg or Cg:
+///   conv2d:      acc(kk, g, x, y, n) += weight(g*Kg + kk, r.x, r.y, r.z) *
+///                  source(g*Cg + r.x, x*SW + r.y*DW - PW, y*SH + r.z*DH - PH, n)
+///                output(k, x, y, n) = relu?(acc(k % Kg, k / Kg, x, y, n) + bias? + residual?)
+///   grad_input:  acc(cc, g, x, y, n) += source(g*Kg + r.x, (x + PW - r.y*DW)/SW,
+///                  (y + PH - r.z*DH)/SH, n) * weightT(cc, g, r.x, r.y, r.z)
+///                over the taps whose divisions are exact (an RDom predicate);
+///                weightT(cc, g, kk, s, r) = weight(g*Kg + kk, cc, s, r);
+///                output(c, x, y, n) = epilogue(acc(c % Cg, c / Cg, x, y, n))
+///   grad_weight: acc(kk, g, c, s, r) += output_grad(g*Kg + kk, r.x, r.y, r.z) *
+///                  source(g*Cg + c, r.x*SW + s*DW - PW, r.y*SH + r*DH - PH, r.z)
+///                output(k, c, s, r) = acc(k % Kg, k / Kg, c, s, r)
+/// `source` is the zero-padded input (output_grad for grad_input). Each
+/// element's sum runs over r in order, whatever the schedule.
+struct GroupedConvStages {
+  KernelKind kind = KernelKind::Conv2D;
+  Halide::Func output, acc, source;
+  Halide::Func weightT;      ///< grad_input only.
+  Halide::Var i, g, a, b, n; ///< acc's variables (grad_weight: i, g, c, s, r).
+  Halide::RDom r;
+  int groups = 1, per = 1;  ///< G, and i's extent.
+  int A = 1, B = 1, Nn = 1; ///< Extents of a, b and n.
+  int64_t macs = 0;         ///< Multiply-adds of the whole kernel.
+};
+
 /// conv2d_grad_weight: a reduction over N*P*Q, blocked so that the blocks
 /// of rows it reads stay in cache:
 ///   inputTile(c, x, y, n) = zero-padded input
@@ -305,6 +335,7 @@ public:
   virtual void scheduleMaxPoolGrad(MaxPoolGradStages &stages) const = 0;
   virtual void scheduleSoftmax(SoftmaxStages &stages) const = 0;
   virtual void scheduleVectorUpdate(VectorUpdateStages &stages) const = 0;
+  virtual void scheduleGroupedConv(GroupedConvStages &stages) const = 0;
   /// Schedules the Winograd algorithm of a target whose winogradTile
   /// chooses it. This default computes each stage
   /// whole (a correct, slow schedule).
@@ -347,6 +378,8 @@ public:
 // One builder per kind. The spec must have been accepted by parseKernelSpec.
 KernelPipeline buildNchwToNhwc(const KernelSpec &spec, const Scheduler &sched);
 KernelPipeline buildConv2D(const KernelSpec &spec, const Scheduler &sched);
+/// conv2d and conv2d_grad_* with groups or dilation (GroupedConvKernels.cpp).
+KernelPipeline buildGroupedConv(const KernelSpec &spec, const Scheduler &sched);
 KernelPipeline buildBatchNorm(const KernelSpec &spec, const Scheduler &sched);
 KernelPipeline buildAdd(const KernelSpec &spec, const Scheduler &sched);
 KernelPipeline buildRelu(const KernelSpec &spec, const Scheduler &sched);

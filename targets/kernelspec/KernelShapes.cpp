@@ -85,8 +85,8 @@ std::vector<int64_t> KernelSpec::outputShape() const {
   case KernelKind::RunningStatsUpdate:
     return {channels};
   case KernelKind::Conv2D:
-    return {input[0], weight[0], slidingWindowExtent(input[2], weight[2], strideH, padH),
-            slidingWindowExtent(input[3], weight[3], strideW, padW)};
+    return {input[0], weight[0], slidingWindowExtent(input[2], weight[2], strideH, padH, dilationH),
+            slidingWindowExtent(input[3], weight[3], strideW, padW, dilationW)};
   case KernelKind::MaxPool2D:
     return {input[0], input[1], slidingWindowExtent(input[2], kernelH, strideH, padH),
             slidingWindowExtent(input[3], kernelW, strideW, padW)};
@@ -342,12 +342,19 @@ bool checkKernelSpec(const KernelSpec &spec, std::string &error) {
   case KernelKind::Conv2D:
   case KernelKind::Conv2DGradInput:
   case KernelKind::Conv2DGradWeight:
-    if (spec.weight[1] != spec.input[1])
-      return fail("weight has " + std::to_string(spec.weight[1]) +
-                  " input channels but the input has " + std::to_string(spec.input[1]));
-    if (spec.input[2] + 2 * spec.padH < spec.weight[2] ||
-        spec.input[3] + 2 * spec.padW < spec.weight[3])
+    if (spec.groups < 1 || spec.dilationH < 1 || spec.dilationW < 1)
+      return fail("groups and dilation must be positive");
+    if (spec.input[1] % spec.groups != 0 || spec.weight[0] % spec.groups != 0)
+      return fail("groups must divide the input's and the output's channels");
+    if (spec.weight[1] * spec.groups != spec.input[1])
+      return fail("weight has " + std::to_string(spec.weight[1]) + " input channels" +
+                  (spec.groups > 1 ? " per group" : "") + " but the input has " +
+                  std::to_string(spec.input[1]));
+    if (spec.input[2] + 2 * spec.padH < (spec.weight[2] - 1) * spec.dilationH + 1 ||
+        spec.input[3] + 2 * spec.padW < (spec.weight[3] - 1) * spec.dilationW + 1)
       return fail("kernel is larger than the padded input");
+    if (spec.blockedWeights && spec.isGroupedOrDilated())
+      return fail("grouped and dilated convs take packed weights");
     break;
   case KernelKind::MaxPool2D:
   case KernelKind::MaxPool2DGrad:

@@ -35,7 +35,7 @@ const std::vector<KindInfo> &kindTable() {
       {KernelKind::Conv2D,
        "conv2d",
        {"input", "weight", "strides", "padding", "bias", "residual", "relu"},
-       {"weights"}},
+       {"groups", "dilation", "weights"}},
       {KernelKind::BatchNorm, "batch_norm", {"input", "epsilon", "relu"}},
       {KernelKind::Add, "add", {"input", "relu"}},
       {KernelKind::Relu, "relu", {"input"}},
@@ -61,10 +61,11 @@ const std::vector<KindInfo> &kindTable() {
       {KernelKind::Conv2DGradInput,
        "conv2d_grad_input",
        {"input", "weight", "strides", "padding"},
-       {"residual", "relu"}},
+       {"groups", "dilation", "residual", "relu"}},
       {KernelKind::Conv2DGradWeight,
        "conv2d_grad_weight",
-       {"input", "weight", "strides", "padding"}},
+       {"input", "weight", "strides", "padding"},
+       {"groups", "dilation"}},
       {KernelKind::ChannelSum, "channel_sum", {"input"}},
       {KernelKind::ChannelDot, "channel_dot", {"input"}},
       {KernelKind::DenseGradInput, "dense_grad_input", {"input", "weight"}},
@@ -171,6 +172,12 @@ std::string KernelSpec::toString() const {
              return std::string(k) == key;
            }) != info.optionalKeys.end();
   };
+  // Grouping and dilation first: they describe the operation, the flags
+  // after them its epilogue.
+  if (optional("groups") && groups != 1)
+    keys.push_back("groups");
+  if (optional("dilation") && (dilationH != 1 || dilationW != 1))
+    keys.push_back("dilation");
   if (optional("residual") && residual)
     keys.push_back("residual");
   if (optional("relu") && relu)
@@ -191,6 +198,10 @@ std::string KernelSpec::toString() const {
       v = std::to_string(padH) + "x" + std::to_string(padW);
     else if (k == "kernel")
       v = std::to_string(kernelH) + "x" + std::to_string(kernelW);
+    else if (k == "groups")
+      v = std::to_string(groups);
+    else if (k == "dilation")
+      v = std::to_string(dilationH) + "x" + std::to_string(dilationW);
     else if (k == "bias")
       v = bias ? "1" : "0";
     else if (k == "residual")
@@ -326,6 +337,8 @@ bool parseKernelSpec(const std::string &text, KernelSpec &spec, std::string &err
       (has("strides") && !getPair("strides", spec.strideH, spec.strideW)) ||
       (has("padding") && !getPair("padding", spec.padH, spec.padW)) ||
       (has("kernel") && !getPair("kernel", spec.kernelH, spec.kernelW)) ||
+      (has("groups") && !getInt("groups", spec.groups)) ||
+      (has("dilation") && !getPair("dilation", spec.dilationH, spec.dilationW)) ||
       (has("bias") && !getBool("bias", spec.bias)) ||
       (has("residual") && !getBool("residual", spec.residual)) ||
       (has("relu") && !getBool("relu", spec.relu)) ||

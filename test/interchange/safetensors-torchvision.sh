@@ -4,7 +4,9 @@
 # a random image: the logits within 1e-4 of their range of PyTorch's. Then
 # resnetc export, and PyTorch's load_state_dict(strict=True) of the export
 # gives the same logits. Also: the exports of resnet34/50/101/152 carry
-# exactly the names and shapes of torchvision's state_dicts.
+# exactly the names and shapes of torchvision's state_dicts. The ResNet
+# family's grouped and wider bottlenecks (resnext50_32x4d, wide_resnet50_2)
+# are checked against PyTorch's logits the same way.
 #
 #   safetensors-torchvision.sh <resnetc> <source dir> [kernel cache]
 # Exit code 77 (skipped) without Debian's python3-torch and python3-torchvision.
@@ -54,4 +56,20 @@ for model in resnet34 resnet50 resnet101 resnet152; do
   rm "$work/$model.rnw"
 done
 "$python" "$here/torchvision_safetensors.py" names "$work" resnet34 resnet50 resnet101 resnet152
+
+for model in resnext50_32x4d wide_resnet50_2; do
+  "$python" "$here/torchvision_safetensors.py" write "$work" "$model"
+  "$resnetc" import "$work/torch.safetensors" --model "$models/$model.rn" -o "$work/$model.rnw"
+  "$resnetc" compile "$models/$model.rn" --weights "$work/$model.rnw" -o "$work/$model" --quiet \
+    "${cache_args[@]}"
+  upper=$(echo "$model" | tr '[:lower:]' '[:upper:]')
+  # shellcheck disable=SC2086
+  ${CXX:-c++} -std=c++17 -O1 ${CXXFLAGS:-} -DMODEL="$model" -DMODEL_UPPER="$upper" \
+    -I"$work/$model" "$here/run-logits.cpp" "$work/$model/lib$model.a" -o "$work/run-$model" \
+    ${LDFLAGS:-} -lpthread -ldl
+  "$work/run-$model" "$work/$model.rnw" "$work/input.raw" "$work/resnetc-logits.raw"
+  echo -n "$model: "
+  "$python" "$here/torchvision_safetensors.py" compare "$work"
+  rm -rf "$work/$model" "$work/$model.rnw" "$work/torch.safetensors"
+done
 echo "safetensors <-> torchvision: ok"

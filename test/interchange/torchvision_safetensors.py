@@ -3,8 +3,9 @@
 Debian has no python3-safetensors, so the files are read and written here
 with json and struct (the format is a length, a JSON header and raw data).
 
-  write DIR            resnet18 with random weights and BN statistics (eval
-                       mode): DIR/torch.safetensors, DIR/input.raw, DIR/torch-logits.raw
+  write DIR [MODEL]    MODEL (resnet18 by default) with random weights and BN
+                       statistics (eval mode): DIR/torch.safetensors,
+                       DIR/input.raw, DIR/torch-logits.raw
   compare DIR          DIR/resnetc-logits.raw against DIR/torch-logits.raw
   reload DIR           DIR/exported.safetensors into a fresh resnet18 with
                        load_state_dict(strict=True): the same logits
@@ -56,9 +57,9 @@ def read_raw(path):
     return torch.frombuffer(bytearray(open(path, "rb").read()), dtype=torch.float32)
 
 
-def random_resnet18():
+def random_model(name="resnet18"):
     torch.manual_seed(20240518)
-    model = torchvision.models.resnet18()  # random weights: nothing downloaded
+    model = getattr(torchvision.models, name)()  # random weights: nothing downloaded
     with torch.no_grad():
         for module in model.modules():
             if isinstance(module, torch.nn.BatchNorm2d):
@@ -75,8 +76,8 @@ def logits_of(model, image):
         return model(image.reshape(1, 3, 224, 224)).reshape(-1)
 
 
-def write(folder):
-    model = random_resnet18()
+def write(folder, name="resnet18"):
+    model = random_model(name)
     image = torch.randn(3 * 224 * 224)
     write_safetensors(f"{folder}/torch.safetensors", model.state_dict(), {"format": "pt"})
     open(f"{folder}/input.raw", "wb").write(image.numpy().tobytes())
@@ -127,7 +128,7 @@ def names(folder, models):
 if __name__ == "__main__":
     command, folder = sys.argv[1], sys.argv[2]
     if command == "write":
-        write(folder)
+        write(folder, *sys.argv[3:4])
     elif command == "compare":
         compare(folder)
     elif command == "reload":

@@ -82,6 +82,34 @@ TEST(ImageNetNumbers, StrideOnTheThreeByThreeCostsMore) {
   }
 }
 
+struct FamilyCase {
+  const char *model;
+  int64_t params; // torchvision's sum(p.numel() for p in model.parameters())
+  int64_t macs;   // its Conv2d and Linear multiply-adds at 224x224
+  int64_t weightedLayers;
+};
+
+void PrintTo(const FamilyCase &c, std::ostream *os) { *os << c.model; }
+
+class FamilyNumbers : public ::testing::TestWithParam<FamilyCase> {};
+
+// Grouped convs (ResNeXt) and wider bottlenecks: exactly torchvision's counts.
+TEST_P(FamilyNumbers, MatchTorchvision) {
+  const FamilyCase &expected = GetParam();
+  ModelStats stats = statsOf(readExample(expected.model));
+  EXPECT_EQ(stats.classes, 1000);
+  EXPECT_EQ(stats.params, expected.params);
+  EXPECT_EQ(stats.macs, expected.macs);
+  EXPECT_EQ(stats.weightedLayers, expected.weightedLayers);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Torchvision, FamilyNumbers,
+    ::testing::Values(FamilyCase{"resnext50_32x4d", 25028904, 4230479872, 50},
+                      FamilyCase{"resnext101_32x8d", 88791336, 16414015488, 101},
+                      FamilyCase{"wide_resnet50_2", 68883240, 11398021120, 50}),
+    [](const auto &info) { return std::string(info.param.model); });
+
 struct CifarCase {
   const char *model;
   double params;

@@ -154,6 +154,18 @@ TEST(ReferenceGradients, ConvWithBiasStrideAndPadding) {
                 randomWeights({{"w", {4, 3, 3, 3}}, {"b", {4}}}));
 }
 
+TEST(ReferenceGradients, GroupedDilatedConv) {
+  // 6 input and 4 output channels in 2 groups; taps 2 apart in height.
+  checkFunction(R"(
+    func.func @f(%x: tensor<2x6x7x6xf32>) -> tensor<2x4x7x4xf32> {
+      %w = rn.weight "w" {init = #rn<init he_normal>} : tensor<4x3x3x2xf32>
+      %b = rn.weight "b" {init = #rn<init zeros>} : tensor<4xf32>
+      %y = rn.conv2d %x, %w, %b {dilations = array<i64: 2, 1>, groups = 2 : i64, padding = array<i64: 2, 1>, strides = array<i64: 1, 2>} : (tensor<2x6x7x6xf32>, tensor<4x3x3x2xf32>, tensor<4xf32>) -> tensor<2x4x7x4xf32>
+      return %y : tensor<2x4x7x4xf32>
+    })",
+                randomWeights({{"w", {4, 3, 3, 2}}, {"b", {4}}}));
+}
+
 TEST(ReferenceGradients, BatchNormTrainingThroughTheBatchStatistics) {
   WeightMap weights = randomWeights({{"g", {3}}, {"b", {3}}});
   weights["m"] = Tensor({3}, 0.0);

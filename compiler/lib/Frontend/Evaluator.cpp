@@ -192,6 +192,21 @@ FailureOr<bool> Importer::asBool(const Val &value, const char *what) {
   return *i == 1;
 }
 
+FailureOr<std::pair<int64_t, int64_t>> Importer::asKernel(const Val &value) {
+  std::pair<int64_t, int64_t> size{value.i, value.i};
+  if (value.kind == Val::Kind::Dims) {
+    if (value.dims.size() != 2)
+      return valueError(value, "a kernel is RxS (height x width), such as 3x3 or 1x7");
+    size = {value.dims[0], value.dims[1]};
+  } else if (failed(asInt(value, "the kernel size"))) {
+    return failure();
+  }
+  for (int64_t side : {size.first, size.second})
+    if (side <= 0)
+      return valueError(value, "kernel size must be positive, got " + std::to_string(side));
+  return size;
+}
+
 FailureOr<int64_t> Importer::asSquareKernel(const Val &value) {
   int64_t size = value.i;
   if (value.kind == Val::Kind::Dims) {

@@ -163,6 +163,8 @@ private:
   FailureOr<int64_t> asInt(const Val &value, const char *what);
   FailureOr<bool> asBool(const Val &value, const char *what);
   FailureOr<int64_t> asSquareKernel(const Val &value);
+  /// A conv's kernel: K (K x K) or R x S.
+  FailureOr<std::pair<int64_t, int64_t>> asKernel(const Val &value);
   FailureOr<BoundArgs> bind(const Statement &call, const Signature &signature, const Scope &scope);
   LogicalResult define(Scope &scope, const std::string &name, Val value, llvm::SMLoc at);
 

@@ -30,7 +30,9 @@ LogicalResult Importer::call(const Statement &stmt, Scope &scope, NameScope &nam
                                          {"width", true},
                                          {"stride", false},
                                          {"padding", false},
-                                         {"bias", false}}});
+                                         {"bias", false},
+                                         {"groups", false},
+                                         {"dilation", false}}});
     return failed(args) ? failure() : conv(stmt, *args, names);
   }
   if (name == "maxpool") {
@@ -151,7 +153,7 @@ LogicalResult Importer::callBlock(const BlockDef &block, const Statement &site, 
 LogicalResult Importer::conv(const Statement &stmt, const BoundArgs &args, NameScope &names) {
   if (failed(needActivation(stmt.loc, "conv")))
     return failure();
-  FailureOr<int64_t> kernel = asSquareKernel(args.values.lookup("kernel"));
+  FailureOr<std::pair<int64_t, int64_t>> kernel = asKernel(args.values.lookup("kernel"));
   FailureOr<int64_t> width = asInt(args.values.lookup("width"), "the width");
   if (failed(kernel) || failed(width))
     return failure();
@@ -160,15 +162,30 @@ LogicalResult Importer::conv(const Statement &stmt, const BoundArgs &args, NameS
                       "width must be positive, got " + std::to_string(*width));
   rn::ConvSpec spec;
   spec.width = *width;
-  spec.kernel = *kernel;
-  spec.padding = *kernel / 2;
-  for (auto [key, field] : {std::pair{"stride", &spec.stride}, {"padding", &spec.padding}}) {
+  std::tie(spec.kernelH, spec.kernelW) = *kernel;
+  for (auto [key, field] : {std::pair{"stride", &spec.stride},
+                            {"dilation", &spec.dilation},
+                            {"groups", &spec.groups}}) {
     if (!args.values.count(key))
       continue;
-    FailureOr<int64_t> value = asInt(args.values.lookup(key), key);
+    const Val &given = args.values.lookup(key);
+    FailureOr<int64_t> value = asInt(given, key);
     if (failed(value))
       return failure();
+    // (The stride's range is the shape rules' to check.)
+    if (*value <= 0 && field != &spec.stride)
+      return valueError(given,
+                        std::string(key) + " must be positive, got " + std::to_string(*value));
     *field = *value;
+  }
+  // "Same" padding by default: the dilated window centred on each output.
+  spec.paddingH = spec.kernelH / 2 * spec.dilation;
+  spec.paddingW = spec.kernelW / 2 * spec.dilation;
+  if (args.values.count("padding")) {
+    FailureOr<int64_t> padding = asInt(args.values.lookup("padding"), "padding");
+    if (failed(padding))
+      return failure();
+    spec.paddingH = spec.paddingW = *padding;
   }
   if (args.values.count("bias")) {
     FailureOr<bool> bias = asBool(args.values.lookup("bias"), "bias");
@@ -177,9 +194,18 @@ LogicalResult Importer::conv(const Statement &stmt, const BoundArgs &args, NameS
     spec.bias = *bias;
   }
   int64_t channels = currentShape()[1];
-  ShapeResult shape =
-      rn::inferConv2d(currentShape(), {spec.width, channels, spec.kernel, spec.kernel},
-                      {spec.stride, spec.stride}, {spec.padding, spec.padding});
+  if (spec.groups > 1 && channels % spec.groups != 0)
+    return valueError(args.values.lookup("groups"),
+                      "conv: " + std::to_string(spec.groups) + " groups do not divide the " +
+                          std::to_string(channels) + " input channels");
+  if (spec.groups > 1 && spec.width % spec.groups != 0)
+    return valueError(args.values.lookup("groups"), "conv: " + std::to_string(spec.groups) +
+                                                        " groups do not divide the width " +
+                                                        std::to_string(spec.width));
+  ShapeResult shape = rn::inferConv2d(
+      currentShape(), {spec.width, channels / spec.groups, spec.kernelH, spec.kernelW},
+      {spec.stride, spec.stride}, {spec.paddingH, spec.paddingW}, {spec.dilation, spec.dilation},
+      spec.groups);
   if (!shape.ok())
     return error(stmt.loc, "conv: " + shape.error);
   current = layers.conv(loc(stmt.loc), current, names.next("conv"), spec);

@@ -130,8 +130,8 @@ bool Exporter::layer(mlir::Operation *op) {
         ints(n, "kernel_shape", {w[2], w[3]});
         ints(n, "strides", conv.getStrides());
         ints(n, "pads", {pad[0], pad[1], pad[0], pad[1]});
-        ints(n, "dilations", {1, 1});
-        integer(n, "group", 1);
+        ints(n, "dilations", conv.getDilations().value_or(ArrayRef<int64_t>({1, 1})));
+        integer(n, "group", int64_t(conv.getGroups()));
         return true;
       })
       .Case([&](rn::BatchNormOp bn) {

@@ -77,33 +77,64 @@ ChannelStats channelStats(const Tensor &x) {
   return stats;
 }
 
+/// A conv's window: strides, padding, dilations (H, W) and groups.
+struct ConvWindow {
+  int64_t strideH = 1, strideW = 1, padH = 0, padW = 0, dilationH = 1, dilationW = 1, groups = 1;
+
+  template <typename ConvLikeOp> static ConvWindow of(ConvLikeOp op) {
+    ConvWindow window;
+    window.strideH = op.getStrides()[0];
+    window.strideW = op.getStrides()[1];
+    window.padH = op.getPadding()[0];
+    window.padW = op.getPadding()[1];
+    if (std::optional<ArrayRef<int64_t>> dilations = op.getDilations()) {
+      window.dilationH = (*dilations)[0];
+      window.dilationW = (*dilations)[1];
+    }
+    window.groups = int64_t(op.getGroups());
+    return window;
+  }
+};
+
+/// Calls visit(inIndex, weightIndex, outIndex) for every multiply-add of a
+/// conv of `x` (NCHW) by `w` (K x C/groups x R x S) giving `out` (NCHW).
+template <typename Visit>
+void forEachConvTap(const Nchw &in, const Nchw &out, ArrayRef<int64_t> wShape,
+                    const ConvWindow &window, Visit visit) {
+  int64_t R = wShape[2], S = wShape[3], groupIn = wShape[1];
+  int64_t groupOut = out.C / window.groups;
+  for (int64_t n = 0; n < out.N; ++n)
+    for (int64_t k = 0; k < out.C; ++k)
+      for (int64_t p = 0; p < out.H; ++p)
+        for (int64_t q = 0; q < out.W; ++q)
+          for (int64_t cg = 0; cg < groupIn; ++cg) {
+            int64_t c = k / groupOut * groupIn + cg;
+            for (int64_t r = 0; r < R; ++r)
+              for (int64_t s = 0; s < S; ++s) {
+                int64_t h = p * window.strideH - window.padH + r * window.dilationH;
+                int64_t ww = q * window.strideW - window.padW + s * window.dilationW;
+                if (h < 0 || h >= in.H || ww < 0 || ww >= in.W)
+                  continue;
+                visit(in.at(n, c, h, ww), ((k * groupIn + cg) * R + r) * S + s, out.at(n, k, p, q));
+              }
+          }
+}
+
 /// d(conv)/d(input) and d(conv)/d(weight) for `dy`; either output may be null.
-void convGrads(const Tensor &x, const Tensor &w, const Tensor &dy, ArrayRef<int64_t> strides,
-               ArrayRef<int64_t> padding, Tensor *dx, Tensor *dw) {
+void convGrads(const Tensor &x, const Tensor &w, const Tensor &dy, const ConvWindow &window,
+               Tensor *dx, Tensor *dw) {
   if (dx)
     *dx = Tensor(x.shape);
   if (dw)
     *dw = Tensor(w.shape);
-  Nchw in(x.shape), out(dy.shape);
-  int64_t R = w.shape[2], S = w.shape[3];
-  for (int64_t n = 0; n < out.N; ++n)
-    for (int64_t k = 0; k < out.C; ++k)
-      for (int64_t p = 0; p < out.H; ++p)
-        for (int64_t q = 0; q < out.W; ++q) {
-          double g = dy.data[out.at(n, k, p, q)];
-          for (int64_t c = 0; c < in.C; ++c)
-            for (int64_t r = 0; r < R; ++r)
-              for (int64_t s = 0; s < S; ++s) {
-                int64_t h = p * strides[0] - padding[0] + r, ww = q * strides[1] - padding[1] + s;
-                if (h < 0 || h >= in.H || ww < 0 || ww >= in.W)
-                  continue;
-                int64_t wi = ((k * in.C + c) * R + r) * S + s;
-                if (dx)
-                  dx->data[in.at(n, c, h, ww)] += g * w.data[wi];
-                if (dw)
-                  dw->data[wi] += g * x.data[in.at(n, c, h, ww)];
-              }
-        }
+  forEachConvTap(Nchw(x.shape), Nchw(dy.shape), w.shape, window,
+                 [&](int64_t xi, int64_t wi, int64_t yi) {
+                   double g = dy.data[yi];
+                   if (dx)
+                     dx->data[xi] += g * w.data[wi];
+                   if (dw)
+                     dw->data[wi] += g * x.data[xi];
+                 });
 }
 
 /// Sum over everything but dimension 1: a bias's gradient.
@@ -430,8 +461,7 @@ bool Interpreter::step(Operation *op) {
       })
       .Case([&](rn::Conv2DGradInputOp g) {
         Tensor dx, x(shapeOf(g.getInputGrad()));
-        convGrads(x, get(g.getWeight()), get(g.getOutputGrad()), g.getStrides(), g.getPadding(),
-                  &dx, nullptr);
+        convGrads(x, get(g.getWeight()), get(g.getOutputGrad()), ConvWindow::of(g), &dx, nullptr);
         if (Value addend = g.getAddend()) {
           const Tensor &a = get(addend);
           for (int64_t i = 0; i < dx.size(); ++i)
@@ -447,8 +477,7 @@ bool Interpreter::step(Operation *op) {
       })
       .Case([&](rn::Conv2DGradWeightOp g) {
         Tensor dw, w(shapeOf(g.getWeightGrad()));
-        convGrads(get(g.getInput()), w, get(g.getOutputGrad()), g.getStrides(), g.getPadding(),
-                  nullptr, &dw);
+        convGrads(get(g.getInput()), w, get(g.getOutputGrad()), ConvWindow::of(g), nullptr, &dw);
         values[g.getWeightGrad()] = std::move(dw);
         return true;
       })
@@ -501,27 +530,16 @@ bool Interpreter::step(Operation *op) {
 Tensor Interpreter::conv(rn::Conv2DOp op) {
   const Tensor &x = get(op.getInput());
   const Tensor &w = get(op.getWeight());
-  const Tensor *b = op.getBias() ? &get(op.getBias()) : nullptr;
   Tensor y(shapeOf(op.getResult()));
-  Nchw in(x.shape), out(y.shape);
-  int64_t R = w.shape[2], S = w.shape[3];
-  int64_t sh = op.getStrides()[0], sw = op.getStrides()[1];
-  int64_t ph = op.getPadding()[0], pw = op.getPadding()[1];
-  for (int64_t n = 0; n < out.N; ++n)
-    for (int64_t k = 0; k < out.C; ++k)
-      for (int64_t p = 0; p < out.H; ++p)
-        for (int64_t q = 0; q < out.W; ++q) {
-          double sum = b ? b->data[k] : 0.0;
-          for (int64_t c = 0; c < in.C; ++c)
-            for (int64_t r = 0; r < R; ++r)
-              for (int64_t s = 0; s < S; ++s) {
-                int64_t h = p * sh - ph + r, ww = q * sw - pw + s;
-                if (h < 0 || h >= in.H || ww < 0 || ww >= in.W)
-                  continue;
-                sum += x.data[in.at(n, c, h, ww)] * w.data[((k * in.C + c) * R + r) * S + s];
-              }
-          y.data[out.at(n, k, p, q)] = sum;
-        }
+  Nchw out(y.shape);
+  if (op.getBias()) {
+    const Tensor &b = get(op.getBias());
+    for (int64_t i = 0; i < y.size(); ++i)
+      y.data[i] = b.data[i / (out.H * out.W) % out.C];
+  }
+  forEachConvTap(
+      Nchw(x.shape), out, w.shape, ConvWindow::of(op),
+      [&](int64_t xi, int64_t wi, int64_t yi) { y.data[yi] += x.data[xi] * w.data[wi]; });
   return y;
 }
 
@@ -775,8 +793,7 @@ bool Interpreter::stepBack(Operation *op) {
 
 void Interpreter::convBack(rn::Conv2DOp op, const Tensor &dy) {
   Tensor dx, dw;
-  convGrads(get(op.getInput()), get(op.getWeight()), dy, op.getStrides(), op.getPadding(), &dx,
-            &dw);
+  convGrads(get(op.getInput()), get(op.getWeight()), dy, ConvWindow::of(op), &dx, &dw);
   accumulate(op.getInput(), dx);
   accumulate(op.getWeight(), dw);
   if (op.getBias())

@@ -25,9 +25,9 @@ Value expand(ShortcutOp op) {
     LayerBuilder layers(builder);
     ConvSpec spec;
     spec.width = outChannels;
-    spec.kernel = 1;
+    spec.kernelH = spec.kernelW = 1;
     spec.stride = stride;
-    spec.padding = 0;
+    spec.paddingH = spec.paddingW = 0;
     spec.shortcut = true;
     std::string name = op.getName().str();
     Value projected = layers.conv(op.getLoc(), op.getInput(), name + ".conv", spec);

@@ -25,9 +25,10 @@ bool fold(BatchNormOp bn) {
       FoldBatchNormOp::create(builder, FusedLoc::get(bn.getContext(), {conv.getLoc(), bn.getLoc()}),
                               conv.getWeight(), conv.getBias(), bn.getGamma(), bn.getBeta(),
                               bn.getMean(), bn.getVariance(), bn.getEpsilonAttr());
-  auto fused = Conv2DOp::create(builder, conv.getLoc(), conv.getInput(), folded.getFoldedWeight(),
-                                folded.getFoldedBias(), conv.getStridesAttr(),
-                                conv.getPaddingAttr(), conv.getShortcutAttr());
+  auto fused =
+      Conv2DOp::create(builder, conv.getLoc(), conv.getInput(), folded.getFoldedWeight(),
+                       folded.getFoldedBias(), conv.getStridesAttr(), conv.getPaddingAttr(),
+                       conv.getGroups(), conv.getDilationsAttr(), conv.getShortcut());
   bn.getResult().replaceAllUsesWith(fused.getResult());
   bn.erase();
   conv.erase();

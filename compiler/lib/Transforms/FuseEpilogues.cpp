@@ -24,9 +24,10 @@ Value fuseConv(OpBuilder &builder, Location loc, Conv2DOp conv, Value residual, 
   // Named after the conv first, so statistics and errors name the layer.
   if (loc != conv.getLoc())
     loc = FusedLoc::get(builder.getContext(), {conv.getLoc(), loc});
-  auto fused = FusedConv2DOp::create(builder, loc, conv.getInput(), conv.getWeight(),
-                                     conv.getBias(), residual, conv.getStridesAttr(),
-                                     conv.getPaddingAttr(), relu, conv.getShortcut());
+  auto fused =
+      FusedConv2DOp::create(builder, loc, conv.getInput(), conv.getWeight(), conv.getBias(),
+                            residual, conv.getStridesAttr(), conv.getPaddingAttr(),
+                            conv.getGroups(), conv.getDilationsAttr(), relu, conv.getShortcut());
   return fused.getResult();
 }
 

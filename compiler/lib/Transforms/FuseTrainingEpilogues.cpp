@@ -70,9 +70,9 @@ Conv2DGradInputOp rebuildConvGradInput(Conv2DGradInputOp grad, Operation *before
                                        Value reluOutput) {
   OpBuilder builder(before);
   Location loc = FusedLoc::get(builder.getContext(), {grad.getLoc(), before->getLoc()});
-  return Conv2DGradInputOp::create(builder, loc, grad.getType(), grad.getOutputGrad(),
-                                   grad.getWeight(), addend, reluOutput, grad.getStridesAttr(),
-                                   grad.getPaddingAttr());
+  return Conv2DGradInputOp::create(
+      builder, loc, grad.getType(), grad.getOutputGrad(), grad.getWeight(), addend, reluOutput,
+      grad.getStridesAttr(), grad.getPaddingAttr(), grad.getGroupsAttr(), grad.getDilationsAttr());
 }
 
 /// add(conv2d_grad_input(dy, w), g) -> conv2d_grad_input(dy, w add g), when

@@ -10,6 +10,33 @@ func.func @conv_channels(%x: tensor<1x3x8x8xf32>, %w: tensor<8x4x3x3xf32>) {
 
 // -----
 
+func.func @conv_groups(%x: tensor<1x6x8x8xf32>, %w: tensor<8x2x3x3xf32>) {
+  // expected-error @+2 {{4 groups do not divide the 6 input channels}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = rn.conv2d %x, %w {groups = 4 : i64, padding = array<i64: 1, 1>, strides = array<i64: 1, 1>} : (tensor<1x6x8x8xf32>, tensor<8x2x3x3xf32>) -> tensor<1x8x8x8xf32>
+  return
+}
+
+// -----
+
+func.func @conv_group_channels(%x: tensor<1x8x8x8xf32>, %w: tensor<8x4x3x3xf32>) {
+  // expected-error @+2 {{weight expects 4 input channels per group (4 groups), the input has 8}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = rn.conv2d %x, %w {groups = 4 : i64, padding = array<i64: 1, 1>, strides = array<i64: 1, 1>} : (tensor<1x8x8x8xf32>, tensor<8x4x3x3xf32>) -> tensor<1x8x8x8xf32>
+  return
+}
+
+// -----
+
+func.func @conv_dilated_padding(%x: tensor<1x3x8x8xf32>, %w: tensor<8x3x3x3xf32>) {
+  // expected-error @+2 {{padding 5 must be smaller than the kernel size 5 (dilated)}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = rn.conv2d %x, %w {dilations = array<i64: 2, 2>, padding = array<i64: 5, 5>, strides = array<i64: 1, 1>} : (tensor<1x3x8x8xf32>, tensor<8x3x3x3xf32>) -> tensor<1x8x14x14xf32>
+  return
+}
+
+// -----
+
 func.func @conv_stride(%x: tensor<1x3x7x7xf32>, %w: tensor<8x3x3x3xf32>) {
   // expected-error @+2 {{stride 2 does not divide the input height 7}}
   // expected-error @+1 {{failed to infer returned types}}

@@ -9,6 +9,10 @@ func.func @all_ops(%x: tensor<2x4x8x8xf32>, %labels: tensor<2xi32>) -> tensor<f3
   %b = rn.weight "conv.bias" {init = #rn<init zeros>} : tensor<8xf32>
   // CHECK: rn.conv2d %{{.*}}, %{{.*}}, %{{.*}} {padding = array<i64: 1, 1>, strides = array<i64: 2, 2>} : (tensor<2x4x8x8xf32>, tensor<8x4x3x3xf32>, tensor<8xf32>) -> tensor<2x8x4x4xf32>
   %c = rn.conv2d %x, %w, %b {padding = array<i64: 1, 1>, strides = array<i64: 2, 2>} : (tensor<2x4x8x8xf32>, tensor<8x4x3x3xf32>, tensor<8xf32>) -> tensor<2x8x4x4xf32>
+  // Groups and dilations are printed where they are not 1.
+  // CHECK: rn.conv2d %{{.*}}, %{{.*}} {dilations = array<i64: 2, 2>, groups = 2 : i64, padding = array<i64: 2, 2>, strides = array<i64: 1, 1>} : (tensor<2x4x8x8xf32>, tensor<8x2x3x3xf32>) -> tensor<2x8x8x8xf32>
+  %wg = rn.weight "wg" {init = #rn<init he_normal>} : tensor<8x2x3x3xf32>
+  %cg = rn.conv2d %x, %wg {dilations = array<i64: 2, 2>, groups = 2 : i64, padding = array<i64: 2, 2>, strides = array<i64: 1, 1>} : (tensor<2x4x8x8xf32>, tensor<8x2x3x3xf32>) -> tensor<2x8x8x8xf32>
   %g = rn.weight "bn.weight" {init = #rn<init ones>} : tensor<8xf32>
   %be = rn.weight "bn.bias" {init = #rn<init zeros>} : tensor<8xf32>
   // CHECK: rn.weight "bn.running_mean" {init = #rn<init zeros>, state} : tensor<8xf32>

@@ -47,6 +47,17 @@ KernelSpec specOf(KernelKind kind, llvm::ArrayRef<int64_t> input,
 /// A conv's or pool's strides and padding (H, W).
 KernelSpec windowed(KernelSpec spec, llvm::ArrayRef<int64_t> strides,
                     llvm::ArrayRef<int64_t> padding);
+/// A conv-like op's (conv2d, fused_conv2d, conv2d_grad_*) strides, padding,
+/// groups and dilations.
+template <typename ConvLikeOp> KernelSpec convWindow(KernelSpec spec, ConvLikeOp op) {
+  spec = windowed(std::move(spec), op.getStrides(), op.getPadding());
+  spec.groups = int64_t(op.getGroups());
+  if (std::optional<llvm::ArrayRef<int64_t>> dilations = op.getDilations()) {
+    spec.dilationH = (*dilations)[0];
+    spec.dilationW = (*dilations)[1];
+  }
+  return spec;
+}
 KernelSpec withEpsilon(KernelSpec spec, llvm::APFloat epsilon);
 KernelSpec poolSpec(KernelKind kind, mlir::Value input, llvm::ArrayRef<int64_t> kernel,
                     llvm::ArrayRef<int64_t> strides, llvm::ArrayRef<int64_t> padding);

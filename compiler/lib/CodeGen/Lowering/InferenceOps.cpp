@@ -37,7 +37,9 @@ struct FoldBatchNormKernel
     auto reader = foldedWeight.hasOneUse()
                       ? dyn_cast<rn::FusedConv2DOp>(*foldedWeight.getUsers().begin())
                       : rn::FusedConv2DOp();
-    bool blocked = reader && reader.getWeight() == foldedWeight;
+    // Grouped and dilated convs read the packed layout.
+    bool blocked = reader && reader.getWeight() == foldedWeight && reader.getGroups() == 1 &&
+                   !reader.getDilations();
     if (blocked) {
       Dims out = shapeOf(reader.getResult());
       spec.blockedForQ = out[3];
@@ -61,9 +63,8 @@ struct FoldBatchNormKernel
 struct FusedConv2DKernel : KernelOpInterface::ExternalModel<FusedConv2DKernel, rn::FusedConv2DOp> {
   LogicalResult planKernels(Operation *op, KernelPlanBuilder &plan) const {
     auto conv = cast<rn::FusedConv2DOp>(op);
-    KernelSpec spec =
-        windowed(specOf(KernelKind::Conv2D, shapeOf(conv.getInput()), shapeOf(conv.getWeight())),
-                 conv.getStrides(), conv.getPadding());
+    KernelSpec spec = convWindow(
+        specOf(KernelKind::Conv2D, shapeOf(conv.getInput()), shapeOf(conv.getWeight())), conv);
     spec.bias = bool(conv.getBias());
     spec.residual = bool(conv.getResidual());
     spec.relu = conv.getRelu();

@@ -25,9 +25,8 @@ struct Conv2DKernel : KernelOpInterface::ExternalModel<Conv2DKernel, rn::Conv2DO
       return failure();
     step.append(*weight);
     step.write(conv.getResult(), nhwc(Space::Arena, shapeOf(conv.getResult())));
-    return step.emit(
-        windowed(specOf(KernelKind::Conv2D, shapeOf(conv.getInput()), shapeOf(conv.getWeight())),
-                 conv.getStrides(), conv.getPadding()));
+    return step.emit(convWindow(
+        specOf(KernelKind::Conv2D, shapeOf(conv.getInput()), shapeOf(conv.getWeight())), conv));
   }
 };
 
@@ -88,8 +87,7 @@ struct Conv2DGradInputKernel
     Dims shape = shapeOf(grad.getInputGrad());
     step.write(grad.getInputGrad(), nhwc(Space::Arena, shape));
     KernelSpec spec =
-        windowed(specOf(KernelKind::Conv2DGradInput, shape, shapeOf(grad.getWeight())),
-                 grad.getStrides(), grad.getPadding());
+        convWindow(specOf(KernelKind::Conv2DGradInput, shape, shapeOf(grad.getWeight())), grad);
     spec.residual = bool(grad.getAddend());
     spec.relu = bool(grad.getReluOutput());
     return step.emit(spec);
@@ -107,8 +105,7 @@ struct Conv2DGradWeightKernel
     // In the layout of the weight it updates.
     step.write(grad.getWeightGrad(), packedConv(Space::Arena, weight));
     return step.emit(
-        windowed(specOf(KernelKind::Conv2DGradWeight, shapeOf(grad.getInput()), weight),
-                 grad.getStrides(), grad.getPadding()));
+        convWindow(specOf(KernelKind::Conv2DGradWeight, shapeOf(grad.getInput()), weight), grad));
   }
 };
 

@@ -15,13 +15,14 @@ using namespace resnetc::rn;
 LogicalResult Conv2DOp::buildGradients(OpBuilder &builder, Value dy,
                                        GradientAccumulator accumulate) {
   Location loc = getLoc();
-  accumulate(getInput(), Conv2DGradInputOp::create(builder, loc, getInput().getType(), dy,
-                                                   getWeight(), /*addend=*/Value(),
-                                                   /*relu_output=*/Value(), getStridesAttr(),
-                                                   getPaddingAttr()));
-  accumulate(getWeight(),
-             Conv2DGradWeightOp::create(builder, loc, getWeight().getType(), dy, getInput(),
-                                        getStridesAttr(), getPaddingAttr()));
+  accumulate(getInput(),
+             Conv2DGradInputOp::create(builder, loc, getInput().getType(), dy, getWeight(),
+                                       /*addend=*/Value(),
+                                       /*relu_output=*/Value(), getStridesAttr(), getPaddingAttr(),
+                                       getGroupsAttr(), getDilationsAttr()));
+  accumulate(getWeight(), Conv2DGradWeightOp::create(builder, loc, getWeight().getType(), dy,
+                                                     getInput(), getStridesAttr(), getPaddingAttr(),
+                                                     getGroupsAttr(), getDilationsAttr()));
   if (getBias())
     accumulate(getBias(), ChannelSumOp::create(builder, loc, dy));
   return success();

@@ -29,13 +29,16 @@ Value LayerBuilder::weight(Location loc, StringRef name, ArrayRef<int64_t> shape
 
 Value LayerBuilder::conv(Location loc, Value input, StringRef name, const ConvSpec &spec) {
   int64_t channels = cast<RankedTensorType>(input.getType()).getDimSize(1);
-  Value w = weight(loc, (name + ".weight").str(), {spec.width, channels, spec.kernel, spec.kernel},
-                   "he_normal");
+  Value w = weight(loc, (name + ".weight").str(),
+                   {spec.width, channels / spec.groups, spec.kernelH, spec.kernelW}, "he_normal");
   Value b = spec.bias ? weight(loc, (name + ".bias").str(), {spec.width}, "zeros") : Value();
-  auto op =
-      Conv2DOp::create(builder, layerLoc(loc, name), input, w, b,
-                       builder.getDenseI64ArrayAttr({spec.stride, spec.stride}),
-                       builder.getDenseI64ArrayAttr({spec.padding, spec.padding}), spec.shortcut);
+  DenseI64ArrayAttr dilations = spec.dilation == 1
+                                    ? DenseI64ArrayAttr()
+                                    : builder.getDenseI64ArrayAttr({spec.dilation, spec.dilation});
+  auto op = Conv2DOp::create(builder, layerLoc(loc, name), input, w, b,
+                             builder.getDenseI64ArrayAttr({spec.stride, spec.stride}),
+                             builder.getDenseI64ArrayAttr({spec.paddingH, spec.paddingW}),
+                             uint64_t(spec.groups), dilations, spec.shortcut);
   return op.getResult();
 }
 

@@ -129,7 +129,8 @@ LogicalResult Conv2DOp::inferReturnTypes(MLIRContext *context, std::optional<Loc
                                shapeOf(op.getWeight())[0], " output channels");
   }
   return inferred(inferConv2d(shapeOf(op.getInput()), shapeOf(op.getWeight()), op.getStrides(),
-                              op.getPadding()),
+                              op.getPadding(), op.getDilations().value_or(ArrayRef<int64_t>()),
+                              int64_t(op.getGroups())),
                   location, context, types);
 }
 
@@ -157,7 +158,8 @@ LogicalResult FusedConv2DOp::inferReturnTypes(MLIRContext *context,
                                               std::optional<Location> location, Adaptor op,
                                               SmallVectorImpl<Type> &types) {
   return inferred(inferConv2d(shapeOf(op.getInput()), shapeOf(op.getWeight()), op.getStrides(),
-                              op.getPadding()),
+                              op.getPadding(), op.getDilations().value_or(ArrayRef<int64_t>()),
+                              int64_t(op.getGroups())),
                   location, context, types);
 }
 
@@ -300,15 +302,19 @@ LogicalResult BatchNormTrainOp::verify() {
 }
 
 LogicalResult Conv2DGradInputOp::verify() {
-  return matchesForward(
-      *this, inferConv2d(shapeOf(getInputGrad()), shapeOf(getWeight()), getStrides(), getPadding()),
-      shapeOf(getOutputGrad()), "output_grad");
+  return matchesForward(*this,
+                        inferConv2d(shapeOf(getInputGrad()), shapeOf(getWeight()), getStrides(),
+                                    getPadding(), getDilations().value_or(ArrayRef<int64_t>()),
+                                    int64_t(getGroups())),
+                        shapeOf(getOutputGrad()), "output_grad");
 }
 
 LogicalResult Conv2DGradWeightOp::verify() {
-  return matchesForward(
-      *this, inferConv2d(shapeOf(getInput()), shapeOf(getWeightGrad()), getStrides(), getPadding()),
-      shapeOf(getOutputGrad()), "output_grad");
+  return matchesForward(*this,
+                        inferConv2d(shapeOf(getInput()), shapeOf(getWeightGrad()), getStrides(),
+                                    getPadding(), getDilations().value_or(ArrayRef<int64_t>()),
+                                    int64_t(getGroups())),
+                        shapeOf(getOutputGrad()), "output_grad");
 }
 
 LogicalResult ChannelSumOp::inferReturnTypes(MLIRContext *context, std::optional<Location> location,

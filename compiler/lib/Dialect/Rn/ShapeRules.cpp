@@ -46,17 +46,29 @@ ShapeResult sized(Shape shape, llvm::StringRef what) {
   return {std::move(shape), {}};
 }
 
-ShapeResult windowed(ArrayRef<int64_t> input, int64_t channels, ArrayRef<int64_t> kernel,
-                     ArrayRef<int64_t> strides, ArrayRef<int64_t> padding) {
-  for (auto [values, what, minimum] :
-       {std::tuple{kernel, "kernel", 1}, {strides, "stride", 1}, {padding, "padding", 0}})
+/// A window of `kernel` taps `dilations` apart (empty: 1) spans
+/// (kernel - 1) * dilation + 1 input positions along each axis.
+ShapeResult windowed(ArrayRef<int64_t> input, int64_t channels, ArrayRef<int64_t> taps,
+                     ArrayRef<int64_t> strides, ArrayRef<int64_t> padding,
+                     ArrayRef<int64_t> dilations = {}) {
+  static const int64_t kUndilated[] = {1, 1};
+  if (dilations.empty())
+    dilations = kUndilated;
+  for (auto [values, what, minimum] : {std::tuple{taps, "kernel", 1},
+                                       {strides, "stride", 1},
+                                       {padding, "padding", 0},
+                                       {dilations, "dilation", 1}})
     if (std::string e = checkPair(values, what, minimum); !e.empty())
       return ShapeResult::failure(e);
+  int64_t span[2];
+  for (int i = 0; i < 2; ++i)
+    span[i] = (taps[i] - 1) * dilations[i] + 1;
+  ArrayRef<int64_t> kernel(span);
   for (int i = 0; i < 2; ++i)
     if (padding[i] >= kernel[i])
-      return ShapeResult::failure("padding " + std::to_string(padding[i]) +
-                                  " must be smaller than the kernel size " +
-                                  std::to_string(kernel[i]));
+      return ShapeResult::failure(
+          "padding " + std::to_string(padding[i]) + " must be smaller than the kernel size " +
+          std::to_string(kernel[i]) + (dilations[i] > 1 ? " (dilated)" : ""));
   if (std::string e = checkStrideDivides(input, strides); !e.empty())
     return ShapeResult::failure(e);
   Shape out{input[0], channels, 0, 0};
@@ -111,7 +123,8 @@ bool resnetc::rn::shortcutIsProjection(llvm::StringRef kind, int64_t inChannels,
 }
 
 ShapeResult resnetc::rn::inferConv2d(ArrayRef<int64_t> input, ArrayRef<int64_t> weight,
-                                     ArrayRef<int64_t> strides, ArrayRef<int64_t> padding) {
+                                     ArrayRef<int64_t> strides, ArrayRef<int64_t> padding,
+                                     ArrayRef<int64_t> dilations, int64_t groups) {
   if (std::string e = checkActivation(input); !e.empty())
     return ShapeResult::failure(e);
   if (weight.size() != 4)
@@ -119,12 +132,22 @@ ShapeResult resnetc::rn::inferConv2d(ArrayRef<int64_t> input, ArrayRef<int64_t> 
                                 std::to_string(weight.size()));
   if (weight[0] <= 0)
     return ShapeResult::failure("width must be positive, got " + std::to_string(weight[0]));
-  if (weight[1] != input[1])
-    return ShapeResult::failure("weight expects " + std::to_string(weight[1]) +
-                                " input channels, the input has " + std::to_string(input[1]));
+  if (groups <= 0)
+    return ShapeResult::failure("groups must be positive, got " + std::to_string(groups));
+  if (input[1] % groups != 0)
+    return ShapeResult::failure(std::to_string(groups) + " groups do not divide the " +
+                                std::to_string(input[1]) + " input channels");
+  if (weight[0] % groups != 0)
+    return ShapeResult::failure(std::to_string(groups) + " groups do not divide the width " +
+                                std::to_string(weight[0]));
+  if (weight[1] * groups != input[1])
+    return ShapeResult::failure(
+        "weight expects " + std::to_string(weight[1]) + " input channels" +
+        (groups > 1 ? " per group (" + std::to_string(groups) + " groups)" : std::string()) +
+        ", the input has " + std::to_string(input[1]));
   if (std::string e = checkTensorSize(weight, "the weight"); !e.empty())
     return ShapeResult::failure(e);
-  return windowed(input, weight[0], weight.drop_front(2), strides, padding);
+  return windowed(input, weight[0], weight.drop_front(2), strides, padding, dilations);
 }
 
 ShapeResult resnetc::rn::inferMaxPool2d(ArrayRef<int64_t> input, ArrayRef<int64_t> kernel,

@@ -17,9 +17,11 @@ namespace resnetc::rn {
 
 struct ConvSpec {
   int64_t width = 0;
-  int64_t kernel = 3;
+  int64_t kernelH = 3, kernelW = 3;
   int64_t stride = 1;
-  int64_t padding = 1;
+  int64_t paddingH = 1, paddingW = 1;
+  int64_t dilation = 1;
+  int64_t groups = 1;
   bool bias = false;
   /// A shortcut projection, not counted among the weighted layers.
   bool shortcut = false;

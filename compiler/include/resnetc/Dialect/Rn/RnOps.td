@@ -15,6 +15,11 @@ def Rn_Activation : 4DTensorOf<[F32]>;
 def Rn_Vector : 1DTensorOf<[F32]>;
 def Rn_Matrix : 2DTensorOf<[F32]>;
 
+// The grouping and dilation of the conv-like ops: printed only where they
+// are not 1 (conv2d's description says what they mean).
+def Rn_ConvGroups : DefaultValuedAttr<I64Attr, "1">;
+def Rn_ConvDilations : OptionalAttr<DenseI64ArrayAttr>;
+
 // Ops whose gradient rn-autodiff builds (Gradients.cpp).
 def Rn_Differentiable : DeclareOpInterfaceMethods<Rn_DifferentiableOpInterface>;
 
@@ -55,10 +60,16 @@ def Rn_Conv2DOp : Rn_InferredOp<"conv2d", [Rn_Differentiable]> {
   let description = [{
     `shortcut` marks the 1x1 projection of a shortcut connection: the paper
     does not count those among the weighted layers of a network.
+
+    With `groups` = G (ResNeXt), the channels split into G groups: output
+    channel k reads only the input channels of its group k / (K/G), and the
+    weight is K x C/G x R x S. `dilations` (absent: 1) spaces the taps
+    apart: tap (r, s) reads the input at (y*SH + r*DH - PH, x*SW + s*DW - PW).
   }];
   let arguments = (ins Rn_Activation:$input, Rn_Activation:$weight,
                    Optional<Rn_Vector>:$bias,
                    DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$padding,
+                   Rn_ConvGroups:$groups, Rn_ConvDilations:$dilations,
                    UnitAttr:$shortcut);
   let results = (outs Rn_Activation:$output);
   let assemblyFormat = [{
@@ -139,6 +150,7 @@ def Rn_FusedConv2DOp : Rn_InferredOp<"fused_conv2d", [AttrSizedOperandSegments]>
   let arguments = (ins Rn_Activation:$input, Rn_Activation:$weight,
                    Optional<Rn_Vector>:$bias, Optional<Rn_Activation>:$residual,
                    DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$padding,
+                   Rn_ConvGroups:$groups, Rn_ConvDilations:$dilations,
                    UnitAttr:$relu, UnitAttr:$shortcut);
   let results = (outs Rn_Activation:$output);
   let assemblyFormat = [{
@@ -319,7 +331,8 @@ def Rn_Conv2DGradInputOp : Rn_Op<"conv2d_grad_input", [Pure, AttrSizedOperandSeg
   }];
   let arguments = (ins Rn_Activation:$output_grad, Rn_Activation:$weight,
                    Optional<Rn_Activation>:$addend, Optional<Rn_Activation>:$relu_output,
-                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$padding);
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$padding,
+                   Rn_ConvGroups:$groups, Rn_ConvDilations:$dilations);
   let results = (outs Rn_Activation:$input_grad);
   let assemblyFormat = [{
     $output_grad `,` $weight (`add` $addend^)? (`relu` $relu_output^)? attr-dict `:`
@@ -331,7 +344,8 @@ def Rn_Conv2DGradInputOp : Rn_Op<"conv2d_grad_input", [Pure, AttrSizedOperandSeg
 def Rn_Conv2DGradWeightOp : Rn_Op<"conv2d_grad_weight", [Pure]> {
   let summary = "Gradient of conv2d with respect to its weight";
   let arguments = (ins Rn_Activation:$output_grad, Rn_Activation:$input,
-                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$padding);
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$padding,
+                   Rn_ConvGroups:$groups, Rn_ConvDilations:$dilations);
   let results = (outs Rn_Activation:$weight_grad);
   let assemblyFormat = [{
     $output_grad `,` $input attr-dict `:` functional-type(operands, results)

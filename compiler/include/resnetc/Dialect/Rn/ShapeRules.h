@@ -42,9 +42,10 @@ bool isShortcutKind(llvm::StringRef kind);
 bool shortcutIsProjection(llvm::StringRef kind, int64_t inChannels, int64_t outChannels,
                           int64_t stride);
 
-/// NCHW input, OIHW weight.
+/// NCHW input, OIHW weight (O x I/groups x H x W). `dilations` empty: 1.
 ShapeResult inferConv2d(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> weight,
-                        llvm::ArrayRef<int64_t> strides, llvm::ArrayRef<int64_t> padding);
+                        llvm::ArrayRef<int64_t> strides, llvm::ArrayRef<int64_t> padding,
+                        llvm::ArrayRef<int64_t> dilations = {}, int64_t groups = 1);
 ShapeResult inferMaxPool2d(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> kernel,
                            llvm::ArrayRef<int64_t> strides, llvm::ArrayRef<int64_t> padding);
 ShapeResult inferGlobalAvgPool(llvm::ArrayRef<int64_t> input);

@@ -90,6 +90,11 @@ struct KernelSpec {
   int64_t strideH = 1, strideW = 1;
   int64_t padH = 0, padW = 0;
   int64_t kernelH = 1, kernelW = 1; // max_pool2d
+  /// conv2d and conv2d_grad_*, optional (1 when left out): the weight is
+  /// K x C/groups x R x S, output channel k reading the input channels of
+  /// group k / (K/groups); taps dilationH/W apart.
+  int64_t groups = 1;
+  int64_t dilationH = 1, dilationW = 1;
   bool bias = false;
   bool residual = false;
   bool relu = false;
@@ -124,6 +129,9 @@ struct KernelSpec {
   /// Empty for other kinds.
   std::vector<int64_t> forwardOutputShape() const;
 
+  /// A conv kind with groups or dilation (the general direct algorithm).
+  bool isGroupedOrDilated() const { return groups != 1 || dilationH != 1 || dilationW != 1; }
+
   /// The kernel's buffers in call order: its inputs, then its outputs.
   /// Meaningful for a spec that checkKernelSpec accepts.
   std::vector<KernelArgument> arguments() const;
@@ -145,8 +153,9 @@ bool parseKernelSpec(const std::string &text, KernelSpec &spec, std::string &err
 
 /// The extent of a sliding window's output along one axis: one shape rule
 /// for the dialect's shape inference and the kernels.
-inline int64_t slidingWindowExtent(int64_t input, int64_t window, int64_t stride, int64_t padding) {
-  return (input + 2 * padding - window) / stride + 1;
+inline int64_t slidingWindowExtent(int64_t input, int64_t window, int64_t stride, int64_t padding,
+                                   int64_t dilation = 1) {
+  return (input + 2 * padding - (window - 1) * dilation - 1) / stride + 1;
 }
 
 } // namespace resnetc

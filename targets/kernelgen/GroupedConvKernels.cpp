@@ -1,0 +1,207 @@
+//===- GroupedConvKernels.cpp - Convs with groups or dilation -------------===//
+//
+// conv2d, conv2d_grad_input and conv2d_grad_weight when the spec has groups
+// (ResNeXt) or dilation (dilated backbones): the direct algorithm of
+// GroupedConvStages (Kernels.h), one sum per output element in a fixed
+// order. Plain convs keep their own builders (Kernels.cpp,
+// TrainingKernels.cpp, WinogradKernels.cpp).
+//
+//===----------------------------------------------------------------------===//
+
+#include "Kernels.h"
+#include "KernelsInternal.h"
+
+namespace resnetc::kernelgen {
+
+using namespace Halide;
+using namespace detail;
+
+namespace {
+
+/// `param` (c, x, y, n) read as zero outside x in [0, width), y in [0, height).
+Func zeroPadded(const ImageParam &param, int width, int height) {
+  Region bounds(4);
+  bounds[1] = Range(0, width);
+  bounds[2] = Range(0, height);
+  Func padded("source");
+  Var c("c"), x("x"), y("y"), n("n");
+  padded(c, x, y, n) = BoundaryConditions::constant_exterior(param, 0.0f, bounds)(c, x, y, n);
+  return padded;
+}
+
+struct Geometry {
+  int N, C, H, W;  // the forward input
+  int K, Cg, R, S; // the weight (K x C/G x R x S)
+  int P, Q;        // the forward output's height and width
+  int G, Kg;       // groups, output channels per group
+  int SH, SW, PH, PW, DH, DW;
+
+  explicit Geometry(const KernelSpec &spec) {
+    std::vector<int64_t> out =
+        spec.kind == KernelKind::Conv2D ? spec.outputShape() : spec.forwardOutputShape();
+    N = i32(spec.input[0]);
+    C = i32(spec.input[1]);
+    H = i32(spec.input[2]);
+    W = i32(spec.input[3]);
+    K = i32(spec.weight[0]);
+    Cg = i32(spec.weight[1]);
+    R = i32(spec.weight[2]);
+    S = i32(spec.weight[3]);
+    P = i32(out[2]);
+    Q = i32(out[3]);
+    G = i32(spec.groups);
+    Kg = K / G;
+    SH = i32(spec.strideH);
+    SW = i32(spec.strideW);
+    PH = i32(spec.padH);
+    PW = i32(spec.padW);
+    DH = i32(spec.dilationH);
+    DW = i32(spec.dilationW);
+  }
+
+  int64_t macs() const { return int64_t(N) * K * P * Q * Cg * R * S; }
+};
+
+void initStages(GroupedConvStages &st, const KernelSpec &spec, const Geometry &geo) {
+  st.kind = spec.kind;
+  st.i = Var("i");
+  st.g = Var("g");
+  st.a = Var("a");
+  st.b = Var("b");
+  st.n = Var("n");
+  st.groups = geo.G;
+  st.macs = geo.macs();
+  st.acc = Func("acc");
+  st.output = Func("output");
+}
+
+KernelPipeline buildForward(const KernelSpec &spec, const Scheduler &sched) {
+  Geometry geo(spec);
+  GroupedConvStages st;
+  initStages(st, spec, geo);
+  ImageParam input = makeInput("input", {geo.C, geo.W, geo.H, geo.N});
+  ImageParam weight = makeInput("weight", {geo.K, geo.Cg, geo.S, geo.R});
+  std::vector<ImageParam> inputs = {input, weight};
+  ImageParam bias, residual;
+  if (spec.bias) {
+    bias = makeInput("bias", {geo.K});
+    inputs.push_back(bias);
+  }
+  if (spec.residual) {
+    residual = makeInput("residual", {geo.K, geo.Q, geo.P, geo.N});
+    inputs.push_back(residual);
+  }
+  st.source = zeroPadded(input, geo.W, geo.H);
+  st.per = geo.Kg;
+  st.A = geo.Q;
+  st.B = geo.P;
+  st.Nn = geo.N;
+  const Var &i = st.i, &g = st.g, &a = st.a, &b = st.b, &n = st.n;
+  st.r = RDom(0, geo.Cg, 0, geo.S, 0, geo.R, "r");
+  const RDom &r = st.r;
+  Expr k = g * geo.Kg + i;
+  st.acc(i, g, a, b, n) = spec.bias ? Expr(bias(k)) : Expr(0.0f);
+  st.acc(i, g, a, b, n) +=
+      weight(k, r.x, r.y, r.z) * st.source(g * geo.Cg + r.x, a * geo.SW + r.y * geo.DW - geo.PW,
+                                           b * geo.SH + r.z * geo.DH - geo.PH, n);
+  Var ko("k"), x("x"), y("y");
+  Expr value = st.acc(ko % geo.Kg, ko / geo.Kg, x, y, n);
+  if (spec.residual)
+    value = value + residual(ko, x, y, n);
+  st.output(ko, x, y, n) = maybeRelu(value, spec.relu);
+  constrainDense(st.output.output_buffer(), {geo.K, geo.Q, geo.P, geo.N});
+  sched.scheduleGroupedConv(st);
+  return finish({st.output}, inputs);
+}
+
+KernelPipeline buildGradInput(const KernelSpec &spec, const Scheduler &sched) {
+  Geometry geo(spec);
+  GroupedConvStages st;
+  initStages(st, spec, geo);
+  ImageParam grad = makeInput("output_grad", {geo.K, geo.Q, geo.P, geo.N});
+  ImageParam weight = makeInput("weight", {geo.K, geo.Cg, geo.S, geo.R});
+  std::vector<ImageParam> inputs = {grad, weight};
+  ImageParam addend, reluOutput;
+  if (spec.residual) {
+    addend = makeInput("addend", {geo.C, geo.W, geo.H, geo.N});
+    inputs.push_back(addend);
+  }
+  if (spec.relu) {
+    reluOutput = makeInput("relu_output", {geo.C, geo.W, geo.H, geo.N});
+    inputs.push_back(reluOutput);
+  }
+  st.source = zeroPadded(grad, geo.Q, geo.P);
+  st.per = geo.Cg;
+  st.A = geo.W;
+  st.B = geo.H;
+  st.Nn = geo.N;
+  const Var &i = st.i, &g = st.g, &a = st.a, &b = st.b, &n = st.n;
+  // Input channels contiguous, so that the sum is vectorised over them.
+  Var kk("kk"), s("s"), rr("rr");
+  st.weightT = Func("weight_t");
+  st.weightT(i, g, kk, s, rr) = weight(g * geo.Kg + kk, i, s, rr);
+  st.r = RDom(0, geo.Kg, 0, geo.S, 0, geo.R, "r");
+  RDom &r = st.r;
+  // Input position a meets output position (a + PW - s*DW) / SW of tap s.
+  Expr tx = a + geo.PW - r.y * geo.DW, ty = b + geo.PH - r.z * geo.DH;
+  if (geo.SW > 1 && geo.SH > 1)
+    r.where(tx % geo.SW == 0 && ty % geo.SH == 0);
+  else if (geo.SW > 1)
+    r.where(tx % geo.SW == 0);
+  else if (geo.SH > 1)
+    r.where(ty % geo.SH == 0);
+  st.acc(i, g, a, b, n) = 0.0f;
+  st.acc(i, g, a, b, n) +=
+      st.source(g * geo.Kg + r.x, tx / geo.SW, ty / geo.SH, n) * st.weightT(i, g, r.x, r.y, r.z);
+  Var c("c"), x("x"), y("y");
+  Expr value = st.acc(c % geo.Cg, c / geo.Cg, x, y, n);
+  if (spec.residual)
+    value = value + addend(c, x, y, n);
+  if (spec.relu)
+    value = select(reluOutput(c, x, y, n) > 0.0f, value, 0.0f);
+  st.output(c, x, y, n) = value;
+  constrainDense(st.output.output_buffer(), {geo.C, geo.W, geo.H, geo.N});
+  sched.scheduleGroupedConv(st);
+  return finish({st.output}, inputs);
+}
+
+KernelPipeline buildGradWeight(const KernelSpec &spec, const Scheduler &sched) {
+  Geometry geo(spec);
+  GroupedConvStages st;
+  initStages(st, spec, geo);
+  ImageParam grad = makeInput("output_grad", {geo.K, geo.Q, geo.P, geo.N});
+  ImageParam input = makeInput("input", {geo.C, geo.W, geo.H, geo.N});
+  st.source = zeroPadded(input, geo.W, geo.H);
+  st.per = geo.Kg;
+  st.A = geo.Cg;
+  st.B = geo.S;
+  st.Nn = geo.R;
+  // acc(kk, g, c, s, r): a = c, b = s and n = r (the weight's row).
+  const Var &i = st.i, &g = st.g, &c = st.a, &s = st.b, &row = st.n;
+  st.r = RDom(0, geo.Q, 0, geo.P, 0, geo.N, "r");
+  const RDom &r = st.r;
+  st.acc(i, g, c, s, row) = 0.0f;
+  st.acc(i, g, c, s, row) += grad(g * geo.Kg + i, r.x, r.y, r.z) *
+                             st.source(g * geo.Cg + c, r.x * geo.SW + s * geo.DW - geo.PW,
+                                       r.y * geo.SH + row * geo.DH - geo.PH, r.z);
+  Var k("k"), co("c"), so("s"), ro("r");
+  st.output(k, co, so, ro) = st.acc(k % geo.Kg, k / geo.Kg, co, so, ro);
+  constrainDense(st.output.output_buffer(), {geo.K, geo.Cg, geo.S, geo.R});
+  sched.scheduleGroupedConv(st);
+  return finish({st.output}, {grad, input});
+}
+
+} // namespace
+
+KernelPipeline buildGroupedConv(const KernelSpec &spec, const Scheduler &sched) {
+  switch (spec.kind) {
+  case KernelKind::Conv2DGradInput:
+    return buildGradInput(spec, sched);
+  case KernelKind::Conv2DGradWeight:
+    return buildGradWeight(spec, sched);
+  default:
+    return buildForward(spec, sched);
+  }
+}
+
+} // namespace resnetc::kernelgen
