@@ -62,6 +62,23 @@ Token Lexer::lexNumber(const char *start) {
     }
     break;
   }
+  // '0.3': a fraction (rates); only a lone integer takes one.
+  if (parts.size() == 1 && cursor + 1 < buffer.end() && *cursor == '.' && isDigit(cursor[1])) {
+    ++cursor;
+    // Digits as written, then one division (independent of the C locale).
+    double fraction = 0, scale = 1;
+    for (; cursor != buffer.end() && isDigit(*cursor) && scale < 1e15; ++cursor) {
+      fraction = fraction * 10 + (*cursor - '0');
+      scale *= 10;
+    }
+    while (cursor != buffer.end() && isDigit(*cursor)) // beyond double's precision
+      ++cursor;
+    if (cursor != buffer.end() && (isIdentChar(*cursor) || *cursor == '.'))
+      return error(cursor, "unexpected character after a number");
+    Token token = make(TokenKind::Real, start);
+    token.real = double(parts.front()) + fraction / scale;
+    return token;
+  }
   if (cursor != buffer.end() && isIdentChar(*cursor))
     return error(cursor, "unexpected character after a number");
   Token token = make(parts.size() == 1 ? TokenKind::Integer : TokenKind::Dims, start);
@@ -133,6 +150,8 @@ const char *resnetc::dsl::spell(TokenKind kind) {
     return "a name";
   case TokenKind::Integer:
     return "an integer";
+  case TokenKind::Real:
+    return "a number such as 0.3";
   case TokenKind::Dims:
     return "sizes such as 3x3";
   case TokenKind::LParen:

@@ -291,6 +291,11 @@ std::unique_ptr<Expr> Parser::primary(int depth) {
     node->value = token.value;
     advance();
     return node;
+  case TokenKind::Real:
+    node->kind = Expr::Kind::Real;
+    node->real = token.real;
+    advance();
+    return node;
   case TokenKind::Dims:
     node->kind = Expr::Kind::Dims;
     node->dims = token.dims;

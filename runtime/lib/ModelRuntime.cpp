@@ -47,15 +47,24 @@ struct Context {
   std::vector<std::string> classes;
   /// Data-parallel training: the buckets averaged over the ranks.
   resnetc::RankAverager ranks;
-  /// Training: the learning rate in; the loss and the number correct out.
-  /// Slots RESNETC_RT_SCALAR_SLOT_BYTES apart, where the kernels expect them.
+  /// Training: the learning rate in; the loss and the number correct out;
+  /// dropout's {seed, step} in. Slots RESNETC_RT_SCALAR_SLOT_BYTES apart,
+  /// where the kernels expect them.
   union alignas(64) {
     float f;
     int32_t i;
+    int32_t pair[2];
     uint8_t slot[RESNETC_RT_SCALAR_SLOT_BYTES];
-  } scalars[3] = {};
+  } scalars[4] = {};
+  /// Dropout's masks are a function of (seed, steps taken, layer, element):
+  /// the steps are saved in checkpoints, so a resumed run draws the same.
+  uint32_t randomSeed = 0;
+  uint64_t trainSteps = 0;
   char error[1024] = "";
 };
+
+/// The checkpoint's count of training steps (dropout's masks depend on it).
+constexpr const char *kTrainStepsKey = "resnetc.train_steps";
 
 Context *live(void *context) {
   auto *ctx = static_cast<Context *>(context);
@@ -350,6 +359,7 @@ int32_t saveState(Context *ctx, const char *path, bool checkpoint, const char *c
     addSlots(model->momentum, model->num_momentum, "momentum/");
     for (int64_t i = 0; i < count; ++i)
       file.metadata.emplace_back(keys[i], values[i]);
+    file.metadata.emplace_back(kTrainStepsKey, double(ctx->trainSteps));
   }
   std::string error;
   if (!resnetc::writeWeightsFile(path, file, error))
@@ -481,6 +491,8 @@ extern "C" int32_t resnetc_rt_train_step(void *context, const float *images, siz
                   double(images[i]), i % perImage);
     }
   ctx->scalars[0].f = learning_rate;
+  ctx->scalars[3].pair[0] = int32_t(ctx->randomSeed);
+  ctx->scalars[3].pair[1] = int32_t(uint32_t(ctx->trainSteps));
   uint8_t *spaces[RESNETC_RT_SPACES] = {reinterpret_cast<uint8_t *>(const_cast<float *>(images)),
                                         nullptr,
                                         ctx->arena,
@@ -490,8 +502,10 @@ extern "C" int32_t resnetc_rt_train_step(void *context, const float *images, siz
   for (int space : {RESNETC_RT_INPUT, RESNETC_RT_LABELS, RESNETC_RT_SCALARS})
     ctx->device->hostWritten(space);
   int32_t status = model->train(ctx, spaces);
-  if (status == 0)
+  if (status == 0) {
+    ++ctx->trainSteps;
     status = ctx->device->toHost(ctx, RESNETC_RT_SCALARS, spaces[RESNETC_RT_SCALARS]);
+  }
   if (status != 0) {
     std::string message = ctx->error;
     return fail(ctx, RESNETC_ERROR_KERNEL, "train_step failed (%d): %s", status, message.c_str());
@@ -562,6 +576,18 @@ extern "C" int32_t resnetc_rt_load_checkpoint(void *context, const char *path) {
     return fail(ctx, status, "%s: %s", path, message.c_str());
   }
   ctx->checkpointValues = file.metadata;
+  for (const auto &[key, value] : file.metadata)
+    if (key == kTrainStepsKey)
+      ctx->trainSteps = uint64_t(value);
+  return RESNETC_OK;
+}
+
+extern "C" int32_t resnetc_rt_set_random_seed(void *context, int32_t seed) {
+  Context *ctx = live(context);
+  if (!ctx)
+    return RESNETC_ERROR_ARGUMENT;
+  ctx->randomSeed = uint32_t(seed);
+  ctx->error[0] = '\0';
   return RESNETC_OK;
 }
 

@@ -477,6 +477,8 @@ KernelPipeline dispatch(const KernelSpec &spec, const Scheduler &sched) {
     return buildConv2DGradWeight(spec, sched);
   case KernelKind::ChannelSum:
     return buildChannelSum(spec, sched);
+  case KernelKind::Dropout:
+    return buildDropout(spec, sched);
   case KernelKind::ChannelDot:
     return buildChannelDot(spec, sched);
   case KernelKind::DenseGradInput:

@@ -399,6 +399,7 @@ KernelPipeline buildBatchNormGradSums(const KernelSpec &spec, const Scheduler &s
 KernelPipeline buildBatchNormGradInput(const KernelSpec &spec, const Scheduler &sched);
 KernelPipeline buildReluGrad(const KernelSpec &spec, const Scheduler &sched);
 KernelPipeline buildConv2DGradInput(const KernelSpec &spec, const Scheduler &sched);
+KernelPipeline buildDropout(const KernelSpec &spec, const Scheduler &sched); // DropoutKernel.cpp
 KernelPipeline buildConv2DGradWeight(const KernelSpec &spec, const Scheduler &sched);
 KernelPipeline buildChannelSum(const KernelSpec &spec, const Scheduler &sched);
 KernelPipeline buildChannelDot(const KernelSpec &spec, const Scheduler &sched);

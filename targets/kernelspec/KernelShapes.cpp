@@ -61,6 +61,7 @@ std::vector<int64_t> KernelSpec::outputShape() const {
   case KernelKind::BatchNormNormalize:
   case KernelKind::BatchNormGradInput:
   case KernelKind::ReluGrad:
+  case KernelKind::Dropout:
   case KernelKind::Conv2DGradInput:
   case KernelKind::DenseGradInput:
   case KernelKind::MaxPool2DGrad:
@@ -239,6 +240,10 @@ std::vector<KernelArgument> KernelSpec::arguments() const {
   case KernelKind::Conv2DGradWeight:
     return {in("output_grad", nhwc(forwardOut)), in("input", nhwc(input)),
             out("weight_grad", packed(weight))};
+  case KernelKind::Dropout:
+    // seed: {seed, step} (int32), the training scalars' dropout slot.
+    return {in("input", nhwc(input)), in("seed", {2}, /*isInt32=*/true),
+            out("output", nhwc(input))};
   case KernelKind::ChannelSum:
     return {in("input", input.size() == 4 ? nhwc(input) : matrix(input)),
             out("output", {input[1]})};
@@ -401,6 +406,12 @@ bool checkKernelSpec(const KernelSpec &spec, std::string &error) {
     if (!finiteNonNegative(spec.epsilon) || !finiteNonNegative(spec.momentum) ||
         spec.momentum > 1.0f)
       return fail("momentum must be in [0, 1] and epsilon finite and non-negative");
+    break;
+  case KernelKind::Dropout:
+    if (!(spec.rate >= 0.0f && spec.rate < 1.0f))
+      return fail("rate must lie in [0, 1)");
+    if (spec.stream < 0 || spec.stream > 0xFFFFFFFFll)
+      return fail("stream must be a 32-bit unsigned number");
     break;
   case KernelKind::SgdUpdate:
     if (spec.size < 1 || spec.size > kMaxElements)

@@ -67,6 +67,7 @@ const std::vector<KindInfo> &kindTable() {
        {"input", "weight", "strides", "padding"},
        {"groups", "dilation"}},
       {KernelKind::ChannelSum, "channel_sum", {"input"}},
+      {KernelKind::Dropout, "dropout", {"input", "rate", "stream"}},
       {KernelKind::ChannelDot, "channel_dot", {"input"}},
       {KernelKind::DenseGradInput, "dense_grad_input", {"input", "weight"}},
       {KernelKind::DenseGradWeight, "dense_grad_weight", {"input", "weight"}},
@@ -224,6 +225,10 @@ std::string KernelSpec::toString() const {
       v = formatFloat(momentum);
     else if (k == "weight_decay")
       v = formatFloat(weightDecay);
+    else if (k == "rate")
+      v = formatFloat(rate);
+    else if (k == "stream")
+      v = std::to_string(stream);
     else if (k == "weights")
       v = "blocked";
     else if (k == "blocked_for")
@@ -350,6 +355,8 @@ bool parseKernelSpec(const std::string &text, KernelSpec &spec, std::string &err
       (has("count") && !getInt("count", spec.count)) ||
       (has("momentum") && !getFloat("momentum", spec.momentum)) ||
       (has("weight_decay") && !getFloat("weight_decay", spec.weightDecay)) ||
+      (has("rate") && !getFloat("rate", spec.rate)) ||
+      (has("stream") && !getInt("stream", spec.stream)) ||
       (has("blocked_for") && !getPair("blocked_for", spec.blockedForQ, spec.blockedForP)))
     return false;
   if (has("weights")) {

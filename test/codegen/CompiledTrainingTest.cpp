@@ -122,7 +122,7 @@ TEST_P(CompiledTraining, TwoStepsMatchTheReference) {
         << model.errorMessage(ctx);
     auto [expectedLoss, expectedCorrect] =
         referenceSgdStep(forward, images, labels, reference, momentum, trainable,
-                         {kMomentum, kWeightDecay, kLearningRate});
+                         {kMomentum, kWeightDecay, kLearningRate, 0, uint32_t(step)});
     EXPECT_NEAR(loss, expectedLoss, 1e-4 * std::max(1.0, expectedLoss)) << "step " << step;
     EXPECT_EQ(correct, expectedCorrect) << "step " << step;
     // The first step checks the gradients; the second adds momentum on top

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "KernelTestSupport.h"
+#include "resnetc/KernelSpec/DropoutMask.h"
 #include "resnetc/KernelSpec/KernelSpec.h"
 
 #include <cstring>
@@ -38,6 +39,7 @@ int kg_bngi_relu(void *, HB dy, HB x, HB gamma, HB mean, HB invStd, HB dgamma, H
                  HB dx);
 int kg_bngi_par(void *, HB dy, HB x, HB gamma, HB mean, HB invStd, HB dgamma, HB dbeta, HB dx);
 int kg_relu_grad(void *, HB dy, HB y, HB dx);
+int kg_dropout(void *, HB x, HB seed, HB y);
 int kg_cgi_s1(void *, HB dy, HB w, HB dx);
 int kg_cgi_s2(void *, HB dy, HB w, HB dx);
 int kg_cgi_odd(void *, HB dy, HB w, HB dx);
@@ -314,6 +316,32 @@ TEST(TrainingElementwise, ReluGrad) {
     want(c, x, yy, n) = y(c, x, yy, n) > 0.0f ? dy(c, x, yy, n) : 0.0f;
   });
   expectClose(dx, want);
+}
+
+TEST(TrainingElementwise, DropoutDrawsTheDocumentedMask) {
+  Rng rng(121);
+  const int N = 2, C = 10, H = 7, W = 9;
+  const float rate = 0.3f;
+  Buf x = nhwc(N, C, H, W), y = nanFilled(nhwc(N, C, H, W));
+  fill(x, rng);
+  int dropped = 0;
+  for (auto [seed, step] : {std::pair<int32_t, int32_t>{0, 0}, {7, 0}, {7, 1}, {-3, 123456}}) {
+    IntBuf seedBuf(std::vector<int>{2});
+    seedBuf(0) = seed;
+    seedBuf(1) = step;
+    EXPECT_KERNEL_OK(kg_dropout(nullptr, x.raw_buffer(), seedBuf.raw_buffer(), y.raw_buffer()));
+    uint32_t key = resnetc::dropout::key<uint32_t>(uint32_t(seed), uint32_t(step), 5);
+    Buf want = nhwc(N, C, H, W);
+    want.for_each_element([&](int c, int xx, int yy, int n) {
+      uint32_t index = uint32_t(((n * C + c) * H + yy) * W + xx);
+      bool keep = resnetc::dropout::bits<uint32_t>(index, key) >= resnetc::dropout::threshold(rate);
+      want(c, xx, yy, n) = keep ? x(c, xx, yy, n) * resnetc::dropout::keptScale(rate) : 0.0f;
+      dropped += !keep;
+    });
+    expectClose(y, want);
+  }
+  // 4 x 1260 draws at 0.3: 1512 expected, standard deviation 33.
+  EXPECT_NEAR(dropped, 1512, 130);
 }
 
 // ---------------------------------------------------------------------------

@@ -90,6 +90,8 @@ std::pair<double, int> resnetc::test::referenceSgdStep(func::FuncOp forward,
   using namespace resnetc::reference;
   RunOptions training;
   training.batchNorm = BatchNormMode::Training;
+  training.dropoutSeed = sgd.dropoutSeed;
+  training.dropoutStep = sgd.dropoutStep;
   std::vector<Tensor> logits;
   std::string error;
   WeightMap scratch = weights; // the running statistics move once per step

@@ -43,6 +43,8 @@ runFirstFunction(mlir::ModuleOp module, const std::vector<reference::Tensor> &in
 /// correct.
 struct SgdSettings {
   double momentum = 0.9, weightDecay = 1e-4, learningRate = 0.1;
+  /// Dropout's masks: a library's seed (0 unless set) and its steps taken.
+  uint32_t dropoutSeed = 0, dropoutStep = 0;
 };
 std::pair<double, int> referenceSgdStep(mlir::func::FuncOp forward, const reference::Tensor &images,
                                         const std::vector<int32_t> &labels,

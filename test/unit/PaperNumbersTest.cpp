@@ -145,6 +145,16 @@ INSTANTIATE_TEST_SUITE_P(
                       CifarCase{"resnet20_fmnist", 0.27, 2, 20}),
     [](const auto &info) { return std::string(info.param.model); });
 
+// Zagoruyko and Komodakis: WRN-28-10 has 36.5M parameters (36,479,194 in
+// their PyTorch code); widths 16k, 32k, 64k.
+TEST(FamilyNumbers, WideResNet28x10) {
+  ModelStats stats = statsOf(readExample("wrn28_10"));
+  EXPECT_EQ(stats.classes, 10);
+  EXPECT_EQ(stats.params, 36479194);
+  EXPECT_EQ(stats.weightedLayers, 26);
+  EXPECT_EQ(stats.shortcutProjections, 3);
+}
+
 TEST(ExampleModels, EveryFileBuildsAndVerifies) {
   DIR *dir = opendir(RESNETC_EXAMPLES_DIR);
   ASSERT_NE(dir, nullptr);

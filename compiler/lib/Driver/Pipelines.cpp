@@ -44,12 +44,16 @@ void resnetc::buildPipeline(OpPassManager &pm, Phase phase, const OptimizerOptio
     FuseEpiloguesOptions fuseForward;
     fuseForward.functions = {rn::kForwardFunction.str()};
     OpPassManager &forward = pm.nest<func::FuncOp>();
+    StripDropoutOptions stripForward;
+    stripForward.functions = fuseForward.functions;
+    forward.addPass(createStripDropout(stripForward));
     forward.addPass(createFuseEpilogues(fuseForward));
     forward.addPass(createCSEPass());
     return;
   }
 
   OpPassManager &function = pm.nest<func::FuncOp>();
+  function.addPass(createStripDropout());
   function.addPass(createFoldBatchNorm());
   function.addPass(createCanonicalizerPass());
   if (phase == Phase::CodeGen) {

@@ -7,6 +7,10 @@
 
 #include "Importer.h"
 
+#include "llvm/Support/FormatVariadic.h"
+
+#include <cmath>
+
 using namespace resnetc::frontend;
 
 Location Importer::fileLoc(llvm::SMLoc at) {
@@ -100,6 +104,10 @@ FailureOr<Val> Importer::eval(const Expr &expr, const Scope &scope) {
   case Expr::Kind::Integer:
     result.i = expr.value;
     return result;
+  case Expr::Kind::Real:
+    result.kind = Val::Kind::Real;
+    result.real = expr.real;
+    return result;
   case Expr::Kind::Dims:
     result.kind = Val::Kind::Dims;
     result.dims = expr.dims;
@@ -128,6 +136,11 @@ FailureOr<Val> Importer::eval(const Expr &expr, const Scope &scope) {
     FailureOr<Val> inner = eval(*expr.lhs, scope);
     if (failed(inner))
       return failure();
+    if (inner->kind == Val::Kind::Real) {
+      result.kind = Val::Kind::Real;
+      result.real = -inner->real;
+      return result;
+    }
     FailureOr<int64_t> value = asInt(*inner, "an operand of '-'");
     if (failed(value))
       return failure();
@@ -141,6 +154,24 @@ FailureOr<Val> Importer::eval(const Expr &expr, const Scope &scope) {
     FailureOr<Val> rhs = eval(*expr.rhs, scope);
     if (failed(rhs))
       return failure();
+    // With a real operand the arithmetic is real (16 * 1.5 is 24.0, which
+    // serves as a width); otherwise exact integer arithmetic.
+    if (lhs->kind == Val::Kind::Real || rhs->kind == Val::Kind::Real) {
+      FailureOr<double> a = asReal(*lhs, "an operand of arithmetic");
+      FailureOr<double> b = asReal(*rhs, "an operand of arithmetic");
+      if (failed(a) || failed(b))
+        return failure();
+      if (expr.op == '/' && *b == 0)
+        return error(expr.opLoc, "division by zero");
+      result.kind = Val::Kind::Real;
+      result.real = expr.op == '+'   ? *a + *b
+                    : expr.op == '-' ? *a - *b
+                    : expr.op == '*' ? *a * *b
+                                     : *a / *b;
+      if (!std::isfinite(result.real) || std::fabs(result.real) > double(int64_t(1) << 62))
+        return error(expr.opLoc, "overflow in arithmetic");
+      return result;
+    }
     FailureOr<int64_t> a = asInt(*lhs, "an operand of arithmetic");
     if (failed(a))
       return failure();
@@ -177,10 +208,26 @@ FailureOr<Val> Importer::eval(const Expr &expr, const Scope &scope) {
 FailureOr<int64_t> Importer::asInt(const Val &value, const char *what) {
   if (value.kind == Val::Kind::Name)
     return valueError(value, "unknown name '" + value.name + "'" + value.suggestion);
+  if (value.kind == Val::Kind::Real) {
+    // A real number that is whole (such as 16 * 1.5) is that integer.
+    if (value.real != std::floor(value.real))
+      return valueError(value, llvm::Twine("expected a whole number for ") + what + ", got " +
+                                   llvm::formatv("{0}", value.real).str());
+    return int64_t(value.real);
+  }
   if (value.kind == Val::Kind::Dims)
     return valueError(value,
                       llvm::Twine("expected an integer for ") + what + ", found sizes such as 3x3");
   return value.i;
+}
+
+FailureOr<double> Importer::asReal(const Val &value, const char *what) {
+  if (value.kind == Val::Kind::Real)
+    return value.real;
+  FailureOr<int64_t> i = asInt(value, what);
+  if (failed(i))
+    return failure();
+  return double(*i);
 }
 
 FailureOr<bool> Importer::asBool(const Val &value, const char *what) {

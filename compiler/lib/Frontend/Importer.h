@@ -32,14 +32,16 @@ using resnetc::rn::LayerBuilder;
 using resnetc::rn::ShapeResult;
 
 inline constexpr int kMaxBlockDepth = 64;
-inline constexpr const char *kBuiltins[] = {
-    "conv", "bn", "relu", "scale", "maxpool", "avgpool", "fc", "residual", "stage", "stem", "head"};
+inline constexpr const char *kBuiltins[] = {"conv",     "bn",      "relu", "scale",
+                                            "maxpool",  "avgpool", "fc",   "dropout",
+                                            "residual", "stage",   "stem", "head"};
 
 /// A value of the language: an integer, sizes (3x3), or a bare name (block
 /// names, shortcut kinds) that is given meaning by whoever uses it.
 struct Val {
-  enum class Kind { Int, Dims, Name } kind = Kind::Int;
+  enum class Kind { Int, Real, Dims, Name } kind = Kind::Int;
   int64_t i = 0;
+  double real = 0; ///< Kind::Real: a fraction, or arithmetic with one.
   llvm::SmallVector<int64_t, 4> dims;
   std::string name;
   /// The name as written when the value came from a bare name, bound or not:
@@ -162,6 +164,8 @@ private:
   FailureOr<Val> eval(const Expr &expr, const Scope &scope);
   FailureOr<int64_t> asInt(const Val &value, const char *what);
   FailureOr<bool> asBool(const Val &value, const char *what);
+  /// An integer or a real number as a double.
+  FailureOr<double> asReal(const Val &value, const char *what);
   FailureOr<int64_t> asSquareKernel(const Val &value);
   /// A conv's kernel: K (K x K) or R x S.
   FailureOr<std::pair<int64_t, int64_t>> asKernel(const Val &value);
@@ -210,6 +214,7 @@ private:
   std::string shortcutSetting = "B";
   llvm::SmallVector<int64_t, 4> inputShape;
   int64_t classes = 0;
+  int64_t dropoutLayers = 0; ///< Each dropout layer draws its own stream.
   llvm::StringMap<llvm::SMLoc> settingsSeen;
 };
 

@@ -7,6 +7,8 @@
 
 #include "Importer.h"
 
+#include "llvm/Support/FormatVariadic.h"
+
 using namespace resnetc::frontend;
 
 LogicalResult Importer::needActivation(llvm::SMLoc at, const char *layer) {
@@ -42,6 +44,26 @@ LogicalResult Importer::call(const Statement &stmt, Scope &scope, NameScope &nam
   if (name == "fc") {
     FailureOr<BoundArgs> args = bindOr({{{"outputs", true}}});
     return failed(args) ? failure() : fullyConnected(stmt, *args, names);
+  }
+  if (name == "dropout") {
+    FailureOr<BoundArgs> args = bindOr({{{"rate", true}}});
+    if (failed(args) || failed(needActivation(stmt.loc, "dropout")))
+      return failure();
+    const Val &given = args->values.lookup("rate");
+    FailureOr<double> rate = asReal(given, "the dropout rate");
+    if (failed(rate))
+      return failure();
+    if (!(*rate >= 0 && *rate < 1))
+      return valueError(given, "dropout rate must lie in [0, 1), got " +
+                                   llvm::formatv("{0}", *rate).str());
+    // A rate of 0 keeps everything: no layer (a block's default).
+    if (*rate == 0)
+      return success();
+    Location at = rn::layerLoc(loc(stmt.loc), names.next(name));
+    current = rn::DropoutOp::create(builder, at, current, builder.getF64FloatAttr(*rate),
+                                    builder.getI64IntegerAttr(dropoutLayers++))
+                  .getResult();
+    return success();
   }
   if (name == "bn" || name == "relu" || name == "scale" || name == "avgpool") {
     if (failed(bindOr({})))

@@ -134,6 +134,11 @@ bool Exporter::layer(mlir::Operation *op) {
         integer(n, "group", int64_t(conv.getGroups()));
         return true;
       })
+      .Case([&](rn::DropoutOp dropout) {
+        // Inverted dropout is the identity at inference.
+        node("Identity", name, in, output(dropout.getResult(), name));
+        return true;
+      })
       .Case([&](rn::BatchNormOp bn) {
         onnx::NodeProto *n = node("BatchNormalization", name, in, output(bn.getResult(), name));
         onnx::AttributeProto *a = n->add_attribute();

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "resnetc/Reference/ReferenceExecutor.h"
+#include "resnetc/KernelSpec/DropoutMask.h"
 
 #include "resnetc/Dialect/Rn/RnOps.h"
 
@@ -135,6 +136,23 @@ void convGrads(const Tensor &x, const Tensor &w, const Tensor &dy, const ConvWin
                    if (dw)
                      dw->data[wi] += g * x.data[xi];
                  });
+}
+
+/// Inverted dropout's mask applied to `x` (its output, or its output's
+/// gradient: the same mask). Elements are numbered in NCHW order.
+Tensor applyDropout(const Tensor &x, rn::DropoutOp op, const RunOptions &options) {
+  if (options.batchNorm != BatchNormMode::Training)
+    return x;
+  float rate = float(op.getRate().convertToDouble()); // as the kernels see it
+  uint32_t key = resnetc::dropout::key<uint32_t>(options.dropoutSeed, options.dropoutStep,
+                                                 uint32_t(op.getStream()));
+  uint32_t threshold = resnetc::dropout::threshold(rate);
+  double scale = resnetc::dropout::keptScale(rate);
+  Tensor y(x.shape);
+  for (int64_t i = 0; i < x.size(); ++i)
+    y.data[i] =
+        resnetc::dropout::bits<uint32_t>(uint32_t(i), key) >= threshold ? x.data[i] * scale : 0.0;
+  return y;
 }
 
 /// Sum over everything but dimension 1: a bias's gradient.
@@ -401,6 +419,10 @@ bool Interpreter::step(Operation *op) {
       })
       .Case([&](rn::ScaleOp s) {
         values[s.getOutput()] = scaleChannels(get(s.getInput()), get(s.getScale()));
+        return true;
+      })
+      .Case([&](rn::DropoutOp d) {
+        values[d.getResult()] = applyDropout(get(d.getInput()), d, options);
         return true;
       })
       .Case([&](rn::MaxPool2DOp p) { return values[p.getResult()] = maxPool(p), true; })
@@ -764,6 +786,10 @@ bool Interpreter::stepBack(Operation *op) {
       .Case([&](rn::AddOp a) {
         accumulate(a.getLhs(), dy);
         accumulate(a.getRhs(), dy);
+        return true;
+      })
+      .Case([&](rn::DropoutOp d) {
+        accumulate(d.getInput(), applyDropout(dy, d, options));
         return true;
       })
       .Case([&](rn::ScaleOp s) {

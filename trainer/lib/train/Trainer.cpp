@@ -291,6 +291,12 @@ bool Run::openContext() {
     if (model.setCommunicator(ctx.get(), o.communicator) != 0)
       return libraryFailed();
   }
+  // Dropout's masks: one stream per run and rank (libraries of an older
+  // resnetc have no dropout and no entry).
+  if (model.setRandomSeed &&
+      model.setRandomSeed(ctx.get(),
+                          int32_t(uint32_t(o.seed * 1000003u + uint64_t(ranks.rank())))) != 0)
+    return libraryFailed();
   if (!writesFiles())
     return true;
   std::error_code ec;

@@ -48,6 +48,10 @@ struct RunOptions {
   /// In training mode, replaces every batch norm's momentum; 1 makes the
   /// running statistics those of this batch (calibration, for tests).
   std::optional<double> momentum;
+  /// In training mode, dropout's mask is drawn for this seed and step
+  /// (resnetc/KernelSpec/DropoutMask.h); in inference mode dropout is the
+  /// identity.
+  uint32_t dropoutSeed = 0, dropoutStep = 0;
 };
 
 /// Runs `function` (shortcuts expanded) on `inputs`. Weights are looked up by

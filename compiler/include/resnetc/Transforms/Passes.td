@@ -27,6 +27,20 @@ def FoldBatchNorm : Pass<"rn-fold-batch-norm", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::resnetc::rn::RnDialect"];
 }
 
+def StripDropout : Pass<"rn-strip-dropout", "::mlir::func::FuncOp"> {
+  let summary = "Remove dropout for inference: rn.dropout(x) becomes x";
+  let description = [{
+    Inverted dropout scales the values it keeps during training, so at
+    inference it is the identity. Runs on the inference pipeline and on the
+    evaluation function (@forward) of a training library.
+  }];
+  let options = [
+    ListOption<"functions", "functions", "std::string",
+               "Only the functions of these names (default: every function)">,
+  ];
+  let dependentDialects = ["::resnetc::rn::RnDialect"];
+}
+
 def FuseEpilogues : Pass<"rn-fuse-epilogues", "::mlir::func::FuncOp"> {
   let summary = "Fuse bias, residual add and relu into convs; the rest into one element-wise op";
   let description = [{

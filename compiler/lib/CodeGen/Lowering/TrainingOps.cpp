@@ -72,6 +72,27 @@ struct ReluGradKernel : KernelOpInterface::ExternalModel<ReluGradKernel, rn::Rel
   }
 };
 
+/// Dropout in a training step (the inference pipeline strips it), and its
+/// gradient (the same op on the output's gradient).
+struct DropoutKernel : KernelOpInterface::ExternalModel<DropoutKernel, rn::DropoutOp> {
+  LogicalResult planKernels(Operation *op, KernelPlanBuilder &plan) const {
+    auto dropout = cast<rn::DropoutOp>(op);
+    KernelStep step(plan, op);
+    if (failed(step.read(dropout.getInput())))
+      return failure();
+    // {seed, step}: the scalars' fourth slot, written by the runtime.
+    BufferRef seed = buffer(Space::Scalars, {{2, 1}});
+    seed.offset = 3 * kScalarSlotBytes;
+    seed.type = ElementType::I32;
+    step.append(seed);
+    step.write(dropout.getResult(), activationLike(dropout.getResult()));
+    KernelSpec spec = specOf(KernelKind::Dropout, shapeOf(dropout.getInput()));
+    spec.rate = float(dropout.getRate().convertToDouble());
+    spec.stream = dropout.getStream();
+    return step.emit(spec);
+  }
+};
+
 struct Conv2DGradInputKernel
     : KernelOpInterface::ExternalModel<Conv2DGradInputKernel, rn::Conv2DGradInputOp> {
   LogicalResult planKernels(Operation *op, KernelPlanBuilder &plan) const {
@@ -243,6 +264,7 @@ void codegen::attachTrainingKernels(MLIRContext *context) {
   rn::ReluOp::attachInterface<ReluKernel>(*context);
   rn::AddOp::attachInterface<AddKernel>(*context);
   rn::ReluGradOp::attachInterface<ReluGradKernel>(*context);
+  rn::DropoutOp::attachInterface<DropoutKernel>(*context);
   rn::Conv2DGradInputOp::attachInterface<Conv2DGradInputKernel>(*context);
   rn::Conv2DGradWeightOp::attachInterface<Conv2DGradWeightKernel>(*context);
   rn::ChannelSumOp::attachInterface<ChannelSumKernel>(*context);

@@ -45,6 +45,13 @@ LogicalResult ReluOp::buildGradients(OpBuilder &builder, Value dy, GradientAccum
   return success();
 }
 
+LogicalResult DropoutOp::buildGradients(OpBuilder &builder, Value dy,
+                                        GradientAccumulator accumulate) {
+  accumulate(getInput(),
+             DropoutOp::create(builder, getLoc(), dy, getRateAttr(), getStreamAttr()).getResult());
+  return success();
+}
+
 LogicalResult AddOp::buildGradients(OpBuilder &, Value dy, GradientAccumulator accumulate) {
   accumulate(getLhs(), dy);
   accumulate(getRhs(), dy);

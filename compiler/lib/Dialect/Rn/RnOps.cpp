@@ -147,6 +147,15 @@ LogicalResult BatchNormOp::verify() {
   return success();
 }
 
+LogicalResult DropoutOp::verify() {
+  double rate = getRate().convertToDouble();
+  if (!(rate >= 0 && rate < 1))
+    return emitOpError("rate must lie in [0, 1), got ") << rate;
+  if (getStream() < 0)
+    return emitOpError("stream must not be negative");
+  return success();
+}
+
 OpFoldResult ReluOp::fold(FoldAdaptor) {
   // relu(relu(x)) == relu(x).
   if (getInput().getDefiningOp<ReluOp>())

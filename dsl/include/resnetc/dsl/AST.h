@@ -18,11 +18,12 @@
 namespace resnetc::dsl {
 
 struct Expr {
-  enum class Kind { Integer, Dims, Name, Negate, Binary };
+  enum class Kind { Integer, Real, Dims, Name, Negate, Binary };
   Kind kind;
   llvm::SMLoc loc;                    ///< Where the expression starts.
   llvm::SMLoc opLoc;                  ///< Binary and Negate: the operator.
   int64_t value = 0;                  ///< Integer.
+  double real = 0;                    ///< Real.
   llvm::SmallVector<int64_t, 4> dims; ///< Dims.
   std::string name;                   ///< Name.
   char op = 0;                        ///< Binary: one of + - * /.

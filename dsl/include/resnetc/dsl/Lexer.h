@@ -16,6 +16,7 @@ enum class TokenKind {
   Error, ///< Lexing failed; the token's text is the message.
   Identifier,
   Integer,
+  Real, ///< A decimal fraction, e.g. 0.3 or 1.5.
   Dims, ///< Sizes joined by 'x', e.g. 3x3 or 3x224x224.
   LParen,
   RParen,
@@ -38,6 +39,7 @@ struct Token {
   llvm::StringRef text;               ///< The source text (for Error: the message).
   llvm::SMLoc loc;                    ///< Where the token starts.
   int64_t value = 0;                  ///< For Integer.
+  double real = 0;                    ///< For Real.
   llvm::SmallVector<int64_t, 4> dims; ///< For Dims.
 
   bool is(TokenKind k) const { return kind == k; }

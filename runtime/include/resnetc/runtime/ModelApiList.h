@@ -96,6 +96,9 @@ struct resnetc_communicator;
     "statistics over the ranks of `communicator` (resnetc/runtime/Communicator.h), in buckets "      \
     "that overlap the backward pass. Each rank passes its share of the global batch. The "          \
     "table must outlive its use; NULL trains alone again. CPU targets only.")                       \
+  X(A, B, set_random_seed, setRandomSeed, int32_t, (CTX ctx, int32_t seed), "ipi", 1,              \
+    "Seeds dropout's masks, which are a function of (seed, steps taken, layer, element); "          \
+    "checkpoints keep the steps taken. Give each run, and each rank, its own seed. 0 by default.")  \
   X(A, B, checkpoint_value, checkpointValue, int32_t,                                               \
     (CONST_CTX ctx, const char *key, double *value), "ippp", 1,                                     \
     "A named number of the checkpoint loaded last.")

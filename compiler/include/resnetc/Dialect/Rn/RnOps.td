@@ -107,6 +107,22 @@ def Rn_ReluOp : Rn_Op<"relu", [Pure, SameOperandsAndResultType, Rn_Differentiabl
   let hasFolder = 1;
 }
 
+def Rn_DropoutOp : Rn_Op<"dropout", [Pure, SameOperandsAndResultType, Rn_Differentiable]> {
+  let summary = "Inverted dropout: each value zeroed with probability `rate`";
+  let description = [{
+    Training: y = x * keep / (1 - rate), where keep is drawn by a
+    counter-based generator from (seed, step, stream, element index in NCHW
+    order), resnetc/KernelSpec/DropoutMask.h; the runtime supplies the seed
+    and the step. `stream` numbers the network's dropout layers, so that
+    each draws its own mask. Inference: y = x (rn-strip-dropout removes the
+    op). The gradient is the same op on the output's gradient: the same mask.
+  }];
+  let arguments = (ins Rn_Tensor:$input, F64Attr:$rate, I64Attr:$stream);
+  let results = (outs Rn_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
 def Rn_AddOp : Rn_Op<"add", [Pure, Commutative, SameOperandsAndResultType,
     Rn_Differentiable]> {
   let summary = "Elementwise sum: the merge of a residual unit";

@@ -55,6 +55,8 @@ enum class KernelKind {
   SgdUpdate,
   RunningStatsUpdate,
   UnpackConvWeight,
+  // Inverted dropout (training; its gradient is the same kernel on dy).
+  Dropout,
   // Synchronised batch norm: batch_norm_train(_grad) in stages.
   ChannelMean,
   ChannelVariance,
@@ -106,6 +108,8 @@ struct KernelSpec {
   int64_t count = 0;        // running_stats_update: M = N*H*W
   float momentum = 0.0f;    // sgd_update, running_stats_update
   float weightDecay = 0.0f; // sgd_update
+  float rate = 0.0f;        // dropout: the probability of a zero
+  int64_t stream = 0;       // dropout: the layer's random stream
   /// conv2d, optional `weights=blocked`: the weights come in the blocked
   /// layout (targets/kernelgen/Kernels.h) that fold_pack_conv_weight with
   /// `blocked_for` makes.
