@@ -479,6 +479,14 @@ KernelPipeline dispatch(const KernelSpec &spec, const Scheduler &sched) {
     return buildChannelSum(spec, sched);
   case KernelKind::Dropout:
     return buildDropout(spec, sched);
+  case KernelKind::Sigmoid:
+    return buildSigmoid(spec, sched);
+  case KernelKind::SigmoidGrad:
+    return buildSigmoidGrad(spec, sched);
+  case KernelKind::ChannelMul:
+    return buildChannelMul(spec, sched);
+  case KernelKind::SpatialDot:
+    return buildSpatialDot(spec, sched);
   case KernelKind::ChannelDot:
     return buildChannelDot(spec, sched);
   case KernelKind::DenseGradInput:

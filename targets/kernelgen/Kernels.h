@@ -400,6 +400,11 @@ KernelPipeline buildBatchNormGradInput(const KernelSpec &spec, const Scheduler &
 KernelPipeline buildReluGrad(const KernelSpec &spec, const Scheduler &sched);
 KernelPipeline buildConv2DGradInput(const KernelSpec &spec, const Scheduler &sched);
 KernelPipeline buildDropout(const KernelSpec &spec, const Scheduler &sched); // DropoutKernel.cpp
+// GateKernels.cpp
+KernelPipeline buildSigmoid(const KernelSpec &spec, const Scheduler &sched);
+KernelPipeline buildSigmoidGrad(const KernelSpec &spec, const Scheduler &sched);
+KernelPipeline buildChannelMul(const KernelSpec &spec, const Scheduler &sched);
+KernelPipeline buildSpatialDot(const KernelSpec &spec, const Scheduler &sched);
 KernelPipeline buildConv2DGradWeight(const KernelSpec &spec, const Scheduler &sched);
 KernelPipeline buildChannelSum(const KernelSpec &spec, const Scheduler &sched);
 KernelPipeline buildChannelDot(const KernelSpec &spec, const Scheduler &sched);

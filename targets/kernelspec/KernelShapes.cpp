@@ -62,6 +62,9 @@ std::vector<int64_t> KernelSpec::outputShape() const {
   case KernelKind::BatchNormGradInput:
   case KernelKind::ReluGrad:
   case KernelKind::Dropout:
+  case KernelKind::Sigmoid:
+  case KernelKind::SigmoidGrad:
+  case KernelKind::ChannelMul:
   case KernelKind::Conv2DGradInput:
   case KernelKind::DenseGradInput:
   case KernelKind::MaxPool2DGrad:
@@ -92,6 +95,7 @@ std::vector<int64_t> KernelSpec::outputShape() const {
     return {input[0], input[1], slidingWindowExtent(input[2], kernelH, strideH, padH),
             slidingWindowExtent(input[3], kernelW, strideW, padW)};
   case KernelKind::GlobalAvgPool:
+  case KernelKind::SpatialDot:
     return {input[0], input[1]};
   case KernelKind::Dense:
     return {input[0], weight[0]};
@@ -240,6 +244,17 @@ std::vector<KernelArgument> KernelSpec::arguments() const {
   case KernelKind::Conv2DGradWeight:
     return {in("output_grad", nhwc(forwardOut)), in("input", nhwc(input)),
             out("weight_grad", packed(weight))};
+  case KernelKind::Sigmoid:
+    return {in("input", nhwc(input)), out("output", nhwc(input))};
+  case KernelKind::SigmoidGrad:
+    return {in("output_grad", nhwc(input)), in("output", nhwc(input)),
+            out("input_grad", nhwc(input))};
+  case KernelKind::ChannelMul:
+    return {in("input", nhwc(input)), in("scale", matrix({input[0], input[1]})),
+            out("output", nhwc(input))};
+  case KernelKind::SpatialDot:
+    return {in("lhs", nhwc(input)), in("rhs", nhwc(input)),
+            out("output", matrix({input[0], input[1]}))};
   case KernelKind::Dropout:
     // seed: {seed, step} (int32), the training scalars' dropout slot.
     return {in("input", nhwc(input)), in("seed", {2}, /*isInt32=*/true),

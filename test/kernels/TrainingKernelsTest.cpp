@@ -40,6 +40,10 @@ int kg_bngi_relu(void *, HB dy, HB x, HB gamma, HB mean, HB invStd, HB dgamma, H
 int kg_bngi_par(void *, HB dy, HB x, HB gamma, HB mean, HB invStd, HB dgamma, HB dbeta, HB dx);
 int kg_relu_grad(void *, HB dy, HB y, HB dx);
 int kg_dropout(void *, HB x, HB seed, HB y);
+int kg_sigmoid(void *, HB x, HB y);
+int kg_sigmoid_grad(void *, HB dy, HB y, HB dx);
+int kg_cmul(void *, HB x, HB scale, HB y);
+int kg_sdot(void *, HB lhs, HB rhs, HB out);
 int kg_cgi_s1(void *, HB dy, HB w, HB dx);
 int kg_cgi_s2(void *, HB dy, HB w, HB dx);
 int kg_cgi_odd(void *, HB dy, HB w, HB dx);
@@ -316,6 +320,49 @@ TEST(TrainingElementwise, ReluGrad) {
     want(c, x, yy, n) = y(c, x, yy, n) > 0.0f ? dy(c, x, yy, n) : 0.0f;
   });
   expectClose(dx, want);
+}
+
+TEST(SqueezeExcitation, SigmoidAndItsGradient) {
+  Rng rng(130);
+  Buf x = nhwc(1, 20, 1, 1), y = nanFilled(nhwc(1, 20, 1, 1)), dy = nhwc(1, 20, 1, 1);
+  Buf dx = nanFilled(nhwc(1, 20, 1, 1));
+  fill(x, rng, -6.0f, 6.0f);
+  fill(dy, rng);
+  EXPECT_KERNEL_OK(kg_sigmoid(nullptr, x.raw_buffer(), y.raw_buffer()));
+  EXPECT_KERNEL_OK(kg_sigmoid_grad(nullptr, dy.raw_buffer(), y.raw_buffer(), dx.raw_buffer()));
+  Buf wantY = nhwc(1, 20, 1, 1), wantDx = nhwc(1, 20, 1, 1);
+  wantY.for_each_element([&](int c, int, int, int) {
+    double s = 1.0 / (1.0 + std::exp(-double(x(c, 0, 0, 0))));
+    wantY(c, 0, 0, 0) = float(s);
+    wantDx(c, 0, 0, 0) = float(dy(c, 0, 0, 0) * double(y(c, 0, 0, 0)) * (1.0 - y(c, 0, 0, 0)));
+  });
+  expectClose(y, wantY);
+  expectClose(dx, wantDx);
+}
+
+TEST(SqueezeExcitation, ChannelMulAndSpatialDot) {
+  Rng rng(131);
+  const int N = 2, C = 10, H = 7, W = 9;
+  Buf x = nhwc(N, C, H, W), dy = nhwc(N, C, H, W), y = nanFilled(nhwc(N, C, H, W));
+  Buf scale(std::vector<int>{C, N}), dot(std::vector<int>{C, N});
+  dot.fill(std::numeric_limits<float>::quiet_NaN());
+  fill(x, rng);
+  fill(dy, rng);
+  fill(scale, rng);
+  EXPECT_KERNEL_OK(kg_cmul(nullptr, x.raw_buffer(), scale.raw_buffer(), y.raw_buffer()));
+  EXPECT_KERNEL_OK(kg_sdot(nullptr, dy.raw_buffer(), x.raw_buffer(), dot.raw_buffer()));
+  Buf wantY = nhwc(N, C, H, W), wantDot(std::vector<int>{C, N});
+  wantY.for_each_element(
+      [&](int c, int xx, int yy, int n) { wantY(c, xx, yy, n) = x(c, xx, yy, n) * scale(c, n); });
+  wantDot.for_each_element([&](int c, int n) {
+    double sum = 0;
+    for (int yy = 0; yy < H; ++yy)
+      for (int xx = 0; xx < W; ++xx)
+        sum += double(dy(c, xx, yy, n)) * x(c, xx, yy, n);
+    wantDot(c, n) = float(sum);
+  });
+  expectClose(y, wantY);
+  expectClose(dot, wantDot);
 }
 
 TEST(TrainingElementwise, DropoutDrawsTheDocumentedMask) {

@@ -155,6 +155,16 @@ TEST(FamilyNumbers, WideResNet28x10) {
   EXPECT_EQ(stats.shortcutProjections, 3);
 }
 
+// Hu et al.: SE-ResNet-50 has 28.09M parameters (reduction 16): ResNet-50's
+// 25,557,032 and 2,530,992 in the gates' fc layers with their biases, which
+// are not counted as weighted layers.
+TEST(FamilyNumbers, SeResNet50) {
+  ModelStats stats = statsOf(readExample("se_resnet50"));
+  EXPECT_EQ(stats.params, 25557032 + 2530992);
+  EXPECT_DOUBLE_EQ(rounded(stats.params, 1e6, 2), 28.09);
+  EXPECT_EQ(stats.weightedLayers, 50);
+}
+
 TEST(ExampleModels, EveryFileBuildsAndVerifies) {
   DIR *dir = opendir(RESNETC_EXAMPLES_DIR);
   ASSERT_NE(dir, nullptr);

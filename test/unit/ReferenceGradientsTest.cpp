@@ -166,6 +166,18 @@ TEST(ReferenceGradients, GroupedDilatedConv) {
                 randomWeights({{"w", {4, 3, 3, 2}}, {"b", {4}}}));
 }
 
+TEST(ReferenceGradients, SqueezeExcitationGate) {
+  // sigmoid of a per-image gate times each channel, and dropout's fixed mask.
+  checkFunction(R"(
+    func.func @f(%x: tensor<2x3x4x5xf32>, %g: tensor<2x3xf32>) -> tensor<2x3x4x5xf32> {
+      %s = rn.sigmoid %g : tensor<2x3xf32>
+      %y = rn.channel_mul %x, %s : tensor<2x3x4x5xf32>, tensor<2x3xf32>
+      %d = rn.dropout %y {rate = 0.3 : f64, stream = 2 : i64} : tensor<2x3x4x5xf32>
+      return %d : tensor<2x3x4x5xf32>
+    })",
+                {}, BatchNormMode::Training);
+}
+
 TEST(ReferenceGradients, BatchNormTrainingThroughTheBatchStatistics) {
   WeightMap weights = randomWeights({{"g", {3}}, {"b", {3}}});
   weights["m"] = Tensor({3}, 0.0);

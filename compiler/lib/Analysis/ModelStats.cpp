@@ -88,7 +88,8 @@ ModelStats resnetc::computeStats(ModuleOp module) {
           auto w = cast<RankedTensorType>(dense.getWeight().getType()).getShape();
           layer.macs = w[0] * w[1];
           layer.detail = std::to_string(w[0]);
-          ++stats.weightedLayers;
+          if (!dense->hasAttr(rn::kGateAttr))
+            ++stats.weightedLayers;
         })
         .Case([&](rn::MaxPool2DOp pool) {
           layer.detail = llvm::formatv("{0}x{1}/{2}", pool.getKernel()[0], pool.getKernel()[1],

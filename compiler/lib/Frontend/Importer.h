@@ -167,6 +167,8 @@ private:
   /// An integer or a real number as a double.
   FailureOr<double> asReal(const Val &value, const char *what);
   FailureOr<int64_t> asSquareKernel(const Val &value);
+  /// A squeeze-and-excitation gate on the current feature map.
+  void squeezeExcitation(Location at, const std::string &name, int64_t hidden);
   /// A conv's kernel: K (K x K) or R x S.
   FailureOr<std::pair<int64_t, int64_t>> asKernel(const Val &value);
   FailureOr<BoundArgs> bind(const Statement &call, const Signature &signature, const Scope &scope);

@@ -45,6 +45,25 @@ LogicalResult Importer::call(const Statement &stmt, Scope &scope, NameScope &nam
     FailureOr<BoundArgs> args = bindOr({{{"outputs", true}}});
     return failed(args) ? failure() : fullyConnected(stmt, *args, names);
   }
+  if (name == "se") {
+    FailureOr<BoundArgs> args = bindOr({{{"reduction", false}}});
+    if (failed(args) || failed(needActivation(stmt.loc, "se")))
+      return failure();
+    int64_t reduction = 16, channels = currentShape()[1];
+    if (args->values.count("reduction")) {
+      const Val &given = args->values.lookup("reduction");
+      FailureOr<int64_t> value = asInt(given, "the reduction");
+      if (failed(value))
+        return failure();
+      if (*value <= 0 || channels % *value != 0)
+        return valueError(given, "se: the reduction " + std::to_string(*value) +
+                                     " must be positive and divide the " +
+                                     std::to_string(channels) + " channels");
+      reduction = *value;
+    }
+    squeezeExcitation(loc(stmt.loc), names.nextGroup(name), channels / reduction);
+    return success();
+  }
   if (name == "dropout") {
     FailureOr<BoundArgs> args = bindOr({{{"rate", true}}});
     if (failed(args) || failed(needActivation(stmt.loc, "dropout")))
@@ -170,6 +189,25 @@ LogicalResult Importer::callBlock(const BlockDef &block, const Statement &site, 
   callers.pop_back();
   callSites.pop_back();
   return result;
+}
+
+void Importer::squeezeExcitation(Location at, const std::string &name, int64_t hidden) {
+  // Squeeze: the global average; excitation: fc, relu, fc, sigmoid; then
+  // each channel scaled by its gate (Hu et al., 2018). The two fc layers
+  // are marked as a gate's, not counted among the network's weighted layers.
+  Value input = current;
+  int64_t channels = currentShape()[1];
+  Value pooled =
+      rn::GlobalAvgPoolOp::create(builder, rn::layerLoc(at, name + ".squeeze"), input).getResult();
+  Value gate = pooled;
+  for (auto [layer, width] : {std::pair{".fc1", hidden}, {".fc2", channels}}) {
+    if (layer[3] == '2')
+      gate = rn::ReluOp::create(builder, rn::layerLoc(at, name + ".relu"), gate).getResult();
+    gate = layers.dense(at, gate, name + layer, width);
+    gate.getDefiningOp()->setAttr(rn::kGateAttr, builder.getUnitAttr());
+  }
+  gate = rn::SigmoidOp::create(builder, rn::layerLoc(at, name + ".sigmoid"), gate).getResult();
+  current = rn::ChannelMulOp::create(builder, rn::layerLoc(at, name), input, gate).getResult();
 }
 
 LogicalResult Importer::conv(const Statement &stmt, const BoundArgs &args, NameScope &names) {

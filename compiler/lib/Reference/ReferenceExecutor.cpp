@@ -155,6 +155,27 @@ Tensor applyDropout(const Tensor &x, rn::DropoutOp op, const RunOptions &options
   return y;
 }
 
+double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+
+/// x[n, c, h, w] * s[n, c]: rn.channel_mul, and its input's gradient.
+Tensor channelMul(const Tensor &x, const Tensor &s) {
+  Tensor y(x.shape);
+  int64_t planes = x.shape[0] * x.shape[1], area = x.size() / planes;
+  for (int64_t i = 0; i < x.size(); ++i)
+    y.data[i] = x.data[i] * s.data[i / area];
+  (void)planes;
+  return y;
+}
+
+/// Per image and channel, the sum over H and W of a * b: rn.spatial_dot.
+Tensor spatialDot(const Tensor &a, const Tensor &b) {
+  int64_t N = a.shape[0], C = a.shape[1], area = a.size() / (N * C);
+  Tensor out({N, C});
+  for (int64_t i = 0; i < a.size(); ++i)
+    out.data[i / area] += a.data[i] * b.data[i];
+  return out;
+}
+
 /// Sum over everything but dimension 1: a bias's gradient.
 Tensor channelSum(const Tensor &dy) {
   int64_t N = dy.shape[0], C = dy.shape[1], inner = dy.size() / (N * C);
@@ -423,6 +444,29 @@ bool Interpreter::step(Operation *op) {
       })
       .Case([&](rn::DropoutOp d) {
         values[d.getResult()] = applyDropout(get(d.getInput()), d, options);
+        return true;
+      })
+      .Case([&](rn::SigmoidOp g) {
+        Tensor y = get(g.getInput());
+        for (double &v : y.data)
+          v = sigmoid(v);
+        values[g.getResult()] = std::move(y);
+        return true;
+      })
+      .Case([&](rn::SigmoidGradOp g) {
+        Tensor dx = get(g.getOutputGrad());
+        const Tensor &y = get(g.getOutput());
+        for (int64_t i = 0; i < dx.size(); ++i)
+          dx.data[i] *= y.data[i] * (1.0 - y.data[i]);
+        values[g.getInputGrad()] = std::move(dx);
+        return true;
+      })
+      .Case([&](rn::ChannelMulOp m) {
+        values[m.getResult()] = channelMul(get(m.getInput()), get(m.getScale()));
+        return true;
+      })
+      .Case([&](rn::SpatialDotOp d) {
+        values[d.getOutput()] = spatialDot(get(d.getLhs()), get(d.getRhs()));
         return true;
       })
       .Case([&](rn::MaxPool2DOp p) { return values[p.getResult()] = maxPool(p), true; })
@@ -790,6 +834,18 @@ bool Interpreter::stepBack(Operation *op) {
       })
       .Case([&](rn::DropoutOp d) {
         accumulate(d.getInput(), applyDropout(dy, d, options));
+        return true;
+      })
+      .Case([&](rn::SigmoidOp g) {
+        const Tensor &y = get(g.getResult());
+        for (int64_t i = 0; i < dy.size(); ++i)
+          dy.data[i] *= y.data[i] * (1.0 - y.data[i]);
+        accumulate(g.getInput(), dy);
+        return true;
+      })
+      .Case([&](rn::ChannelMulOp m) {
+        accumulate(m.getInput(), channelMul(dy, get(m.getScale())));
+        accumulate(m.getScale(), spatialDot(dy, get(m.getInput())));
         return true;
       })
       .Case([&](rn::ScaleOp s) {

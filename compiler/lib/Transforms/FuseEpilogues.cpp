@@ -67,6 +67,10 @@ struct FuseEpiloguesPass : resnetc::impl::FuseEpiloguesBase<FuseEpiloguesPass> {
       return;
     // 1. Activations absorb what produces them.
     for (ReluOp relu : llvm::to_vector(function.getOps<ReluOp>())) {
+      // A relu of a pooled N x C value (a head, a squeeze-excitation gate)
+      // stays: rn.fused_eltwise works on feature maps.
+      if (cast<RankedTensorType>(relu.getType()).getRank() != 4)
+        continue;
       OpBuilder builder(relu);
       Value input = relu.getInput();
       bool soleUse = input.hasOneUse();

@@ -15,6 +15,7 @@ void attachTrainingKernels(mlir::MLIRContext *context);
 void attachOptimizerKernels(mlir::MLIRContext *context);
 void attachDataParallelSteps(mlir::MLIRContext *context);
 void attachBatchNormTrainingKernels(mlir::MLIRContext *context);
+void attachGateKernels(mlir::MLIRContext *context);
 } // namespace resnetc::codegen
 
 #endif // RESNETC_CODEGEN_LOWERING_LOWERING_H

@@ -11,5 +11,6 @@ void resnetc::codegen::registerKernelOpInterfaceModels(DialectRegistry &registry
     attachOptimizerKernels(context);
     attachDataParallelSteps(context);
     attachBatchNormTrainingKernels(context);
+    attachGateKernels(context);
   });
 }

@@ -30,17 +30,6 @@ struct Conv2DKernel : KernelOpInterface::ExternalModel<Conv2DKernel, rn::Conv2DO
   }
 };
 
-struct ReluKernel : KernelOpInterface::ExternalModel<ReluKernel, rn::ReluOp> {
-  LogicalResult planKernels(Operation *op, KernelPlanBuilder &plan) const {
-    auto relu = cast<rn::ReluOp>(op);
-    KernelStep step(plan, op);
-    if (failed(step.read(relu.getInput())))
-      return failure();
-    step.write(relu.getResult(), activationLike(relu.getResult()));
-    return step.emit(specOf(KernelKind::Relu, shapeOf(relu.getInput())));
-  }
-};
-
 struct AddKernel : KernelOpInterface::ExternalModel<AddKernel, rn::AddOp> {
   LogicalResult planKernels(Operation *op, KernelPlanBuilder &plan) const {
     auto add = cast<rn::AddOp>(op);
@@ -58,17 +47,6 @@ struct AddKernel : KernelOpInterface::ExternalModel<AddKernel, rn::AddOp> {
     for (BufferRef &arg : step.arguments())
       arg = nhwc(arg.space, {1, 1, 1, elements}, arg.offset, arg.activation);
     return step.emit(specOf(KernelKind::Add, {1, 1, 1, elements}));
-  }
-};
-
-struct ReluGradKernel : KernelOpInterface::ExternalModel<ReluGradKernel, rn::ReluGradOp> {
-  LogicalResult planKernels(Operation *op, KernelPlanBuilder &plan) const {
-    auto grad = cast<rn::ReluGradOp>(op);
-    KernelStep step(plan, op);
-    if (failed(step.read({grad.getOutputGrad(), grad.getOutput()})))
-      return failure();
-    step.write(grad.getInputGrad(), activationLike(grad.getInputGrad()));
-    return step.emit(specOf(KernelKind::ReluGrad, shapeOf(grad.getOutput())));
   }
 };
 
@@ -261,9 +239,7 @@ struct MadeByAnotherKernel : KernelOpInterface::ExternalModel<MadeByAnotherKerne
 
 void codegen::attachTrainingKernels(MLIRContext *context) {
   rn::Conv2DOp::attachInterface<Conv2DKernel>(*context);
-  rn::ReluOp::attachInterface<ReluKernel>(*context);
   rn::AddOp::attachInterface<AddKernel>(*context);
-  rn::ReluGradOp::attachInterface<ReluGradKernel>(*context);
   rn::DropoutOp::attachInterface<DropoutKernel>(*context);
   rn::Conv2DGradInputOp::attachInterface<Conv2DGradInputKernel>(*context);
   rn::Conv2DGradWeightOp::attachInterface<Conv2DGradWeightKernel>(*context);

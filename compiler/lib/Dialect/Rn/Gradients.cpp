@@ -45,6 +45,19 @@ LogicalResult ReluOp::buildGradients(OpBuilder &builder, Value dy, GradientAccum
   return success();
 }
 
+LogicalResult SigmoidOp::buildGradients(OpBuilder &builder, Value dy,
+                                        GradientAccumulator accumulate) {
+  accumulate(getInput(), SigmoidGradOp::create(builder, getLoc(), dy, getResult()).getResult());
+  return success();
+}
+
+LogicalResult ChannelMulOp::buildGradients(OpBuilder &builder, Value dy,
+                                           GradientAccumulator accumulate) {
+  accumulate(getInput(), ChannelMulOp::create(builder, getLoc(), dy, getScale()).getResult());
+  accumulate(getScale(), SpatialDotOp::create(builder, getLoc(), dy, getInput()).getResult());
+  return success();
+}
+
 LogicalResult DropoutOp::buildGradients(OpBuilder &builder, Value dy,
                                         GradientAccumulator accumulate) {
   accumulate(getInput(),

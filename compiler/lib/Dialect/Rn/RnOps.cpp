@@ -147,6 +147,22 @@ LogicalResult BatchNormOp::verify() {
   return success();
 }
 
+LogicalResult ChannelMulOp::verify() {
+  auto input = shapeOf(getInput()), scale = shapeOf(getScale());
+  if (scale[0] != input[0] || scale[1] != input[1])
+    return emitOpError("scale must be N x C of the input, got ")
+           << scale[0] << "x" << scale[1] << " for " << input[0] << "x" << input[1] << "x"
+           << input[2] << "x" << input[3];
+  return success();
+}
+
+LogicalResult SpatialDotOp::inferReturnTypes(MLIRContext *context, std::optional<Location> location,
+                                             Adaptor op, SmallVectorImpl<Type> &types) {
+  auto shape = shapeOf(op.getLhs());
+  types.push_back(RankedTensorType::get({shape[0], shape[1]}, Float32Type::get(context)));
+  return success();
+}
+
 LogicalResult DropoutOp::verify() {
   double rate = getRate().convertToDouble();
   if (!(rate >= 0 && rate < 1))

@@ -17,6 +17,9 @@ namespace resnetc::rn {
 inline constexpr llvm::StringLiteral kModelNameAttr = "rn.model";
 inline constexpr llvm::StringLiteral kInputShapeAttr = "rn.input";
 inline constexpr llvm::StringLiteral kClassesAttr = "rn.classes";
+/// On an rn.dense: one of a squeeze-excitation gate's two fc layers (a part
+/// of that layer, not one of the network's weighted layers).
+inline constexpr llvm::StringLiteral kGateAttr = "rn.gate";
 /// The function holding the forward pass.
 inline constexpr llvm::StringLiteral kForwardFunction = "forward";
 /// The function rn-autodiff builds: loss and gradients of one batch.

@@ -107,6 +107,26 @@ def Rn_ReluOp : Rn_Op<"relu", [Pure, SameOperandsAndResultType, Rn_Differentiabl
   let hasFolder = 1;
 }
 
+def Rn_SigmoidOp : Rn_Op<"sigmoid", [Pure, SameOperandsAndResultType, Rn_Differentiable]> {
+  let summary = "1 / (1 + exp(-x)), elementwise: a squeeze-excitation gate";
+  let arguments = (ins Rn_Tensor:$input);
+  let results = (outs Rn_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def Rn_ChannelMulOp : Rn_Op<"channel_mul", [Pure, Rn_Differentiable,
+    AllTypesMatch<["input", "output"]>]> {
+  let summary = "Each channel of each image times its own factor: the excitation";
+  let description = [{
+    output[n, c, h, w] = input[n, c, h, w] * scale[n, c] (Hu et al.,
+    "Squeeze-and-Excitation Networks", 2018).
+  }];
+  let arguments = (ins Rn_Activation:$input, Rn_Matrix:$scale);
+  let results = (outs Rn_Activation:$output);
+  let assemblyFormat = "$input `,` $scale attr-dict `:` type($input) `,` type($scale)";
+  let hasVerifier = 1;
+}
+
 def Rn_DropoutOp : Rn_Op<"dropout", [Pure, SameOperandsAndResultType, Rn_Differentiable]> {
   let summary = "Inverted dropout: each value zeroed with probability `rate`";
   let description = [{
@@ -367,6 +387,23 @@ def Rn_Conv2DGradWeightOp : Rn_Op<"conv2d_grad_weight", [Pure]> {
     $output_grad `,` $input attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
+}
+
+def Rn_SigmoidGradOp : Rn_Op<"sigmoid_grad", [Pure, AllTypesMatch<["output_grad", "output", "input_grad"]>]> {
+  let summary = "Gradient through a sigmoid: output_grad * output * (1 - output)";
+  let arguments = (ins Rn_Tensor:$output_grad, Rn_Tensor:$output);
+  let results = (outs Rn_Tensor:$input_grad);
+  let assemblyFormat = "$output_grad `,` $output attr-dict `:` type($output)";
+}
+
+def Rn_SpatialDotOp : Rn_InferredOp<"spatial_dot", [AllTypesMatch<["lhs", "rhs"]>]> {
+  let summary = "Per image and channel, the dot product over H and W: a channel_mul's scale gradient";
+  let description = [{
+    output[n, c] = sum over h, w of lhs[n, c, h, w] * rhs[n, c, h, w].
+  }];
+  let arguments = (ins Rn_Activation:$lhs, Rn_Activation:$rhs);
+  let results = (outs Rn_Matrix:$output);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `->` type($output)";
 }
 
 def Rn_ChannelSumOp : Rn_InferredOp<"channel_sum"> {

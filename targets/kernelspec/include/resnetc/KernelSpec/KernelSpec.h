@@ -57,6 +57,12 @@ enum class KernelKind {
   UnpackConvWeight,
   // Inverted dropout (training; its gradient is the same kernel on dy).
   Dropout,
+  // Squeeze-and-excitation gates: sigmoid, per-image channel scaling, and
+  // their gradients.
+  Sigmoid,
+  SigmoidGrad,
+  ChannelMul,
+  SpatialDot,
   // Synchronised batch norm: batch_norm_train(_grad) in stages.
   ChannelMean,
   ChannelVariance,
