@@ -34,7 +34,10 @@ struct RemoteNetwork {
 
 // The networks test/cross/target compiles (model-tool-<name>).
 constexpr RemoteNetwork kNetworks[] = {{"resnet20", 4, 3, 32, 32, 10},
-                                       {"train_mixed", 2, 3, 32, 32, 7}};
+                                       {"train_mixed", 2, 3, 32, 32, 7},
+                                       {"train_grouped", 2, 3, 16, 16, 5},
+                                       {"train_wide", 3, 3, 12, 12, 4},
+                                       {"train_se", 2, 3, 12, 12, 5}};
 
 struct RemoteContext {
   const RemoteNetwork *network;
@@ -56,8 +59,8 @@ struct RemoteContext {
     std::optional<llvm::StringRef> redirects[] = {std::nullopt, llvm::StringRef(stdoutPath),
                                                   llvm::StringRef(stderrPath)};
     std::string message;
-    int status = llvm::sys::ExecuteAndWait(RESNETC_QEMU, argv, std::nullopt, redirects, 600, 0,
-                                           &message);
+    int status =
+        llvm::sys::ExecuteAndWait(RESNETC_QEMU, argv, std::nullopt, redirects, 600, 0, &message);
     auto read = [](const std::string &path) {
       auto buffer = llvm::MemoryBuffer::getFile(path);
       return buffer ? (*buffer)->getBuffer().str() : std::string();
@@ -78,9 +81,7 @@ template <typename T> std::string writeValues(RemoteContext *ctx, const T *value
   return path;
 }
 
-RemoteContext *as(const void *ctx) {
-  return static_cast<RemoteContext *>(const_cast<void *>(ctx));
-}
+RemoteContext *as(const void *ctx) { return static_cast<RemoteContext *>(const_cast<void *>(ctx)); }
 
 template <int Index> void *create() {
   auto *ctx = new RemoteContext{&kNetworks[Index], "", "", "", 0};
@@ -144,8 +145,8 @@ int32_t saveWeights(void *ctx, const char *path) {
   return as(ctx)->call({"save", as(ctx)->state, path});
 }
 
-int32_t saveCheckpoint(void *ctx, const char *path, const char *const *keys,
-                       const double *values, int64_t count) {
+int32_t saveCheckpoint(void *ctx, const char *path, const char *const *keys, const double *values,
+                       int64_t count) {
   std::vector<std::string> arguments = {"checkpoint", as(ctx)->state, path};
   for (int64_t i = 0; i < count; ++i) {
     char value[64];
@@ -174,23 +175,29 @@ const char *errorMessage(const void *ctx) { return as(ctx)->error.c_str(); }
 
 template <int Index> TrainingModel trainingEntry() {
   const RemoteNetwork &n = kNetworks[Index];
-  return {n.name,      n.batch,        n.channels,     n.height,         n.width,
-          n.classes,   create<Index>,  destroy,        loadWeights,      run,
-          trainStep,   saveWeights,    saveCheckpoint, loadCheckpoint,   checkpointValue,
-          errorMessage};
+  return {n.name,         n.batch,        n.channels,      n.height,    n.width,   n.classes,
+          create<Index>,  destroy,        loadWeights,     run,         trainStep, saveWeights,
+          saveCheckpoint, loadCheckpoint, checkpointValue, errorMessage};
 }
 
 } // namespace
 
 const std::vector<TrainingModel> &resnetc::test::trainingModels() {
-  static const std::vector<TrainingModel> models = {trainingEntry<0>(), trainingEntry<1>()};
+  static const std::vector<TrainingModel> models = {trainingEntry<0>(), trainingEntry<1>(),
+                                                    trainingEntry<2>(), trainingEntry<3>(),
+                                                    trainingEntry<4>()};
   return models;
 }
 
+template <int Index> CompiledModel compiledEntry() {
+  const RemoteNetwork &n = kNetworks[Index]; // training libraries also infer
+  return {n.name,        n.batch, n.channels,  n.height,   n.width, n.classes,
+          create<Index>, destroy, loadWeights, setThreads, run,     errorMessage};
+}
+
 const std::vector<CompiledModel> &resnetc::test::compiledModels() {
-  const RemoteNetwork &n = kNetworks[0]; // ResNet-20 (its training library also infers)
-  static const std::vector<CompiledModel> models = {
-      {n.name, n.batch, n.channels, n.height, n.width, n.classes, create<0>, destroy,
-       loadWeights, setThreads, run, errorMessage}};
+  // ResNet-20, and the ResNet family's layers (grouped, dilated, dropout, gates).
+  static const std::vector<CompiledModel> models = {compiledEntry<0>(), compiledEntry<2>(),
+                                                    compiledEntry<3>(), compiledEntry<4>()};
   return models;
 }
