@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The inference benchmark: the compiled forward pass of ResNet-50 (batch 1 and
-# 8), ResNet-18 (batch 1), ResNet-20 and ResNet-56 (batch 128), resnetc against
+# 8), ResNet-18 and ResNeXt-50 32x4d (batch 1), ResNet-20 and ResNet-56 (batch
+# 128), resnetc against
 # PyTorch (NCHW and channels_last), with 1 and 2 threads, in alternating
 # repetitions so that every runner sees the same machine state. See
 # bench/README.md.
 set -euo pipefail
 
-default_cases="resnet50:1 resnet50:8 resnet18:1 resnet20:128 resnet56:128"
+default_cases="resnet50:1 resnet50:8 resnet18:1 resnext50_32x4d:1 resnet20:128 resnet56:128"
 usage() {
   cat <<USAGE
 usage: bench/infer.sh [--runs 20] [--warmup 3] [--reps 3] [--threads "1 2"]
@@ -65,8 +66,8 @@ done
 [[ $peak =~ ^[0-9]+([.][0-9]+)?$ ]] || { echo "infer.sh: --peak-gflops must be a number" >&2; exit 2; }
 [[ $variant == v1 || $variant == v1.5 ]] || { echo "infer.sh: --resnet50-variant is v1 or v1.5" >&2; exit 2; }
 for c in $cases; do
-  [[ $c =~ ^(resnet18|resnet50|resnet20|resnet56):[1-9][0-9]*$ ]] ||
-    { echo "infer.sh: '$c' is not MODEL:BATCH with MODEL one of resnet18 resnet50 resnet20 resnet56" >&2; exit 2; }
+  [[ $c =~ ^(resnet18|resnet50|resnext50_32x4d|resnet20|resnet56):[1-9][0-9]*$ ]] ||
+    { echo "infer.sh: '$c' is not MODEL:BATCH with MODEL one of resnet18 resnet50 resnext50_32x4d resnet20 resnet56" >&2; exit 2; }
 done
 
 resnetc=$build/bin/resnetc

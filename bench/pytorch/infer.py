@@ -19,7 +19,7 @@ import math
 import statistics
 import time
 
-MODELS = ("resnet18", "resnet50", "resnet20", "resnet56")
+MODELS = ("resnet18", "resnet50", "resnext50_32x4d", "resnet20", "resnet56")
 
 
 def parse_args(argv=None):
@@ -97,18 +97,20 @@ class Basic(nn.Module):
 
 class Bottleneck(nn.Module):
     """conv 1x1 BN ReLU, conv 3x3 BN ReLU, conv 1x1 (x4) BN, + shortcut, ReLU.
-    v1 has the stride on the first 1x1, v1.5 on the 3x3."""
+    v1 has the stride on the first 1x1, v1.5 on the 3x3; with groups, the 3x3
+    is grouped (ResNeXt, as examples/models/resnext50_32x4d.rn)."""
     expansion = 4
 
-    def __init__(self, in_channels, width, stride, variant="v1.5"):
+    def __init__(self, in_channels, width, stride, variant="v1.5", groups=1, base_width=64):
         super().__init__()
         s1, s2 = (stride, 1) if variant == "v1" else (1, stride)
         out = width * self.expansion
-        self.conv1 = nn.Conv2d(in_channels, width, 1, s1, 0, bias=False)
-        self.bn1 = nn.BatchNorm2d(width)
-        self.conv2 = nn.Conv2d(width, width, 3, s2, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(width)
-        self.conv3 = nn.Conv2d(width, out, 1, 1, 0, bias=False)
+        inner = width * base_width // 64 * groups  # ResNeXt: grouped 3x3 (Xie et al.)
+        self.conv1 = nn.Conv2d(in_channels, inner, 1, s1, 0, bias=False)
+        self.bn1 = nn.BatchNorm2d(inner)
+        self.conv2 = nn.Conv2d(inner, inner, 3, s2, 1, bias=False, groups=groups)
+        self.bn2 = nn.BatchNorm2d(inner)
+        self.conv3 = nn.Conv2d(inner, out, 1, 1, 0, bias=False)
         self.bn3 = nn.BatchNorm2d(out)
         self.shortcut = (conv_bn(in_channels, out, 1, stride)
                          if stride != 1 or in_channels != out else nn.Identity())
@@ -123,7 +125,7 @@ class Bottleneck(nn.Module):
 class ImageNetResNet(nn.Module):
     """examples/models/resnet18.rn and resnet50.rn: 3x224x224 -> 1000 classes."""
 
-    def __init__(self, block, blocks, variant="v1.5", classes=1000):
+    def __init__(self, block, blocks, variant="v1.5", classes=1000, **block_args):
         super().__init__()
         self.stem = nn.Sequential(
             nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(inplace=True),
@@ -132,7 +134,7 @@ class ImageNetResNet(nn.Module):
         for i, (width, count) in enumerate(zip((64, 128, 256, 512), blocks)):
             for b in range(count):
                 stride = 2 if i > 0 and b == 0 else 1
-                layers.append(block(channels, width, stride, variant))
+                layers.append(block(channels, width, stride, variant, **block_args))
                 channels = width * block.expansion
         self.blocks = nn.Sequential(*layers)
         self.fc = nn.Linear(channels, classes)
@@ -150,6 +152,9 @@ def build(args):
         return ImageNetResNet(Basic, (2, 2, 2, 2)), (3, 224, 224)
     if args.model == "resnet50":
         return ImageNetResNet(Bottleneck, (3, 4, 6, 3), args.variant), (3, 224, 224)
+    if args.model == "resnext50_32x4d":
+        return (ImageNetResNet(Bottleneck, (3, 4, 6, 3), "v1.5", groups=32, base_width=4),
+                (3, 224, 224))
     n = {"resnet20": 3, "resnet56": 9}[args.model]
     return CifarResNet(3, 10, n, args.pad_channels), (3, 32, 32)
 
