@@ -250,18 +250,8 @@ KernelPipeline buildMaxPool2D(const KernelSpec &spec, const Scheduler &sched) {
 KernelPipeline buildGlobalAvgPool(const KernelSpec &spec, const Scheduler &sched) {
   std::vector<int> ext = nhwc(spec.input);
   ImageParam input = makeInput("input", ext);
-  GlobalAvgPoolStages st;
-  st.C = ext[0];
-  st.W = ext[1];
-  st.H = ext[2];
-  st.N = ext[3];
-  st.c = Var("c");
-  st.n = Var("n");
-  st.r = RDom(0, st.W, 0, st.H, "r");
-  st.sum = Func("sum");
-  st.sum(st.c, st.n) = 0.0f;
-  st.sum(st.c, st.n) += input(st.c, st.r.x, st.r.y, st.n);
-  st.output = Func("output");
+  GlobalAvgPoolStages st =
+      spatialSum(ext, [&](Expr c, Expr x, Expr y, Expr n) { return input(c, x, y, n); });
   st.output(st.c, st.n) = st.sum(st.c, st.n) / Expr(float(st.W * st.H));
   constrainDense(st.output.output_buffer(), {st.C, st.N});
   sched.scheduleGlobalAvgPool(st);

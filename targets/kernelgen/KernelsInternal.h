@@ -91,6 +91,27 @@ WinogradStages winogradShape(const WinogradProblem &problem);
 /// WinogradKernels.cpp.
 WinogradStages winogradConv3x3(const WinogradProblem &problem, int m);
 
+/// The per-image, per-channel sum over H and W of `term(c, x, y, n)` on an
+/// NHWC extent (C, W, H, N), rows in order (global_avg_pool, spatial_dot):
+/// sum(c, n) = 0; sum(c, n) += term(c, r.x, r.y, n); `output` left for the
+/// caller to define.
+inline GlobalAvgPoolStages spatialSum(const std::vector<int> &ext,
+                                      const std::function<Expr(Expr, Expr, Expr, Expr)> &term) {
+  GlobalAvgPoolStages st;
+  st.C = ext[0];
+  st.W = ext[1];
+  st.H = ext[2];
+  st.N = ext[3];
+  st.c = Var("c");
+  st.n = Var("n");
+  st.r = RDom(0, st.W, 0, st.H, "r");
+  st.sum = Func("sum");
+  st.sum(st.c, st.n) = 0.0f;
+  st.sum(st.c, st.n) += term(st.c, st.r.x, st.r.y, st.n);
+  st.output = Func("output");
+  return st;
+}
+
 inline ElementwiseStages elementwiseFrame(const std::vector<int64_t> &outShape) {
   ElementwiseStages st;
   st.output = Func("output");
