@@ -76,9 +76,9 @@ ModelStats resnetc::computeStats(ModuleOp module) {
           layer.macs = elements(conv.getType()) / batch * w[1] * w[2] * w[3];
           layer.detail = llvm::formatv("{0}x{1}/{2}, {3}", w[2], w[3], conv.getStrides()[0], w[0]);
           if (conv.getGroups() != 1)
-            layer.detail += llvm::formatv(", groups {0}", conv.getGroups()).str();
+            layer.detail += llvm::formatv(" g{0}", conv.getGroups()).str();
           if (std::optional<ArrayRef<int64_t>> dilations = conv.getDilations())
-            layer.detail += llvm::formatv(", dilation {0}", (*dilations)[0]).str();
+            layer.detail += llvm::formatv(" d{0}", (*dilations)[0]).str();
           if (conv.getShortcut())
             ++stats.shortcutProjections;
           else
