@@ -121,15 +121,7 @@ KernelPipeline buildGradInput(const KernelSpec &spec, const Scheduler &sched) {
   ImageParam grad = makeInput("output_grad", {geo.K, geo.Q, geo.P, geo.N});
   ImageParam weight = makeInput("weight", {geo.K, geo.Cg, geo.S, geo.R});
   std::vector<ImageParam> inputs = {grad, weight};
-  ImageParam addend, reluOutput;
-  if (spec.residual) {
-    addend = makeInput("addend", {geo.C, geo.W, geo.H, geo.N});
-    inputs.push_back(addend);
-  }
-  if (spec.relu) {
-    reluOutput = makeInput("relu_output", {geo.C, geo.W, geo.H, geo.N});
-    inputs.push_back(reluOutput);
-  }
+  GradInputEpilogue epilogue(spec, {geo.C, geo.W, geo.H, geo.N}, inputs);
   st.source = zeroPadded(grad, geo.Q, geo.P);
   st.per = geo.Cg;
   st.A = geo.W;
@@ -154,12 +146,7 @@ KernelPipeline buildGradInput(const KernelSpec &spec, const Scheduler &sched) {
   st.acc(i, g, a, b, n) +=
       st.source(g * geo.Kg + r.x, tx / geo.SW, ty / geo.SH, n) * st.weightT(i, g, r.x, r.y, r.z);
   Var c("c"), x("x"), y("y");
-  Expr value = st.acc(c % geo.Cg, c / geo.Cg, x, y, n);
-  if (spec.residual)
-    value = value + addend(c, x, y, n);
-  if (spec.relu)
-    value = select(reluOutput(c, x, y, n) > 0.0f, value, 0.0f);
-  st.output(c, x, y, n) = value;
+  st.output(c, x, y, n) = epilogue.apply(st.acc(c % geo.Cg, c / geo.Cg, x, y, n), c, x, y, n);
   constrainDense(st.output.output_buffer(), {geo.C, geo.W, geo.H, geo.N});
   sched.scheduleGroupedConv(st);
   return finish({st.output}, inputs);

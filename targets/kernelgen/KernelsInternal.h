@@ -35,6 +35,32 @@ inline Halide::ImageParam makeInput(const char *name, const std::vector<int> &ex
 
 inline int i32(int64_t v) { return int(v); }
 
+/// conv2d_grad_input's epilogue: with residual=1 another gradient of the
+/// input (`addend`) is added in, with relu=1 the sum is masked by a relu's
+/// forward output. Declares those inputs (shaped like the result, appended
+/// to `inputs` in call order) and applies them to a value at (c, x, y, n).
+struct GradInputEpilogue {
+  ImageParam addend, reluOutput;
+  bool residual = false, relu = false;
+
+  GradInputEpilogue(const KernelSpec &spec, const std::vector<int> &extents,
+                    std::vector<ImageParam> &inputs)
+      : residual(spec.residual), relu(spec.relu) {
+    if (residual)
+      inputs.push_back(addend = makeInput("addend", extents));
+    if (relu)
+      inputs.push_back(reluOutput = makeInput("relu_output", extents));
+  }
+
+  Expr apply(Expr value, Expr c, Expr x, Expr y, Expr n) const {
+    if (residual)
+      value = value + addend(c, x, y, n);
+    if (relu)
+      value = select(reluOutput(c, x, y, n) > 0.0f, value, 0.0f);
+    return value;
+  }
+};
+
 /// The geometry every conv-like kernel reads from its spec: the input
 /// NxCxHxW, the weight KxCxRxS, the forward output's PxQ, strides, padding.
 template <typename Stages>

@@ -356,15 +356,7 @@ KernelPipeline buildConv2DGradInput(const KernelSpec &spec, const Scheduler &sch
   ImageParam weight = makeInput("weight", {st.K, st.C, st.S, st.R});
   std::vector<ImageParam> inputs = {grad, weight};
   // The epilogue: another gradient of the input added in, then a relu's mask.
-  ImageParam addend, reluOutput;
-  if (spec.residual) {
-    addend = makeInput("addend", {st.C, st.W, st.H, st.N});
-    inputs.push_back(addend);
-  }
-  if (spec.relu) {
-    reluOutput = makeInput("relu_output", {st.C, st.W, st.H, st.N});
-    inputs.push_back(reluOutput);
-  }
+  GradInputEpilogue epilogueInputs(spec, {st.C, st.W, st.H, st.N}, inputs);
   st.c = Var("c");
   st.x = Var("x");
   st.y = Var("y");
@@ -399,13 +391,7 @@ KernelPipeline buildConv2DGradInput(const KernelSpec &spec, const Scheduler &sch
 
   st.acc = Func("acc");
   st.output = Func("output");
-  auto epilogue = [&](Expr value) {
-    if (spec.residual)
-      value = value + addend(c, x, y, n);
-    if (spec.relu)
-      value = select(reluOutput(c, x, y, n) > 0.0f, value, 0.0f);
-    return value;
-  };
+  auto epilogue = [&](Expr value) { return epilogueInputs.apply(value, c, x, y, n); };
   if (st.phases == 1 && st.S == 3 && st.R == 3) {
     // The transposed convolution as a correlation of output_grad, padded by
     // 2 - pad, with the flipped, transposed weights.

@@ -160,10 +160,9 @@ double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 /// x[n, c, h, w] * s[n, c]: rn.channel_mul, and its input's gradient.
 Tensor channelMul(const Tensor &x, const Tensor &s) {
   Tensor y(x.shape);
-  int64_t planes = x.shape[0] * x.shape[1], area = x.size() / planes;
+  int64_t area = x.size() / (x.shape[0] * x.shape[1]);
   for (int64_t i = 0; i < x.size(); ++i)
     y.data[i] = x.data[i] * s.data[i / area];
-  (void)planes;
   return y;
 }
 
