@@ -193,6 +193,11 @@ bool Parser::statement(std::vector<Statement> &statements, int depth) {
     stmt.value = expr(0);
     if (!stmt.value)
       return false;
+    while (consumeIf(TokenKind::Comma)) {
+      stmt.moreValues.push_back(expr(0));
+      if (!stmt.moreValues.back())
+        return false;
+    }
     statements.push_back(std::move(stmt));
     return true;
   }

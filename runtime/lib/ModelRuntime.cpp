@@ -60,6 +60,10 @@ struct Context {
   /// the steps are saved in checkpoints, so a resumed run draws the same.
   uint32_t randomSeed = 0;
   uint64_t trainSteps = 0;
+  /// A backbone's training step is train_forward, then train_backward: the
+  /// images kept between them, and whether the arena still holds the forward.
+  std::vector<float> trainImages;
+  bool forwardPending = false;
   char error[1024] = "";
 };
 
@@ -250,6 +254,7 @@ int32_t loadParsed(Context *ctx, const resnetc::WeightsFile &file, bool checkpoi
   if (!resnetc::checkArchitecture(file, model->name, model->architecture_hash, error))
     return fail(ctx, RESNETC_ERROR_WEIGHTS, "%s", error.c_str());
   ctx->weightsLoaded = false;
+  ctx->forwardPending = false;
   // The slots are written over the host copy: it must hold the rest of the
   // space (momentum, statistics) as the kernels left it.
   if (int32_t status = ctx->device->toHost(ctx, RESNETC_RT_WEIGHTS, ctx->weights)) {
@@ -434,6 +439,7 @@ extern "C" int32_t resnetc_rt_run(void *context, const float *input, size_t inpu
                                         ctx->weights,
                                         nullptr,
                                         nullptr};
+  ctx->forwardPending = false; // the arena is reused
   ctx->device->hostWritten(RESNETC_RT_INPUT);
   ctx->device->discard(RESNETC_RT_OUTPUT);
   int32_t status = model->forward(ctx, spaces);
@@ -454,6 +460,83 @@ extern "C" const char *resnetc_rt_error_message(const void *context) {
   return ctx->error;
 }
 
+namespace {
+
+/// What every training call checks first: a training library of the right
+/// kind (a classifier trains on labels, a backbone on its outputs'
+/// gradients) and `count` finite image values.
+int32_t checkTrainingCall(Context *ctx, const char *call, bool backbone, const float *images,
+                          size_t count) {
+  const resnetc_rt_model *model = ctx->model;
+  if (!model->train)
+    return fail(ctx, RESNETC_ERROR_ARGUMENT, "%s: this library was compiled without --train", call);
+  if (backbone != (model->train_backward != nullptr))
+    return fail(ctx, RESNETC_ERROR_ARGUMENT,
+                backbone ? "%s: this network is a classifier: train it with train_step"
+                         : "%s: this network has named outputs and no classifier: train it with "
+                           "train_forward and train_backward",
+                call);
+  if (!images)
+    return fail(ctx, RESNETC_ERROR_ARGUMENT, "%s: images is null", call);
+  size_t expected = size_t(elementsOf(model->input_shape, 4));
+  if (count != expected)
+    return fail(ctx, RESNETC_ERROR_SIZE, "%s: expected %zu image values, got %zu", call, expected,
+                count);
+  // One NaN pixel would spread to every weight: refuse the batch untouched.
+  for (size_t i = 0; i < count; ++i)
+    if (!std::isfinite(images[i])) {
+      size_t perImage = count / size_t(model->input_shape[0]);
+      return fail(ctx, RESNETC_ERROR_ARGUMENT,
+                  "%s: image %zu holds a non-finite value (%g) at index %zu", call, i / perImage,
+                  double(images[i]), i % perImage);
+    }
+  return RESNETC_OK;
+}
+
+/// The learning rate, then the weights: the last checks of an update.
+int32_t checkLearningRateAndWeights(Context *ctx, const char *call, float learningRate) {
+  if (!(learningRate >= 0) || !std::isfinite(learningRate))
+    return fail(ctx, RESNETC_ERROR_ARGUMENT, "%s: learning rate %g", call, double(learningRate));
+  if (!ctx->weightsLoaded)
+    return fail(ctx, RESNETC_ERROR_NO_WEIGHTS, "%s: no weights loaded", call);
+  return RESNETC_OK;
+}
+
+/// Runs a training entry point on `spaces` (the scalars set by the caller);
+/// `written` are the spaces the host has filled.
+int32_t runTrainingEntry(Context *ctx, const char *call, resnetc_rt_entry entry,
+                         uint8_t *const *spaces, std::initializer_list<int> written) {
+  for (int space : written)
+    ctx->device->hostWritten(space);
+  int32_t status = entry(ctx, spaces);
+  if (status == 0)
+    status = ctx->device->toHost(ctx, RESNETC_RT_SCALARS, spaces[RESNETC_RT_SCALARS]);
+  if (status != 0) {
+    std::string message = ctx->error;
+    return fail(ctx, RESNETC_ERROR_KERNEL, "%s failed (%d): %s", call, status, message.c_str());
+  }
+  return RESNETC_OK;
+}
+
+/// After an update: NaN or infinite weights are an error that says where.
+int32_t checkUpdatedWeights(Context *ctx, const char *call, float loss) {
+  if (!std::isfinite(loss)) {
+    std::string where = firstNonFiniteWeight(ctx);
+    return fail(ctx, RESNETC_ERROR_NUMERIC, "%s: the %s is %g; %s", call,
+                ctx->model->train_backward ? "output" : "loss", double(loss), where.c_str());
+  }
+  ctx->error[0] = '\0';
+  return RESNETC_OK;
+}
+
+void setStepScalars(Context *ctx, float learningRate) {
+  ctx->scalars[0].f = learningRate;
+  ctx->scalars[3].pair[0] = int32_t(ctx->randomSeed);
+  ctx->scalars[3].pair[1] = int32_t(uint32_t(ctx->trainSteps));
+}
+
+} // namespace
+
 extern "C" int32_t resnetc_rt_train_step(void *context, const float *images, size_t image_count,
                                          const int32_t *labels, size_t label_count,
                                          float learning_rate, float *loss, int32_t *correct) {
@@ -461,64 +544,125 @@ extern "C" int32_t resnetc_rt_train_step(void *context, const float *images, siz
   if (!ctx)
     return RESNETC_ERROR_ARGUMENT;
   const resnetc_rt_model *model = ctx->model;
-  if (!model->train)
-    return fail(ctx, RESNETC_ERROR_ARGUMENT,
-                "train_step: this library was compiled without --train");
-  if (!images || !labels)
-    return fail(ctx, RESNETC_ERROR_ARGUMENT, "train_step: %s is null",
-                images ? "labels" : "images");
-  size_t expectedImages = size_t(elementsOf(model->input_shape, 4));
+  if (int32_t status = checkTrainingCall(ctx, "train_step", false, images, image_count))
+    return status;
+  if (!labels)
+    return fail(ctx, RESNETC_ERROR_ARGUMENT, "train_step: labels is null");
   size_t batch = size_t(model->input_shape[0]);
-  if (image_count != expectedImages || label_count != batch)
-    return fail(ctx, RESNETC_ERROR_SIZE,
-                "train_step: expected %zu image values and %zu labels, got %zu and %zu",
-                expectedImages, batch, image_count, label_count);
+  if (label_count != batch)
+    return fail(ctx, RESNETC_ERROR_SIZE, "train_step: expected %zu labels, got %zu", batch,
+                label_count);
   for (size_t i = 0; i < batch; ++i)
     if (labels[i] < 0 || labels[i] >= model->output_shape[1])
       return fail(ctx, RESNETC_ERROR_ARGUMENT,
                   "train_step: label %d of image %zu is not in [0, %lld)", labels[i], i,
                   static_cast<long long>(model->output_shape[1]));
-  if (!(learning_rate >= 0) || !std::isfinite(learning_rate))
-    return fail(ctx, RESNETC_ERROR_ARGUMENT, "train_step: learning rate %g", double(learning_rate));
-  if (!ctx->weightsLoaded)
-    return fail(ctx, RESNETC_ERROR_NO_WEIGHTS, "train_step: no weights loaded");
-  // One NaN pixel would spread to every weight: refuse the batch untouched.
-  for (size_t i = 0; i < image_count; ++i)
-    if (!std::isfinite(images[i])) {
-      size_t perImage = image_count / batch;
-      return fail(ctx, RESNETC_ERROR_ARGUMENT,
-                  "train_step: image %zu holds a non-finite value (%g) at index %zu", i / perImage,
-                  double(images[i]), i % perImage);
-    }
-  ctx->scalars[0].f = learning_rate;
-  ctx->scalars[3].pair[0] = int32_t(ctx->randomSeed);
-  ctx->scalars[3].pair[1] = int32_t(uint32_t(ctx->trainSteps));
+  if (int32_t status = checkLearningRateAndWeights(ctx, "train_step", learning_rate))
+    return status;
+  ctx->forwardPending = false;
+  setStepScalars(ctx, learning_rate);
   uint8_t *spaces[RESNETC_RT_SPACES] = {reinterpret_cast<uint8_t *>(const_cast<float *>(images)),
                                         nullptr,
                                         ctx->arena,
                                         ctx->weights,
                                         reinterpret_cast<uint8_t *>(const_cast<int32_t *>(labels)),
                                         reinterpret_cast<uint8_t *>(ctx->scalars)};
-  for (int space : {RESNETC_RT_INPUT, RESNETC_RT_LABELS, RESNETC_RT_SCALARS})
-    ctx->device->hostWritten(space);
-  int32_t status = model->train(ctx, spaces);
-  if (status == 0) {
-    ++ctx->trainSteps;
-    status = ctx->device->toHost(ctx, RESNETC_RT_SCALARS, spaces[RESNETC_RT_SCALARS]);
-  }
-  if (status != 0) {
-    std::string message = ctx->error;
-    return fail(ctx, RESNETC_ERROR_KERNEL, "train_step failed (%d): %s", status, message.c_str());
-  }
+  if (int32_t status = runTrainingEntry(ctx, "train_step", model->train, spaces,
+                                        {RESNETC_RT_INPUT, RESNETC_RT_LABELS, RESNETC_RT_SCALARS}))
+    return status;
+  ++ctx->trainSteps;
   if (loss)
     *loss = ctx->scalars[1].f;
   if (correct)
     *correct = ctx->scalars[2].i;
-  if (!std::isfinite(ctx->scalars[1].f)) {
-    std::string where = firstNonFiniteWeight(ctx);
-    return fail(ctx, RESNETC_ERROR_NUMERIC, "train_step: the loss is %g; %s",
-                double(ctx->scalars[1].f), where.c_str());
+  return checkUpdatedWeights(ctx, "train_step", ctx->scalars[1].f);
+}
+
+extern "C" int32_t resnetc_rt_train_forward(void *context, const float *images, size_t image_count,
+                                            float *outputs, size_t output_count) {
+  Context *ctx = live(context);
+  if (!ctx)
+    return RESNETC_ERROR_ARGUMENT;
+  const resnetc_rt_model *model = ctx->model;
+  if (int32_t status = checkTrainingCall(ctx, "train_forward", true, images, image_count))
+    return status;
+  size_t expected = size_t(elementsOf(model->output_shape, 2));
+  if (!outputs || output_count != expected)
+    return fail(ctx, outputs ? RESNETC_ERROR_SIZE : RESNETC_ERROR_ARGUMENT,
+                "train_forward: expected %zu output values, got %zu%s", expected, output_count,
+                outputs ? "" : " (null)");
+  if (!ctx->weightsLoaded)
+    return fail(ctx, RESNETC_ERROR_NO_WEIGHTS, "train_forward: no weights loaded");
+  // train_backward reads the images again (the first layer's weight
+  // gradient): the context keeps a copy, not the caller's pointer.
+  try {
+    ctx->trainImages.assign(images, images + image_count);
+  } catch (const std::bad_alloc &) {
+    return fail(ctx, RESNETC_ERROR_MEMORY, "train_forward: out of memory copying the images");
   }
+  ctx->forwardPending = false;
+  setStepScalars(ctx, 0.0f);
+  uint8_t *spaces[RESNETC_RT_SPACES] = {reinterpret_cast<uint8_t *>(ctx->trainImages.data()),
+                                        reinterpret_cast<uint8_t *>(outputs),
+                                        ctx->arena,
+                                        ctx->weights,
+                                        nullptr,
+                                        reinterpret_cast<uint8_t *>(ctx->scalars)};
+  ctx->device->discard(RESNETC_RT_OUTPUT);
+  if (int32_t status = runTrainingEntry(ctx, "train_forward", model->train, spaces,
+                                        {RESNETC_RT_INPUT, RESNETC_RT_SCALARS}))
+    return status;
+  if (int32_t status = ctx->device->toHost(ctx, RESNETC_RT_OUTPUT, spaces[RESNETC_RT_OUTPUT]))
+    return fail(ctx, RESNETC_ERROR_KERNEL, "train_forward failed (%d): %s", status, ctx->error);
+  // The backbone's loss is the caller's: non-finite outputs stand in for it.
+  for (size_t i = 0; i < output_count; ++i)
+    if (!std::isfinite(outputs[i]))
+      return checkUpdatedWeights(ctx, "train_forward", outputs[i]);
+  ctx->forwardPending = true;
+  ctx->error[0] = '\0';
+  return RESNETC_OK;
+}
+
+extern "C" int32_t resnetc_rt_train_backward(void *context, const float *output_gradients,
+                                             size_t gradient_count, float learning_rate) {
+  Context *ctx = live(context);
+  if (!ctx)
+    return RESNETC_ERROR_ARGUMENT;
+  const resnetc_rt_model *model = ctx->model;
+  if (!model->train || !model->train_backward)
+    return fail(ctx, RESNETC_ERROR_ARGUMENT, "train_backward: this library %s",
+                model->train ? "is a classifier: train it with train_step"
+                             : "was compiled without --train");
+  if (!ctx->forwardPending)
+    return fail(ctx, RESNETC_ERROR_ARGUMENT,
+                "train_backward: call train_forward first (each train_forward allows one "
+                "train_backward, and run, train_step or loading weights in between cancel it)");
+  size_t expected = size_t(elementsOf(model->output_shape, 2));
+  if (!output_gradients || gradient_count != expected)
+    return fail(ctx, output_gradients ? RESNETC_ERROR_SIZE : RESNETC_ERROR_ARGUMENT,
+                "train_backward: expected %zu gradient values, got %zu%s", expected, gradient_count,
+                output_gradients ? "" : " (null)");
+  for (size_t i = 0; i < gradient_count; ++i)
+    if (!std::isfinite(output_gradients[i]))
+      return fail(ctx, RESNETC_ERROR_ARGUMENT,
+                  "train_backward: gradient value %zu is not finite (%g)", i,
+                  double(output_gradients[i]));
+  if (int32_t status = checkLearningRateAndWeights(ctx, "train_backward", learning_rate))
+    return status;
+  ctx->forwardPending = false;
+  setStepScalars(ctx, learning_rate);
+  uint8_t *spaces[RESNETC_RT_SPACES] = {
+      reinterpret_cast<uint8_t *>(ctx->trainImages.data()),
+      reinterpret_cast<uint8_t *>(const_cast<float *>(output_gradients)),
+      ctx->arena,
+      ctx->weights,
+      nullptr,
+      reinterpret_cast<uint8_t *>(ctx->scalars)};
+  if (int32_t status = runTrainingEntry(ctx, "train_backward", model->train_backward, spaces,
+                                        {RESNETC_RT_OUTPUT, RESNETC_RT_SCALARS}))
+    return status;
+  ++ctx->trainSteps;
+  // No loss to check here: the next train_forward checks its outputs.
   ctx->error[0] = '\0';
   return RESNETC_OK;
 }

@@ -30,6 +30,14 @@ int CpuScheduler::lanesFor(int extent) const {
 
 void CpuScheduler::scheduleLayout(LayoutStages &st) const {
   Func &out = st.output;
+  if (st.toNchw) {
+    // Rows of x, read with a stride of C: vectorise over x, one task a plane.
+    if (int lanes = lanesFor(st.W))
+      out.vectorize(st.x, lanes);
+    Var plane("plane");
+    out.fuse(st.c, st.n, plane).parallel(plane);
+    return;
+  }
   if (int lanes = lanesFor(st.C)) {
     out.vectorize(st.c, lanes);
   } else {

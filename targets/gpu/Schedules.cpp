@@ -47,7 +47,10 @@ void singleThread(Func f) {
 } // namespace
 
 void GpuScheduler::scheduleLayout(LayoutStages &st) const {
-  gpuFlat(st.output, {st.c, st.x, st.y, st.n});
+  if (st.toNchw)
+    gpuFlat(st.output, {st.x, st.y, st.c, st.n});
+  else
+    gpuFlat(st.output, {st.c, st.x, st.y, st.n});
 }
 
 void GpuScheduler::scheduleElementwise(ElementwiseStages &st) const {

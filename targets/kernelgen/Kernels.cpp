@@ -37,6 +37,27 @@ KernelPipeline buildNchwToNhwc(const KernelSpec &spec, const Scheduler &sched) {
   return finish({st.output}, {input});
 }
 
+KernelPipeline buildNhwcToNchw(const KernelSpec &spec, const Scheduler &sched) {
+  const auto &s = spec.input;
+  int N = i32(s[0]), C = i32(s[1]), H = i32(s[2]), W = i32(s[3]);
+  ImageParam input = makeInput("input", {C, W, H, N});
+  LayoutStages st;
+  st.output = Func("output");
+  st.c = Var("c");
+  st.x = Var("x");
+  st.y = Var("y");
+  st.n = Var("n");
+  st.C = C;
+  st.W = W;
+  st.H = H;
+  st.N = N;
+  st.toNchw = true;
+  st.output(st.x, st.y, st.c, st.n) = input(st.c, st.x, st.y, st.n);
+  constrainDense(st.output.output_buffer(), {W, H, C, N});
+  sched.scheduleLayout(st);
+  return finish({st.output}, {input});
+}
+
 KernelPipeline buildConv2D(const KernelSpec &spec, const Scheduler &sched) {
   std::vector<int64_t> out = spec.outputShape();
   Conv2DStages st;
@@ -423,6 +444,8 @@ KernelPipeline dispatch(const KernelSpec &spec, const Scheduler &sched) {
   switch (spec.kind) {
   case KernelKind::NchwToNhwc:
     return buildNchwToNhwc(spec, sched);
+  case KernelKind::NhwcToNchw:
+    return buildNhwcToNchw(spec, sched);
   case KernelKind::Conv2D:
     return buildConv2D(spec, sched);
   case KernelKind::BatchNorm:

@@ -61,6 +61,8 @@ struct LayoutStages {
   Halide::Func output;
   Halide::Var c, x, y, n;
   int C = 1, W = 1, H = 1, N = 1;
+  /// nhwc_to_nchw: output(x, y, c, n) = input(c, x, y, n) (a backbone's outputs).
+  bool toNchw = false;
 };
 
 /// conv2d:
@@ -377,6 +379,7 @@ public:
 
 // One builder per kind. The spec must have been accepted by parseKernelSpec.
 KernelPipeline buildNchwToNhwc(const KernelSpec &spec, const Scheduler &sched);
+KernelPipeline buildNhwcToNchw(const KernelSpec &spec, const Scheduler &sched);
 KernelPipeline buildConv2D(const KernelSpec &spec, const Scheduler &sched);
 /// conv2d and conv2d_grad_* with groups or dilation (GroupedConvKernels.cpp).
 KernelPipeline buildGroupedConv(const KernelSpec &spec, const Scheduler &sched);

@@ -52,6 +52,7 @@ int64_t KernelArgument::elements() const { return product(extents); }
 std::vector<int64_t> KernelSpec::outputShape() const {
   switch (kind) {
   case KernelKind::NchwToNhwc:
+  case KernelKind::NhwcToNchw:
   case KernelKind::BatchNorm:
   case KernelKind::Add:
   case KernelKind::Relu:
@@ -143,6 +144,8 @@ std::vector<KernelArgument> KernelSpec::arguments() const {
   switch (kind) {
   case KernelKind::NchwToNhwc:
     return {in("input", nchw(input)), out("output", nhwc(input))};
+  case KernelKind::NhwcToNchw:
+    return {in("input", nhwc(input)), out("output", nchw(input))};
   case KernelKind::Conv2D:
     args = {in("input", nhwc(input)), in("weight", blockedWeights ? flat(weight) : packed(weight))};
     if (bias)

@@ -32,6 +32,7 @@ struct KindInfo {
 const std::vector<KindInfo> &kindTable() {
   static const std::vector<KindInfo> table = {
       {KernelKind::NchwToNhwc, "nchw_to_nhwc", {"input"}},
+      {KernelKind::NhwcToNchw, "nhwc_to_nchw", {"input"}},
       {KernelKind::Conv2D,
        "conv2d",
        {"input", "weight", "strides", "padding", "bias", "residual", "relu"},

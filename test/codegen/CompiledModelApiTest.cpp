@@ -121,8 +121,8 @@ TEST(CompiledModelApi, RefusesNonFiniteAndMisshapenWeightsNamingThem) {
   std::string name = victim.name;
   victim.values[victim.values.size() / 2] = std::numeric_limits<float>::quiet_NaN();
   EXPECT_FALSE(load(model, ctx, file));
-  EXPECT_NE(std::string(model.errorMessage(ctx)).find("tensor '" + name +
-                                                      "' holds a non-finite value (nan"),
+  EXPECT_NE(std::string(model.errorMessage(ctx))
+                .find("tensor '" + name + "' holds a non-finite value (nan"),
             std::string::npos)
       << model.errorMessage(ctx);
   victim.shape.push_back(1);

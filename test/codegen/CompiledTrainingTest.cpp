@@ -13,6 +13,7 @@
 
 #include "CompiledTraining.h"
 #include "ModelTestSupport.h"
+#include "TrainingChecks.h"
 
 #include "resnetc/Dialect/Rn/RnOps.h"
 #include "resnetc/Weights/InitializeWeights.h"
@@ -30,8 +31,6 @@ using namespace resnetc::test;
 
 namespace {
 
-constexpr double kMomentum = 0.9, kWeightDecay = 1e-4, kLearningRate = 0.05;
-
 class CompiledTraining : public ::testing::TestWithParam<TrainingModel> {};
 
 TEST_P(CompiledTraining, TwoStepsMatchTheReference) {
@@ -44,73 +43,14 @@ TEST_P(CompiledTraining, TwoStepsMatchTheReference) {
   llvm::StringMap<bool> trainable;
   forward.walk([&](rn::WeightOp op) { trainable[op.getName()] = !op.getState(); });
 
-  WeightsFile file = initializeWeights(*module, 9);
   Random rng(10);
-  for (NamedTensor &tensor : file.tensors)
-    if (llvm::StringRef(tensor.name).contains("bn") && trainable.lookup(tensor.name))
-      for (float &v : tensor.values)
-        v += float(0.1 * rng.normal());
+  WeightsFile file = perturbedWeights(*module, trainable, rng);
   std::vector<uint8_t> bytes = serializeWeights(file);
   WeightMap reference = toWeightMap(file), initial = reference, momentum;
 
   void *ctx = model.create();
   ASSERT_NE(ctx, nullptr);
   ASSERT_EQ(model.loadWeights(ctx, bytes.data(), bytes.size()), 0) << model.errorMessage(ctx);
-
-  // Saves the compiled weights and compares them with the reference's.
-  auto compare = [&](int step, double tolerance) {
-    char path[] = "/tmp/resnetc-train-XXXXXX";
-    int fd = mkstemp(path);
-    ASSERT_GE(fd, 0);
-    close(fd);
-    ASSERT_EQ(model.saveWeights(ctx, path), 0) << model.errorMessage(ctx);
-    WeightsFile saved;
-    std::string error;
-    ASSERT_TRUE(readWeightsFile(path, saved, error)) << error;
-    unlink(path);
-
-    double worstRelative = 0;
-    std::string worstTensor;
-    for (const NamedTensor &tensor : saved.tensors) {
-      const Tensor &expected = reference[tensor.name];
-      const Tensor &before = initial[tensor.name];
-      ASSERT_EQ(int64_t(tensor.values.size()), expected.size()) << tensor.name;
-      if (trainable.lookup(tensor.name)) {
-        // Relative error of the tensor's change (lr times the accumulated
-        // gradients), in the 2-norm, beyond what storing the weights as
-        // floats costs: half an ulp an element, 6e-8 of the weights' norm
-        // (it dominates where a step moves a tensor by less than 1e-4 of its
-        // size, such as a squeeze-excitation gate's fc weights).
-        double error = 0, size = 0, norm = 0;
-        for (int64_t i = 0; i < expected.size(); ++i) {
-          double change = expected.data[i] - before.data[i];
-          double d = double(tensor.values[i]) - expected.data[i];
-          error += d * d;
-          size += change * change;
-          norm += expected.data[i] * expected.data[i];
-        }
-        double storage = 6e-8 * std::sqrt(norm);
-        double beyond = std::max(0.0, std::sqrt(error) - storage);
-        double relative = beyond / std::max(std::sqrt(size), 1e-300);
-        if (relative > worstRelative) {
-          worstRelative = relative;
-          worstTensor = tensor.name;
-        }
-        EXPECT_LE(relative, tolerance) << tensor.name << " after step " << step + 1;
-      } else {
-        double scale = 1e-12, worst = 0;
-        for (int64_t i = 0; i < expected.size(); ++i) {
-          scale = std::max(scale, std::fabs(expected.data[i]));
-          worst = std::max(worst, std::fabs(double(tensor.values[i]) - expected.data[i]));
-        }
-        EXPECT_LE(worst, 1e-4 * scale) << tensor.name << ": largest difference " << worst;
-      }
-    }
-    RecordProperty("worst_relative_error_step" + std::to_string(step + 1),
-                   std::to_string(worstRelative) + " (" + worstTensor + ")");
-    std::printf("%s: step %d: worst relative error of a trained tensor %.2e (%s)\n", model.name,
-                step + 1, worstRelative, worstTensor.c_str());
-  };
 
   for (int step = 0; step < 2; ++step) {
     Tensor images({model.batch, model.channels, model.height, model.width});
@@ -133,7 +73,7 @@ TEST_P(CompiledTraining, TwoStepsMatchTheReference) {
     EXPECT_EQ(correct, expectedCorrect) << "step " << step;
     // The first step checks the gradients; the second adds momentum on top
     // of weights that already carry the first step's rounding.
-    compare(step, step == 0 ? 1e-3 : 3e-3);
+    expectWeightsMatch(model, ctx, reference, initial, trainable, step, step == 0 ? 1e-3 : 3e-3);
   }
 
   model.destroy(ctx);

@@ -37,6 +37,8 @@ using namespace resnetc::kerneltest;
 extern "C" {
 int kg_nchw_rgb(void *, HB, HB);
 int kg_nchw_wide(void *, HB, HB);
+int kg_to_nchw_odd(void *, HB, HB);
+int kg_to_nchw_wide(void *, HB, HB);
 int kg_conv_stem(void *, HB input, HB weight, HB bias, HB out);
 int kg_conv_res(void *, HB input, HB weight, HB bias, HB residual, HB out);
 int kg_conv_1x1s2(void *, HB input, HB weight, HB out);
@@ -419,6 +421,30 @@ TEST(KernelGenLayout, NchwToNhwcRgb) {
 
 TEST(KernelGenLayout, NchwToNhwcWide) {
   runNchwToNhwc(1, 16, 5, 6, [](HB in, HB out) { return kg_nchw_wide(nullptr, in, out); });
+}
+
+// A backbone's outputs: NHWC activations back to the caller's NCHW.
+template <typename Fn> void runNhwcToNchw(int N, int C, int H, int W, Fn &&kernel) {
+  Rng rng(20 + C);
+  Buf input = nhwc(N, C, H, W);
+  fill(input, rng);
+  Buf out(std::vector<int>{W, H, C, N});
+  out.fill(std::nanf(""));
+  EXPECT_KERNEL_OK(kernel(input.raw_buffer(), out.raw_buffer()));
+  for (int n = 0; n < N; ++n)
+    for (int c = 0; c < C; ++c)
+      for (int y = 0; y < H; ++y)
+        for (int x = 0; x < W; ++x)
+          ASSERT_EQ(out.data()[((n * C + c) * H + y) * W + x], input(c, x, y, n))
+              << "n " << n << " c " << c << " y " << y << " x " << x;
+}
+
+TEST(KernelGenLayout, NhwcToNchwOdd) {
+  runNhwcToNchw(2, 5, 3, 7, [](HB in, HB out) { return kg_to_nchw_odd(nullptr, in, out); });
+}
+
+TEST(KernelGenLayout, NhwcToNchwWide) {
+  runNhwcToNchw(1, 16, 4, 16, [](HB in, HB out) { return kg_to_nchw_wide(nullptr, in, out); });
 }
 
 void runBatchNorm(int N, int C, int H, int W, float eps, bool relu,

@@ -110,9 +110,25 @@ std::pair<double, int> resnetc::test::referenceSgdStep(func::FuncOp forward,
     for (int64_t k = 0; k < K; ++k)
       seed.data[n * K + k] = (std::exp(row[k] - top) / sum - (k == labels[n])) / double(N);
   }
+  referenceSgdStepFromGradients(forward, images, {seed}, weights, momentum, trainable, sgd);
+  return {loss, correct};
+}
+
+std::vector<resnetc::reference::Tensor> resnetc::test::referenceSgdStepFromGradients(
+    func::FuncOp forward, const resnetc::reference::Tensor &images,
+    const std::vector<resnetc::reference::Tensor> &outputGradients,
+    resnetc::reference::WeightMap &weights, resnetc::reference::WeightMap &momentum,
+    const llvm::StringMap<bool> &trainable, const SgdSettings &sgd) {
+  using namespace resnetc::reference;
+  RunOptions training;
+  training.batchNorm = BatchNormMode::Training;
+  training.dropoutSeed = sgd.dropoutSeed;
+  training.dropoutStep = sgd.dropoutStep;
+  std::vector<Tensor> outputs;
+  std::string error;
   Gradients gradients;
-  EXPECT_TRUE(
-      runWithGradients(forward, {images}, weights, training, {seed}, logits, gradients, error))
+  EXPECT_TRUE(runWithGradients(forward, {images}, weights, training, outputGradients, outputs,
+                               gradients, error))
       << error;
   for (auto &entry : weights) {
     if (!trainable.lookup(entry.getKey()))
@@ -127,5 +143,5 @@ std::pair<double, int> resnetc::test::referenceSgdStep(func::FuncOp forward,
       w[i] -= sgd.learningRate * m[i];
     }
   }
-  return {loss, correct};
+  return outputs;
 }

@@ -53,6 +53,15 @@ std::pair<double, int> referenceSgdStep(mlir::func::FuncOp forward, const refere
                                         const llvm::StringMap<bool> &trainable,
                                         const SgdSettings &sgd);
 
+/// The same step from given gradients of the function's results (a
+/// backbone's outputs, whose loss is the caller's): returns the results of
+/// the forward pass with batch statistics.
+std::vector<reference::Tensor>
+referenceSgdStepFromGradients(mlir::func::FuncOp forward, const reference::Tensor &images,
+                              const std::vector<reference::Tensor> &outputGradients,
+                              reference::WeightMap &weights, reference::WeightMap &momentum,
+                              const llvm::StringMap<bool> &trainable, const SgdSettings &sgd);
+
 } // namespace resnetc::test
 
 #endif // RESNETC_TEST_UNIT_MODELTESTSUPPORT_H

@@ -165,6 +165,15 @@ TEST(FamilyNumbers, SeResNet50) {
   EXPECT_EQ(stats.weightedLayers, 50);
 }
 
+// ResNet-50 as a backbone (C3-C5, no head): ResNet-50 without its fc layer
+// (2048 x 1000 weights and 1000 biases; as many multiply-adds an image).
+TEST(FamilyNumbers, ResNet50Backbone) {
+  ModelStats stats = statsOf(readExample("resnet50_backbone"));
+  EXPECT_EQ(stats.params, 25557032 - (2048 * 1000 + 1000));
+  EXPECT_EQ(stats.macs, 3857973248 - 2048 * 1000);
+  EXPECT_EQ(stats.weightedLayers, 49);
+}
+
 TEST(ExampleModels, EveryFileBuildsAndVerifies) {
   DIR *dir = opendir(RESNETC_EXAMPLES_DIR);
   ASSERT_NE(dir, nullptr);

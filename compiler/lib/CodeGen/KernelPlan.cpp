@@ -17,6 +17,7 @@
 #include "llvm/Support/Format.h"
 
 #include <map>
+#include <optional>
 
 using namespace mlir;
 
@@ -96,6 +97,12 @@ private:
   void finishMeanOverRanks(int64_t bucket);
   /// The caller's NCHW images, converted once into the section's NHWC `images`.
   LogicalResult convertInput(Operation *where, Value images);
+  /// A backbone: copies the outputs `op` computes into the output space
+  /// (NCHW), and before the first op that reads an output's gradient,
+  /// brings the caller's gradients in from there.
+  LogicalResult writeOutputs(Operation *op);
+  LogicalResult readOutputGradients(Operation *op);
+  void placeOutputs(func::FuncOp forward);
   void finishSection(Section &section);
   LogicalResult planWeights(func::FuncOp forward);
   LogicalResult planTraining(func::FuncOp trainStep);
@@ -111,6 +118,12 @@ private:
   llvm::DenseSet<Value> blockedWeights;
   Section *section = nullptr;
   Value returned; ///< The forward result, written to the caller's buffer.
+  /// A backbone's outputs in this section (each by its slot in plan.outputs),
+  /// and the training step's arguments that hold their gradients.
+  llvm::DenseMap<Value, llvm::SmallVector<unsigned, 1>> outputSlots;
+  llvm::DenseMap<Value, unsigned> gradientSlots;
+  /// Where a backbone's training step waits for the caller's gradients.
+  std::optional<size_t> backwardStart;
   /// Buckets being averaged over the ranks: their buffers, and the values
   /// whose first reader finishes them.
   std::map<int64_t, std::vector<BufferRef>> unfinishedBuckets;
@@ -279,10 +292,76 @@ LogicalResult Planner::lower(Operation *op) {
   for (Value operand : op->getOperands())
     if (auto it = averagedValues.find(operand); it != averagedValues.end())
       finishMeanOverRanks(it->second);
-  if (auto kernelOp = dyn_cast<KernelOpInterface>(op))
-    return kernelOp.planKernels(*this);
-  return op->emitOpError("has no kernel: run the code generation pipeline first "
-                         "(rn-expand-shortcuts, rn-fold-batch-norm, rn-fuse-epilogues)");
+  if (failed(readOutputGradients(op)))
+    return failure();
+  auto kernelOp = dyn_cast<KernelOpInterface>(op);
+  if (!kernelOp)
+    return op->emitOpError("has no kernel: run the code generation pipeline first "
+                           "(rn-expand-shortcuts, rn-fold-batch-norm, rn-fuse-epilogues)");
+  if (failed(kernelOp.planKernels(*this)))
+    return failure();
+  return writeOutputs(op);
+}
+
+LogicalResult Planner::writeOutputs(Operation *op) {
+  for (Value result : op->getResults()) {
+    auto it = outputSlots.find(result);
+    if (it == outputSlots.end())
+      continue;
+    for (unsigned slot : it->second) {
+      const OutputSlot &output = plan.outputs[slot];
+      if (backwardStart)
+        return op->emitOpError("internal error: computes output '")
+               << output.name << "' after the backward pass has started";
+      FailureOr<BufferRef> value = read(op, result);
+      if (failed(value))
+        return failure();
+      Dims shape(output.shape.begin(), output.shape.end());
+      BufferRef target = nchw(Space::Output, shape);
+      target.offset = output.offset;
+      std::vector<BufferRef> args{*value, target};
+      FailureOr<unsigned> k = kernel(specOf(KernelKind::NhwcToNchw, shape), args, op);
+      if (failed(k))
+        return failure();
+      addStep(StepList::Run, *k, std::move(args), "output " + output.name);
+    }
+  }
+  return success();
+}
+
+LogicalResult Planner::readOutputGradients(Operation *op) {
+  if (gradientSlots.empty() || backwardStart ||
+      llvm::none_of(op->getOperands(), [&](Value v) { return gradientSlots.count(v); }))
+    return success();
+  // The first reader of a gradient: the forward pass is over. Every
+  // gradient comes in here, so that the backward steps start after them.
+  backwardStart = section->steps->size();
+  for (auto [value, slot] : gradientSlots) {
+    const OutputSlot &output = plan.outputs[slot];
+    Dims shape(output.shape.begin(), output.shape.end());
+    BufferRef source = nchw(Space::Output, shape);
+    source.offset = output.offset;
+    std::vector<BufferRef> args{source, write(value, nhwc(Space::Arena, shape))};
+    FailureOr<unsigned> k = kernel(specOf(KernelKind::NchwToNhwc, shape), args, op);
+    if (failed(k))
+      return failure();
+    addStep(StepList::Run, *k, std::move(args), "gradient of " + output.name);
+  }
+  return success();
+}
+
+void Planner::placeOutputs(func::FuncOp forward) {
+  auto names = module->getAttrOfType<ArrayAttr>(rn::kOutputNamesAttr);
+  ValueRange results = forward.getBody().front().getTerminator()->getOperands();
+  int64_t offset = 0, perImage = 0;
+  for (auto [name, value] : llvm::zip_equal(names, results)) {
+    Dims shape = shapeOf(value);
+    plan.outputs.push_back({cast<StringAttr>(name).str(), {shape.begin(), shape.end()}, offset});
+    int64_t values = shape[0] * shape[1] * shape[2] * shape[3];
+    offset += values * int64_t(sizeof(float));
+    perImage += values / shape[0];
+  }
+  plan.outputShape = {plan.inputShape[0], perImage};
 }
 
 LogicalResult Planner::convertInput(Operation *where, Value images) {
@@ -330,12 +409,21 @@ LogicalResult Planner::planTraining(func::FuncOp trainStep) {
   section = &train;
   returned = Value();
   Block &body = trainStep.getBody().front();
-  if (body.getNumArguments() != 3)
-    return trainStep.emitOpError("expects (images, labels, learning rate)");
+  size_t targets = plan.outputs.empty() ? 1 : plan.outputs.size();
+  if (body.getNumArguments() != 2 + targets)
+    return trainStep.emitOpError(
+        plan.outputs.empty() ? "expects (images, labels, learning rate)"
+                             : "expects (images, a gradient for each output, learning rate)");
   Value images = body.getArgument(0);
   // The learning rate is the scalars' first slot (the loss and the number
   // correct follow, written by the loss's kernel).
-  section->buffers[body.getArgument(2)] = buffer(Space::Scalars, {{1, 1}});
+  section->buffers[body.getArgument(1 + targets)] = buffer(Space::Scalars, {{1, 1}});
+  outputSlots.clear();
+  if (!plan.outputs.empty())
+    for (unsigned i = 0; i < plan.outputs.size(); ++i) {
+      outputSlots[body.getTerminator()->getOperand(i)].push_back(i);
+      gradientSlots[body.getArgument(1 + i)] = i;
+    }
   if (failed(convertInput(trainStep, images)))
     return failure();
   for (Operation &op : body.without_terminator())
@@ -346,26 +434,49 @@ LogicalResult Planner::planTraining(func::FuncOp trainStep) {
     finishMeanOverRanks(unfinishedBuckets.begin()->first);
 
   finishSection(train);
+  if (!plan.outputs.empty()) {
+    if (!backwardStart)
+      return trainStep.emitOpError("never reads the gradients of its outputs");
+    plan.trainBackward.assign(plan.train.begin() + *backwardStart, plan.train.end());
+    plan.train.resize(*backwardStart);
+  }
   return success();
 }
 
 FailureOr<KernelPlan> Planner::run() {
   auto forward = module.lookupSymbol<func::FuncOp>(rn::kForwardFunction);
-  if (!forward || forward.getNumArguments() != 1 || forward.getNumResults() != 1)
-    return module.emitError("expects func.func @forward with one input and one result");
+  if (!forward || forward.getNumArguments() != 1 || forward.getNumResults() < 1)
+    return module.emitError("expects func.func @forward with one input and a result");
+  bool backbone = module->hasAttr(rn::kOutputNamesAttr);
+  if (!backbone && forward.getNumResults() != 1)
+    return module.emitError("@forward returns several values but the module names no outputs");
   if (auto name = module->getAttrOfType<StringAttr>(rn::kModelNameAttr))
     plan.model = name.str();
   plan.architectureHash = architectureHash(module);
   Dims in = shapeOf(forward.getArgument(0));
   plan.inputShape.assign(in.begin(), in.end());
   Block &body = forward.getBody().front();
-  returned = cast<func::ReturnOp>(body.getTerminator()).getOperand(0);
-  Dims out = shapeOf(returned);
-  plan.outputShape.assign(out.begin(), out.end());
-  if (out.size() != 2)
-    return forward.emitError("the network's output must be N x classes");
-  if (!returned.getDefiningOp() || isa<rn::WeightOp>(returned.getDefiningOp()))
-    return forward.emitError("the network's output must be computed by a layer");
+  for (Value result : body.getTerminator()->getOperands())
+    if (!result.getDefiningOp() || isa<rn::WeightOp>(result.getDefiningOp()))
+      return forward.emitError("the network's outputs must be computed by layers");
+  if (backbone) {
+    auto names = module->getAttrOfType<ArrayAttr>(rn::kOutputNamesAttr);
+    if (!names || names.size() != forward.getNumResults())
+      return forward.emitError("names ") << (names ? names.size() : 0) << " outputs for "
+                                         << forward.getNumResults() << " results";
+    for (Value result : body.getTerminator()->getOperands())
+      if (shapeOf(result).size() != 4)
+        return forward.emitError("a backbone's outputs must be N x C x H x W");
+    placeOutputs(forward);
+    for (auto [i, result] : llvm::enumerate(body.getTerminator()->getOperands()))
+      outputSlots[result].push_back(unsigned(i));
+  } else {
+    returned = cast<func::ReturnOp>(body.getTerminator()).getOperand(0);
+    Dims out = shapeOf(returned);
+    plan.outputShape.assign(out.begin(), out.end());
+    if (out.size() != 2)
+      return forward.emitError("the network's output must be N x classes");
+  }
   if (failed(planWeights(forward)))
     return failure();
 
@@ -438,6 +549,8 @@ FailureOr<KernelPlan> resnetc::codegen::planKernels(ModuleOp module, const PlanO
 void resnetc::codegen::printKernelPlan(llvm::raw_ostream &os, const KernelPlan &plan) {
   os << "model " << plan.model << ": input " << joined(plan.inputShape) << ", output "
      << joined(plan.outputShape) << "\n";
+  for (const OutputSlot &output : plan.outputs)
+    os << "output " << output.name << " " << joined(output.shape) << " @" << output.offset << "\n";
   os << "kernels (" << plan.kernels.size() << "):\n";
   for (const KernelDef &k : plan.kernels)
     os << "  " << k.name << " " << k.spec << "\n";
@@ -455,6 +568,11 @@ void resnetc::codegen::printKernelPlan(llvm::raw_ostream &os, const KernelPlan &
     os << "train (" << plan.train.size() << " steps):\n";
     for (const Step &step : plan.train)
       printStep(os, plan, step);
+    if (!plan.outputs.empty()) {
+      os << "train backward (" << plan.trainBackward.size() << " steps):\n";
+      for (const Step &step : plan.trainBackward)
+        printStep(os, plan, step);
+    }
     os << "export state (" << plan.exportWeights.size() << " steps):\n";
     for (const Step &step : plan.exportWeights)
       printStep(os, plan, step);

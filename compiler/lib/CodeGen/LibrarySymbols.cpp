@@ -120,8 +120,7 @@ bool resnetc::codegen::hideLibrarySymbols(llvm::StringRef model,
 }
 
 bool resnetc::codegen::renameSymbolPrefix(llvm::MemoryBufferRef object, llvm::StringRef from,
-                                          llvm::StringRef to,
-                                          llvm::SmallVector<char, 0> &renamed,
+                                          llvm::StringRef to, llvm::SmallVector<char, 0> &renamed,
                                           std::string &error) {
   llvm::StringRef name = object.getBufferIdentifier();
   llvm::Expected<std::unique_ptr<llvm::object::Binary>> binary = llvm::object::createBinary(object);

@@ -33,7 +33,8 @@ static_assert(sizeof(resnetc_rt_weight) == 7 * sizeof(int64_t) &&
               "slotTable's entry {ptr, i64, [4 x i64], i64} and resnetc_rt_weight disagree");
 static_assert(offsetof(resnetc_rt_model, weights) == 11 * sizeof(int64_t) &&
                   offsetof(resnetc_rt_model, momentum) == 17 * sizeof(int64_t) &&
-                  sizeof(resnetc_rt_model) == 20 * sizeof(int64_t),
+                  offsetof(resnetc_rt_model, train_backward) == 20 * sizeof(int64_t) &&
+                  sizeof(resnetc_rt_model) == 21 * sizeof(int64_t),
               "modelDescriptor's fields and resnetc_rt_model disagree");
 
 class Emitter {
@@ -77,6 +78,8 @@ private:
   ModuleOp module;
   Type ptr, i32, i64;
   LLVM::LLVMFuncOp invoke;
+  /// A backbone's training step from the outputs' gradients on (or null).
+  LLVM::LLVMFuncOp trainBackward;
   llvm::StringMap<LLVM::LLVMFuncOp> declared;
 };
 
@@ -211,8 +214,9 @@ LLVM::GlobalOp Emitter::slotTable(llvm::StringRef tableName, const std::vector<W
 }
 
 /// resnetc_rt_model: name, hash, input[4], output[2], arena, weights bytes,
-/// weight count, weights table, prepare, forward, then the training entries
-/// and the device interface function (null where absent).
+/// weight count, weights table, prepare, forward, then the training entries,
+/// the device interface function and a backbone's train_backward (null where
+/// absent).
 void Emitter::modelDescriptor(LLVM::GlobalOp weights, LLVM::LLVMFuncOp prepare,
                               LLVM::LLVMFuncOp forward, LLVM::LLVMFuncOp train,
                               LLVM::LLVMFuncOp exportWeights, LLVM::GlobalOp momentum,
@@ -220,7 +224,7 @@ void Emitter::modelDescriptor(LLVM::GlobalOp weights, LLVM::LLVMFuncOp prepare,
   LLVM::GlobalOp name = stringGlobal(symbol("name"), plan.model);
   auto type = LLVM::LLVMStructType::getLiteral(
       &context, {ptr, i64, LLVM::LLVMArrayType::get(i64, 4), LLVM::LLVMArrayType::get(i64, 2), i64,
-                 i64, i64, ptr, ptr, ptr, ptr, ptr, i64, ptr, ptr, ptr});
+                 i64, i64, ptr, ptr, ptr, ptr, ptr, i64, ptr, ptr, ptr, ptr});
   auto global = LLVM::GlobalOp::create(builder, loc, type, /*isConstant=*/true,
                                        LLVM::Linkage::Internal, symbol("model"), Attribute());
   OpBuilder::InsertionGuard guard(builder);
@@ -248,6 +252,7 @@ void Emitter::modelDescriptor(LLVM::GlobalOp weights, LLVM::LLVMFuncOp prepare,
   set(optional(importState), 14);
   set(optional(deviceInterface.empty() ? LLVM::LLVMFuncOp() : declare(deviceInterface, ptr, {})),
       15);
+  set(optional(trainBackward), 16);
   LLVM::ReturnOp::create(builder, loc, model);
 }
 
@@ -321,6 +326,8 @@ OwningOpRef<ModuleOp> Emitter::run() {
   LLVM::LLVMFuncOp train, exportWeights, importState;
   if (!plan.train.empty()) {
     train = entryPoint(symbol("train"), plan.train);
+    if (!plan.outputs.empty())
+      trainBackward = entryPoint(symbol("train_from_gradients"), plan.trainBackward);
     exportWeights = entryPoint(symbol("export_state"), plan.exportWeights);
     importState = entryPoint(symbol("import_state"), plan.importState);
   }

@@ -103,16 +103,18 @@ inline std::string didYouMean(llvm::StringRef name, llvm::ArrayRef<std::string> 
 struct NameScope {
   std::string prefix;
   llvm::StringMap<int> counters;
+  /// The last name given in this scope: what a network's `outputs` refer to.
+  std::string last;
 
   std::string next(llvm::StringRef kind) {
-    return prefix + kind.str() + std::to_string(++counters[kind]);
+    return last = prefix + kind.str() + std::to_string(++counters[kind]);
   }
   std::string nextGroup(llvm::StringRef kind) {
     int n = ++counters[kind];
-    return prefix + kind.str() + (n == 1 ? "" : std::to_string(n));
+    return last = prefix + kind.str() + (n == 1 ? "" : std::to_string(n));
   }
   std::string nextBlock(llvm::StringRef block) {
-    return prefix + block.str() + "_" + std::to_string(++counters[("block:" + block).str()]);
+    return last = prefix + block.str() + "_" + std::to_string(++counters[("block:" + block).str()]);
   }
 };
 
@@ -177,6 +179,8 @@ private:
   // Networks and bodies.
   LogicalResult buildNetwork(const NetworkDef &network);
   LogicalResult applySetting(const Statement &stmt, Scope &scope);
+  /// The results of @forward: the last value, or the named outputs.
+  FailureOr<llvm::SmallVector<Value>> networkResults(const NetworkDef &network);
   LogicalResult startFunction(const NetworkDef &network, llvm::SMLoc at);
   LogicalResult body(const std::vector<Statement> &statements, Scope &scope, NameScope &names);
   LogicalResult call(const Statement &stmt, Scope &scope, NameScope &names);
@@ -216,6 +220,13 @@ private:
   std::string shortcutSetting = "B";
   llvm::SmallVector<int64_t, 4> inputShape;
   int64_t classes = 0;
+  /// `outputs = ...`: the named parts a headless network returns, in order.
+  std::vector<std::pair<std::string, llvm::SMLoc>> outputNames;
+  /// The value each top-level part (stem, stage2, conv1, ...) ends with.
+  llvm::StringMap<Value> partValues;
+  std::vector<std::string> partOrder;
+  /// Each top-level call: where it is, and the value it ends with.
+  std::vector<std::pair<llvm::SMLoc, Value>> topLevelCalls;
   int64_t dropoutLayers = 0; ///< Each dropout layer draws its own stream.
   llvm::StringMap<llvm::SMLoc> settingsSeen;
 };

@@ -8,6 +8,8 @@
 
 #include "Importer.h"
 
+#include "llvm/ADT/StringExtras.h"
+
 using namespace resnetc::frontend;
 
 OwningOpRef<ModuleOp> Importer::run() {
@@ -82,6 +84,25 @@ LogicalResult Importer::applySetting(const Statement &stmt, Scope &scope) {
     return error(stmt.loc, "settings come before the first layer of a network");
   if (auto [it, inserted] = settingsSeen.try_emplace(stmt.name, stmt.loc); !inserted)
     return error(stmt.loc, "setting '" + stmt.name + "' is given twice");
+  if (stmt.name == "outputs") {
+    // Names of the network's parts, resolved once the body is built.
+    std::vector<const Expr *> values{stmt.value.get()};
+    for (const auto &more : stmt.moreValues)
+      values.push_back(more.get());
+    for (const Expr *value : values) {
+      if (value->kind != Expr::Kind::Name)
+        return error(value->loc, "outputs are names of the network's parts, such as "
+                                 "`outputs = stage2, stage3, stage4`");
+      for (const auto &[name, at] : outputNames)
+        if (name == value->name)
+          return error(value->loc, "output '" + name + "' is named twice");
+      outputNames.emplace_back(value->name, value->loc);
+    }
+    return success();
+  }
+  if (!stmt.moreValues.empty())
+    return error(stmt.moreValues.front()->loc,
+                 "setting '" + stmt.name + "' takes one value (only `outputs` takes a list)");
   FailureOr<Val> value = eval(*stmt.value, scope);
   if (failed(value))
     return failure();
@@ -112,11 +133,50 @@ LogicalResult Importer::applySetting(const Statement &stmt, Scope &scope) {
     return success(); // Read by residuals; not a constant.
   } else {
     return error(stmt.loc, "unknown network setting '" + stmt.name +
-                               "' (settings are input, classes and shortcut)" +
-                               didYouMean(stmt.name, {"input", "classes", "shortcut"}));
+                               "' (settings are input, classes, shortcut and outputs)" +
+                               didYouMean(stmt.name, {"input", "classes", "shortcut", "outputs"}));
   }
   // Settings are visible as constants too: fc(classes).
   return define(scope, stmt.name, *value, stmt.loc);
+}
+
+FailureOr<llvm::SmallVector<Value>> Importer::networkResults(const NetworkDef &network) {
+  auto last = cast<RankedTensorType>(current.getType());
+  if (outputNames.empty()) {
+    if (last.getRank() != 2)
+      return error(network.loc,
+                   "network '" + network.name + "' must end with a 2-D output (pool, then fc)");
+    if (classes && last.getDimSize(1) != classes)
+      return error(network.loc, "network '" + network.name + "' outputs " +
+                                    std::to_string(last.getDimSize(1)) +
+                                    " values per image, but classes = " + std::to_string(classes));
+    return llvm::SmallVector<Value>{current};
+  }
+  // A backbone: no classifier, the named parts' values instead.
+  if (classes)
+    return error(settingsSeen.lookup("classes"),
+                 "a network with `outputs` has no classifier: remove `classes`");
+  llvm::SmallVector<Value> results;
+  for (const auto &[name, at] : outputNames) {
+    Value value = partValues.lookup(name);
+    if (!value)
+      return error(at, "network '" + network.name + "' has no part named '" + name +
+                           "' (outputs name its stem, stages, blocks or layers: " +
+                           llvm::join(partOrder, ", ") + ")" + didYouMean(name, partOrder));
+    if (cast<RankedTensorType>(value.getType()).getRank() != 4)
+      return error(at, "output '" + name + "' is not a feature map (N x C x H x W)");
+    results.push_back(value);
+  }
+  // Nothing may follow the last output: point at the first call after it.
+  auto lastOutput = llvm::find_if(llvm::reverse(topLevelCalls), [&](const auto &call) {
+    return llvm::is_contained(results, call.second);
+  });
+  if (lastOutput != topLevelCalls.rbegin())
+    return error(std::prev(lastOutput)->first,
+                 "network '" + network.name +
+                     "' computes nothing after its last output: remove this and what follows "
+                     "(a head, say), or name the last part in `outputs`");
+  return results;
 }
 
 LogicalResult Importer::startFunction(const NetworkDef &network, llvm::SMLoc at) {
@@ -154,26 +214,34 @@ LogicalResult Importer::buildNetwork(const NetworkDef &network) {
         return failure();
       continue;
     }
+    names.last.clear();
     if (failed(call(stmt, scope, names)))
       return failure();
+    if (!names.last.empty() && partValues.try_emplace(names.last, current).second)
+      partOrder.push_back(names.last);
+    topLevelCalls.emplace_back(stmt.loc, current);
   }
   if (!function)
     return error(network.loc, "network '" + network.name + "' has no layers");
 
-  auto output = cast<RankedTensorType>(current.getType());
-  if (output.getRank() != 2)
-    return error(network.loc,
-                 "network '" + network.name + "' must end with a 2-D output (pool, then fc)");
-  if (classes && output.getDimSize(1) != classes)
-    return error(network.loc, "network '" + network.name + "' outputs " +
-                                  std::to_string(output.getDimSize(1)) +
-                                  " values per image, but classes = " + std::to_string(classes));
-  func::ReturnOp::create(builder, fileLoc(network.loc), current);
-  function.setType(builder.getFunctionType(function.getArgumentTypes(), {output}));
+  FailureOr<llvm::SmallVector<Value>> results = networkResults(network);
+  if (failed(results))
+    return failure();
+  func::ReturnOp::create(builder, fileLoc(network.loc), *results);
+  function.setType(
+      builder.getFunctionType(function.getArgumentTypes(), ValueRange(*results).getTypes()));
 
   module->setAttr(rn::kModelNameAttr, builder.getStringAttr(network.name));
   module->setAttr(rn::kInputShapeAttr, builder.getDenseI64ArrayAttr(inputShape));
-  module->setAttr(rn::kClassesAttr, builder.getI64IntegerAttr(output.getDimSize(1)));
+  if (outputNames.empty()) {
+    module->setAttr(rn::kClassesAttr, builder.getI64IntegerAttr(
+                                          cast<RankedTensorType>(current.getType()).getDimSize(1)));
+  } else {
+    llvm::SmallVector<Attribute> named;
+    for (const auto &[name, at] : outputNames)
+      named.push_back(builder.getStringAttr(name));
+    module->setAttr(rn::kOutputNamesAttr, builder.getArrayAttr(named));
+  }
 
   // Two layers must never share a weight: the weights file is keyed by name.
   llvm::StringMap<Location> weightNames;

@@ -42,9 +42,14 @@ struct AppendOptimizerPass : resnetc::impl::AppendOptimizerBase<AppendOptimizerP
     }
     Block &body = step.getBody().front();
     auto terminator = cast<func::ReturnOp>(body.getTerminator());
-    if (terminator.getNumOperands() != names.size() + 1) {
-      step.emitOpError("returns ") << terminator.getNumOperands() << " values for " << names.size()
-                                   << " gradient names and the loss";
+    // The loss, or a backbone's outputs, come before the gradients.
+    size_t leading = module->hasAttr(kOutputNamesAttr)
+                         ? cast<ArrayAttr>(module->getAttr(kOutputNamesAttr)).size()
+                         : 1;
+    if (terminator.getNumOperands() != names.size() + leading) {
+      step.emitOpError("returns ")
+          << terminator.getNumOperands() << " values for " << names.size() << " gradient names and "
+          << leading << (leading == 1 ? " loss or output" : " outputs");
       return signalPassFailure();
     }
     OpBuilder builder(terminator);
@@ -57,7 +62,7 @@ struct AppendOptimizerPass : resnetc::impl::AppendOptimizerBase<AppendOptimizerP
 
     llvm::SmallVector<Value> nextWeights, nextMomenta, nextStatistics;
     llvm::SmallVector<Attribute> weightNames, momentumNames, statisticNames;
-    for (auto [nameAttr, grad] : llvm::zip(names, terminator.getOperands().drop_front())) {
+    for (auto [nameAttr, grad] : llvm::zip(names, terminator.getOperands().drop_front(leading))) {
       StringRef name = cast<StringAttr>(nameAttr).getValue();
       WeightOp weight = weights.lookup(name);
       if (!weight) {
@@ -99,7 +104,7 @@ struct AppendOptimizerPass : resnetc::impl::AppendOptimizerBase<AppendOptimizerP
       statisticNames.append({meanWeight.getNameAttr(), varWeight.getNameAttr()});
     }
 
-    llvm::SmallVector<Value> results{terminator.getOperand(0)};
+    llvm::SmallVector<Value> results(terminator.getOperands().take_front(leading));
     llvm::SmallVector<Attribute> updates;
     for (auto [values, labels] :
          {std::pair{&nextWeights, &weightNames}, std::pair{&nextMomenta, &momentumNames},

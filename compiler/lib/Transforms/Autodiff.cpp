@@ -51,8 +51,18 @@ struct AutodiffPass : resnetc::impl::AutodiffBase<AutodiffPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     auto forward = module.lookupSymbol<func::FuncOp>(kForwardFunction);
-    if (!forward || forward.getNumArguments() != 1 || forward.getNumResults() != 1) {
-      module.emitError("rn-autodiff needs func.func @forward with one input and one result");
+    if (!forward || forward.getNumArguments() != 1 || forward.getNumResults() < 1) {
+      module.emitError("rn-autodiff needs func.func @forward with one input and a result");
+      return signalPassFailure();
+    }
+    // A classifier (one N x classes result) is trained on labels through
+    // softmax cross-entropy; a backbone (named feature maps) on the
+    // gradients of its outputs, which the caller computes.
+    bool backbone = module->hasAttr(kOutputNamesAttr);
+    if (!backbone && forward.getNumResults() != 1) {
+      module.emitError("rn-autodiff: @forward returns several values but the module names no "
+                       "outputs (")
+          << kOutputNamesAttr << ")";
       return signalPassFailure();
     }
     if (module.lookupSymbol(kTrainGradsFunction)) {
@@ -62,9 +72,13 @@ struct AutodiffPass : resnetc::impl::AutodiffBase<AutodiffPass> {
     OpBuilder builder(module.getContext());
     builder.setInsertionPointAfter(forward);
     auto images = cast<RankedTensorType>(forward.getArgumentTypes()[0]);
-    auto labels = RankedTensorType::get({images.getDimSize(0)}, builder.getI32Type());
+    llvm::SmallVector<Type> arguments{images};
+    if (backbone)
+      llvm::append_range(arguments, forward.getResultTypes());
+    else
+      arguments.push_back(RankedTensorType::get({images.getDimSize(0)}, builder.getI32Type()));
     auto function = func::FuncOp::create(builder, forward.getLoc(), kTrainGradsFunction,
-                                         builder.getFunctionType({images, labels}, {}));
+                                         builder.getFunctionType(arguments, {}));
     Block *body = function.addEntryBlock();
     builder.setInsertionPointToStart(body);
 
@@ -90,14 +104,24 @@ struct AutodiffPass : resnetc::impl::AutodiffBase<AutodiffPass> {
         weights.push_back(weight);
       trained.push_back(copy);
     }
-    Value logits = mapping.lookup(forward.getBody().front().getTerminator()->getOperand(0));
-    Location lossLoc = forward.getLoc();
-    Value loss = SoftmaxCrossEntropyOp::create(builder, lossLoc, logits, body->getArgument(1));
-
-    // Backward, from the loss's gradient (its mean over the batch included).
+    llvm::SmallVector<Value> results;
     BackwardBuilder backward(builder);
-    backward.accumulate(
-        logits, SoftmaxCrossEntropyGradOp::create(builder, lossLoc, logits, body->getArgument(1)));
+    Operation *returned = forward.getBody().front().getTerminator();
+    if (backbone) {
+      // The outputs, and backward from the caller's gradients of them.
+      for (auto [i, output] : llvm::enumerate(returned->getOperands())) {
+        results.push_back(mapping.lookup(output));
+        backward.accumulate(results.back(), body->getArgument(1 + i));
+      }
+    } else {
+      // The loss, and backward from its gradient (its mean over the batch included).
+      Value logits = mapping.lookup(returned->getOperand(0));
+      Location lossLoc = forward.getLoc();
+      results.push_back(
+          SoftmaxCrossEntropyOp::create(builder, lossLoc, logits, body->getArgument(1)));
+      backward.accumulate(logits, SoftmaxCrossEntropyGradOp::create(builder, lossLoc, logits,
+                                                                    body->getArgument(1)));
+    }
     for (Operation *op : llvm::reverse(trained)) {
       if (op->getNumResults() == 0)
         continue;
@@ -108,12 +132,12 @@ struct AutodiffPass : resnetc::impl::AutodiffBase<AutodiffPass> {
         return signalPassFailure();
     }
 
-    llvm::SmallVector<Value> results{loss};
     llvm::SmallVector<Attribute> names;
     for (WeightOp weight : weights) {
       Value grad = backward.gradOf(weight.getResult());
       if (!grad) {
-        weight.emitOpError("does not influence the loss: it has no gradient");
+        weight.emitOpError(backbone ? "does not influence the outputs: it has no gradient"
+                                    : "does not influence the loss: it has no gradient");
         return signalPassFailure();
       }
       results.push_back(grad);

@@ -136,7 +136,7 @@ bool RunnableModel::open(const RunOptions &o) {
     return refuse("--batch must be between 1 and 4096, got " + Twine(o.batch.getValue()));
   if (o.threads < 0)
     return refuse("--threads cannot be negative, got " + Twine(o.threads.getValue()));
-  if (!loaded.load(o.model, o.batch, o.network))
+  if (!loaded.load(o.model, o.batch, o.network) || !loaded.requireClassifier(o.subCommandName))
     return false;
   mlir::ModuleOp module = loaded.get();
   modelName = module->getAttrOfType<mlir::StringAttr>("rn.model").str();

@@ -2,6 +2,7 @@
 
 #include "ToolSupport.h"
 
+#include "resnetc/Dialect/Rn/RnDialect.h"
 #include "resnetc/Frontend/ModelImporter.h"
 
 #include "mlir/IR/Verifier.h"
@@ -134,4 +135,15 @@ bool tool::LoadedModel::load(StringRef path, int64_t batchSize, StringRef networ
   if (!optionError.empty())
     fail(optionError + " (--network)");
   return module && succeeded(mlir::verify(*module));
+}
+
+bool tool::LoadedModel::requireClassifier(StringRef command) {
+  if (!(*module)->hasAttr(rn::kOutputNamesAttr))
+    return true;
+  fail(command + ": network '" +
+       (*module)->getAttrOfType<mlir::StringAttr>(rn::kModelNameAttr).getValue() +
+       "' has named outputs and no classifier, so it has no class scores to " +
+       (command == "train" ? "train on" : "use") +
+       "; compile it and call its library (run, train_forward, train_backward)");
+  return false;
 }

@@ -51,6 +51,10 @@ public:
 
   mlir::ModuleOp get() { return *module; }
 
+  /// False, with the error said, for a network with named outputs (a
+  /// backbone): `command` needs class scores.
+  bool requireClassifier(llvm::StringRef command);
+
 private:
   mlir::MLIRContext &context;
   llvm::SourceMgr sourceMgr;

@@ -472,7 +472,8 @@ int runTrain(mlir::MLIRContext &context) {
                      Twine(ranks.size()) + " ranks"));
 
   LoadedModel model(context);
-  if (!model.load(trainInput, trainBatch / ranks.size(), networkName, inputOverride))
+  if (!model.load(trainInput, trainBatch / ranks.size(), networkName, inputOverride) ||
+      !model.requireClassifier("train"))
     return stop(1);
   std::string modelName = model.get()->getAttrOfType<mlir::StringAttr>("rn.model").str();
   if (t.checkpointDir.empty())

@@ -25,7 +25,7 @@ inline constexpr const char *kCachedKernelName = "resnetc_cached_kernel";
 struct KernelObjects {
   /// One object per KernelPlan::kernels entry, defining kCachedKernelName.
   std::vector<std::string> kernels;
-  std::string halideRuntime;        ///< The Halide runtime for the target.
+  std::string halideRuntime; ///< The Halide runtime for the target.
   unsigned built = 0, cached = 0;
 };
 

@@ -77,6 +77,15 @@ struct WeightSlot {
   int64_t offset = 0; ///< Bytes into the weights space.
 };
 
+/// A headless network's output (`outputs = stage2, stage3`): an N x C x H x W
+/// feature map, NCHW, at `offset` bytes into the output space, where the
+/// outputs lie one after another in the order they are named.
+struct OutputSlot {
+  std::string name;
+  std::vector<int64_t> shape; ///< N, C, H, W
+  int64_t offset = 0;
+};
+
 struct PlanOptions {
   /// Plan a training library: the module also holds @train_step (from
   /// rn-append-optimizer) and batch norm is not folded.
@@ -93,12 +102,18 @@ inline constexpr int64_t kScalarSlotBytes = 512;
 struct KernelPlan {
   std::string model;
   uint64_t architectureHash = 0;
-  std::vector<int64_t> inputShape;  ///< N, C, H, W
-  std::vector<int64_t> outputShape; ///< N, classes
+  std::vector<int64_t> inputShape; ///< N, C, H, W
+  /// N, classes; a backbone's: N, the values of all its outputs for one image.
+  std::vector<int64_t> outputShape;
+  std::vector<OutputSlot> outputs; ///< A backbone's outputs; empty for a classifier.
   std::vector<KernelDef> kernels;
   std::vector<Step> prepare; ///< Run once, after the weights are loaded.
   std::vector<Step> forward; ///< One inference.
   std::vector<Step> train;   ///< Training: forward, loss, backward, SGD, running statistics.
+  /// A backbone's training step is two calls: `train` is the forward pass,
+  /// which writes the outputs; these steps go on from the caller's gradients
+  /// of them (read from the output space): backward, SGD, running statistics.
+  std::vector<Step> trainBackward;
   /// Training: writes the kernels' copies of the weights (packed convs) back
   /// into the loaded slots, so that they can be saved.
   std::vector<Step> exportWeights;

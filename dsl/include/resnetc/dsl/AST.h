@@ -38,7 +38,7 @@ struct Argument {
 
 /// One statement of a body: a layer, a block or builtin call (with an
 /// optional body, as in `residual { ... }`), `let name = expr`, or a setting
-/// `name = expr` (network bodies only).
+/// `name = expr[, expr...]` (network bodies only).
 struct Statement {
   enum class Kind { Call, Let, Setting };
   Kind kind;
@@ -46,6 +46,8 @@ struct Statement {
   std::string name;            ///< Callee, or the bound name.
   std::vector<Argument> args;  ///< Call.
   std::unique_ptr<Expr> value; ///< Let and Setting.
+  /// A setting given a list (`outputs = stage2, stage3`): the values after the first.
+  std::vector<std::unique_ptr<Expr>> moreValues;
   bool hasBody = false;
   std::vector<Statement> body;
 };

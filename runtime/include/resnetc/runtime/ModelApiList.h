@@ -79,9 +79,22 @@ struct resnetc_communicator;
   X(A, B, train_step, trainStep, int32_t,                                                           \
     (CTX ctx, const float *images, size_t image_count, const int32_t *labels,                       \
       size_t label_count, float learning_rate, float *loss, int32_t *correct), "ipplplfpp", 1,      \
-    "One step of SGD on a batch: forward with batch statistics, mean softmax cross-entropy, "       \
+    "Classifiers: one step of SGD on a batch: forward with batch statistics, mean softmax cross-entropy, "       \
     "backward, momentum and weight decay (compiled in), running statistics. labels: BATCH "         \
     "class indices in [0, CLASSES). loss and correct (how many argmax == label) may be NULL.")      \
+  X(A, B, train_forward, trainForward, int32_t,                                                   \
+    (CTX ctx, const float *images, size_t image_count, float *outputs, size_t output_count),        \
+      "ipplpl", 1,                                                                                  \
+    "Networks with named outputs (a backbone): the forward half of a training step, with batch "     \
+    "statistics and dropout; writes the outputs as run does (OUTPUT_SIZE values). The caller "       \
+    "computes its loss's gradient with respect to them, then calls train_backward. Classifiers"     \
+    " train with train_step instead.")                                                             \
+  X(A, B, train_backward, trainBackward, int32_t,                                                 \
+    (CTX ctx, const float *output_gradients, size_t gradient_count, float learning_rate),          \
+      "ipplf", 1,                                                                                   \
+    "The second half: backward from the gradients of the outputs (OUTPUT_SIZE values, laid out "     \
+    "as the outputs), then the SGD update and the running statistics, as train_step. Only "          \
+    "right after train_forward on the same context.")                                              \
   X(A, B, save_checkpoint, saveCheckpoint, int32_t,                                                 \
     (CTX ctx, const char *path, const char *const *keys, const double *values, int64_t count),      \
       "ippppl", 1,                                                                                  \

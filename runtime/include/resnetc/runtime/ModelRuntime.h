@@ -76,7 +76,7 @@ typedef struct resnetc_rt_model {
   const char *name;
   uint64_t architecture_hash;
   int64_t input_shape[4];  /* N, C, H, W */
-  int64_t output_shape[2]; /* N, classes */
+  int64_t output_shape[2]; /* N, classes; a backbone's: N, its outputs' values an image */
   int64_t arena_bytes;
   int64_t weights_bytes;
   int64_t num_weights;
@@ -93,6 +93,10 @@ typedef struct resnetc_rt_model {
    * halide_cuda_device_interface); NULL on CPU targets. The runtime keeps
    * the arena and the weights on that device between calls. */
   const struct halide_device_interface_t *(*device_interface)(void);
+  /* Backbones (networks with named outputs), training libraries only: `train`
+   * is the forward pass, which writes the outputs; this goes on from the
+   * caller's gradients of them, in the output space (NULL for classifiers). */
+  resnetc_rt_entry train_backward;
 } resnetc_rt_model;
 
 /* Called by generated code: runs `kernel` (a Halide _argv entry point

@@ -17,19 +17,26 @@ namespace resnetc::rn {
 inline constexpr llvm::StringLiteral kModelNameAttr = "rn.model";
 inline constexpr llvm::StringLiteral kInputShapeAttr = "rn.input";
 inline constexpr llvm::StringLiteral kClassesAttr = "rn.classes";
+/// A headless network (`outputs = stage2, stage3`): the name of each result
+/// of kForwardFunction, in order. Classifiers have kClassesAttr instead.
+inline constexpr llvm::StringLiteral kOutputNamesAttr = "rn.outputs";
 /// On an rn.dense: one of a squeeze-excitation gate's two fc layers (a part
 /// of that layer, not one of the network's weighted layers).
 inline constexpr llvm::StringLiteral kGateAttr = "rn.gate";
 /// The function holding the forward pass.
 inline constexpr llvm::StringLiteral kForwardFunction = "forward";
-/// The function rn-autodiff builds: loss and gradients of one batch.
+/// The function rn-autodiff builds: (images, labels) -> (loss, gradients...)
+/// of one batch; for a backbone (kOutputNamesAttr), (images, the outputs'
+/// gradients...) -> (outputs..., gradients...).
 inline constexpr llvm::StringLiteral kTrainGradsFunction = "train_grads";
 /// On kTrainGradsFunction: the weight name of each gradient result.
 inline constexpr llvm::StringLiteral kGradientNamesAttr = "rn.gradients";
 /// The function rn-append-optimizer makes of kTrainGradsFunction: one whole
-/// training step, (images, labels, learning rate) -> (loss, next states...).
+/// training step, (images, labels, learning rate) -> (loss, next states...);
+/// a backbone's, (images, output gradients..., learning rate) -> (outputs...,
+/// next states...).
 inline constexpr llvm::StringLiteral kTrainStepFunction = "train_step";
-/// On kTrainStepFunction: the state each result after the loss replaces
+/// On kTrainStepFunction: the state each result after the loss (or outputs) replaces
 /// (a weight's name, or "momentum of <weight>").
 inline constexpr llvm::StringLiteral kStateUpdatesAttr = "rn.state_updates";
 } // namespace resnetc::rn

@@ -27,6 +27,7 @@ namespace resnetc {
 
 enum class KernelKind {
   NchwToNhwc,
+  NhwcToNchw,
   Conv2D,
   BatchNorm,
   Add,
