@@ -2,7 +2,8 @@
 # The inference benchmark: the compiled forward pass of ResNet-50 (batch 1 and
 # 8), ResNet-18 and ResNeXt-50 32x4d (batch 1), ResNet-20 and ResNet-56 (batch
 # 128), resnetc against
-# PyTorch (NCHW and channels_last), with 1 and 2 threads, in alternating
+# ONNX Runtime (npm's onnxruntime-node, on the PyTorch networks exported by
+# torch.onnx) and PyTorch (NCHW and channels_last), with 1 and 2 threads, in alternating
 # repetitions so that every runner sees the same machine state. See
 # bench/README.md.
 set -euo pipefail
@@ -13,7 +14,7 @@ usage() {
 usage: bench/infer.sh [--runs 20] [--warmup 3] [--reps 3] [--threads "1 2"]
                       [--cases "$default_cases"]
                       [--peak-gflops 98] [--python PYTHON] [--pytorch-only] [--resnet50-variant v1]
-                      [--pytorch-fold-bn]
+                      [--pytorch-fold-bn] [--no-onnxruntime]
 
   --runs N          timed forward passes of each run (default 20)
   --warmup W        untimed passes before them (default 3)
@@ -29,6 +30,10 @@ usage: bench/infer.sh [--runs 20] [--warmup 3] [--reps 3] [--threads "1 2"]
                     v1.5 (stride on the 3x3, torchvision's; 6% more multiply-adds)
   --pytorch-fold-bn fold PyTorch's batch norms into its convs first, as resnetc
                     does (default: PyTorch's eager modules as they are)
+  --no-onnxruntime  leave ONNX Runtime out (it runs when bench/onnxruntime/setup.sh
+                    has installed it: node bench/onnxruntime/infer.js, on the PyTorch
+                    model exported by bench/onnxruntime/export.py, all graph
+                    optimisations, T intra-op threads)
 
 The resnetc side is build/bin/resnetc-bench-infer-MODEL-bBATCH, built with
 cmake -DRESNETC_BUILD_BENCH_MODELS=ON. Per case, thread count and runner:
@@ -42,7 +47,7 @@ USAGE
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${RESNETC_BUILD_DIR:-$root/build}
 runs=20 warmup=3 reps=3 thread_list="1 2" cases=$default_cases peak=98 python=/usr/bin/python3
-pytorch_only=0 variant=v1 fold_bn=0
+pytorch_only=0 variant=v1 fold_bn=0 onnxruntime=1
 while [[ $# -gt 0 ]]; do
   case $1 in
     --runs) runs=${2:?--runs needs a value}; shift 2 ;;
@@ -55,6 +60,7 @@ while [[ $# -gt 0 ]]; do
     --pytorch-only) pytorch_only=1; shift ;;
     --resnet50-variant) variant=${2:?--resnet50-variant needs a value}; shift 2 ;;
     --pytorch-fold-bn) fold_bn=1; shift ;;
+    --no-onnxruntime) onnxruntime=0; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "infer.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
@@ -75,6 +81,12 @@ script=$root/bench/pytorch/infer.py
 if ! "$python" -c 'import torch' 2>/dev/null; then
   echo "infer.sh: $python cannot import torch (Debian: apt-get install python3-torch)" >&2
   exit 1
+fi
+ort_dir=$root/bench/onnxruntime
+if [[ $onnxruntime == 1 ]] && ! { command -v node >/dev/null &&
+     [[ -f $ort_dir/node/node_modules/onnxruntime-node/package.json ]]; }; then
+  echo "infer.sh: ONNX Runtime is left out: run bench/onnxruntime/setup.sh (npm) first" >&2
+  onnxruntime=0
 fi
 timer=()
 if [[ -x /usr/bin/time ]] && /usr/bin/time -v true >/dev/null 2>&1; then
@@ -151,10 +163,20 @@ for c in $cases; do
          "images/s compare different work, GFLOP/s each its own count"
   fi
   measured_cases+=" $c"
+  onnx=$log/$model-b$batch.onnx
+  if [[ $onnxruntime == 1 ]]; then
+    "$python" "$ort_dir/export.py" --model "$model" --variant "$variant" --batch "$batch" \
+      -o "$onnx" >/dev/null 2>"$log/export.log" ||
+      { cat "$log/export.log" >&2; echo "infer.sh: exporting $model to ONNX failed" >&2; exit 1; }
+  fi
   for t in $thread_list; do
     for ((r = 1; r <= reps; ++r)); do
       if [[ $run_resnetc == 1 ]]; then
         measure "$c" "$t" resnetc "$macs_rc" "$bench" --threads "$t" --runs "$runs" --warmup "$warmup"
+      fi
+      if [[ $onnxruntime == 1 ]]; then
+        measure "$c" "$t" onnxruntime "$macs_py" node "$ort_dir/infer.js" "$onnx" --threads "$t" \
+          --runs "$runs" --warmup "$warmup"
       fi
       measure "$c" "$t" pytorch-nchw "$macs_py" "$python" "$script" "${pyargs[@]}" --threads "$t"
       measure "$c" "$t" pytorch-channels-last "$macs_py" "$python" "$script" "${pyargs[@]}" \
@@ -187,23 +209,26 @@ awk -v peak="$peak" -v list="$thread_list" -v cases="$measured_cases" '
     printf "%-10s %6s %7s %-22s %10s %10s %9s %8s %8s %9s %11s\n", "model", "batch", "threads",
            "runner", "median ms", "best ms", "images/s", "GFLOP/s", "of peak", "peak MiB", "vs resnetc"
     nc = split(cases, cs, " "); nt = split(list, threads, " ")
-    split("resnetc pytorch-nchw pytorch-channels-last", names, " ")
+    nn = split("resnetc onnxruntime pytorch-nchw pytorch-channels-last", names, " ")
     for (ci = 1; ci <= nc; ++ci) {
       c = cs[ci]; split(c, mb, ":"); batch = mb[2]
       for (ti = 1; ti <= nt; ++ti) {
         t = threads[ti]
         base = ((c, t, "resnetc") in best) ? median(medians[c, t, "resnetc"]) : 0
         fastest = 0
-        for (j = 1; j <= 3; ++j) {
+        for (j = 1; j <= nn; ++j) {
           k = c SUBSEP t SUBSEP names[j]
           if (!(k in best)) continue
           m = median(medians[k])
-          if (j > 1 && (fastest == 0 || m < fastest)) fastest = m
+          if (j > 2 && (fastest == 0 || m < fastest)) fastest = m
           gflops = 2 * macs[k] * batch / m / 1e6
           printf "%-10s %6d %7d %-22s %10.2f %10.2f %9.1f %8.1f %7.1f%% %9s %11s\n", mb[1], batch, t,
                  names[j], m, best[k], batch * 1000 / m, gflops, 100 * gflops / (t * peak),
                  ((k in mib) ? mib[k] : "n/a"), (base > 0 ? sprintf("%.2fx", m / base) : "-")
         }
+        ort = c SUBSEP t SUBSEP "onnxruntime"
+        if (base > 0 && (ort in best))
+          printf "%-10s %6d %7d resnetc is %.2fx as fast as ONNX Runtime\n", mb[1], batch, t, median(medians[ort]) / base
         if (base > 0 && fastest > 0)
           printf "%-10s %6d %7d resnetc is %.2fx as fast as PyTorch'"'"'s faster layout\n", mb[1], batch, t, fastest / base
       }
