@@ -30,7 +30,7 @@ usage: bench/infer.sh [--runs 20] [--warmup 3] [--reps 3] [--threads "1 2"]
                     v1.5 (stride on the 3x3, torchvision's; 6% more multiply-adds)
   --pytorch-fold-bn fold PyTorch's batch norms into its convs first, as resnetc
                     does (default: PyTorch's eager modules as they are)
-  --no-onnxruntime  leave ONNX Runtime out (it runs when bench/onnxruntime/setup.sh
+  --no-onnxruntime  leave ONNX Runtime out (it runs when scripts/setup-onnxruntime.sh
                     has installed it: node bench/onnxruntime/infer.js, on the PyTorch
                     model exported by bench/onnxruntime/export.py, all graph
                     optimisations, T intra-op threads)
@@ -83,9 +83,9 @@ if ! "$python" -c 'import torch' 2>/dev/null; then
   exit 1
 fi
 ort_dir=$root/bench/onnxruntime
-if [[ $onnxruntime == 1 ]] && ! { command -v node >/dev/null &&
-     [[ -f $ort_dir/node/node_modules/onnxruntime-node/package.json ]]; }; then
-  echo "infer.sh: ONNX Runtime is left out: run bench/onnxruntime/setup.sh (npm) first" >&2
+ort_package=${RESNETC_ONNXRUNTIME_NODE:-$HOME/.cache/resnetc/onnxruntime/node_modules/onnxruntime-node}
+if [[ $onnxruntime == 1 ]] && ! { command -v node >/dev/null && [[ -f $ort_package/package.json ]]; }; then
+  echo "infer.sh: ONNX Runtime is left out: run scripts/setup-onnxruntime.sh (npm) first" >&2
   onnxruntime=0
 fi
 timer=()

@@ -91,7 +91,7 @@ if ! skipped infer; then
   echo
   echo "== inference (bench/infer.sh)"
   # ONNX Runtime from npm; without it infer.sh says so and measures the rest.
-  "$root/bench/onnxruntime/setup.sh" || echo "run.sh: ONNX Runtime could not be installed" >&2
+  "$root/scripts/setup-onnxruntime.sh" || echo "run.sh: ONNX Runtime could not be installed" >&2
   "$root/bench/infer.sh" --threads "$thread_list" --peak-gflops "$peak" \
     --reps $((quick ? 1 : 3)) --runs $((quick ? 5 : 20))
 fi

@@ -11,6 +11,7 @@
 // ms, Z images/s (threads T, batch B)`, as bench/pytorch/infer.py prints it.
 'use strict';
 
+const os = require('os');
 const path = require('path');
 
 function usage(message) {
@@ -40,18 +41,22 @@ function parse(argv) {
   return options;
 }
 
+// Where scripts/setup-onnxruntime.sh installs the package (the ONNX round-trip
+// test uses the same copy), unless RESNETC_ONNXRUNTIME_NODE names another.
+function ortDirectory() {
+  return process.env.RESNETC_ONNXRUNTIME_NODE ||
+         path.join(os.homedir(), '.cache', 'resnetc', 'onnxruntime', 'node_modules',
+                   'onnxruntime-node');
+}
+
 function loadOrt() {
-  // bench/onnxruntime/setup.sh installs the package next to this script.
-  const places = [path.join(__dirname, 'node', 'node_modules', 'onnxruntime-node'),
-                  'onnxruntime-node'];
-  for (const place of places) {
-    try {
-      return require(place);
-    } catch (e) {
-      if (e.code !== 'MODULE_NOT_FOUND') throw e;
-    }
+  try {
+    return require(ortDirectory());
+  } catch (e) {
+    if (e.code !== 'MODULE_NOT_FOUND') throw e;
   }
-  console.error('infer.js: onnxruntime-node is not installed (run bench/onnxruntime/setup.sh)');
+  console.error(`infer.js: onnxruntime-node is not in ${ortDirectory()} ` +
+                '(run scripts/setup-onnxruntime.sh)');
   process.exit(1);
 }
 
@@ -76,7 +81,8 @@ async function main() {
     values[i] = seed / 4294967296 - 0.5;
   }
   const feeds = {[name]: new ort.Tensor('float32', values, dims)};
-  console.log(`${path.basename(o.model)}, onnxruntime-node ${ort.env.versions.common || ''}: ` +
+  const version = require(path.join(ortDirectory(), 'package.json')).version;
+  console.log(`${path.basename(o.model)}, onnxruntime-node ${version}: ` +
               `input ${dims.join('x')}, ${o.threads} threads; ${o.warmup} warm-up and ${o.runs} timed runs`);
   const times = [];
   let last;
