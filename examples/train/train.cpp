@@ -30,6 +30,10 @@ bool parse(int argc, char **argv, resnetc::train::TrainerOptions &o) {
       o.resume = true;
       continue;
     }
+    if (arg == "--force") {
+      o.force = true;
+      continue;
+    }
     if (arg == "--ten-crop") {
       o.tenCrop = true;
       continue;
@@ -83,14 +87,15 @@ int main(int argc, char **argv) {
   resnetc::train::TrainerOptions options;
   options.initialWeights = RESNETC_INITIAL_WEIGHTS; // written by resnetc compile
   if (!parse(argc, argv, options)) {
-    std::fprintf(stderr,
-                 "usage: %s [--data KIND:PATH] [--epochs E] [--lr LR] [--schedule S] "
-                 "[--warmup R] [--augment pad4,crop,flip] [--train-images N] "
-                 "[--test-images N] [--seed S] [--threads T] [--checkpoint-dir DIR "
-                 "[--resume]] [--checkpoint-every STEPS] [--stop-after STEPS] [--ten-crop] "
-                 "[--out FILE.rnw] "
-                 "[--expect-accuracy A] [--quiet]\n",
-                 argv[0]);
+    std::fprintf(
+        stderr,
+        "usage: %s [--data KIND:PATH] [--epochs E] [--lr LR] [--schedule S] "
+        "[--warmup R] [--augment pad4,crop,flip] [--train-images N] "
+        "[--test-images N] [--seed S] [--threads T] [--checkpoint-dir DIR "
+        "[--resume [--force]]] [--checkpoint-every STEPS] [--stop-after STEPS] [--ten-crop] "
+        "[--out FILE.rnw] "
+        "[--expect-accuracy A] [--quiet]\n",
+        argv[0]);
     return 2;
   }
   resnetc::train::ModelApi model;

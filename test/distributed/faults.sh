@@ -51,5 +51,5 @@ expect_refusal "$work/killed.txt" "rank 1"
 "$compare" "$work/killed/checkpoint.rnw" "$work/killed/checkpoint.rnw" --identical > /dev/null
 ranks 2 --train-images 3200 --epochs 4 --lr 0.01 --threads 1 --checkpoint-every 2 \
   --checkpoint-dir "$work/killed" --resume --stop-after 60 > "$work/resumed.txt"
-grep -q "resuming after epoch" "$work/resumed.txt"
+grep -q "resuming epoch" "$work/resumed.txt"
 echo "faults: refusals named what differs; the killed run stopped in $took s and resumed"

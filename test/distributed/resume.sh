@@ -12,7 +12,7 @@ ranks 2 "${steps[@]}" --stop-after 3 --threads 1 --sync-bn --checkpoint-dir "$wo
 grep -q "stopped after step 3" "$work/first.txt"
 train "${steps[@]}" --stop-after 6 --threads 2 --checkpoint-dir "$work/split" --resume \
   > "$work/second.txt"
-grep -q "resuming after epoch 0, step 3" "$work/second.txt"
+grep -q "resuming epoch 1 at step 3" "$work/second.txt"
 grep -q "stopped after step 6" "$work/second.txt"
 "$compare" "$work/straight/checkpoint.rnw" "$work/split/checkpoint.rnw" \
   --from "$work/straight/model/resnet20_fmnist.rnw" --skip momentum/ --relative 0.1

@@ -11,7 +11,7 @@ args=(--train-images 256 --test-images 64 --lr 0.05 --schedule constant --thread
 "$trainer" "${args[@]}" --epochs 1 --checkpoint-dir "$work/run" > /dev/null
 cp "$work/run/checkpoint.rnw" "$work/before.rnw"
 size_kib=$(( $(stat -c %s "$work/before.rnw") / 1024 / 2 ))
-if (ulimit -f "$size_kib"; "$trainer" "${args[@]}" --epochs 2 --checkpoint-dir "$work/run" --resume) \
+if (ulimit -f "$size_kib"; "$trainer" "${args[@]}" --epochs 2 --checkpoint-dir "$work/run" --resume --force) \
     > "$work/out" 2> "$work/err"; then
   echo "the run went on although its checkpoint could not be written" >&2
   exit 1
@@ -23,6 +23,6 @@ if ls "$work/run" | grep -q '\.tmp\.'; then
   echo "a temporary file was left behind" >&2
   exit 1
 fi
-"$trainer" "${args[@]}" --epochs 2 --checkpoint-dir "$work/run" --resume > "$work/out"
+"$trainer" "${args[@]}" --epochs 2 --checkpoint-dir "$work/run" --resume --force > "$work/out"
 grep -q "^epoch  2 " "$work/out"
 echo "full disk: reported, previous checkpoint kept, resumed afterwards"

@@ -19,8 +19,11 @@ test -s "$work/run/checkpoint.rnw"
 test -s "$work/run/final.rnw"
 test -s "$work/run/model/libresnet20_fmnist.a"
 test "$(head -1 "$work/run/metrics.csv")" = \
-  "epoch,steps,learning_rate,train_loss,train_accuracy,test_accuracy,seconds,images_per_second"
+  "epoch,steps,learning_rate,train_loss,train_accuracy,test_accuracy,seconds,images_per_second,test_loss"
 test "$(wc -l < "$work/run/metrics.csv")" -eq 3
+# Each step's loss and rate: a header and 2 x 64 rows.
+test "$(head -1 "$work/run/steps.csv")" = "step,epoch,learning_rate,train_loss"
+test "$(wc -l < "$work/run/steps.csv")" -eq 129
 grep -q "^2,64,0.1," "$work/run/metrics.csv"
 grep -q "<polyline" "$work/run/curves.svg"
 tail -1 "$work/run/curves.svg" | grep -q "</svg>"

@@ -3,6 +3,7 @@
 #include "resnetc/train/MetricsLog.h"
 #include "resnetc/train/Trainer.h"
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <gtest/gtest.h>
@@ -52,27 +53,73 @@ TEST(MetricsLog, RoundTripsAndRefusesOtherFiles) {
   { std::ofstream(path, std::ios::app) << "3,1,oops\n"; }
   EXPECT_FALSE(readMetricsCsv(path, back, error));
   EXPECT_NE(error.find(":4: not a row"), std::string::npos) << error;
+  // A file of an older resnetc, without test_loss, still resumes.
+  {
+    std::ofstream(path) << "epoch,steps,learning_rate,train_loss,train_accuracy,test_accuracy,"
+                           "seconds,images_per_second\n1,468,0.1,0.5,0.8,0.85,61.25,980.5\n";
+  }
+  ASSERT_TRUE(readMetricsCsv(path, back, error)) << error;
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_TRUE(std::isnan(back[0].testLoss));
+  EXPECT_DOUBLE_EQ(back[0].testAccuracy, 0.85);
   std::remove(path.c_str());
+}
+
+TEST(MetricsLog, StepsRoundTrip) {
+  std::string path = tempPath("steps.csv");
+  std::vector<StepMetrics> rows = {{1, 0.25, 0.1, 2.25}, {2, 0.5, 0.1, 1.75}};
+  std::string error;
+  ASSERT_TRUE(writeStepsCsv(path, rows, error)) << error;
+  std::vector<StepMetrics> back;
+  ASSERT_TRUE(readStepsCsv(path, back, error)) << error;
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[1].step, 2);
+  EXPECT_DOUBLE_EQ(back[1].epoch, 0.5);
+  EXPECT_DOUBLE_EQ(back[0].loss, 2.25);
+  { std::ofstream(path, std::ios::app) << "3,x\n"; }
+  EXPECT_FALSE(readStepsCsv(path, back, error));
+  EXPECT_NE(error.find(":4: not a row of four numbers"), std::string::npos) << error;
+  std::remove(path.c_str());
+}
+
+static size_t occurrences(const std::string &text, const std::string &what) {
+  size_t count = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
+    ++count;
+  return count;
 }
 
 TEST(MetricsLog, CurvesAreAnSvgWithOneLinePerSeries) {
   std::string path = tempPath("curves.svg");
-  std::vector<EpochMetrics> rows = {{1, 10, 0.1, 1.5, 0.5, 0.6, 1, 1},
-                                    {2, 10, 0.1, 0.9, 0.7, 0.75, 1, 1},
-                                    {3, 10, 0.01, 0.5, 0.85, 0.8, 1, 1}};
+  std::vector<EpochMetrics> rows = {{1, 10, 0.1, 1.5, 0.5, 0.6, 1, 1, 1.4},
+                                    {2, 10, 0.1, 0.9, 0.7, 0.75, 1, 1, 0.8},
+                                    {3, 10, 0.01, 0.5, 0.85, 0.8, 1, 1, 0.6}};
+  std::vector<StepMetrics> steps;
+  for (int s = 1; s <= 30; ++s)
+    steps.push_back({s, s / 10.0, s <= 20 ? 0.1 : 0.01, 2.0 - s / 20.0});
   std::string error;
-  ASSERT_TRUE(writeCurvesSvg(path, rows, "resnet20", error)) << error;
+  ASSERT_TRUE(writeCurvesSvg(path, rows, steps, "resnet20", error)) << error;
   std::string svg = readAll(path);
   EXPECT_EQ(svg.rfind("<svg", 0), 0u);
   EXPECT_NE(svg.find("</svg>"), std::string::npos);
-  size_t lines = 0;
-  for (size_t at = svg.find("<polyline"); at != std::string::npos;
-       at = svg.find("<polyline", at + 1))
-    ++lines;
-  EXPECT_EQ(lines, 3u); // loss, train accuracy, test accuracy
-  EXPECT_NE(svg.find("test accuracy %"), std::string::npos);
+  // Loss (each step, each epoch's training and test), accuracy (training,
+  // test), learning rate.
+  EXPECT_EQ(occurrences(svg, "<polyline"), 6u);
+  for (const char *label :
+       {"test accuracy %", "test loss", "training loss, each step", "learning rate, each step"})
+    EXPECT_NE(svg.find(label), std::string::npos) << label;
+  // Round ticks: the accuracy axis (50-85) in steps of 10, and epochs 0-3.
+  EXPECT_NE(svg.find(">50</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">90</text>"), std::string::npos);
+  EXPECT_EQ(svg.find(">0.575</text>"), std::string::npos);
+
+  // One epoch: the per-epoch values still show, as markers (4 values, and
+  // 4 legend markers besides).
+  ASSERT_TRUE(writeCurvesSvg(path, {rows[0]}, {}, "one", error)) << error;
+  svg = readAll(path);
+  EXPECT_EQ(occurrences(svg, "<circle"), 5u * 2);
   // No rows: still a valid, empty picture.
-  ASSERT_TRUE(writeCurvesSvg(path, {}, "empty", error));
+  ASSERT_TRUE(writeCurvesSvg(path, {}, {}, "empty", error));
   EXPECT_NE(readAll(path).find("</svg>"), std::string::npos);
   std::remove(path.c_str());
 }

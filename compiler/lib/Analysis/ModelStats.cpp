@@ -131,7 +131,8 @@ void resnetc::printStatsTable(llvm::raw_ostream &os, const ModelStats &stats) {
   os << "multiply-adds:     " << stats.macs << " (" << formatCount(stats.macs) << ") per image\n";
   os << "weighted layers:   " << stats.weightedLayers << " (convs and fc";
   if (stats.shortcutProjections)
-    os << "; plus " << stats.shortcutProjections << " shortcut projections";
+    os << "; plus " << stats.shortcutProjections << " shortcut projection"
+       << (stats.shortcutProjections == 1 ? "" : "s");
   os << ")\n";
 }
 

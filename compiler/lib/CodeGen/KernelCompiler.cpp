@@ -13,11 +13,14 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/Program.h"
+#include "llvm/Support/Signals.h"
 #include "llvm/Support/ThreadPool.h"
 #include "llvm/Support/Threading.h"
 #include "llvm/Support/xxhash.h"
 
 #include <atomic>
+#include <cerrno>
+#include <csignal>
 
 using namespace resnetc::codegen;
 
@@ -44,6 +47,9 @@ bool runJob(Job &job, const std::string &program, std::string &error) {
   std::optional<llvm::StringRef> redirects[] = {std::nullopt, llvm::StringRef(job.log),
                                                 llvm::StringRef(job.log)};
   std::string launchError;
+  // Ctrl-C: the log goes with this process (kernelgen's own temporary
+  // object is removed by the next compile, removeStaleFiles).
+  llvm::sys::RemoveFileOnSignal(job.log);
   int status =
       llvm::sys::ExecuteAndWait(program, argv, std::nullopt, redirects, 0, 0, &launchError);
   bool ok = true;
@@ -57,6 +63,7 @@ bool runJob(Job &job, const std::string &program, std::string &error) {
     ok = false;
   }
   llvm::sys::fs::remove(job.log);
+  llvm::sys::DontRemoveFileOnSignal(job.log);
   return ok;
 }
 
@@ -82,6 +89,32 @@ bool runJobs(std::vector<Job> &jobs, const std::string &program, unsigned parall
       return false;
     }
   return true;
+}
+
+/// The process id in a cache file's name that a compile leaves while it
+/// runs: <key>.o.log.<pid>.<job> (its logs) or <key>.o.tmp.<pid>
+/// (kernelgen's object being written); 0 for any other file.
+long writerOf(llvm::StringRef name) {
+  llvm::StringRef rest;
+  if (name.contains(".o.log."))
+    rest = name.split(".o.log.").second.split('.').first;
+  else if (name.contains(".o.tmp."))
+    rest = name.split(".o.tmp.").second;
+  long pid = 0;
+  return !rest.empty() && !rest.getAsInteger(10, pid) && pid > 0 ? pid : 0;
+}
+
+/// Removes what killed compiles left in the cache: the files of processes
+/// that no longer exist. A live process's files (another compile sharing the
+/// cache) are kept.
+void removeStaleFiles(const std::string &cacheDir) {
+  std::error_code ec;
+  for (llvm::sys::fs::directory_iterator it(cacheDir, ec), end; it != end && !ec;
+       it.increment(ec)) {
+    long pid = writerOf(llvm::sys::path::filename(it->path()));
+    if (pid > 0 && ::kill(pid_t(pid), 0) == -1 && errno == ESRCH)
+      llvm::sys::fs::remove(it->path());
+  }
 }
 
 } // namespace
@@ -121,6 +154,7 @@ bool resnetc::codegen::compileKernels(const KernelPlan &plan, const KernelCompil
     error = "cannot create the kernel cache " + options.cacheDir + ": " + ec.message();
     return false;
   }
+  removeStaleFiles(options.cacheDir);
   // A rebuilt kernel generator may schedule differently: its bytes are part of the key.
   auto generator = llvm::MemoryBuffer::getFile(options.kernelgen);
   if (!generator) {

@@ -34,7 +34,8 @@ private:
   std::string &error;
   DenseMap<mlir::Value, std::string> names;
   StringSet<> used;
-  mlir::Value logits;
+  /// The graph's outputs: "logits", or a backbone's named feature maps.
+  llvm::DenseMap<mlir::Value, std::string> outputNames;
   int anonymous = 0;
 
   std::string unique(StringRef base) {
@@ -50,7 +51,8 @@ private:
     return op->getName().stripDialect().str() + "_" + std::to_string(++anonymous);
   }
   std::string output(mlir::Value value, StringRef base) {
-    std::string name = value == logits ? unique("logits") : unique(base);
+    auto named = outputNames.find(value);
+    std::string name = unique(named != outputNames.end() ? named->second : base);
     names[value] = name;
     return name;
   }
@@ -213,7 +215,10 @@ bool Exporter::layer(mlir::Operation *op) {
 bool Exporter::run(mlir::func::FuncOp forward) {
   mlir::Block &body = forward.getBody().front();
   auto ret = cast<mlir::func::ReturnOp>(body.getTerminator());
-  logits = ret.getOperand(0);
+  auto outputs = forward->getParentOfType<mlir::ModuleOp>()->getAttrOfType<mlir::ArrayAttr>(
+      rn::kOutputNamesAttr);
+  for (auto [i, value] : llvm::enumerate(ret.getOperands()))
+    outputNames.try_emplace(value, outputs ? cast<mlir::StringAttr>(outputs[i]).str() : "logits");
   names[forward.getArgument(0)] = "input";
   used.insert("input");
   for (mlir::Operation &op : body.without_terminator()) {
@@ -234,9 +239,11 @@ bool Exporter::run(mlir::func::FuncOp forward) {
   onnx::ValueInfoProto *input = graph.add_input();
   input->set_name("input");
   shapeOf(input, cast<mlir::RankedTensorType>(forward.getArgument(0).getType()).getShape());
-  onnx::ValueInfoProto *out = graph.add_output();
-  out->set_name(names.lookup(logits));
-  shapeOf(out, cast<mlir::RankedTensorType>(logits.getType()).getShape());
+  for (mlir::Value value : ret.getOperands()) {
+    onnx::ValueInfoProto *out = graph.add_output();
+    out->set_name(names.lookup(value));
+    shapeOf(out, cast<mlir::RankedTensorType>(value.getType()).getShape());
+  }
   return true;
 }
 
@@ -245,8 +252,9 @@ bool Exporter::run(mlir::func::FuncOp forward) {
 bool resnetc::exportOnnx(mlir::ModuleOp module, const WeightsFile &weights, std::string &bytes,
                          OnnxExportReport &report, std::string &error) {
   auto forward = module.lookupSymbol<mlir::func::FuncOp>(rn::kForwardFunction);
-  if (!forward || forward.getNumArguments() != 1 || forward.getNumResults() != 1) {
-    error = "the module has no forward function of one input and one output";
+  if (!forward || forward.getNumArguments() != 1 || forward.getNumResults() < 1 ||
+      (forward.getNumResults() > 1 && !module->hasAttr(rn::kOutputNamesAttr))) {
+    error = "the module has no forward function of one input and its outputs";
     return false;
   }
   onnx::ModelProto model;

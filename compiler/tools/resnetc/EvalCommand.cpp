@@ -33,8 +33,9 @@ cl::opt<std::string> dataSpec("data",
                                        "fashion-mnist:/usr/share/datasets/fashion-mnist)"),
                               cl::init("fashion-mnist:/usr/share/datasets/fashion-mnist"),
                               cl::sub(subCommand), cl::cat(tool::optionCategory()));
-cl::opt<int64_t> testImages("test-images", cl::desc("Test on the first N images only"), cl::init(0),
-                            cl::sub(subCommand), cl::cat(tool::optionCategory()));
+cl::opt<int64_t> testImages("test-images",
+                            cl::desc("Test on the first N images only (default: all)"),
+                            cl::init(-1), cl::sub(subCommand), cl::cat(tool::optionCategory()));
 cl::opt<bool> tenCrop("ten-crop",
                       cl::desc("Score each image by the mean softmax of ten crops (of the "
                                "image padded by --pad when it is the network's size)"),
@@ -43,8 +44,9 @@ cl::opt<int64_t> pad("pad", cl::desc("Zeros around each image for --ten-crop (de
                      cl::init(4), cl::sub(subCommand), cl::cat(tool::optionCategory()));
 
 int run(mlir::MLIRContext &context) {
-  if (testImages < 0)
-    return tool::fail("--test-images cannot be negative, got " + Twine(testImages.getValue()));
+  if (testImages.getNumOccurrences() && testImages <= 0)
+    return tool::fail("--test-images must be positive, got " + Twine(testImages.getValue()) +
+                      " (leave it out to test on every image)");
   if (pad < 0 || pad > 64)
     return tool::fail("--pad must be between 0 and 64, got " + Twine(pad.getValue()));
   std::string error;

@@ -109,8 +109,11 @@ void printInfo(raw_ostream &os, const WeightsFile &file) {
   os << formatv("weights:      {0} tensors, {1} values\n", summary.weights, summary.values);
   if (summary.momentum)
     os << formatv("checkpoint:   {0} momentum tensors\n", summary.momentum);
+  size_t keyWidth = 15;
   for (const auto &[key, value] : file.metadata)
-    os << formatv("  {0,-16}{1}\n", key + ":", number(value));
+    keyWidth = std::max(keyWidth, key.size() + 2);
+  for (const auto &[key, value] : file.metadata)
+    os << "  " << left_justify(key + ":", unsigned(keyWidth)) << number(value) << "\n";
   if (file.input.empty()) {
     os << "input:        not recorded (the file predates format version 2)\n";
   } else {

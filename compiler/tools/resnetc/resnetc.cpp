@@ -24,6 +24,7 @@
 #include "resnetc/Transforms/Passes.h"
 #include "resnetc/Weights/InitializeWeights.h"
 #include "resnetc/distributed/MpiCommunicator.h"
+#include "resnetc/runtime/WeightsFile.h"
 #include "resnetc/train/Ranks.h"
 #include "resnetc/train/Trainer.h"
 
@@ -172,8 +173,9 @@ cl::opt<std::string> compileOutput("o",
                                    cl::cat(category));
 
 cl::opt<uint64_t> seed("seed",
-                       cl::desc("Seed of the initialisation and, in train, of the batches' order "
-                                "and augmentation (default 0)"),
+                       cl::desc("Random seed (default 0): init and compile draw the He "
+                                "initialisation from it, train also the batches' order and "
+                                "augmentation"),
                        cl::init(0), cl::sub(initCommand), cl::sub(compileCommand),
                        cl::sub(trainCommand), cl::cat(category));
 cl::opt<std::string> initOutput("o", cl::desc("Weights file to write"), cl::value_desc("file.rnw"),
@@ -225,11 +227,13 @@ cl::opt<double, true> warmupEpochs(
              "(Goyal et al.: 5)"),
     cl::init(0), cl::sub(trainCommand), cl::cat(category));
 cl::opt<int64_t, true> trainImages("train-images", cl::location(trainerOptions.trainImages),
-                                   cl::desc("Train on the first N images only"), cl::init(0),
-                                   cl::sub(trainCommand), cl::cat(category));
+                                   cl::desc("Train on the first N images only (default: all)"),
+                                   cl::init(-1), cl::ValueRequired, cl::sub(trainCommand),
+                                   cl::cat(category));
 cl::opt<int64_t, true> testImages("test-images", cl::location(trainerOptions.testImages),
-                                  cl::desc("Test on the first N images only"), cl::init(0),
-                                  cl::sub(trainCommand), cl::cat(category));
+                                  cl::desc("Test on the first N images only (default: all)"),
+                                  cl::init(-1), cl::ValueRequired, cl::sub(trainCommand),
+                                  cl::cat(category));
 cl::opt<int, true> trainThreads("threads", cl::location(trainerOptions.threads),
                                 cl::desc("Threads (default: one per core)"), cl::init(0),
                                 cl::sub(trainCommand), cl::cat(category));
@@ -243,6 +247,11 @@ cl::opt<std::string, true> checkpointDir("checkpoint-dir",
 cl::opt<bool, true> resume("resume", cl::location(trainerOptions.resume),
                            cl::desc("Continue the run saved in --checkpoint-dir"),
                            cl::sub(trainCommand), cl::cat(category));
+cl::opt<bool, true> force("force", cl::location(trainerOptions.force),
+                          cl::desc("With --resume: continue a finished run, or one whose batch, "
+                                   "images, epochs, learning rate, schedule or augmentation "
+                                   "differ from the checkpoint's"),
+                          cl::sub(trainCommand), cl::cat(category));
 cl::opt<int64_t, true>
     checkpointEvery("checkpoint-every", cl::location(trainerOptions.checkpointEvery),
                     cl::desc("Also save a checkpoint every N steps (default: after "
@@ -437,6 +446,37 @@ int runTargets() {
   return 0;
 }
 
+/// `resnetc train`'s checks that need the network but not its library: the
+/// data set against its input and classes, and a checkpoint to resume
+/// against the network (its name and architecture; on the rank that holds the
+/// run's folder).
+bool checkBeforeCompiling(mlir::ModuleOp module, const train::TrainerOptions &t,
+                          bool holdsRunFolder) {
+  auto forward = module.lookupSymbol<mlir::func::FuncOp>(rn::kForwardFunction);
+  auto input = cast<mlir::ShapedType>(forward.getArgumentTypes()[0]).getShape();
+  int64_t classes = cast<mlir::ShapedType>(forward.getResultTypes()[0]).getShape()[1];
+  std::string error;
+  if (!train::checkDataFitsModel(t, input[1], input[2], input[3], classes, error)) {
+    fail(error);
+    return false;
+  }
+  if (!t.resume || !holdsRunFolder)
+    return true;
+  std::string path = t.checkpointDir + "/checkpoint.rnw";
+  mlir::OwningOpRef<mlir::ModuleOp> expanded = module.clone();
+  if (failed(expandModel(*expanded)))
+    return false;
+  WeightsFile checkpoint;
+  if (!readWeightsFile(path, checkpoint, error) ||
+      !checkArchitecture(checkpoint,
+                         module->getAttrOfType<mlir::StringAttr>(rn::kModelNameAttr).str(),
+                         architectureHash(*expanded), error)) {
+    fail(path + ": " + error);
+    return false;
+  }
+  return true;
+}
+
 /// `resnetc train` as one rank of several: MPI started by mpirun.
 std::unique_ptr<distributed::MpiCommunicator> startRanks(std::string &error) {
   if (!distributed::launchedAsRanks())
@@ -478,6 +518,9 @@ int runTrain(mlir::MLIRContext &context) {
   std::string modelName = model.get()->getAttrOfType<mlir::StringAttr>("rn.model").str();
   if (t.checkpointDir.empty())
     t.checkpointDir = "runs/" + modelName;
+  // What can be checked without the library, before the seconds it takes to build.
+  if (!checkBeforeCompiling(model.get(), t, ranks.leader()))
+    return stop(1);
   // Rank 0 compiles into the run's folder; then the other ranks, each into a
   // folder of its own, with rank 0's kernels from the cache where they share it.
   std::string outputDir = t.checkpointDir + "/model";

@@ -37,6 +37,44 @@ bool resnetc::train::checkDataSource(const std::string &spec, std::string &error
   return true;
 }
 
+bool resnetc::train::describeDataSource(const std::string &spec, DataShape &shape,
+                                        std::string &error) {
+  if (!checkDataSource(spec, error))
+    return false;
+  size_t colon = spec.find(':');
+  std::string kind = spec.substr(0, colon), dir = spec.substr(colon + 1);
+  std::vector<std::string> files;
+  if (kind == "fashion-mnist" || kind == "mnist") {
+    shape = {1, 28, 28, 10};
+    for (const char *name : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                             "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"})
+      files.push_back(name); // or .gz
+  } else if (kind == "cifar10") {
+    shape = {3, 32, 32, 10};
+    for (int i = 1; i <= 5; ++i)
+      files.push_back("data_batch_" + std::to_string(i) + ".bin");
+    files.push_back("test_batch.bin");
+  } else if (kind == "cifar100") {
+    shape = {3, 32, 32, 100};
+    files = {"train.bin", "test.bin"};
+  } else {
+    shape = {};
+    files = {"train-images.f32", "train-labels.i32", "test-images.f32", "test-labels.i32"};
+  }
+  struct stat info;
+  for (const std::string &file : files) {
+    std::string path = dir + "/" + file;
+    bool gzipAllowed = kind == "fashion-mnist" || kind == "mnist";
+    if (::stat(path.c_str(), &info) != 0 &&
+        !(gzipAllowed && ::stat((path + ".gz").c_str(), &info) == 0)) {
+      error = "the " + kind + " data in '" + dir + "' has no " + file +
+              (gzipAllowed ? " (nor " + file + ".gz)" : std::string());
+      return false;
+    }
+  }
+  return true;
+}
+
 bool resnetc::train::loadDataSource(const std::string &spec, int64_t channels, int64_t height,
                                     int64_t width, int64_t classes, TrainingData &out,
                                     std::string &error) {
@@ -72,7 +110,7 @@ std::vector<std::string> resnetc::train::defaultClassNames(const std::string &sp
   if (kind == "mnist")
     return {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
   if (kind == "cifar10")
-    return {"airplane", "automobile", "bird", "cat", "deer",
+    return {"airplane", "automobile", "bird",  "cat",  "deer",
             "dog",      "frog",       "horse", "ship", "truck"};
   return {};
 }

@@ -34,7 +34,8 @@ void addSoftmax(const float *logits, int64_t classes, double *scores) {
 } // namespace
 
 bool resnetc::train::evaluate(const ModelApi &model, void *ctx, const data::Dataset &test,
-                              bool tenCrop, int64_t pad, double &accuracy, std::string &error) {
+                              bool tenCrop, int64_t pad, double &accuracy, std::string &error,
+                              double *loss) {
   const int64_t batch = model.batch, classes = model.classes, values = model.imageValues();
   const bool sameSize = test.height == model.height && test.width == model.width;
   if (test.channels != model.channels || (!tenCrop && !sameSize)) {
@@ -57,6 +58,7 @@ bool resnetc::train::evaluate(const ModelApi &model, void *ctx, const data::Data
   std::vector<float> groupViews, input(size_t(batch * values)), logits(size_t(batch * classes));
   std::vector<double> scores;
   int64_t correct = 0;
+  double lossSum = 0;
   for (int64_t first = 0; first < test.size(); first += group) {
     int64_t count = std::min(group, test.size() - first);
     groupViews.assign(size_t(count * views * values), 0.0f);
@@ -89,9 +91,14 @@ bool resnetc::train::evaluate(const ModelApi &model, void *ctx, const data::Data
     }
     for (int64_t i = 0; i < count; ++i) {
       const double *row = &scores[size_t(i * classes)];
-      correct += std::max_element(row, row + classes) - row == test.labels[size_t(first + i)];
+      const int32_t label = test.labels[size_t(first + i)];
+      correct += std::max_element(row, row + classes) - row == label;
+      // Scores are sums of `views` softmaxes: their mean is the probability.
+      lossSum -= std::log(std::max(row[label] / double(views), 1e-300));
     }
   }
   accuracy = test.size() ? double(correct) / double(test.size()) : 0.0;
+  if (loss)
+    *loss = test.size() ? lossSum / double(test.size()) : 0.0;
   return true;
 }

@@ -59,11 +59,18 @@ bool resnetc::train::checkTrainerOptions(const TrainerOptions &o, std::string &e
             "and fewer than --epochs";
     return false;
   }
-  if (o.checkpointEvery < 0 || o.stopAfter < 0 || o.trainImages < 0 || o.testImages < 0 ||
+  if (o.checkpointEvery < 0 || o.stopAfter < 0 || o.trainImages < -1 || o.testImages < -1 ||
       o.threads < 0) {
     error = "step and image counts and --threads cannot be negative";
     return false;
   }
+  for (auto [count, option] :
+       {std::pair{o.trainImages, "--train-images"}, std::pair{o.testImages, "--test-images"}})
+    if (count == 0) {
+      error = std::string(option) + " 0 would use no image: give a positive count, or leave " +
+              option + " out to use them all";
+      return false;
+    }
   if (o.resume && o.checkpointDir.empty()) {
     error = "--resume needs the checkpoint folder of the run to continue";
     return false;
@@ -81,6 +88,37 @@ bool resnetc::train::checkTrainerOptions(const TrainerOptions &o, std::string &e
       !LearningRateSchedule::parse(o.schedule, o.learningRate, schedule, error))
     return false;
   return checkDataSource(o.data, error);
+}
+
+bool resnetc::train::checkDataFitsModel(const TrainerOptions &o, int64_t channels, int64_t height,
+                                        int64_t width, int64_t classes, std::string &error) {
+  DataShape data;
+  data::Augmentation augmentation;
+  if (!describeDataSource(o.data, data, error) ||
+      !parseAugmentation(o.augment, augmentation, error))
+    return false;
+  auto shape = [](int64_t c, int64_t h, int64_t w) {
+    return std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w);
+  };
+  if (data.channels == 0) // raw tensors: read as the network's shape
+    return true;
+  if (data.channels != channels || data.height != height || data.width != width) {
+    error = "the training images are " + shape(data.channels, data.height, data.width) +
+            ", the network's input is " + shape(channels, height, width) +
+            " (compile it with --input to match)";
+    return false;
+  }
+  if (data.classes > classes) {
+    error = "the data has " + std::to_string(data.classes) + " classes, the network " +
+            std::to_string(classes);
+    return false;
+  }
+  if (o.tenCrop && augmentation.pad <= 0) {
+    error = "ten-crop testing needs square images larger than the network's square input, or "
+            "padding (--augment pad4)";
+    return false;
+  }
+  return true;
 }
 
 namespace {
@@ -104,8 +142,58 @@ struct Progress {
 };
 static_assert(sizeof(Progress) == Progress::count * sizeof(double), "fields() is an array");
 
+/// SIGINT or SIGTERM asks the run to stop after the current step, with a
+/// checkpoint; a second one ends the process at once.
+volatile std::sig_atomic_t stopSignal = 0;
+
+extern "C" void onStopSignal(int signal) {
+  if (stopSignal)
+    ::_exit(128 + signal); // the second: at once (async-signal-safe)
+  stopSignal = signal;
+  static const char message[] =
+      "\nstopping after this step, with a checkpoint (again to quit at once)\n";
+  ssize_t written = ::write(STDERR_FILENO, message, sizeof(message) - 1);
+  (void)written;
+}
+
+/// Installs onStopSignal for SIGINT and SIGTERM while a run trains, and puts
+/// the previous handlers back afterwards.
+class StopSignals {
+public:
+  StopSignals() {
+    stopSignal = 0;
+    struct sigaction action = {};
+    action.sa_handler = onStopSignal;
+    sigemptyset(&action.sa_mask);
+    for (int i = 0; i < 2; ++i)
+      ::sigaction(kSignals[i], &action, &previous[i]);
+  }
+  ~StopSignals() {
+    for (int i = 0; i < 2; ++i)
+      ::sigaction(kSignals[i], &previous[i], nullptr);
+  }
+
+private:
+  static constexpr int kSignals[2] = {SIGINT, SIGTERM};
+  struct sigaction previous[2];
+};
+
+/// A number of the run's configuration, as its checkpoints record it
+/// (`config.<key>`), and how to say it as an option.
+struct Setting {
+  std::string key;
+  double value;
+  std::string option; ///< "--epochs 15"
+};
+
+std::string number(double value) {
+  std::ostringstream text;
+  text << value;
+  return text.str();
+}
+
 void keepFirst(data::Dataset &data, int64_t count) {
-  if (count <= 0 || count >= data.size())
+  if (count < 0 || count >= data.size()) // -1: all
     return;
   data.labels.resize(size_t(count));
   data.images.resize(size_t(count * data.imageValues()));
@@ -150,12 +238,19 @@ private:
   bool checkRanksAgree();
   bool openContext();
   bool loadLeaderFile(const std::string &path, bool checkpoint);
-  bool testAccuracy(double &result);
+  /// The test accuracy and, when asked, the test loss, over every rank's share.
+  bool testAccuracy(double &result, double *loss = nullptr);
   bool recordDeployment();
   bool start();
   bool trainEpoch();
   bool saveCheckpoint();
   bool finish();
+  /// The configuration a resumed run must share with its checkpoint.
+  std::vector<Setting> configuration() const;
+  /// --resume: refuses a finished run and a changed configuration (unless --force).
+  bool checkResumedConfiguration();
+  /// Says where a run stopped by a signal was saved; the exit status.
+  int interrupted();
   std::string inDir(const char *name) const { return o.checkpointDir + "/" + name; }
 
   const ModelApi &model;
@@ -173,8 +268,11 @@ private:
   std::unique_ptr<void, void (*)(void *)> ctx{nullptr, nullptr};
   std::unique_ptr<data::Batches> batches;
   Progress p;
+  /// The signal that stopped the run (every rank stops at the same step).
+  int interruptedBy = 0;
   bool stopped = false; ///< By --stop-after.
   std::vector<EpochMetrics> history;
+  std::vector<StepMetrics> stepHistory;
   double accuracy = 0;
 };
 
@@ -184,6 +282,8 @@ bool Run::prepare() {
     return fail(error);
   if (!model.trainStep)
     return fail("the library of '" + model.name + "' has no train step: compile it with --train");
+  if (!checkDataFitsModel(o, model.channels, model.height, model.width, model.classes, error))
+    return fail(error);
   if (!parseAugmentation(o.augment, augmentation, error) ||
       !LearningRateSchedule::parse(o.schedule, scaledRate(), schedule, error) ||
       !loadDataSource(o.data, model.channels, model.height, model.width, model.classes, data,
@@ -371,12 +471,18 @@ bool Run::start() {
     if (uint64_t(p.seed) != o.seed)
       return fail("the run was started with --seed " + std::to_string(uint64_t(p.seed)) +
                   "; resume it with the same seed to continue it exactly");
+    if (!checkResumedConfiguration())
+      return false;
     if (writesFiles() && !readMetricsCsv(inDir("metrics.csv"), history, error))
       return fail(error);
     while (!history.empty() && history.back().epoch > int(p.epoch))
       history.pop_back(); // rows written after the checkpoint
+    if (writesFiles() && !readStepsCsv(inDir("steps.csv"), stepHistory, error))
+      return fail(error);
+    while (!stepHistory.empty() && stepHistory.back().step > int64_t(p.step))
+      stepHistory.pop_back();
     if (prints())
-      std::printf("resuming after epoch %d, step %lld\n", int(p.epoch),
+      std::printf("resuming epoch %d at step %lld\n", int(p.epoch) + 1,
                   static_cast<long long>(p.stepInEpoch));
   } else if (o.initialWeights.empty()) {
     return fail("no initial weights to start from");
@@ -409,31 +515,101 @@ bool Run::start() {
   return true;
 }
 
-bool Run::testAccuracy(double &result) {
+bool Run::testAccuracy(double &result, double *loss) {
   std::string error;
-  if (!evaluate(model, ctx.get(), data.test, o.tenCrop, augmentation.pad, result, error))
+  double meanLoss = 0;
+  if (!evaluate(model, ctx.get(), data.test, o.tenCrop, augmentation.pad, result, error, &meanLoss))
     return fail(error);
   // Each rank tested its share: the counts add up (exactly, as doubles).
-  double counts[2] = {std::round(result * double(data.test.size())), double(data.test.size())};
-  if (!ranks.sum(counts, 2, error))
+  double size = double(data.test.size());
+  double counts[3] = {std::round(result * size), size, meanLoss * size};
+  if (!ranks.sum(counts, 3, error))
     return fail(error);
   result = counts[0] / counts[1];
+  if (loss)
+    *loss = counts[2] / counts[1];
+  return true;
+}
+
+std::vector<Setting> Run::configuration() const {
+  std::vector<Setting> settings = {
+      {"batch", double(globalBatch), "--batch " + std::to_string(globalBatch)},
+      {"train_images", double(data.train.size()),
+       "--train-images " + std::to_string(data.train.size())},
+      {"epochs", double(o.epochs), "--epochs " + std::to_string(o.epochs)},
+      {"lr", o.learningRate, "--lr " + number(o.learningRate)},
+      {"lr_reference_batch", double(o.lrReferenceBatch),
+       "--lr-reference-batch " + std::to_string(o.lrReferenceBatch)},
+      {"warmup_epochs", o.warmupEpochs, "--warmup-epochs " + number(o.warmupEpochs)},
+      {"warmup", o.warmup, "--warmup " + number(o.warmup)},
+      {"augment_pad", double(augmentation.pad), "--augment " + o.augment},
+      {"augment_crop", augmentation.crop ? 1.0 : 0.0, "--augment " + o.augment},
+      {"augment_flip", augmentation.flip ? 1.0 : 0.0, "--augment " + o.augment},
+      {"schedule_kind", double(int(schedule.scheduleKind())), "--schedule " + o.schedule},
+  };
+  const std::vector<double> &milestones = schedule.stepMilestones();
+  settings.push_back(
+      {"schedule_milestones", double(milestones.size()), "--schedule " + o.schedule});
+  for (size_t i = 0; i < milestones.size(); ++i)
+    settings.push_back(
+        {"schedule_milestone_" + std::to_string(i + 1), milestones[i], "--schedule " + o.schedule});
+  return settings;
+}
+
+bool Run::checkResumedConfiguration() {
+  std::string differences;
+  bool recorded = true;
+  for (const Setting &setting : configuration()) {
+    double was = 0;
+    if (model.checkpointValue(ctx.get(), ("config." + setting.key).c_str(), &was) != 0) {
+      recorded = false; // a checkpoint of an older resnetc
+      break;
+    }
+    if (was != setting.value && differences.find(setting.option) == std::string::npos)
+      differences += (differences.empty() ? "" : ", ") + setting.option + " (the run's " +
+                     setting.key + ": " + number(was) + ")";
+  }
+  if (!recorded && prints())
+    std::fprintf(stderr,
+                 "%s: %s records no configuration (an older resnetc wrote it): the "
+                 "options are not checked against the run's\n",
+                 tool, inDir("checkpoint.rnw").c_str());
+  if (!differences.empty() && !o.force)
+    return fail("the run in " + o.checkpointDir + " was started differently: " + differences +
+                "; resume it with its own options, or give --force to continue with these");
+  std::string finalWeights = o.finalWeights.empty() ? inDir("final.rnw") : o.finalWeights;
+  if (int(p.epoch) >= o.epochs && std::filesystem::exists(finalWeights) && !o.force)
+    return fail("the run in " + o.checkpointDir + " is finished (" + std::to_string(int(p.epoch)) +
+                " epochs): start a new run in another folder, or give --force with a larger "
+                "--epochs to train it further");
   return true;
 }
 
 bool Run::saveCheckpoint() {
-  if (o.everyRankSaves && !o.checkpointDir.empty() && !ranks.alone()) {
-    std::string own = inDir("checkpoint.rank") + std::to_string(ranks.rank()) + ".rnw";
-    if (model.saveCheckpoint(ctx.get(), own.c_str(), Progress::keys, p.fields(), Progress::count) !=
-        0)
-      return libraryFailed();
+  // Each step's loss first, as metrics.csv: the files always agree with the
+  // checkpoint (a resumed run drops the rows after it).
+  std::string error;
+  if (writesFiles() && !writeStepsCsv(inDir("steps.csv"), stepHistory, error))
+    return fail(error);
+  // The progress, then the configuration (`resnetc info` shows both).
+  std::vector<std::string> names(std::begin(Progress::keys), std::end(Progress::keys));
+  std::vector<double> values(p.fields(), p.fields() + Progress::count);
+  for (const Setting &setting : configuration()) {
+    names.push_back("config." + setting.key);
+    values.push_back(setting.value);
   }
-  if (!writesFiles())
-    return true;
-  if (model.saveCheckpoint(ctx.get(), inDir("checkpoint.rnw").c_str(), Progress::keys, p.fields(),
-                           Progress::count) != 0)
-    return libraryFailed();
-  return true;
+  std::vector<const char *> keys;
+  for (const std::string &name : names)
+    keys.push_back(name.c_str());
+  auto save = [&](const std::string &path) {
+    return model.saveCheckpoint(ctx.get(), path.c_str(), keys.data(), values.data(),
+                                int64_t(keys.size())) == 0 ||
+           libraryFailed();
+  };
+  if (o.everyRankSaves && !o.checkpointDir.empty() && !ranks.alone() &&
+      !save(inDir("checkpoint.rank") + std::to_string(ranks.rank()) + ".rnw"))
+    return false;
+  return !writesFiles() || save(inDir("checkpoint.rnw"));
 }
 
 bool Run::trainEpoch() {
@@ -452,10 +628,11 @@ bool Run::trainEpoch() {
     // The batch's loss and count over all ranks, and whether a rank failed:
     // every rank then stops at the same step, or none does.
     bool libraryError = status != 0 && status != RESNETC_ERROR_NUMERIC;
-    double sums[3] = {status == 0 ? double(loss) : std::nan(""), double(localRight),
-                      libraryError ? 1.0 : 0.0};
+    // A stop signal on any rank stops every rank after this step.
+    double sums[4] = {status == 0 ? double(loss) : std::nan(""), double(localRight),
+                      libraryError ? 1.0 : 0.0, double(stopSignal)};
     std::string error;
-    if (!ranks.sum(sums, 3, error))
+    if (!ranks.sum(sums, 4, error))
       return fail(error);
     if (libraryError)
       return libraryFailed();
@@ -476,6 +653,7 @@ bool Run::trainEpoch() {
     p.recentCorrect += right;
     ++p.stepInEpoch;
     ++p.step;
+    stepHistory.push_back({int64_t(p.step), p.epoch + p.stepInEpoch / double(steps), lr, meanLoss});
     if (++p.recentSteps == 50) { // warm-up ends on the error of the last 50 steps
       schedule.observeTrainingError(1.0 - p.recentCorrect / double(50 * globalBatch));
       p.warmedUp = schedule.warmingUp() ? 0 : 1;
@@ -490,6 +668,11 @@ bool Run::trainEpoch() {
                  (double(steps - int64_t(p.stepInEpoch)) +
                   double(steps) * double(o.epochs - int(p.epoch) - 1)) *
                      double(globalBatch) / rate);
+    if (sums[3] > 0) {
+      interruptedBy = stopSignal ? int(stopSignal) : SIGINT;
+      bar.clear();
+      return saveCheckpoint();
+    }
     if (int64_t(p.stepInEpoch) == steps)
       continue; // the epoch's end saves the checkpoint
     if (o.stopAfter > 0 && int64_t(p.step) >= o.stopAfter) {
@@ -501,7 +684,8 @@ bool Run::trainEpoch() {
       return false;
   }
   bar.clear();
-  if (!testAccuracy(accuracy))
+  double testLoss = 0;
+  if (!testAccuracy(accuracy, &testLoss))
     return false;
   EpochMetrics m;
   m.epoch = int(p.epoch) + 1;
@@ -510,6 +694,7 @@ bool Run::trainEpoch() {
   m.trainLoss = p.lossSum / p.stepInEpoch;
   m.trainAccuracy = p.correct / (p.stepInEpoch * double(globalBatch));
   m.testAccuracy = accuracy;
+  m.testLoss = testLoss;
   m.seconds = p.seconds;
   m.imagesPerSecond = p.stepInEpoch * double(globalBatch) / p.seconds;
   history.push_back(m);
@@ -524,13 +709,38 @@ bool Run::trainEpoch() {
   // The metrics first: a run stopped between the two writes resumes from the
   // older checkpoint and drops the newer row, so the files always agree.
   std::string error;
-  if (writesFiles() && (!writeMetricsCsv(inDir("metrics.csv"), history, error) ||
-                        !writeCurvesSvg(inDir("curves.svg"), history, model.name, error)))
+  if (writesFiles() &&
+      (!writeMetricsCsv(inDir("metrics.csv"), history, error) ||
+       !writeCurvesSvg(inDir("curves.svg"), history, stepHistory, model.name, error)))
     return fail(error);
   if (!saveCheckpoint())
     return false;
   stopped = o.stopAfter > 0 && int64_t(p.step) >= o.stopAfter;
+  // A signal during the test or the saving: the checkpoint is this one.
+  double signalled = double(stopSignal);
+  if (!ranks.sum(&signalled, 1, error))
+    return fail(error);
+  if (signalled > 0)
+    interruptedBy = stopSignal ? int(stopSignal) : SIGINT;
   return true;
+}
+
+int Run::interrupted() {
+  if (prints()) {
+    const char *name = interruptedBy == SIGTERM ? "SIGTERM" : "SIGINT";
+    if (o.checkpointDir.empty())
+      std::fprintf(stderr,
+                   "%s: stopped by %s after step %lld; no --checkpoint-dir, so nothing "
+                   "was saved\n",
+                   tool, name, static_cast<long long>(p.step));
+    else
+      std::fprintf(stderr,
+                   "%s: stopped by %s after step %lld (epoch %d): saved %s; continue "
+                   "the run with --resume\n",
+                   tool, name, static_cast<long long>(p.step), int(p.epoch) + 1,
+                   inDir("checkpoint.rnw").c_str());
+  }
+  return 128 + interruptedBy;
 }
 
 bool Run::finish() {
@@ -547,8 +757,9 @@ bool Run::finish() {
   if (::getrusage(RUSAGE_SELF, &usage) == 0)
     std::printf("peak memory %ld MiB\n", usage.ru_maxrss / 1024);
   if (!o.checkpointDir.empty())
-    std::printf("wrote %s, %s, %s and %s\n", inDir("checkpoint.rnw").c_str(), out.c_str(),
-                inDir("metrics.csv").c_str(), inDir("curves.svg").c_str());
+    std::printf("wrote %s, %s, %s, %s and %s\n", inDir("checkpoint.rnw").c_str(), out.c_str(),
+                inDir("metrics.csv").c_str(), inDir("steps.csv").c_str(),
+                inDir("curves.svg").c_str());
   if (o.expectAccuracy >= 0 && accuracy < o.expectAccuracy)
     return fail("the test accuracy " + std::to_string(100 * accuracy) + "% is below the expected " +
                 std::to_string(100 * o.expectAccuracy) + "%");
@@ -559,13 +770,16 @@ int Run::main() {
   // A file-size limit (ulimit -f) must fail a write with EFBIG, reported like
   // a full disk, instead of killing the run with SIGXFSZ.
   std::signal(SIGXFSZ, SIG_IGN);
+  StopSignals signals;
   if (!allOk(prepare()) || !checkRanksAgree() || !start())
     return 1;
   if (int(p.epoch) >= o.epochs && !testAccuracy(accuracy))
     return 1;
-  while (int(p.epoch) < o.epochs && !stopped)
+  while (int(p.epoch) < o.epochs && !stopped && !interruptedBy)
     if (!trainEpoch())
       return 1;
+  if (interruptedBy)
+    return interrupted();
   if (stopped && int(p.epoch) < o.epochs) {
     if (prints())
       std::printf("stopped after step %lld as asked%s\n", static_cast<long long>(p.step),

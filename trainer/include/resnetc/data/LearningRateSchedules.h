@@ -49,6 +49,10 @@ public:
   /// The rate at `progress` in [0, 1) of the run.
   double rate(double progress) const;
 
+  /// What the schedule is (for the configuration a checkpoint records).
+  Kind scheduleKind() const { return kind; }
+  const std::vector<double> &stepMilestones() const { return milestones; }
+
 private:
   double scheduledRate(double progress) const;
 

@@ -25,6 +25,15 @@ struct TrainingData {
 /// Checks that `spec` names a known kind and an existing folder.
 bool checkDataSource(const std::string &spec, std::string &error);
 
+/// What a data set holds, known before it is loaded: the images' shape and
+/// the number of classes (all 0 for raw tensors, which take the network's).
+struct DataShape {
+  int64_t channels = 0, height = 0, width = 0, classes = 0;
+};
+
+/// checkDataSource, and that every file of the set is there; its shape.
+bool describeDataSource(const std::string &spec, DataShape &shape, std::string &error);
+
 /// Loads the training and test sets named by `spec`. `channels`, `height`,
 /// `width` and `classes` are the network's: raw tensors take that shape.
 bool loadDataSource(const std::string &spec, int64_t channels, int64_t height, int64_t width,

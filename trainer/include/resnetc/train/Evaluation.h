@@ -14,9 +14,10 @@ namespace resnetc::train {
 /// every image of `test`; a last partial batch is padded and counted. With
 /// `tenCrop`, each image is scored by the mean softmax of its ten crops of the
 /// network's input size: images as large as the input are first padded with
-/// `pad` zeros on each side. False with a message on a library error.
+/// `pad` zeros on each side. `loss`, when given, gets the mean cross-entropy
+/// of those scores. False with a message on a library error.
 bool evaluate(const ModelApi &model, void *ctx, const data::Dataset &test, bool tenCrop,
-              int64_t pad, double &accuracy, std::string &error);
+              int64_t pad, double &accuracy, std::string &error, double *loss = nullptr);
 
 } // namespace resnetc::train
 

@@ -1,7 +1,8 @@
 //===- MetricsLog.h - metrics.csv and the curves of a training run -*- C++ -*-===//
 //
-// One row per epoch, rewritten atomically after every epoch so the file on
-// disk always matches the last checkpoint; curves.svg plots the same rows.
+// metrics.csv: one row per epoch; steps.csv: the training loss and learning
+// rate of every step. Both are rewritten atomically with each checkpoint so
+// that the files on disk always match it; curves.svg plots them.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,15 +20,31 @@ struct EpochMetrics {
   int64_t steps = 0;
   double learningRate = 0, trainLoss = 0, trainAccuracy = 0, testAccuracy = 0;
   double seconds = 0, imagesPerSecond = 0;
+  double testLoss = 0; ///< NaN in the rows of files written before it was recorded.
 };
 
-/// Reads metrics.csv as written by writeMetricsCsv; a missing file is empty.
+/// One training step: its number in the run (from 1), the fraction of the
+/// run done after it (epochs, fractional), its learning rate and loss.
+struct StepMetrics {
+  int64_t step = 0;
+  double epoch = 0, learningRate = 0, loss = 0;
+};
+
+/// Reads metrics.csv as written by writeMetricsCsv (or by an older resnetc,
+/// without test_loss); a missing file is empty.
 bool readMetricsCsv(const std::string &path, std::vector<EpochMetrics> &rows, std::string &error);
 bool writeMetricsCsv(const std::string &path, const std::vector<EpochMetrics> &rows,
                      std::string &error);
-/// Loss (left) and train / test accuracy (right) against the epoch, as SVG.
+/// steps.csv, the same way.
+bool readStepsCsv(const std::string &path, std::vector<StepMetrics> &rows, std::string &error);
+bool writeStepsCsv(const std::string &path, const std::vector<StepMetrics> &rows,
+                   std::string &error);
+/// Three panels against the epoch, as SVG: the loss (each step's, thin; each
+/// epoch's training and test loss, with markers), the accuracy (training and
+/// test), and the learning rate.
 bool writeCurvesSvg(const std::string &path, const std::vector<EpochMetrics> &rows,
-                    const std::string &title, std::string &error);
+                    const std::vector<StepMetrics> &steps, const std::string &title,
+                    std::string &error);
 
 } // namespace resnetc::train
 

@@ -56,9 +56,9 @@ struct ModelApi {
     (api).width = MODEL##_INPUT_WIDTH;                                                             \
     (api).classes = MODEL##_CLASSES;                                                               \
     (api).create = reinterpret_cast<void *(*)()>(&model##_create);                                 \
-    RESNETC_MODEL_API_LIST(RESNETC_FILL_MODEL_API_ONE_, api, model)                               \
+    RESNETC_MODEL_API_LIST(RESNETC_FILL_MODEL_API_ONE_, api, model)                                \
   } while (false)
-#define RESNETC_FILL_MODEL_API_ONE_(api, model, name, Field, Result, Params, Signature, Training,   \
+#define RESNETC_FILL_MODEL_API_ONE_(api, model, name, Field, Result, Params, Signature, Training,  \
                                     Doc)                                                           \
   (api).Field = reinterpret_cast<decltype((api).Field)>(&model##_##name);
 

@@ -29,14 +29,18 @@ struct TrainerOptions {
   int64_t lrReferenceBatch = 0;
   /// Gradual warm-up over this many epochs, from learningRate to the scaled rate.
   double warmupEpochs = 0;
-  std::string augment;                     ///< e.g. "pad4,crop,flip"; empty: none
-  int64_t trainImages = 0, testImages = 0; ///< Use only the first N (0: all).
+  std::string augment; ///< e.g. "pad4,crop,flip"; empty: none
+  /// Use only the first N images (-1: all; 0 is refused: it would mean none).
+  int64_t trainImages = -1, testImages = -1;
   uint64_t seed = 1;
   int threads = 0; ///< 0: one per core.
   /// Where checkpoint.rnw, metrics.csv, curves.svg and final.rnw go; empty:
   /// nothing is written but `finalWeights`.
   std::string checkpointDir;
   bool resume = false;
+  /// --resume even where the run is finished or its configuration differs
+  /// (batch, images, epochs, learning rate, schedule, augmentation).
+  bool force = false;
   int64_t checkpointEvery = 0; ///< Also save every N steps (0: after each epoch only).
   int64_t stopAfter = 0;       ///< Save and stop once N steps are done in all (0: never).
   std::string initialWeights;  ///< .rnw to start from.
@@ -63,6 +67,12 @@ bool parseAugmentation(const std::string &text, data::Augmentation &out, std::st
 /// Checks what can be checked before a model is built: numbers in range, the
 /// augmentation, the schedule, the data set's kind and folder.
 bool checkTrainerOptions(const TrainerOptions &options, std::string &error);
+
+/// Checks, before anything is compiled or loaded, that the data set's files
+/// are there and fit a network of this input shape and number of classes
+/// (and that ten-crop testing has padding where it needs it).
+bool checkDataFitsModel(const TrainerOptions &options, int64_t channels, int64_t height,
+                        int64_t width, int64_t classes, std::string &error);
 
 /// Runs the training; prints one line per epoch on stdout, errors on stderr
 /// prefixed with `tool`. Returns the process exit status (0, or 1 on error).
