@@ -80,6 +80,20 @@ resnetc::reference::Tensor resnetc::test::runFirstFunction(
   return outputs.empty() ? resnetc::reference::Tensor() : outputs.front();
 }
 
+namespace {
+
+/// The reference's forward pass of a training step: batch statistics, and
+/// dropout's masks of the library's seed and steps.
+resnetc::reference::RunOptions trainingRun(const resnetc::test::SgdSettings &sgd) {
+  resnetc::reference::RunOptions training;
+  training.batchNorm = resnetc::reference::BatchNormMode::Training;
+  training.dropoutSeed = sgd.dropoutSeed;
+  training.dropoutStep = sgd.dropoutStep;
+  return training;
+}
+
+} // namespace
+
 std::pair<double, int> resnetc::test::referenceSgdStep(func::FuncOp forward,
                                                        const resnetc::reference::Tensor &images,
                                                        const std::vector<int32_t> &labels,
@@ -88,10 +102,7 @@ std::pair<double, int> resnetc::test::referenceSgdStep(func::FuncOp forward,
                                                        const llvm::StringMap<bool> &trainable,
                                                        const SgdSettings &sgd) {
   using namespace resnetc::reference;
-  RunOptions training;
-  training.batchNorm = BatchNormMode::Training;
-  training.dropoutSeed = sgd.dropoutSeed;
-  training.dropoutStep = sgd.dropoutStep;
+  RunOptions training = trainingRun(sgd);
   std::vector<Tensor> logits;
   std::string error;
   WeightMap scratch = weights; // the running statistics move once per step
@@ -120,10 +131,7 @@ std::vector<resnetc::reference::Tensor> resnetc::test::referenceSgdStepFromGradi
     resnetc::reference::WeightMap &weights, resnetc::reference::WeightMap &momentum,
     const llvm::StringMap<bool> &trainable, const SgdSettings &sgd) {
   using namespace resnetc::reference;
-  RunOptions training;
-  training.batchNorm = BatchNormMode::Training;
-  training.dropoutSeed = sgd.dropoutSeed;
-  training.dropoutStep = sgd.dropoutStep;
+  RunOptions training = trainingRun(sgd);
   std::vector<Tensor> outputs;
   std::string error;
   Gradients gradients;

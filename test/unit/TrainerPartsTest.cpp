@@ -78,7 +78,7 @@ TEST(MetricsLog, StepsRoundTrip) {
   EXPECT_DOUBLE_EQ(back[0].loss, 2.25);
   { std::ofstream(path, std::ios::app) << "3,x\n"; }
   EXPECT_FALSE(readStepsCsv(path, back, error));
-  EXPECT_NE(error.find(":4: not a row of four numbers"), std::string::npos) << error;
+  EXPECT_NE(error.find(":4: not a row of 4 numbers"), std::string::npos) << error;
   std::remove(path.c_str());
 }
 
