@@ -174,6 +174,22 @@ TEST(FamilyNumbers, ResNet50Backbone) {
   EXPECT_EQ(stats.weightedLayers, 49);
 }
 
+// The Fashion-MNIST networks of the degradation experiment: the CIFAR
+// networks of the same depth with one input channel instead of three (16
+// filters x 3 x 3 x 2 = 288 fewer weights in the first conv).
+TEST(FamilyNumbers, FashionMnistDepthsMatchTheirCifarNetworks) {
+  for (const char *depth : {"20", "32", "44", "56", "110"})
+    for (const char *kind : {"plain", "resnet"}) {
+      std::string cifar = std::string(kind) + depth, fmnist = cifar + "_fmnist";
+      if (cifar == "plain110")
+        continue; // not part of the experiment
+      ModelStats a = statsOf(readExample(cifar)), b = statsOf(readExample(fmnist));
+      EXPECT_EQ(b.params, a.params - 288) << fmnist;
+      EXPECT_EQ(b.weightedLayers, a.weightedLayers) << fmnist;
+      EXPECT_EQ(b.classes, 10) << fmnist;
+    }
+}
+
 TEST(ExampleModels, EveryFileBuildsAndVerifies) {
   DIR *dir = opendir(RESNETC_EXAMPLES_DIR);
   ASSERT_NE(dir, nullptr);

@@ -462,7 +462,7 @@ bool checkBeforeCompiling(mlir::ModuleOp module, const train::TrainerOptions &t,
   }
   if (!t.resume || !holdsRunFolder)
     return true;
-  std::string path = t.checkpointDir + "/checkpoint.rnw";
+  std::string path = train::runFile(t.checkpointDir, "checkpoint.rnw");
   mlir::OwningOpRef<mlir::ModuleOp> expanded = module.clone();
   if (failed(expandModel(*expanded)))
     return false;
@@ -523,7 +523,7 @@ int runTrain(mlir::MLIRContext &context) {
     return stop(1);
   // Rank 0 compiles into the run's folder; then the other ranks, each into a
   // folder of its own, with rank 0's kernels from the cache where they share it.
-  std::string outputDir = t.checkpointDir + "/model";
+  std::string outputDir = train::runFile(t.checkpointDir, "model");
   SmallString<128> rankDir;
   if (!ranks.leader()) {
     if (std::error_code ec =

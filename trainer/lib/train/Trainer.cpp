@@ -23,6 +23,11 @@
 using namespace resnetc;
 using namespace resnetc::train;
 
+std::string resnetc::train::runFile(const std::string &checkpointDir, const std::string &name) {
+  bool slash = !checkpointDir.empty() && checkpointDir.back() == '/';
+  return checkpointDir + (slash ? "" : "/") + name;
+}
+
 bool resnetc::train::parseAugmentation(const std::string &text, data::Augmentation &out,
                                        std::string &error) {
   out = data::Augmentation{};
@@ -75,8 +80,8 @@ bool resnetc::train::checkTrainerOptions(const TrainerOptions &o, std::string &e
     error = "--resume needs the checkpoint folder of the run to continue";
     return false;
   }
-  if (o.resume && !std::filesystem::exists(o.checkpointDir + "/checkpoint.rnw")) {
-    error = "there is no " + o.checkpointDir + "/checkpoint.rnw to resume";
+  if (o.resume && !std::filesystem::exists(runFile(o.checkpointDir, "checkpoint.rnw"))) {
+    error = "there is no " + runFile(o.checkpointDir, "checkpoint.rnw") + " to resume";
     return false;
   }
   data::Augmentation augmentation;
@@ -251,7 +256,7 @@ private:
   bool checkResumedConfiguration();
   /// Says where a run stopped by a signal was saved; the exit status.
   int interrupted();
-  std::string inDir(const char *name) const { return o.checkpointDir + "/" + name; }
+  std::string inDir(const char *name) const { return runFile(o.checkpointDir, name); }
 
   const ModelApi &model;
   const TrainerOptions &o;

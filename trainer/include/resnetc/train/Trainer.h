@@ -61,6 +61,9 @@ struct TrainerOptions {
   bool everyRankSaves = false;
 };
 
+/// A file of the run's folder, `dir/name` (a trailing slash of `dir` kept single).
+std::string runFile(const std::string &checkpointDir, const std::string &name);
+
 /// Parses "pad4,crop,flip" (any subset; "none" or empty for none).
 bool parseAugmentation(const std::string &text, data::Augmentation &out, std::string &error);
 
