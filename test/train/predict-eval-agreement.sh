@@ -74,4 +74,28 @@ if [ "$predicted" != "$expected" ]; then
   echo "resnetc predict got $predicted of 100 PNGs right, resnetc eval $expected of those images" >&2
   exit 1
 fi
-echo "predict and eval agree with train: test accuracy $trained; $predicted of 100 PNGs right"
+
+# Multi-scale testing and ensembles average class probabilities: the
+# network's own size given as a scale, or an ensemble of one network twice,
+# must score exactly as plain eval; at 32x32 the same weights must load into
+# the network compiled for that size and score well above chance.
+accuracy_of() { awk '$1 == "test" && $2 == "accuracy" {print $3}' "$1"; }
+run_eval --test-images 500 --scales 28 | tee "$work/scale28.log"
+twice="$work/run/final.rnw:$model,$work/run/final.rnw:$model"
+"$resnetc" eval --ensemble "$twice" --data "fashion-mnist:$data" --cache-dir "$cache" \
+  --threads 2 --test-images 500 | tee "$work/ensemble.log"
+for log in scale28 ensemble; do
+  if [ "$(accuracy_of "$work/$log.log")" != "$trained" ]; then
+    echo "resnetc eval ($log) says $(accuracy_of "$work/$log.log"), plain eval $trained" >&2
+    exit 1
+  fi
+done
+grep -q "ensemble of 2" "$work/ensemble.log"
+run_eval --test-images 500 --scales 28,32 | tee "$work/scales.log"
+grep -q "at 28x28: $trained" "$work/scales.log"
+at32=$(sed -n 's/.* at 32x32: \([0-9.]*\)%$/\1/p' "$work/scales.log")
+awk -v a="$at32" 'BEGIN { exit !(a > 40) }' || { echo "32x32 scored $at32%" >&2; exit 1; }
+grep -q "2 scales" "$work/scales.log"
+
+echo "predict and eval agree with train: test accuracy $trained; $predicted of 100 PNGs right;" \
+  "--scales and --ensemble agree with it"

@@ -35,4 +35,23 @@ if "$resnetc" train "$source/examples/models/resnet20_fmnist.rn" --batch 64 --ca
   exit 1
 fi
 grep -q "already holds a run's checkpoint" "$work/err"
-echo "short training: ok (loss $first -> $second)"
+
+# --validation 256: the last 256 of the 1024 images are held out and test
+# each epoch; the test set is scored once, at the end.
+"$resnetc" train "$source/examples/models/resnet20_fmnist.rn" --batch 64 --cache-dir "$cache" \
+  --epochs 1 --train-images 1024 --validation 256 --test-images 512 --threads 2 --seed 3 \
+  --no-progress --checkpoint-dir "$work/validated" | tee "$work/validated.log"
+grep -q "^training resnet20_fmnist on 768 images .* testing on 512 at the end; each epoch on the 256 held-out images$" "$work/validated.log"
+grep -q "^epoch  1 .* validation accuracy [0-9.]*%" "$work/validated.log"
+grep -q "^validation accuracy [0-9.]*%$" "$work/validated.log"
+grep -q "^test accuracy [0-9.]*%$" "$work/validated.log"
+test "$(head -1 "$work/validated/metrics.csv")" = \
+  "epoch,steps,learning_rate,train_loss,train_accuracy,validation_accuracy,seconds,images_per_second,validation_loss"
+grep -q "validation accuracy %" "$work/validated/curves.svg"
+if "$resnetc" train "$source/examples/models/resnet20_fmnist.rn" --batch 64 --cache-dir "$cache" \
+    --epochs 1 --train-images 1024 --validation 1024 > /dev/null 2> "$work/err"; then
+  echo "--validation accepted holding out every training image" >&2
+  exit 1
+fi
+grep -q "would hold out every one of the 1024 training images" "$work/err"
+echo "short training: ok (loss $first -> $second); --validation ok"

@@ -62,6 +62,18 @@ TEST(MetricsLog, RoundTripsAndRefusesOtherFiles) {
   ASSERT_EQ(back.size(), 1u);
   EXPECT_TRUE(std::isnan(back[0].testLoss));
   EXPECT_DOUBLE_EQ(back[0].testAccuracy, 0.85);
+  // A run with --validation names its columns so, and resumes from them.
+  ASSERT_TRUE(writeMetricsCsv(path, rows, error, /*validation=*/true));
+  {
+    std::ifstream in(path);
+    std::string header;
+    std::getline(in, header);
+    EXPECT_EQ(header, "epoch,steps,learning_rate,train_loss,train_accuracy,validation_accuracy,"
+                      "seconds,images_per_second,validation_loss");
+  }
+  ASSERT_TRUE(readMetricsCsv(path, back, error)) << error;
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_DOUBLE_EQ(back[1].testAccuracy, 0.9012);
   std::remove(path.c_str());
 }
 

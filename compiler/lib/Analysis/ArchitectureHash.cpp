@@ -12,7 +12,11 @@ using namespace resnetc;
 
 namespace {
 constexpr llvm::StringLiteral kRecordedHashAttr = "rn.architecture_hash";
+constexpr llvm::StringLiteral kWeightsHashAttr = "rn.weights_architecture_hash";
 uint64_t computeHash(ModuleOp module) { return llvm::xxh3_64bits(architectureText(module)); }
+IntegerAttr hashAttr(ModuleOp module, uint64_t hash) {
+  return IntegerAttr::get(IntegerType::get(module.getContext(), 64), llvm::APInt(64, hash));
+}
 } // namespace
 
 uint64_t resnetc::architectureHash(ModuleOp module) {
@@ -23,9 +27,13 @@ uint64_t resnetc::architectureHash(ModuleOp module) {
 
 void resnetc::recordArchitectureHash(ModuleOp module) {
   module->removeAttr(kRecordedHashAttr);
-  uint64_t hash = computeHash(module);
-  module->setAttr(kRecordedHashAttr, IntegerAttr::get(IntegerType::get(module.getContext(), 64),
-                                                      llvm::APInt(64, hash)));
+  auto weights = module->getAttrOfType<IntegerAttr>(kWeightsHashAttr);
+  uint64_t hash = weights ? weights.getValue().getZExtValue() : computeHash(module);
+  module->setAttr(kRecordedHashAttr, hashAttr(module, hash));
+}
+
+void resnetc::setWeightsArchitectureHash(ModuleOp module, uint64_t hash) {
+  module->setAttr(kWeightsHashAttr, hashAttr(module, hash));
 }
 
 std::string resnetc::architectureText(ModuleOp module) {

@@ -33,6 +33,7 @@ extern Command importCommand;
 extern Command exportCommand;
 extern Command evalCommand;
 extern Command predictCommand;
+extern Command analyzeCommand;
 
 /// The .onnx branches of import and export (OnnxCommands.cpp): an ONNX model
 /// becomes `rnOutput` (.rn) and `weightsOutput` (.rnw); a module with its

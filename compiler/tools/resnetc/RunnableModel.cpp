@@ -12,12 +12,15 @@
 #include "resnetc/Analysis/ModelStats.h"
 #include "resnetc/CodeGen/KernelCompiler.h"
 #include "resnetc/Dialect/Rn/RnDialect.h"
+#include "resnetc/Dialect/Rn/RnOps.h"
 #include "resnetc/Driver/CompileLibrary.h"
 #include "resnetc/Driver/Pipelines.h"
 #include "resnetc/Driver/SharedModel.h"
+#include "resnetc/Transforms/Passes.h"
 #include "resnetc/runtime/AtomicFile.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
@@ -122,55 +125,117 @@ bool readStamp(const std::string &folder, StringRef identity, LibraryReport &rep
   return sys::fs::exists(report.archive);
 }
 
+/// Each weight's name and shape, in order: what a weights file must hold.
+std::vector<std::string> weightShapes(mlir::ModuleOp module) {
+  std::vector<std::string> shapes;
+  module.walk([&](rn::WeightOp weight) {
+    std::string text;
+    raw_string_ostream os(text);
+    os << weight->getAttrDictionary() << weight.getType();
+    shapes.push_back(std::move(text));
+  });
+  return shapes;
+}
+
+/// The input size whose shorter side is `scale`, the other in proportion.
+void scaleInput(int64_t &height, int64_t &width, int64_t scale) {
+  int64_t shorter = std::min(height, width);
+  int64_t scaledHeight = (height * scale + shorter / 2) / shorter;
+  int64_t scaledWidth = (width * scale + shorter / 2) / shorter;
+  height = std::max<int64_t>(1, scaledHeight);
+  width = std::max<int64_t>(1, scaledWidth);
+}
+
 } // namespace
 
-bool RunnableModel::open(const RunOptions &o) {
+bool RunnableModel::open(const RunOptions &o, const std::string &weightsPath,
+                         const std::string &modelPath, const Variant &v) {
   options = &o;
+  variant = v;
+  const int64_t scale = v.scale;
+  weightsFile = weightsPath;
+  modelFile = modelPath;
   // Checked here rather than by cl::Required, for resnetc's one-line errors.
-  if (o.weights.empty())
+  if (weightsPath.empty())
     return refuse("no weights file given: resnetc " + Twine(o.subCommandName) +
                   " <weights.rnw> --model <model.rn> ...");
-  if (o.model.empty())
-    return refuse("--model is required: the network (.rn) that " + o.weights + " was trained for");
+  if (modelPath.empty())
+    return refuse("--model is required: the network (.rn) that " + weightsPath +
+                  " was trained for");
   if (o.batch <= 0 || o.batch > 4096)
     return refuse("--batch must be between 1 and 4096, got " + Twine(o.batch.getValue()));
   if (o.threads < 0)
     return refuse("--threads cannot be negative, got " + Twine(o.threads.getValue()));
-  if (!loaded.load(o.model, o.batch, o.network) || !loaded.requireClassifier(o.subCommandName))
+  if (!loaded.load(modelPath, o.batch, o.network) || !loaded.requireClassifier(o.subCommandName))
     return false;
-  mlir::ModuleOp module = loaded.get();
-  modelName = module->getAttrOfType<mlir::StringAttr>("rn.model").str();
-  auto forward = module.lookupSymbol<mlir::func::FuncOp>(rn::kForwardFunction);
-  auto input = cast<mlir::ShapedType>(forward.getArgumentTypes()[0]);
-  auto output = cast<mlir::ShapedType>(forward.getResultTypes()[0]);
-  std::copy_n(input.getShape().begin(), 4, shape);
-  classCount = output.getShape()[1];
+  std::vector<std::string> trainedWeights;
   {
     // The hash of the expanded network, on a copy: compileLibrary expands
     // the module itself.
-    mlir::OwningOpRef<mlir::ModuleOp> copy = module.clone();
+    mlir::OwningOpRef<mlir::ModuleOp> copy = loaded.get().clone();
     if (failed(expandModel(*copy)))
       return false;
     hash = architectureHash(*copy);
+    trainedWeights = weightShapes(*copy);
+  }
+  auto inputShape = [&] {
+    auto forward = loaded.get().lookupSymbol<mlir::func::FuncOp>(rn::kForwardFunction);
+    return cast<mlir::ShapedType>(forward.getArgumentTypes()[0]).getShape();
+  };
+  std::copy_n(inputShape().begin() + 1, 3, trainedShape);
+  if (scale > 0) {
+    int64_t height = trainedShape[1], width = trainedShape[2];
+    scaleInput(height, width, scale);
+    std::string size = formatv("{0}x{1}x{2}", trainedShape[0], height, width).str();
+    if (!loaded.load(modelPath, o.batch, o.network, size))
+      return false;
+    mlir::OwningOpRef<mlir::ModuleOp> copy = loaded.get().clone();
+    if (failed(expandModel(*copy)))
+      return false;
+    if (weightShapes(*copy) != trainedWeights)
+      return refuse(modelPath + " at " + size +
+                    " needs other weights than at its own input: multi-scale testing needs a "
+                    "network that is fully convolutional up to a global pooling");
+    setWeightsArchitectureHash(loaded.get(), hash);
+  }
+  mlir::ModuleOp module = loaded.get();
+  modelName = module->getAttrOfType<mlir::StringAttr>("rn.model").str();
+  auto forward = module.lookupSymbol<mlir::func::FuncOp>(rn::kForwardFunction);
+  std::copy_n(inputShape().begin(), 4, shape);
+  networkClasses = classCount = cast<mlir::ShapedType>(forward.getResultTypes()[0]).getShape()[1];
+  if (v.probeResponses) {
+    mlir::PassManager pm(module.getContext());
+    pm.addPass(createProbeResponses());
+    if (failed(pm.run(module)))
+      return false;
+    setWeightsArchitectureHash(module, hash);
+    auto names = module->getAttrOfType<mlir::ArrayAttr>(rn::kOutputNamesAttr);
+    classCount = 0;
+    for (auto [name, type] : llvm::zip_equal(names, forward.getResultTypes())) {
+      auto dims = cast<mlir::ShapedType>(type).getShape();
+      probeOutputs.push_back({cast<mlir::StringAttr>(name).str(), dims[1], dims[2], dims[3]});
+      classCount += dims[1] * dims[2] * dims[3];
+    }
   }
 
   std::string error;
-  if (!readWeightsFile(o.weights, file, error))
+  if (!readWeightsFile(weightsFile, file, error))
     return refuse(error);
   // The same check as the library's loader, before the library is built.
   if (!checkArchitecture(file, modelName, hash, error))
-    return refuse(o.weights + ": " + error);
+    return refuse(weightsFile + ": " + error);
   const InputInfo &info = file.input;
-  if (!info.shape.empty() && info.shape != std::vector<int64_t>{channels(), height(), width()})
-    return refuse(o.weights + " was trained on " + shapeText(info.shape) +
-                  " inputs, the network takes " + shapeText({channels(), height(), width()}));
+  std::vector<int64_t> trained(trainedShape, trainedShape + 3);
+  if (!info.shape.empty() && info.shape != trained)
+    return refuse(weightsFile + " was trained on " + shapeText(info.shape) +
+                  " inputs, the network takes " + shapeText(trained));
   if (info.hasNormalization() &&
       (int64_t(info.mean.size()) != channels() || info.stddev.size() != info.mean.size()))
-    return refuse(o.weights + " normalises " + Twine(info.mean.size()) +
+    return refuse(weightsFile + " normalises " + Twine(info.mean.size()) +
                   " channels, the network takes " + Twine(channels()));
-  if (!file.classes.empty() && int64_t(file.classes.size()) != classes())
-    return refuse(o.weights + " names " + Twine(file.classes.size()) +
-                  " classes, the network has " + Twine(classes()));
+  if (!file.classes.empty() && int64_t(file.classes.size()) != networkClasses)
+    return refuse(weightsFile + " names " + Twine(file.classes.size()) +
+                  " classes, the network has " + Twine(networkClasses));
   return true;
 }
 
@@ -180,8 +245,13 @@ bool RunnableModel::start() {
   const std::string kernelgen = defaultKernelgenPath();
   const std::string runtime = defaultRuntimeArchive("host");
   const std::string cache = o.cacheDir.empty() ? defaultCacheDir() : o.cacheDir.getValue();
+  // A network compiled at another input size than its own has a folder of
+  // its own (the hash is the weights').
+  const bool scaled = height() != trainedHeight() || width() != trainedWidth();
   const std::string folder =
-      formatv("{0}/models/{1}-{2}-b{3}", cache, modelName, format_hex_no_prefix(hash, 16), batch())
+      formatv("{0}/models/{1}-{2}-b{3}{4}{5}", cache, modelName, format_hex_no_prefix(hash, 16),
+              batch(), scaled ? formatv("-{0}x{1}", height(), width()).str() : "",
+              variant.probeResponses ? "-responses" : "")
           .str();
   std::string target = codegen::resolveTarget(kernelgen, "host", error);
   if (target.empty())
@@ -205,12 +275,14 @@ bool RunnableModel::start() {
 
   LibraryReport report;
   if (!readStamp(folder, identity, report)) {
-    errs() << formatv("resnetc: compiling {0} for inference (batch {1}) into {2}; later runs "
+    errs() << formatv("resnetc: compiling {0} {3} (batch {1}{4}) into {2}; later runs "
                       "reuse it\n",
-                      modelName, batch(), folder);
+                      modelName, batch(), folder,
+                      variant.probeResponses ? "with its responses as outputs" : "for inference",
+                      scaled ? formatv(", input {0}x{1}", height(), width()).str() : "");
     LibraryOptions library;
     library.outputDir = folder;
-    library.sourceName = sys::path::filename(o.model).str();
+    library.sourceName = sys::path::filename(modelFile).str();
     library.kernelgen = kernelgen;
     library.runtimeArchive = runtime;
     library.cacheDir = cache;
@@ -231,13 +303,13 @@ bool RunnableModel::start() {
     return refuse(error);
   if (table.batch != batch() || table.classes != classes() || table.channels != channels() ||
       table.height != height() || table.width != width())
-    return refuse("internal error: the library in " + folder + " does not match " + o.model);
+    return refuse("internal error: the library in " + folder + " does not match " + modelFile);
 
   ctx = {table.create(), table.destroy};
   if (!ctx)
     return refuse("out of memory creating a context of " + modelName);
   if (table.setThreads(ctx.get(), o.threads) != 0 ||
-      table.loadWeightsFile(ctx.get(), o.weights.c_str()) != 0)
+      table.loadWeightsFile(ctx.get(), weightsFile.c_str()) != 0)
     return refuse(table.errorMessage(ctx.get()));
   return true;
 }

@@ -47,13 +47,39 @@ public:
   /// (model, architecture, input). Quick: the commands call it before they
   /// read their inputs, so mistakes show before minutes of compilation.
   /// Errors are printed; false on one.
-  bool open(const RunOptions &options);
+  bool open(const RunOptions &options) {
+    return open(options, options.weights, options.model, Variant());
+  }
+
+  /// What is compiled of the network besides its plain inference library.
+  struct Variant {
+    /// Inputs whose shorter side is `scale` (the other in proportion), on the
+    /// weights trained at the network's own size: it must be fully
+    /// convolutional up to a global pooling, as multi-scale testing needs.
+    int64_t scale = 0;
+    /// The responses of the 3x3 layers instead of class scores
+    /// (rn-probe-responses): `run` writes outputs() one after another.
+    bool probeResponses = false;
+  };
+
+  /// The same for the given files and variant.
+  bool open(const RunOptions &options, const std::string &weightsPath, const std::string &modelPath,
+            const Variant &variant);
 
   /// Compiles the inference library unless the cache holds it, loads it,
   /// and makes a context with the weights loaded. Errors are printed.
   bool start();
 
-  /// Runs one batch: `input` holds batch() images, `logits` gets batch() rows.
+  /// A probe's outputs, in the order `run` writes them, each for the whole
+  /// batch (N x C x H x W).
+  struct Output {
+    std::string name;
+    int64_t channels = 0, height = 0, width = 0;
+  };
+  const std::vector<Output> &outputs() const { return probeOutputs; }
+
+  /// Runs one batch: `input` holds batch() images, `logits` gets batch() rows
+  /// (of a probe: every output, one after another).
   bool run(const std::vector<float> &input, std::vector<float> &logits);
 
   const std::string &name() const { return modelName; }
@@ -61,8 +87,16 @@ public:
   int64_t channels() const { return shape[1]; }
   int64_t height() const { return shape[2]; }
   int64_t width() const { return shape[3]; }
+  /// Class scores per image (a probe's: the values of all its outputs).
   int64_t classes() const { return classCount; }
+  /// The input the weights were trained at (the network's own), C x H x W.
+  int64_t trainedHeight() const { return trainedShape[1]; }
+  int64_t trainedWidth() const { return trainedShape[2]; }
+  int64_t trainedClasses() const { return networkClasses; }
+  const std::string &weightsPath() const { return weightsFile; }
   const WeightsFile &weights() const { return file; }
+  /// The network as compiled (a probe's with its responses as outputs).
+  mlir::ModuleOp module() { return loaded.get(); }
   const train::ModelApi &api() const { return table; }
   void *context() const { return ctx.get(); }
 
@@ -75,6 +109,11 @@ public:
 
 private:
   const RunOptions *options = nullptr;
+  std::string weightsFile, modelFile;
+  Variant variant;
+  std::vector<Output> probeOutputs;
+  int64_t networkClasses = 0; ///< The classifier's, also for a probe.
+  int64_t trainedShape[3] = {0, 0, 0};
   LoadedModel loaded;
   std::string modelName;
   uint64_t hash = 0;

@@ -234,6 +234,12 @@ cl::opt<int64_t, true> testImages("test-images", cl::location(trainerOptions.tes
                                   cl::desc("Test on the first N images only (default: all)"),
                                   cl::init(-1), cl::ValueRequired, cl::sub(trainCommand),
                                   cl::cat(category));
+cl::opt<int64_t, true>
+    validationImages("validation", cl::location(trainerOptions.validationImages),
+                     cl::desc("Hold out the last N training images and test each epoch on them "
+                              "(the paper's 45k/5k split: 5000); the test set is scored once, at "
+                              "the end"),
+                     cl::init(0), cl::ValueRequired, cl::sub(trainCommand), cl::cat(category));
 cl::opt<int, true> trainThreads("threads", cl::location(trainerOptions.threads),
                                 cl::desc("Threads (default: one per core)"), cl::init(0),
                                 cl::sub(trainCommand), cl::cat(category));
@@ -615,9 +621,9 @@ int main(int argc, char **argv) {
   if (targetsCommand)
     return runTargets();
   for (tool::Command *command : {&tool::infoCommand, &tool::importCommand, &tool::exportCommand,
-                                 &tool::evalCommand, &tool::predictCommand})
+                                 &tool::evalCommand, &tool::predictCommand, &tool::analyzeCommand})
     if (command->subCommand)
       return command->run(context);
   return fail("no command given: use stats, compile, init, train, info, import, export, eval, "
-              "predict or targets (see resnetc --help)");
+              "predict, analyze or targets (see resnetc --help)");
 }

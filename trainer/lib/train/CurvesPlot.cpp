@@ -120,16 +120,17 @@ void drawPanel(std::ostringstream &svg, double left, const std::string &title, d
 
 bool resnetc::train::writeCurvesSvg(const std::string &path, const std::vector<EpochMetrics> &rows,
                                     const std::vector<StepMetrics> &steps, const std::string &title,
-                                    std::string &error) {
+                                    std::string &error, const std::string &evaluatedOn) {
   std::ostringstream svg;
   svg << "<svg xmlns='http://www.w3.org/2000/svg' width='" << 3 * kPanelWidth << "' height='"
       << kPanelHeight << "' font-family='sans-serif' font-size='12'>\n"
       << "<title>" << title << "</title>\n<rect width='100%' height='100%' fill='white'/>\n";
   if (!rows.empty() || !steps.empty()) {
     Series stepLoss{"training loss, each step", "#aec7e8", {}, false, 1},
-        trainLoss{"training loss, each epoch", "#1f77b4", {}}, testLoss{"test loss", "#d62728", {}},
+        trainLoss{"training loss, each epoch", "#1f77b4", {}},
+        testLoss{evaluatedOn + " loss", "#d62728", {}},
         trainAccuracy{"training accuracy %", "#ff7f0e", {}},
-        testAccuracy{"test accuracy %", "#2ca02c", {}},
+        testAccuracy{evaluatedOn + " accuracy %", "#2ca02c", {}},
         rate{"learning rate, each step", "#9467bd", {}, false};
     double lastEpoch = 0;
     for (const StepMetrics &s : steps) {

@@ -33,9 +33,9 @@ void addSoftmax(const float *logits, int64_t classes, double *scores) {
 
 } // namespace
 
-bool resnetc::train::evaluate(const ModelApi &model, void *ctx, const data::Dataset &test,
-                              bool tenCrop, int64_t pad, double &accuracy, std::string &error,
-                              double *loss) {
+bool resnetc::train::scoreImages(const ModelApi &model, void *ctx, const data::Dataset &test,
+                                 bool tenCrop, int64_t pad, std::vector<double> &probabilities,
+                                 std::string &error) {
   const int64_t batch = model.batch, classes = model.classes, values = model.imageValues();
   const bool sameSize = test.height == model.height && test.width == model.width;
   if (test.channels != model.channels || (!tenCrop && !sameSize)) {
@@ -56,9 +56,7 @@ bool resnetc::train::evaluate(const ModelApi &model, void *ctx, const data::Data
   const int64_t group = std::max<int64_t>(1, batch / views); // images scored together
   std::vector<float> padded(size_t(test.channels * sourceSize * sourceSize));
   std::vector<float> groupViews, input(size_t(batch * values)), logits(size_t(batch * classes));
-  std::vector<double> scores;
-  int64_t correct = 0;
-  double lossSum = 0;
+  probabilities.assign(size_t(test.size() * classes), 0.0);
   for (int64_t first = 0; first < test.size(); first += group) {
     int64_t count = std::min(group, test.size() - first);
     groupViews.assign(size_t(count * views * values), 0.0f);
@@ -75,7 +73,7 @@ bool resnetc::train::evaluate(const ModelApi &model, void *ctx, const data::Data
       }
       data::tenCrops(image, test.channels, sourceSize, sourceSize, model.height, target);
     }
-    scores.assign(size_t(count * classes), 0.0);
+    double *scores = &probabilities[size_t(first * classes)];
     for (int64_t view = 0; view < count * views; view += batch) {
       int64_t filled = std::min(batch, count * views - view);
       std::fill(input.begin(), input.end(), 0.0f); // a last partial batch is padded
@@ -89,16 +87,36 @@ bool resnetc::train::evaluate(const ModelApi &model, void *ctx, const data::Data
         addSoftmax(&logits[size_t(b * classes)], classes,
                    &scores[size_t((view + b) / views * classes)]);
     }
-    for (int64_t i = 0; i < count; ++i) {
-      const double *row = &scores[size_t(i * classes)];
-      const int32_t label = test.labels[size_t(first + i)];
-      correct += std::max_element(row, row + classes) - row == label;
-      // Scores are sums of `views` softmaxes: their mean is the probability.
-      lossSum -= std::log(std::max(row[label] / double(views), 1e-300));
-    }
+    // Sums of `views` softmaxes: their mean is the probability.
+    for (int64_t j = 0; j < count * classes; ++j)
+      scores[j] /= double(views);
   }
-  accuracy = test.size() ? double(correct) / double(test.size()) : 0.0;
+  return true;
+}
+
+void resnetc::train::scoreAccuracy(const std::vector<double> &probabilities,
+                                   const std::vector<int32_t> &labels, int64_t classes,
+                                   double &accuracy, double *loss) {
+  int64_t correct = 0;
+  double lossSum = 0;
+  const int64_t size = int64_t(labels.size());
+  for (int64_t i = 0; i < size; ++i) {
+    const double *row = &probabilities[size_t(i * classes)];
+    const int32_t label = labels[size_t(i)];
+    correct += std::max_element(row, row + classes) - row == label;
+    lossSum -= std::log(std::max(row[label], 1e-300));
+  }
+  accuracy = size ? double(correct) / double(size) : 0.0;
   if (loss)
-    *loss = test.size() ? lossSum / double(test.size()) : 0.0;
+    *loss = size ? lossSum / double(size) : 0.0;
+}
+
+bool resnetc::train::evaluate(const ModelApi &model, void *ctx, const data::Dataset &test,
+                              bool tenCrop, int64_t pad, double &accuracy, std::string &error,
+                              double *loss) {
+  std::vector<double> probabilities;
+  if (!scoreImages(model, ctx, test, tenCrop, pad, probabilities, error))
+    return false;
+  scoreAccuracy(probabilities, test.labels, model.classes, accuracy, loss);
   return true;
 }

@@ -19,6 +19,10 @@ constexpr const char *kHeader = "epoch,steps,learning_rate,train_loss,train_accu
 /// The header of files written before test_loss was recorded.
 constexpr const char *kHeaderWithoutTestLoss =
     "epoch,steps,learning_rate,train_loss,train_accuracy,test_accuracy,seconds,images_per_second";
+/// The header of a run with --validation: its epochs test on the held-out images.
+constexpr const char *kValidationHeader =
+    "epoch,steps,learning_rate,train_loss,train_accuracy,validation_accuracy,seconds,"
+    "images_per_second,validation_loss";
 constexpr const char *kStepsHeader = "step,epoch,learning_rate,train_loss";
 } // namespace
 
@@ -74,9 +78,9 @@ bool writeCsv(const std::string &path, const char *header, const std::vector<Row
 
 bool resnetc::train::readMetricsCsv(const std::string &path, std::vector<EpochMetrics> &rows,
                                     std::string &error) {
-  return readCsv(path, "metrics", {kHeader, kHeaderWithoutTestLoss}, rows, error,
+  return readCsv(path, "metrics", {kHeader, kHeaderWithoutTestLoss, kValidationHeader}, rows, error,
                  [](const std::string &line, size_t header, EpochMetrics &m, int &columns) {
-                   columns = header == 0 ? 9 : 8;
+                   columns = header == 1 ? 8 : 9;
                    m.testLoss = NAN;
                    long long steps = 0;
                    char tail = 0;
@@ -90,12 +94,14 @@ bool resnetc::train::readMetricsCsv(const std::string &path, std::vector<EpochMe
 }
 
 bool resnetc::train::writeMetricsCsv(const std::string &path, const std::vector<EpochMetrics> &rows,
-                                     std::string &error) {
-  return writeCsv(path, kHeader, rows, error, [](const EpochMetrics &m, char *line, size_t size) {
-    std::snprintf(line, size, "%d,%lld,%.8g,%.8g,%.8g,%.8g,%.4f,%.2f,%.8g\n", m.epoch,
-                  static_cast<long long>(m.steps), m.learningRate, m.trainLoss, m.trainAccuracy,
-                  m.testAccuracy, m.seconds, m.imagesPerSecond, m.testLoss);
-  });
+                                     std::string &error, bool validation) {
+  return writeCsv(path, validation ? kValidationHeader : kHeader, rows, error,
+                  [](const EpochMetrics &m, char *line, size_t size) {
+                    std::snprintf(line, size, "%d,%lld,%.8g,%.8g,%.8g,%.8g,%.4f,%.2f,%.8g\n",
+                                  m.epoch, static_cast<long long>(m.steps), m.learningRate,
+                                  m.trainLoss, m.trainAccuracy, m.testAccuracy, m.seconds,
+                                  m.imagesPerSecond, m.testLoss);
+                  });
 }
 
 bool resnetc::train::readStepsCsv(const std::string &path, std::vector<StepMetrics> &rows,

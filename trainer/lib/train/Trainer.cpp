@@ -65,7 +65,7 @@ bool resnetc::train::checkTrainerOptions(const TrainerOptions &o, std::string &e
     return false;
   }
   if (o.checkpointEvery < 0 || o.stopAfter < 0 || o.trainImages < -1 || o.testImages < -1 ||
-      o.threads < 0) {
+      o.validationImages < 0 || o.threads < 0) {
     error = "step and image counts and --threads cannot be negative";
     return false;
   }
@@ -189,6 +189,8 @@ struct Setting {
   std::string key;
   double value;
   std::string option; ///< "--epochs 15"
+  /// The value of a checkpoint written before the key was recorded (NaN: none).
+  double absent = NAN;
 };
 
 std::string number(double value) {
@@ -243,8 +245,13 @@ private:
   bool checkRanksAgree();
   bool openContext();
   bool loadLeaderFile(const std::string &path, bool checkpoint);
-  /// The test accuracy and, when asked, the test loss, over every rank's share.
-  bool testAccuracy(double &result, double *loss = nullptr);
+  /// The accuracy on `images` and, when asked, the loss, over every rank's share.
+  bool testAccuracy(const data::Dataset &images, double &result, double *loss = nullptr);
+  /// What each epoch is tested on: the held-out images with --validation,
+  /// else the test set.
+  bool validates() const { return o.validationImages > 0; }
+  const data::Dataset &epochImages() const { return validates() ? validation : data.test; }
+  const char *epochImagesName() const { return validates() ? "validation" : "test"; }
   bool recordDeployment();
   bool start();
   bool trainEpoch();
@@ -265,7 +272,8 @@ private:
   Ranks ranks;
   int64_t globalBatch; ///< The model's batch is this rank's share.
   TrainingData data;
-  int64_t testImages = 0; ///< Of all ranks together.
+  data::Dataset validation; ///< --validation: the last training images, held out.
+  int64_t testImages = 0;   ///< Of all ranks together.
   data::Normalization normalization;
   std::vector<std::string> classNames;
   data::Augmentation augmentation;
@@ -296,6 +304,19 @@ bool Run::prepare() {
     return fail(error);
   keepFirst(data.train, o.trainImages);
   keepFirst(data.test, o.testImages);
+  if (validates()) {
+    if (o.validationImages >= data.train.size())
+      return fail("--validation " + std::to_string(o.validationImages) +
+                  " would hold out every one of the " + std::to_string(data.train.size()) +
+                  " training images: give fewer");
+    // The last images, as the paper's 45k/5k split of CIFAR-10's 50k.
+    validation = data.train;
+    int64_t kept = data.train.size() - o.validationImages;
+    validation.labels.erase(validation.labels.begin(), validation.labels.begin() + kept);
+    validation.images.erase(validation.images.begin(),
+                            validation.images.begin() + kept * validation.imageValues());
+    keepFirst(data.train, kept);
+  }
   const data::Dataset &train = data.train;
   if (train.channels != model.channels || train.height != model.height ||
       train.width != model.width)
@@ -311,15 +332,16 @@ bool Run::prepare() {
   normalization = data::channelStatistics(train);
   data::normalize(data.train, normalization);
   data::normalize(data.test, normalization);
+  data::normalize(validation, normalization);
   testImages = data.test.size();
-  if (!ranks.alone()) { // each rank tests its share of the test set
-    data::Dataset &test = data.test;
-    int64_t first = test.size() * ranks.rank() / ranks.size();
-    int64_t end = test.size() * (ranks.rank() + 1) / ranks.size();
-    test.labels = {test.labels.begin() + first, test.labels.begin() + end};
-    test.images = {test.images.begin() + first * test.imageValues(),
-                   test.images.begin() + end * test.imageValues()};
-  }
+  if (!ranks.alone()) // each rank tests its share of the test and validation sets
+    for (data::Dataset *test : {&data.test, &validation}) {
+      int64_t first = test->size() * ranks.rank() / ranks.size();
+      int64_t end = test->size() * (ranks.rank() + 1) / ranks.size();
+      test->labels = {test->labels.begin() + first, test->labels.begin() + end};
+      test->images = {test->images.begin() + first * test->imageValues(),
+                      test->images.begin() + end * test->imageValues()};
+    }
   if (!o.classNames.empty()) {
     if (!readClassNames(o.classNames, classNames, error))
       return fail(error);
@@ -374,6 +396,7 @@ bool Run::checkRanksAgree() {
                            {"--data", o.data},
                            {"the training images", text(data.train.size())},
                            {"the test images", text(testImages)},
+                           {"--validation", text(o.validationImages)},
                            {"--resume", o.resume ? "on" : "off"},
                            {"--checkpoint-every", text(o.checkpointEvery)},
                            {"--stop-after", text(o.stopAfter)},
@@ -507,11 +530,15 @@ bool Run::start() {
                                             data::Shard{ranks.rank(), ranks.size()});
   batches->seek(uint64_t(p.epoch), int64_t(p.stepInEpoch) * globalBatch);
   if (prints()) {
-    std::printf("training %s on %lld images (batch %lld, %lld steps an epoch), testing on %lld\n",
+    std::printf("training %s on %lld images (batch %lld, %lld steps an epoch), testing on %lld%s\n",
                 model.name.c_str(), static_cast<long long>(data.train.size()),
                 static_cast<long long>(globalBatch),
                 static_cast<long long>(batches->batchesPerEpoch()),
-                static_cast<long long>(testImages));
+                static_cast<long long>(testImages),
+                validates() ? (" at the end; each epoch on the " +
+                               std::to_string(o.validationImages) + " held-out images")
+                                  .c_str()
+                            : "");
     if (!ranks.alone())
       std::printf("data-parallel on %d ranks: %lld images per rank and step\n", ranks.size(),
                   static_cast<long long>(model.batch));
@@ -520,13 +547,13 @@ bool Run::start() {
   return true;
 }
 
-bool Run::testAccuracy(double &result, double *loss) {
+bool Run::testAccuracy(const data::Dataset &images, double &result, double *loss) {
   std::string error;
   double meanLoss = 0;
-  if (!evaluate(model, ctx.get(), data.test, o.tenCrop, augmentation.pad, result, error, &meanLoss))
+  if (!evaluate(model, ctx.get(), images, o.tenCrop, augmentation.pad, result, error, &meanLoss))
     return fail(error);
   // Each rank tested its share: the counts add up (exactly, as doubles).
-  double size = double(data.test.size());
+  double size = double(images.size());
   double counts[3] = {std::round(result * size), size, meanLoss * size};
   if (!ranks.sum(counts, 3, error))
     return fail(error);
@@ -551,6 +578,8 @@ std::vector<Setting> Run::configuration() const {
       {"augment_crop", augmentation.crop ? 1.0 : 0.0, "--augment " + o.augment},
       {"augment_flip", augmentation.flip ? 1.0 : 0.0, "--augment " + o.augment},
       {"schedule_kind", double(int(schedule.scheduleKind())), "--schedule " + o.schedule},
+      {"validation_images", double(o.validationImages),
+       "--validation " + std::to_string(o.validationImages), 0.0},
   };
   const std::vector<double> &milestones = schedule.stepMilestones();
   settings.push_back(
@@ -567,8 +596,11 @@ bool Run::checkResumedConfiguration() {
   for (const Setting &setting : configuration()) {
     double was = 0;
     if (model.checkpointValue(ctx.get(), ("config." + setting.key).c_str(), &was) != 0) {
-      recorded = false; // a checkpoint of an older resnetc
-      break;
+      if (std::isnan(setting.absent)) {
+        recorded = false; // a checkpoint of an older resnetc
+        break;
+      }
+      was = setting.absent; // a key added later: its value before it was recorded
     }
     if (was != setting.value && differences.find(setting.option) == std::string::npos)
       differences += (differences.empty() ? "" : ", ") + setting.option + " (the run's " +
@@ -690,7 +722,7 @@ bool Run::trainEpoch() {
   }
   bar.clear();
   double testLoss = 0;
-  if (!testAccuracy(accuracy, &testLoss))
+  if (!testAccuracy(epochImages(), accuracy, &testLoss))
     return false;
   EpochMetrics m;
   m.epoch = int(p.epoch) + 1;
@@ -704,19 +736,19 @@ bool Run::trainEpoch() {
   m.imagesPerSecond = p.stepInEpoch * double(globalBatch) / p.seconds;
   history.push_back(m);
   if (prints())
-    std::printf("epoch %2d  lr %.4f  loss %.4f  train accuracy %.2f%%  test accuracy %.2f%%  "
+    std::printf("epoch %2d  lr %.4f  loss %.4f  train accuracy %.2f%%  %s accuracy %.2f%%  "
                 "%.1f s  %.0f images/s  %.1f ms/step\n",
-                m.epoch, lr, m.trainLoss, 100 * m.trainAccuracy, 100 * accuracy, m.seconds,
-                m.imagesPerSecond, 1e3 * m.seconds / double(m.steps));
+                m.epoch, lr, m.trainLoss, 100 * m.trainAccuracy, epochImagesName(), 100 * accuracy,
+                m.seconds, m.imagesPerSecond, 1e3 * m.seconds / double(m.steps));
   std::fflush(stdout);
   p.epoch += 1;
   p.stepInEpoch = p.lossSum = p.correct = p.seconds = 0;
   // The metrics first: a run stopped between the two writes resumes from the
   // older checkpoint and drops the newer row, so the files always agree.
   std::string error;
-  if (writesFiles() &&
-      (!writeMetricsCsv(inDir("metrics.csv"), history, error) ||
-       !writeCurvesSvg(inDir("curves.svg"), history, stepHistory, model.name, error)))
+  if (writesFiles() && (!writeMetricsCsv(inDir("metrics.csv"), history, error, validates()) ||
+                        !writeCurvesSvg(inDir("curves.svg"), history, stepHistory, model.name,
+                                        error, epochImagesName())))
     return fail(error);
   if (!saveCheckpoint())
     return false;
@@ -755,8 +787,14 @@ bool Run::finish() {
   if (!allOk(!ranks.leader() || out.empty() || model.saveWeights(ctx.get(), out.c_str()) == 0 ||
              libraryFailed()))
     return false;
+  // The test set, not seen during a run with --validation, is scored once.
+  const double validationAccuracy = accuracy;
+  if (validates() && !testAccuracy(data.test, accuracy))
+    return false;
   if (!prints())
     return o.expectAccuracy < 0 || accuracy >= o.expectAccuracy;
+  if (validates())
+    std::printf("validation accuracy %.2f%%\n", 100.0 * validationAccuracy);
   std::printf("test accuracy %.2f%%\n", 100.0 * accuracy);
   struct rusage usage;
   if (::getrusage(RUSAGE_SELF, &usage) == 0)
@@ -778,7 +816,7 @@ int Run::main() {
   StopSignals signals;
   if (!allOk(prepare()) || !checkRanksAgree() || !start())
     return 1;
-  if (int(p.epoch) >= o.epochs && !testAccuracy(accuracy))
+  if (int(p.epoch) >= o.epochs && !testAccuracy(epochImages(), accuracy))
     return 1;
   while (int(p.epoch) < o.epochs && !stopped && !interruptedBy)
     if (!trainEpoch())

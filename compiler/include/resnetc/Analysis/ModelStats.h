@@ -54,8 +54,14 @@ uint64_t architectureHash(mlir::ModuleOp module);
 /// forward function, docs/weights-format.md describes it. Empty without one.
 std::string architectureText(mlir::ModuleOp module);
 
-/// Stores the module's current hash as the `rn.architecture_hash` attribute.
+/// Stores the module's current hash as the `rn.architecture_hash` attribute,
+/// or the hash given by setWeightsArchitectureHash.
 void recordArchitectureHash(mlir::ModuleOp module);
+
+/// Makes recordArchitectureHash record `hash` instead of the module's own:
+/// for a network compiled at another input size than the one its weights
+/// were trained at (multi-scale testing), whose library must load them.
+void setWeightsArchitectureHash(mlir::ModuleOp module, uint64_t hash);
 
 } // namespace resnetc
 

@@ -41,6 +41,19 @@ def StripDropout : Pass<"rn-strip-dropout", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::resnetc::rn::RnDialect"];
 }
 
+def ProbeResponses : Pass<"rn-probe-responses", "::mlir::ModuleOp"> {
+  let summary = "Return the response of every 3x3 layer instead of the class scores";
+  let description = [{
+    The responses of He et al.'s Fig. 7: the output of each 3x3 convolution's
+    batch norm, before the ReLU or the residual addition. @forward returns them
+    in the order they are computed, named (rn.outputs) after their batch
+    norm's weights ("stage1.0.bn2"), and loses the head: the module becomes a
+    headless network, which `resnetc analyze responses` compiles for its
+    statistics. Run before rn-fold-batch-norm.
+  }];
+  let dependentDialects = ["::resnetc::rn::RnDialect"];
+}
+
 def FuseEpilogues : Pass<"rn-fuse-epilogues", "::mlir::func::FuncOp"> {
   let summary = "Fuse bias, residual add and relu into convs; the rest into one element-wise op";
   let description = [{

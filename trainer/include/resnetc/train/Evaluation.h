@@ -6,7 +6,9 @@
 #include "resnetc/data/Datasets.h"
 #include "resnetc/train/ModelApi.h"
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace resnetc::train {
 
@@ -18,6 +20,17 @@ namespace resnetc::train {
 /// of those scores. False with a message on a library error.
 bool evaluate(const ModelApi &model, void *ctx, const data::Dataset &test, bool tenCrop,
               int64_t pad, double &accuracy, std::string &error, double *loss = nullptr);
+
+/// The class probabilities of every image of `test`, as evaluate() scores
+/// them (test.size() rows of model.classes, the mean softmax of the image's
+/// views): what multi-scale testing and ensembles average.
+bool scoreImages(const ModelApi &model, void *ctx, const data::Dataset &test, bool tenCrop,
+                 int64_t pad, std::vector<double> &probabilities, std::string &error);
+
+/// Top-1 accuracy of rows of class probabilities against `labels`, and,
+/// when asked, their mean cross-entropy.
+void scoreAccuracy(const std::vector<double> &probabilities, const std::vector<int32_t> &labels,
+                   int64_t classes, double &accuracy, double *loss = nullptr);
 
 } // namespace resnetc::train
 

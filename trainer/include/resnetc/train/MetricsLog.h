@@ -33,18 +33,21 @@ struct StepMetrics {
 /// Reads metrics.csv as written by writeMetricsCsv (or by an older resnetc,
 /// without test_loss); a missing file is empty.
 bool readMetricsCsv(const std::string &path, std::vector<EpochMetrics> &rows, std::string &error);
+/// With `validation`, the test columns are named validation_accuracy and
+/// validation_loss: the run tested its epochs on held-out training images.
 bool writeMetricsCsv(const std::string &path, const std::vector<EpochMetrics> &rows,
-                     std::string &error);
+                     std::string &error, bool validation = false);
 /// steps.csv, the same way.
 bool readStepsCsv(const std::string &path, std::vector<StepMetrics> &rows, std::string &error);
 bool writeStepsCsv(const std::string &path, const std::vector<StepMetrics> &rows,
                    std::string &error);
 /// Three panels against the epoch, as SVG: the loss (each step's, thin; each
 /// epoch's training and test loss, with markers), the accuracy (training and
-/// test), and the learning rate.
+/// test), and the learning rate. `evaluatedOn` names the epochs' test set
+/// in the legends ("test", or "validation" for held-out training images).
 bool writeCurvesSvg(const std::string &path, const std::vector<EpochMetrics> &rows,
                     const std::vector<StepMetrics> &steps, const std::string &title,
-                    std::string &error);
+                    std::string &error, const std::string &evaluatedOn = "test");
 
 } // namespace resnetc::train
 

@@ -32,6 +32,9 @@ struct TrainerOptions {
   std::string augment; ///< e.g. "pad4,crop,flip"; empty: none
   /// Use only the first N images (-1: all; 0 is refused: it would mean none).
   int64_t trainImages = -1, testImages = -1;
+  /// Hold out the last N training images (after trainImages) and test each
+  /// epoch on them; the test set is scored once, at the end (0: no split).
+  int64_t validationImages = 0;
   uint64_t seed = 1;
   int threads = 0; ///< 0: one per core.
   /// Where checkpoint.rnw, metrics.csv, curves.svg and final.rnw go; empty:
