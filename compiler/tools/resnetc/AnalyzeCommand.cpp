@@ -16,12 +16,14 @@
 #include "Commands.h"
 #include "RunnableModel.h"
 
+#include "resnetc/Dialect/Rn/RnDialect.h"
 #include "resnetc/Driver/Pipelines.h"
 #include "resnetc/Reference/ReferenceExecutor.h"
 #include "resnetc/runtime/AtomicFile.h"
 #include "resnetc/train/DataSource.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -59,6 +61,9 @@ cl::opt<bool> reference("reference",
                         cl::desc("Compute the responses with the reference executor (plain "
                                  "loops, double precision; slow) instead of compiling them"),
                         cl::sub(subCommand), cl::cat(tool::optionCategory()));
+
+/// Seven significant digits: more than float responses carry.
+std::string number(double value) { return formatv("{0}", format("%.7g", value)).str(); }
 
 /// Sums of one channel's values, shifted by its first value so that the
 /// variance keeps its digits when the mean is large.
@@ -119,10 +124,11 @@ public:
       mean /= channels;
       meanSquare /= channels;
       const auto &o = outputs[k];
-      text += formatv("{0},{1},{2},{3},{4},{5:g},{6:g},{7:g}\n", k + 1, o.name, o.channels,
-                      o.height, o.width, mean, std::sqrt(std::max(0.0, meanSquare - mean * mean)),
-                      channelStd / channels)
-                  .str();
+      text +=
+          formatv("{0},{1},{2},{3},{4},{5},{6},{7}\n", k + 1, o.name, o.channels, o.height, o.width,
+                  number(mean), number(std::sqrt(std::max(0.0, meanSquare - mean * mean))),
+                  number(channelStd / channels))
+              .str();
     }
     return text;
   }
@@ -131,8 +137,8 @@ public:
     std::string text = "index,layer,channel,mean,std\n";
     for (size_t k = 0; k < outputs.size(); ++k)
       for (size_t c = 0; c < moments[k].size(); ++c)
-        text += formatv("{0},{1},{2},{3:g},{4:g}\n", k + 1, outputs[k].name, c,
-                        moments[k][c].mean(), std::sqrt(moments[k][c].variance()))
+        text += formatv("{0},{1},{2},{3},{4}\n", k + 1, outputs[k].name, c,
+                        number(moments[k][c].mean()), number(std::sqrt(moments[k][c].variance())))
                     .str();
     return text;
   }
