@@ -1,33 +1,38 @@
 #!/usr/bin/env bash
 # The accuracy benchmark: ResNet-20 on Fashion-MNIST, trained by resnetc and by
 # PyTorch with the same recipe (batch 128, lr 0.1, multistep at 50% and 75%,
-# pad4/crop/flip, seed 1), then a table of both side by side. See bench/README.md.
+# pad4/crop/flip), once per seed, then a table of both side by side (per epoch
+# for the first seed; the final accuracy's mean and spread over the seeds).
+# See bench/README.md.
 set -euo pipefail
 
 usage() {
   cat <<'USAGE'
-usage: bench/train_fmnist.sh [--epochs 15] [--threads 2] [--out DIR]
+usage: bench/train_fmnist.sh [--epochs 15] [--threads 2] [--seeds "1"] [--out DIR]
                              [--data DIR] [--python PYTHON] [--skip-resnetc] [--skip-pytorch]
 
   --epochs N      epochs of each run (default 15)
+  --seeds LIST    one run of each trainer per seed (default "1"; "1 2 3" gives the
+                  mean and spread of the final accuracy over three)
   --threads T     threads of each trainer (default 2)
   --out DIR       where the logs and metrics go (default bench/out/fmnist)
   --data DIR      the Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist)
   --python PY     the Python with torch (default /usr/bin/python3)
-  --skip-resnetc  do not train with resnetc: reuse DIR/resnetc from an earlier run
-  --skip-pytorch  do not train with PyTorch: reuse DIR/pytorch-metrics.csv
+  --skip-resnetc  do not train with resnetc: reuse DIR/resnetc-sSEED from an earlier run
+  --skip-pytorch  do not train with PyTorch: reuse DIR/pytorch-sSEED-metrics.csv
 USAGE
 }
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${RESNETC_BUILD_DIR:-$root/build}
-epochs=15 threads=2 out=$root/bench/out/fmnist
+epochs=15 threads=2 seeds=1 out=$root/bench/out/fmnist
 data=/usr/share/datasets/fashion-mnist python=/usr/bin/python3
 run_resnetc=1 run_pytorch=1
 while [[ $# -gt 0 ]]; do
   case $1 in
     --epochs) epochs=${2:?--epochs needs a value}; shift 2 ;;
     --threads) threads=${2:?--threads needs a value}; shift 2 ;;
+    --seeds) seeds=${2:?--seeds needs a value}; shift 2 ;;
     --out) out=${2:?--out needs a value}; shift 2 ;;
     --data) data=${2:?--data needs a value}; shift 2 ;;
     --python) python=${2:?--python needs a value}; shift 2 ;;
@@ -39,6 +44,10 @@ while [[ $# -gt 0 ]]; do
 done
 [[ $epochs =~ ^[1-9][0-9]*$ ]] || { echo "train_fmnist.sh: --epochs must be a positive integer" >&2; exit 2; }
 [[ $threads =~ ^[1-9][0-9]*$ ]] || { echo "train_fmnist.sh: --threads must be a positive integer" >&2; exit 2; }
+for seed in $seeds; do
+  [[ $seed =~ ^[0-9]+$ ]] || { echo "train_fmnist.sh: --seeds are non-negative integers, got '$seed'" >&2; exit 2; }
+done
+first_seed=${seeds%% *}
 
 resnetc=$build/bin/resnetc
 script=$root/bench/pytorch/resnet20_fmnist.py
@@ -78,26 +87,27 @@ run_timed() { # NAME COMMAND...: stdout and stderr to OUT/NAME.log (and the term
   fi
 }
 
-recipe="epochs $epochs, batch 128, lr 0.1, multistep 0.5,0.75, pad4,crop,flip, seed 1, $threads threads"
-if [[ $run_resnetc == 1 ]]; then
-  echo "== resnetc: $recipe"
-  rm -rf "$out/resnetc" # resnetc refuses to overwrite a run
-  run_timed resnetc "$resnetc" train "$root/examples/models/resnet20_fmnist.rn" \
-    --data "fashion-mnist:$data" --epochs "$epochs" --batch 128 --lr 0.1 \
-    --schedule multistep:0.5,0.75 --augment pad4,crop,flip --threads "$threads" --seed 1 \
-    --checkpoint-dir "$out/resnetc" --no-progress
-fi
-if [[ $run_pytorch == 1 ]]; then
-  echo "== PyTorch: $recipe"
-  run_timed pytorch "$python" "$script" --data "$data" --epochs "$epochs" --batch 128 \
-    --lr 0.1 --schedule multistep:0.5,0.75 --augment --threads "$threads" --seed 1 \
-    --csv "$out/pytorch-metrics.csv"
-fi
-
-rcsv=$out/resnetc/metrics.csv pcsv=$out/pytorch-metrics.csv
-for f in "$rcsv" "$pcsv"; do
-  [[ -s $f ]] || { echo "train_fmnist.sh: no $f: run without --skip-*" >&2; exit 1; }
+recipe="epochs $epochs, batch 128, lr 0.1, multistep 0.5,0.75, pad4,crop,flip, $threads threads"
+for seed in $seeds; do
+  if [[ $run_resnetc == 1 ]]; then
+    echo "== resnetc: $recipe, seed $seed"
+    rm -rf "$out/resnetc-s$seed" # resnetc refuses to overwrite a run
+    run_timed "resnetc-s$seed" "$resnetc" train "$root/examples/models/resnet20_fmnist.rn" \
+      --data "fashion-mnist:$data" --epochs "$epochs" --batch 128 --lr 0.1 \
+      --schedule multistep:0.5,0.75 --augment pad4,crop,flip --threads "$threads" --seed "$seed" \
+      --checkpoint-dir "$out/resnetc-s$seed" --no-progress
+  fi
+  if [[ $run_pytorch == 1 ]]; then
+    echo "== PyTorch: $recipe, seed $seed"
+    run_timed "pytorch-s$seed" "$python" "$script" --data "$data" --epochs "$epochs" --batch 128 \
+      --lr 0.1 --schedule multistep:0.5,0.75 --augment --threads "$threads" --seed "$seed" \
+      --csv "$out/pytorch-s$seed-metrics.csv"
+  fi
+  for f in "$out/resnetc-s$seed/metrics.csv" "$out/pytorch-s$seed-metrics.csv"; do
+    [[ -s $f ]] || { echo "train_fmnist.sh: no $f: run without --skip-*" >&2; exit 1; }
+  done
 done
+rcsv=$out/resnetc-s$first_seed/metrics.csv pcsv=$out/pytorch-s$first_seed-metrics.csv
 
 peak() { # NAME: the trainer's own peak RSS line (its process alone), else /usr/bin/time's, else n/a
   local mib=""
@@ -116,9 +126,9 @@ wall() { # NAME: the whole run's wall-clock time from /usr/bin/time, else n/a
 }
 
 echo
-echo "== ResNet-20 on Fashion-MNIST: $recipe"
-awk -F, -v rpeak="$(peak resnetc)" -v ppeak="$(peak pytorch)" \
-    -v rwall="$(wall resnetc)" -v pwall="$(wall pytorch)" '
+echo "== ResNet-20 on Fashion-MNIST: $recipe, seed $first_seed"
+awk -F, -v rpeak="$(peak "resnetc-s$first_seed")" -v ppeak="$(peak "pytorch-s$first_seed")" \
+    -v rwall="$(wall "resnetc-s$first_seed")" -v pwall="$(wall "pytorch-s$first_seed")" '
   FNR == 1 { next } # the header
   FILENAME == ARGV[1] { racc[$1] = $6; rsec[$1] = $7; rn = $1 > rn ? $1 : rn; next }
   { pacc[$1] = $6; psec[$1] = $7; pn = $1 > pn ? $1 : pn }
@@ -144,4 +154,25 @@ awk -F, -v rpeak="$(peak resnetc)" -v ppeak="$(peak pytorch)" \
     printf "peak memory (MiB)     resnetc %s   PyTorch %s\n", rpeak, ppeak
     printf "whole run (wall)      resnetc %s   PyTorch %s   (resnetc: includes compiling the model)\n", rwall, pwall
   }' "$rcsv" "$pcsv" | tee "$out/summary.txt"
+
+# The final test accuracy of every seed: mean and sample standard deviation.
+finals() { # FILE...: the last row's test accuracy (%) of each
+  for f in "$@"; do awk -F, 'END { printf "%.2f ", 100 * $6 }' "$f"; done
+}
+rfinals=$(finals $(for seed in $seeds; do echo "$out/resnetc-s$seed/metrics.csv"; done))
+pfinals=$(finals $(for seed in $seeds; do echo "$out/pytorch-s$seed-metrics.csv"; done))
+awk -v seeds="$seeds" -v r="$rfinals" -v p="$pfinals" '
+  function stats(text, name,   v, n, i, mean, ss) {
+    n = split(text, v, " ")
+    for (i = 1; i <= n; ++i) mean += v[i]
+    mean /= n
+    for (i = 1; i <= n; ++i) ss += (v[i] - mean) ^ 2
+    if (n > 1) printf "%-8s %s   mean %.2f%%  std %.2f (over %d seeds)\n", name, text, mean, sqrt(ss / (n - 1)), n
+    else printf "%-8s %s   (one seed: give --seeds \"1 2 3\" for a spread)\n", name, text
+  }
+  BEGIN {
+    print ""
+    print "final test accuracy (%) per seed: " seeds
+    stats(r, "resnetc"); stats(p, "PyTorch")
+  }' | tee -a "$out/summary.txt"
 echo "logs and metrics in $out"

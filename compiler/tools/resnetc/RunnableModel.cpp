@@ -16,11 +16,9 @@
 #include "resnetc/Driver/CompileLibrary.h"
 #include "resnetc/Driver/Pipelines.h"
 #include "resnetc/Driver/SharedModel.h"
-#include "resnetc/Transforms/Passes.h"
 #include "resnetc/runtime/AtomicFile.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
@@ -204,11 +202,8 @@ bool RunnableModel::open(const RunOptions &o, const std::string &weightsPath,
   std::copy_n(inputShape().begin(), 4, shape);
   networkClasses = classCount = cast<mlir::ShapedType>(forward.getResultTypes()[0]).getShape()[1];
   if (v.probeResponses) {
-    mlir::PassManager pm(module.getContext());
-    pm.addPass(createProbeResponses());
-    if (failed(pm.run(module)))
+    if (!loaded.makeResponsesProbe())
       return false;
-    setWeightsArchitectureHash(module, hash);
     auto names = module->getAttrOfType<mlir::ArrayAttr>(rn::kOutputNamesAttr);
     classCount = 0;
     for (auto [name, type] : llvm::zip_equal(names, forward.getResultTypes())) {

@@ -2,10 +2,14 @@
 
 #include "ToolSupport.h"
 
+#include "resnetc/Analysis/ModelStats.h"
 #include "resnetc/Dialect/Rn/RnDialect.h"
+#include "resnetc/Driver/Pipelines.h"
 #include "resnetc/Frontend/ModelImporter.h"
+#include "resnetc/Transforms/Passes.h"
 
 #include "mlir/IR/Verifier.h"
+#include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
@@ -146,4 +150,19 @@ bool tool::LoadedModel::requireClassifier(StringRef command) {
        (command == "train" ? "train on" : "use") +
        "; compile it and call its library (run, train_forward, train_backward)");
   return false;
+}
+
+bool tool::LoadedModel::makeResponsesProbe() {
+  // The weights' hash is that of the expanded network, as compileLibrary
+  // records it; on a copy, since compileLibrary expands the module itself.
+  mlir::OwningOpRef<mlir::ModuleOp> copy = module->clone();
+  if (failed(expandModel(*copy)))
+    return false;
+  uint64_t hash = architectureHash(*copy);
+  mlir::PassManager pm(&context);
+  pm.addPass(createProbeResponses());
+  if (failed(pm.run(*module)))
+    return false;
+  setWeightsArchitectureHash(*module, hash);
+  return true;
 }

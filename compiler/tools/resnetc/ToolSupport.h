@@ -55,6 +55,11 @@ public:
   /// backbone): `command` needs class scores.
   bool requireClassifier(llvm::StringRef command);
 
+  /// Makes the network the probe of its 3x3 layers' responses
+  /// (rn-probe-responses), which loads the network's own weights files: it
+  /// keeps their architecture hash. Errors are printed.
+  bool makeResponsesProbe();
+
 private:
   mlir::MLIRContext &context;
   llvm::SourceMgr sourceMgr;

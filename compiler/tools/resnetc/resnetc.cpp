@@ -136,6 +136,12 @@ cl::opt<std::string> runtimeArchivePath("runtime-lib",
                                         cl::desc("The runtime archive to put in the library"),
                                         cl::value_desc("path"), cl::sub(compileCommand),
                                         cl::sub(trainCommand), cl::Hidden);
+cl::opt<bool> probeResponses(
+    "probe-responses",
+    cl::desc("Compile the responses of the 3x3 layers (each one's batch norm output, the paper's "
+             "Fig. 7) as the library's outputs instead of the class scores; it loads the "
+             "network's weights (see resnetc analyze responses)"),
+    cl::sub(compileCommand), cl::cat(category));
 cl::opt<bool> train("train", cl::desc("Also compile a training step (forward, backward, SGD)"),
                     cl::sub(compileCommand), cl::cat(category));
 cl::opt<double> sgdMomentum("momentum", cl::desc("SGD momentum compiled in (default 0.9)"),
@@ -354,8 +360,12 @@ int runCompile(mlir::MLIRContext &context) {
     return fail("--batch must be between 1 and 2^20, got " + Twine(batch.getValue()));
   if (!(allreduceBucketMb > 0) || syncBatchNormRanks < 0)
     return fail("--allreduce-bucket-mb must be positive and --sync-bn-ranks at least 0");
+  if (probeResponses && train)
+    return fail("--probe-responses compiles an inference library: leave out --train");
   LoadedModel model(context);
   if (!model.load(compileInput, batch, networkName, inputOverride))
+    return 1;
+  if (probeResponses && !model.makeResponsesProbe())
     return 1;
   if (emit == Emit::Lib)
     return runCompileLibrary(model.get());
