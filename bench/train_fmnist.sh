@@ -47,7 +47,7 @@ done
 for seed in $seeds; do
   [[ $seed =~ ^[0-9]+$ ]] || { echo "train_fmnist.sh: --seeds are non-negative integers, got '$seed'" >&2; exit 2; }
 done
-first_seed=${seeds%% *}
+read -r first_seed _ <<< "$seeds"
 
 resnetc=$build/bin/resnetc
 script=$root/bench/pytorch/resnet20_fmnist.py
@@ -159,8 +159,13 @@ awk -F, -v rpeak="$(peak "resnetc-s$first_seed")" -v ppeak="$(peak "pytorch-s$fi
 finals() { # FILE...: the last row's test accuracy (%) of each
   for f in "$@"; do awk -F, 'END { printf "%.2f ", 100 * $6 }' "$f"; done
 }
-rfinals=$(finals $(for seed in $seeds; do echo "$out/resnetc-s$seed/metrics.csv"; done))
-pfinals=$(finals $(for seed in $seeds; do echo "$out/pytorch-s$seed-metrics.csv"; done))
+rfiles=() pfiles=()
+for seed in $seeds; do
+  rfiles+=("$out/resnetc-s$seed/metrics.csv")
+  pfiles+=("$out/pytorch-s$seed-metrics.csv")
+done
+rfinals=$(finals "${rfiles[@]}")
+pfinals=$(finals "${pfiles[@]}")
 awk -v seeds="$seeds" -v r="$rfinals" -v p="$pfinals" '
   function stats(text, name,   v, n, i, mean, ss) {
     n = split(text, v, " ")

@@ -64,7 +64,7 @@ for seed in $seeds; do
       net=${kind}${depth}
       model=$root/examples/models/${net}_fmnist.rn
       train_net "$net" "$seed"
-      cp "$runs/$net-s$seed/metrics.csv" "$out/metrics/$net-s$seed.csv"
+      cp "$(run_dir "$net" "$seed")/metrics.csv" "$out/metrics/$net-s$seed.csv"
       parameters=$("$resnetc" stats "$model" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["params"])')
       echo "$kind,$depth,$seed,$parameters,metrics/$net-s$seed.csv" >> "$out/runs.csv.tmp"
     done

@@ -109,12 +109,15 @@ class Panel:
         return "\n".join(out)
 
 
-def write_svg(path, width, height, panels, title):
+def write_svg(path, width, height, panels, title, note=None):
     with open(path + ".tmp", "w") as f:
         f.write("<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d'>\n" % (width, height))
         f.write("<title>%s</title>\n<rect width='100%%' height='100%%' fill='white'/>\n" % title)
         for panel in panels:
             f.write(panel.svg() + "\n")
+        if note:
+            f.write("<text x='%d' y='%d' font-family='sans-serif' font-size='12' "
+                    "text-anchor='middle' fill='#444'>%s</text>\n" % (width / 2, height - 10, note))
         f.write("</svg>\n")
     os.replace(path + ".tmp", path)
 
@@ -131,25 +134,39 @@ def mean_spread(values):
     return "%.2f ± %.2f" % (statistics.mean(values), statistics.stdev(values))
 
 
+def test_column(rows):
+    """The column of the epochs' test accuracy (a run with --validation names it so)."""
+    return "test_accuracy" if "test_accuracy" in rows[0] else "validation_accuracy"
+
+
 def degradation(folder):
     runs = read_rows(os.path.join(folder, "runs.csv"))
     curves = {}  # (kind, depth) -> list of metrics rows per seed
     parameters = {}
     for run in runs:
         key = (run["kind"], int(run["depth"]))
-        curves.setdefault(key, []).append(read_rows(os.path.join(folder, run["metrics"])))
+        rows = read_rows(os.path.join(folder, run["metrics"]))
+        if not rows:
+            sys.exit("figures.py: %s has no epoch" % run["metrics"])
+        curves.setdefault(key, []).append(rows)
         parameters[key] = int(run["parameters"])
-    epochs = max(len(rows) for seeds in curves.values() for rows in seeds)
+    lengths = sorted({len(rows) for seeds in curves.values() for rows in seeds})
+    if len(lengths) > 1:
+        sys.stderr.write("figures.py: warning: the runs have %s epochs: each net's table row "
+                         "is of its own last epoch\n" % " and ".join(map(str, lengths)))
+    epochs = lengths[-1]
 
     def error_curve(seeds, column):
         """Per epoch, the mean over seeds of the error in % (seeds that reached it)."""
         points = []
         for e in range(epochs):
-            values = [100 * (1 - float(rows[e][column])) for rows in seeds if len(rows) > e]
-            points.append((e + 1, statistics.mean(values)))
+            values = [100 * (1 - float(rows[e][column(rows)])) for rows in seeds if len(rows) > e]
+            if values:
+                points.append((e + 1, statistics.mean(values)))
         return points
 
-    all_errors = [v for seeds in curves.values() for column in ("train_accuracy", "test_accuracy")
+    train_column = lambda rows: "train_accuracy"
+    all_errors = [v for seeds in curves.values() for column in (train_column, test_column)
                   for _, v in error_curve(seeds, column)]
     high = min(max(all_errors), 40)
     panels = []
@@ -161,26 +178,29 @@ def degradation(folder):
             seeds = curves[(kind, depth)]
             colour = COLOURS[j % len(COLOURS)]
             name = "%s-%d" % ("plain" if kind == "plain" else "ResNet", depth)
-            panel.line(error_curve(seeds, "train_accuracy"), colour, 1, dash="4,3")
-            panel.line(error_curve(seeds, "test_accuracy"), colour, 2.5, name=name, markers=True)
+            panel.line(error_curve(seeds, train_column), colour, 1, dash="4,3")
+            panel.line(error_curve(seeds, test_column), colour, 2.5, name=name, markers=True)
         panels.append(panel)
-    write_svg(os.path.join(folder, "fig6.svg"), 900, 420, panels,
-              "Fashion-MNIST: training error (dashed) and test error (bold), as the paper's Fig. 6")
+    write_svg(os.path.join(folder, "fig6.svg"), 900, 440, panels,
+              "Fashion-MNIST: training error (dashed) and test error (bold), as the paper's Fig. 6",
+              "Fashion-MNIST, resnetc: dashed lines training error, bold lines test error "
+              "(mean over the seeds)")
 
-    lines = ["| network | layers | parameters | seeds | training error (%) | test error (%) |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| network | layers | parameters | seeds | epochs | training error (%) | test error (%) |",
+             "|---|---|---|---|---|---|---|"]
     for kind in ("plain", "resnet"):
         for depth in sorted(d for k, d in curves if k == kind):
             seeds = curves[(kind, depth)]
             train = [100 * (1 - float(rows[-1]["train_accuracy"])) for rows in seeds]
-            test = [100 * (1 - float(rows[-1]["test_accuracy"])) for rows in seeds]
+            test = [100 * (1 - float(rows[-1][test_column(rows)])) for rows in seeds]
             name = "%s-%d" % ("plain" if kind == "plain" else "ResNet", depth)
-            lines.append("| %s | %d | %.2fM | %d | %s | %s |"
+            lines.append("| %s | %d | %.2fM | %d | %s | %s | %s |"
                          % (name, depth, parameters[(kind, depth)] / 1e6, len(seeds),
+                            "/".join(sorted({str(len(rows)) for rows in seeds})),
                             mean_spread(train), mean_spread(test)))
     lines.append("")
-    lines.append("Errors of the last epoch (%d epochs); mean ± sample standard deviation over the "
-                 "seeds. Training error: the running error of the epoch's augmented batches." % epochs)
+    lines.append("Errors of each run's last epoch; mean ± sample standard deviation over the "
+                 "seeds. Training error: the running error of the epoch's augmented batches.")
     with open(os.path.join(folder, "table.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
 

@@ -7,9 +7,15 @@
 # defaults), 4-pixel padding, random crops and flips. ResNet-110 warms up at
 # 0.01 until the training error is below 80%, as the paper's did.
 
-train_net() { # NET SEED: trains (or resumes, or skips when done) runs/NET-sSEED
+# The run's folder names its epochs: a run of another length is another run.
+run_dir() { # NET SEED
+  echo "$runs/$1-e$epochs-s$2"
+}
+
+train_net() { # NET SEED: trains (or resumes, or skips when done) run_dir NET SEED
   local net=$1 seed=$2
-  local model=$root/examples/models/${net}_fmnist.rn dir=$runs/$net-s$seed
+  local model=$root/examples/models/${net}_fmnist.rn dir
+  dir=$(run_dir "$net" "$seed")
   local recipe=(--batch 128 --lr 0.1 --schedule multistep:0.5,0.75 --augment pad4,crop,flip
                 --epochs "$epochs" --threads "$threads" --data "fashion-mnist:$data"
                 --no-progress --seed "$seed" --checkpoint-dir "$dir")

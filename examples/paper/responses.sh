@@ -52,7 +52,7 @@ source "$root/examples/paper/recipe.sh"
 legend=()
 for net in $nets; do
   train_net "$net" "$seed"
-  "$resnetc" analyze responses "$runs/$net-s$seed/final.rnw" \
+  "$resnetc" analyze responses "$(run_dir "$net" "$seed")/final.rnw" \
     --model "$root/examples/models/${net}_fmnist.rn" --data "fashion-mnist:$data" \
     --threads "$threads" -o "$out/$net.csv" --channels-output "$out/$net-channels.csv"
   name=${net/plain/plain-}

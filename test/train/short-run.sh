@@ -48,6 +48,9 @@ grep -q "^test accuracy [0-9.]*%$" "$work/validated.log"
 test "$(head -1 "$work/validated/metrics.csv")" = \
   "epoch,steps,learning_rate,train_loss,train_accuracy,validation_accuracy,seconds,images_per_second,validation_loss"
 grep -q "validation accuracy %" "$work/validated/curves.svg"
+test "$(head -1 "$work/validated/test.csv")" = "test_accuracy,test_loss"
+tested=$(awk '$1 == "test" && $2 == "accuracy" {print $3}' "$work/validated.log")
+awk -F, -v t="$tested" 'NR == 2 { exit !(sprintf("%.2f%%", 100 * $1) == t) }' "$work/validated/test.csv"
 if "$resnetc" train "$source/examples/models/resnet20_fmnist.rn" --batch 64 --cache-dir "$cache" \
     --epochs 1 --train-images 1024 --validation 1024 > /dev/null 2> "$work/err"; then
   echo "--validation accepted holding out every training image" >&2

@@ -31,11 +31,11 @@ void addSoftmax(const float *logits, int64_t classes, double *scores) {
     scores[k] += std::exp(double(logits[k] - largest)) / sum;
 }
 
-} // namespace
-
-bool resnetc::train::scoreImages(const ModelApi &model, void *ctx, const data::Dataset &test,
-                                 bool tenCrop, int64_t pad, std::vector<double> &probabilities,
-                                 std::string &error) {
+/// The probabilities of `test`'s images, a group at a time: `consume(first,
+/// count, rows)` gets the rows of images first .. first + count - 1.
+template <typename Consume>
+bool scoreGroups(const ModelApi &model, void *ctx, const data::Dataset &test, bool tenCrop,
+                 int64_t pad, std::string &error, Consume consume) {
   const int64_t batch = model.batch, classes = model.classes, values = model.imageValues();
   const bool sameSize = test.height == model.height && test.width == model.width;
   if (test.channels != model.channels || (!tenCrop && !sameSize)) {
@@ -56,7 +56,7 @@ bool resnetc::train::scoreImages(const ModelApi &model, void *ctx, const data::D
   const int64_t group = std::max<int64_t>(1, batch / views); // images scored together
   std::vector<float> padded(size_t(test.channels * sourceSize * sourceSize));
   std::vector<float> groupViews, input(size_t(batch * values)), logits(size_t(batch * classes));
-  probabilities.assign(size_t(test.size() * classes), 0.0);
+  std::vector<double> scores;
   for (int64_t first = 0; first < test.size(); first += group) {
     int64_t count = std::min(group, test.size() - first);
     groupViews.assign(size_t(count * views * values), 0.0f);
@@ -73,7 +73,7 @@ bool resnetc::train::scoreImages(const ModelApi &model, void *ctx, const data::D
       }
       data::tenCrops(image, test.channels, sourceSize, sourceSize, model.height, target);
     }
-    double *scores = &probabilities[size_t(first * classes)];
+    scores.assign(size_t(count * classes), 0.0);
     for (int64_t view = 0; view < count * views; view += batch) {
       int64_t filled = std::min(batch, count * views - view);
       std::fill(input.begin(), input.end(), 0.0f); // a last partial batch is padded
@@ -88,10 +88,35 @@ bool resnetc::train::scoreImages(const ModelApi &model, void *ctx, const data::D
                    &scores[size_t((view + b) / views * classes)]);
     }
     // Sums of `views` softmaxes: their mean is the probability.
-    for (int64_t j = 0; j < count * classes; ++j)
-      scores[j] /= double(views);
+    for (double &score : scores)
+      score /= double(views);
+    consume(first, count, scores.data());
   }
   return true;
+}
+
+/// Adds `count` rows of probabilities, against their labels, to the number
+/// right and the sum of the cross-entropy.
+void addRows(const double *rows, const int32_t *labels, int64_t count, int64_t classes,
+             int64_t &correct, double &lossSum) {
+  for (int64_t i = 0; i < count; ++i) {
+    const double *row = rows + i * classes;
+    correct += std::max_element(row, row + classes) - row == labels[i];
+    lossSum -= std::log(std::max(row[labels[i]], 1e-300));
+  }
+}
+
+} // namespace
+
+bool resnetc::train::scoreImages(const ModelApi &model, void *ctx, const data::Dataset &test,
+                                 bool tenCrop, int64_t pad, std::vector<double> &probabilities,
+                                 std::string &error) {
+  const int64_t classes = model.classes;
+  probabilities.assign(size_t(test.size() * classes), 0.0);
+  return scoreGroups(
+      model, ctx, test, tenCrop, pad, error, [&](int64_t first, int64_t count, const double *rows) {
+        std::copy(rows, rows + count * classes, probabilities.begin() + first * classes);
+      });
 }
 
 void resnetc::train::scoreAccuracy(const std::vector<double> &probabilities,
@@ -100,12 +125,7 @@ void resnetc::train::scoreAccuracy(const std::vector<double> &probabilities,
   int64_t correct = 0;
   double lossSum = 0;
   const int64_t size = int64_t(labels.size());
-  for (int64_t i = 0; i < size; ++i) {
-    const double *row = &probabilities[size_t(i * classes)];
-    const int32_t label = labels[size_t(i)];
-    correct += std::max_element(row, row + classes) - row == label;
-    lossSum -= std::log(std::max(row[label], 1e-300));
-  }
+  addRows(probabilities.data(), labels.data(), size, classes, correct, lossSum);
   accuracy = size ? double(correct) / double(size) : 0.0;
   if (loss)
     *loss = size ? lossSum / double(size) : 0.0;
@@ -114,9 +134,18 @@ void resnetc::train::scoreAccuracy(const std::vector<double> &probabilities,
 bool resnetc::train::evaluate(const ModelApi &model, void *ctx, const data::Dataset &test,
                               bool tenCrop, int64_t pad, double &accuracy, std::string &error,
                               double *loss) {
-  std::vector<double> probabilities;
-  if (!scoreImages(model, ctx, test, tenCrop, pad, probabilities, error))
+  // A group at a time: the trainer tests every epoch, on up to all the images.
+  int64_t correct = 0;
+  double lossSum = 0;
+  if (!scoreGroups(model, ctx, test, tenCrop, pad, error,
+                   [&](int64_t first, int64_t count, const double *rows) {
+                     addRows(rows, &test.labels[size_t(first)], count, model.classes, correct,
+                             lossSum);
+                   }))
     return false;
-  scoreAccuracy(probabilities, test.labels, model.classes, accuracy, loss);
+  const double size = double(test.size());
+  accuracy = size > 0 ? double(correct) / size : 0.0;
+  if (loss)
+    *loss = size > 0 ? lossSum / size : 0.0;
   return true;
 }

@@ -2,6 +2,7 @@
 
 #include "resnetc/train/Trainer.h"
 #include "resnetc/data/LearningRateSchedules.h"
+#include "resnetc/runtime/AtomicFile.h"
 #include "resnetc/runtime/ModelRuntime.h"
 #include "resnetc/train/DataSource.h"
 #include "resnetc/train/Evaluation.h"
@@ -787,10 +788,20 @@ bool Run::finish() {
   if (!allOk(!ranks.leader() || out.empty() || model.saveWeights(ctx.get(), out.c_str()) == 0 ||
              libraryFailed()))
     return false;
-  // The test set, not seen during a run with --validation, is scored once.
+  // The test set, not seen during a run with --validation, is scored once;
+  // test.csv keeps the score beside metrics.csv's validation columns.
   const double validationAccuracy = accuracy;
-  if (validates() && !testAccuracy(data.test, accuracy))
+  double testLoss = 0;
+  if (validates() && !testAccuracy(data.test, accuracy, &testLoss))
     return false;
+  std::string error;
+  if (validates() && writesFiles()) {
+    char text[128];
+    int length = std::snprintf(text, sizeof(text), "test_accuracy,test_loss\n%.8g,%.8g\n", accuracy,
+                               testLoss);
+    if (!writeFileAtomically(inDir("test.csv"), text, size_t(length), error))
+      return fail(error);
+  }
   if (!prints())
     return o.expectAccuracy < 0 || accuracy >= o.expectAccuracy;
   if (validates())
@@ -800,9 +811,9 @@ bool Run::finish() {
   if (::getrusage(RUSAGE_SELF, &usage) == 0)
     std::printf("peak memory %ld MiB\n", usage.ru_maxrss / 1024);
   if (!o.checkpointDir.empty())
-    std::printf("wrote %s, %s, %s, %s and %s\n", inDir("checkpoint.rnw").c_str(), out.c_str(),
+    std::printf("wrote %s, %s, %s, %s%s and %s\n", inDir("checkpoint.rnw").c_str(), out.c_str(),
                 inDir("metrics.csv").c_str(), inDir("steps.csv").c_str(),
-                inDir("curves.svg").c_str());
+                validates() ? (", " + inDir("test.csv")).c_str() : "", inDir("curves.svg").c_str());
   if (o.expectAccuracy >= 0 && accuracy < o.expectAccuracy)
     return fail("the test accuracy " + std::to_string(100 * accuracy) + "% is below the expected " +
                 std::to_string(100 * o.expectAccuracy) + "%");
