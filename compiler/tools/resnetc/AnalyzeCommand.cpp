@@ -23,8 +23,10 @@
 #include "resnetc/train/DataSource.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
@@ -178,6 +180,12 @@ int run(mlir::MLIRContext &context) {
                           : "unknown analysis '" + analysis + "': the one there is is 'responses'");
   if (output.empty())
     return tool::fail("-o is required: the CSV file to write");
+  // Said now, not after the whole test set has run.
+  for (const std::string *path : {&output.getValue(), &channelsOutput.getValue()}) {
+    StringRef folder = sys::path::parent_path(*path);
+    if (!folder.empty() && !sys::fs::is_directory(folder))
+      return tool::fail("the folder of " + *path + " does not exist");
+  }
   if (testImages.getNumOccurrences() && testImages <= 0)
     return tool::fail("--test-images must be positive, got " + Twine(testImages.getValue()) +
                       " (leave it out to use every image)");
