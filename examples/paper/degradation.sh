@@ -26,26 +26,19 @@ USAGE
 }
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-resnetc=${RESNETC:-$root/build/bin/resnetc}
-epochs=12 depths="20 32 44 56" seeds=1 kinds="plain resnet" threads=2
-runs=$root/examples/paper/runs out=$root/examples/paper/results/degradation
-data=/usr/share/datasets/fashion-mnist
+script=degradation.sh
+source "$root/examples/paper/recipe.sh"
+depths="20 32 44 56" seeds=1 kinds="plain resnet" out=$root/examples/paper/results/degradation
 while [[ $# -gt 0 ]]; do
   case $1 in
-    --epochs) epochs=${2:?--epochs needs a value}; shift 2 ;;
     --depths) depths=${2:?--depths needs a value}; shift 2 ;;
     --seeds) seeds=${2:?--seeds needs a value}; shift 2 ;;
     --kinds) kinds=${2:?--kinds needs a value}; shift 2 ;;
-    --threads) threads=${2:?--threads needs a value}; shift 2 ;;
-    --runs) runs=${2:?--runs needs a value}; shift 2 ;;
-    --out) out=${2:?--out needs a value}; shift 2 ;;
-    --data) data=${2:?--data needs a value}; shift 2 ;;
     -h|--help) usage; exit 0 ;;
-    *) echo "degradation.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+    *) [[ $# -ge 2 ]] && paper_option "$1" "$2" && shift 2 || unknown_argument "$1" ;;
   esac
 done
-[[ $epochs =~ ^[1-9][0-9]*$ ]] || { echo "degradation.sh: --epochs must be a positive integer" >&2; exit 2; }
-[[ -x $resnetc ]] || { echo "degradation.sh: $resnetc is missing: build resnetc first (scripts/build.sh)" >&2; exit 1; }
+check_paper_options
 for kind in $kinds; do
   [[ $kind == plain || $kind == resnet ]] || { echo "degradation.sh: --kinds are plain and resnet, got '$kind'" >&2; exit 2; }
   for depth in $depths; do
@@ -54,8 +47,6 @@ for kind in $kinds; do
   done
 done
 mkdir -p "$runs" "$out/metrics"
-
-source "$root/examples/paper/recipe.sh"
 
 echo "kind,depth,seed,parameters,metrics" > "$out/runs.csv.tmp"
 for seed in $seeds; do

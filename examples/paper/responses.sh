@@ -23,31 +23,23 @@ USAGE
 }
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-resnetc=${RESNETC:-$root/build/bin/resnetc}
-nets="plain20 plain56 resnet20 resnet56 resnet110" epochs=12 seed=1 threads=2
-runs=$root/examples/paper/runs out=$root/examples/paper/results/responses
-data=/usr/share/datasets/fashion-mnist
+script=responses.sh
+source "$root/examples/paper/recipe.sh"
+nets="plain20 plain56 resnet20 resnet56 resnet110" seed=1 out=$root/examples/paper/results/responses
 while [[ $# -gt 0 ]]; do
   case $1 in
     --nets) nets=${2:?--nets needs a value}; shift 2 ;;
-    --epochs) epochs=${2:?--epochs needs a value}; shift 2 ;;
     --seed) seed=${2:?--seed needs a value}; shift 2 ;;
-    --threads) threads=${2:?--threads needs a value}; shift 2 ;;
-    --runs) runs=${2:?--runs needs a value}; shift 2 ;;
-    --out) out=${2:?--out needs a value}; shift 2 ;;
-    --data) data=${2:?--data needs a value}; shift 2 ;;
     -h|--help) usage; exit 0 ;;
-    *) echo "responses.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+    *) [[ $# -ge 2 ]] && paper_option "$1" "$2" && shift 2 || unknown_argument "$1" ;;
   esac
 done
-[[ $epochs =~ ^[1-9][0-9]*$ ]] || { echo "responses.sh: --epochs must be a positive integer" >&2; exit 2; }
-[[ -x $resnetc ]] || { echo "responses.sh: $resnetc is missing: build resnetc first (scripts/build.sh)" >&2; exit 1; }
+check_paper_options
 for net in $nets; do
   [[ -f $root/examples/models/${net}_fmnist.rn ]] ||
     { echo "responses.sh: there is no examples/models/${net}_fmnist.rn" >&2; exit 2; }
 done
 mkdir -p "$runs" "$out"
-source "$root/examples/paper/recipe.sh"
 
 legend=()
 for net in $nets; do
