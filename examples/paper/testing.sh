@@ -47,7 +47,8 @@ evaluate() { # LABEL ARGS...: one row of the table
   local label=$1; shift
   echo "== $label" >&2
   local log
-  log=$("$resnetc" eval --data "fashion-mnist:$data" --threads "$threads" "$@" | tee /dev/stderr)
+  log=$("$resnetc" eval --data "fashion-mnist:$data" --threads "$threads" "$@")
+  echo "$log" >&2
   local accuracy
   accuracy=$(awk '$1 == "test" && $2 == "accuracy" { sub("%", "", $3); print $3 }' <<< "$log")
   printf '| %s | %s | %.2f |\n' "$label" "$accuracy" "$(awk -v a="$accuracy" 'BEGIN { print 100 - a }')" >> "$out/table.md.tmp"
