@@ -32,6 +32,8 @@ public:
   void scheduleSoftmax(SoftmaxStages &stages) const override;
   void scheduleVectorUpdate(VectorUpdateStages &stages) const override;
   void scheduleGroupedConv(GroupedConvStages &stages) const override;
+  int groupedConvBlock(int G, int Cg, int Kg) const override; // GroupedConvSchedule.cpp
+  void scheduleGroupedConvBlock(GroupedConvBlockStages &stages) const override;
   bool skipsConvPaddingTaps(const Conv2DStages &stages) const override;
   int convWeightBlock(int K, int C, int Q, int P) const override;
   int convGradWeightChunks(const ConvGradWeightStages &stages, int imageBlocks) const override;

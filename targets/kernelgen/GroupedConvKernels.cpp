@@ -75,8 +75,91 @@ void initStages(GroupedConvStages &st, const KernelSpec &spec, const Geometry &g
   st.output = Func("output");
 }
 
+/// conv2d in blocks of `block` output channels (GroupedConvBlockStages).
+KernelPipeline buildForwardBlocked(const KernelSpec &spec, const Scheduler &sched,
+                                   const Geometry &geo, int block) {
+  GroupedConvBlockStages st;
+  st.block = block;
+  st.groupsPerBlock = std::max(1, block / geo.Kg);
+  st.perGroup = block / st.groupsPerBlock;
+  st.Cg = geo.Cg;
+  st.Q = geo.Q;
+  st.P = geo.P;
+  st.blocks = geo.K / block;
+  st.N = geo.N;
+  st.macs = geo.macs();
+  ImageParam input = makeInput("input", {geo.C, geo.W, geo.H, geo.N});
+  ImageParam weight = makeInput("weight", {geo.K, geo.Cg, geo.S, geo.R});
+  std::vector<ImageParam> inputs = {input, weight};
+  ImageParam bias, residual;
+  if (spec.bias) {
+    bias = makeInput("bias", {geo.K});
+    inputs.push_back(bias);
+  }
+  if (spec.residual) {
+    residual = makeInput("residual", {geo.K, geo.Q, geo.P, geo.N});
+    inputs.push_back(residual);
+  }
+  st.h = Var("h");
+  st.i = Var("i");
+  st.j = Var("j");
+  st.x = Var("x");
+  st.y = Var("y");
+  st.b = Var("b");
+  st.n = Var("n");
+  const Var &h = st.h, &i = st.i, &j = st.j, &x = st.x, &y = st.y, &b = st.b, &n = st.n;
+  const int I = st.perGroup;
+  Expr channel = b * block + h * I + i; // the output channel of (h, i) in block b
+  st.packedWeight = Func("packed_weight");
+  Var s("s"), rr("rr");
+  st.packedWeight(h, i, j, s, rr, b) = weight(channel, j, s, rr);
+
+  // The input at clamped coordinates, then zeros over the padding columns
+  // and rows in updates: the copy's loops test no condition.
+  st.staged = Func("staged");
+  Expr group = (b * block + h * I) / geo.Kg;
+  st.staged(h, j, x, y, b, n) =
+      input(group * geo.Cg + j, clamp(x, 0, geo.W - 1), clamp(y, 0, geo.H - 1), n);
+  // The columns the taps reach beyond the input, left and right; rows
+  // outside it, whole.
+  const int left = geo.PW;
+  const int right = std::max(0, (geo.Q - 1) * geo.SW + (geo.S - 1) * geo.DW - geo.PW - (geo.W - 1));
+  auto zeroColumns = [&](int from, int count) {
+    if (count <= 0)
+      return;
+    RDom columns(from, count, "pad_x");
+    st.staged(h, j, columns.x, y, b, n) = 0.0f;
+    st.stagedPadding.push_back(columns);
+  };
+  zeroColumns(-left, left);
+  zeroColumns(geo.W, right);
+  RDom rows(-left, geo.W + left + right, "pad_y");
+  rows.where(y < 0 || y >= geo.H);
+  st.staged(h, j, rows.x, y, b, n) = 0.0f;
+  st.stagedPadding.push_back(rows);
+
+  st.r = RDom(0, geo.Cg, 0, geo.S, 0, geo.R, "r");
+  const RDom &r = st.r;
+  Expr ix = x * geo.SW + r.y * geo.DW - geo.PW, iy = y * geo.SH + r.z * geo.DH - geo.PH;
+  st.acc = Func("acc");
+  st.acc(h, i, x, y, b, n) = spec.bias ? Expr(bias(channel)) : Expr(0.0f);
+  st.acc(h, i, x, y, b, n) +=
+      st.packedWeight(h, i, r.x, r.y, r.z, b) * st.staged(h, r.x, ix, iy, b, n);
+  st.output = Func("output");
+  Var k("k");
+  Expr value = st.acc(k % block / I, k % I, x, y, k / block, n);
+  if (spec.residual)
+    value = value + residual(k, x, y, n);
+  st.output(k, x, y, n) = maybeRelu(value, spec.relu);
+  constrainDense(st.output.output_buffer(), {geo.K, geo.Q, geo.P, geo.N});
+  sched.scheduleGroupedConvBlock(st);
+  return finish({st.output}, inputs);
+}
+
 KernelPipeline buildForward(const KernelSpec &spec, const Scheduler &sched) {
   Geometry geo(spec);
+  if (int block = sched.groupedConvBlock(geo.G, geo.Cg, geo.Kg))
+    return buildForwardBlocked(spec, sched, geo, block);
   GroupedConvStages st;
   initStages(st, spec, geo);
   ImageParam input = makeInput("input", {geo.C, geo.W, geo.H, geo.N});

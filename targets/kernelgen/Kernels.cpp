@@ -17,6 +17,11 @@ void Scheduler::scheduleWinograd(WinogradStages &st) const {
     f.compute_root();
 }
 
+void Scheduler::scheduleGroupedConvBlock(GroupedConvBlockStages &st) const {
+  for (Func f : {st.packedWeight, st.staged, st.acc})
+    f.compute_root();
+}
+
 KernelPipeline buildNchwToNhwc(const KernelSpec &spec, const Scheduler &sched) {
   const auto &s = spec.input;
   int N = i32(s[0]), C = i32(s[1]), H = i32(s[2]), W = i32(s[3]);

@@ -246,6 +246,33 @@ struct GroupedConvStages {
   int64_t macs = 0;         ///< Multiply-adds of the whole kernel.
 };
 
+/// conv2d with groups, the blocked algorithm a target chooses with
+/// Scheduler::groupedConvBlock (GroupedConvKernels.cpp): output channels in
+/// blocks of B, which fill whole vectors: M = B / Kg whole groups (B > Kg),
+/// or I = B channels of one group (M = 1). In block b, output channel
+/// b*B + h*I + i is (h, i): group h of the block (I = Kg), channel i. The
+/// weights are packed per block and the input staged per block with the
+/// M groups' channel j side by side, so that the inner loop reads the
+/// weights as vectors and the input as a broadcast of M values:
+///   packedWeight(h, i, j, s, r, b) = weight(b*B + h*I + i, j, s, r)
+///   staged(h, j, x, y, b, n) = source(group(b, h)*Cg + j, x, y, n)
+///     (the input at clamped coordinates; updates write the zero padding:
+///     columns left and right, then rows outside the input)
+///   acc(h, i, x, y, b, n) = bias?;  acc += packedWeight(h, i, r.x, r.y, r.z, b) *
+///     staged(h, r.x, x*SW + r.y*DW - PW, y*SH + r.z*DH - PH, b, n)
+///   output(k, x, y, n) = relu?(acc(k % B / I, k % I, x, y, k / B, n) + residual?)
+/// The reduction order of each element is that of GroupedConvStages (r.x
+/// innermost), so both algorithms give the same bits.
+struct GroupedConvBlockStages {
+  Halide::Func output, acc, staged, packedWeight;
+  Halide::Var h, i, j, x, y, b, n;
+  Halide::RDom r;
+  std::vector<Halide::RDom> stagedPadding;         ///< staged's updates, zeros at the padding.
+  int block = 1, groupsPerBlock = 1, perGroup = 1; ///< B, M and I.
+  int Cg = 1, Q = 1, P = 1, blocks = 1, N = 1;     ///< Q x P output; blocks = K / B.
+  int64_t macs = 0;
+};
+
 /// conv2d_grad_weight: a reduction over N*P*Q, blocked so that the blocks
 /// of rows it reads stay in cache:
 ///   inputTile(c, x, y, n) = zero-padded input
@@ -338,6 +365,9 @@ public:
   virtual void scheduleSoftmax(SoftmaxStages &stages) const = 0;
   virtual void scheduleVectorUpdate(VectorUpdateStages &stages) const = 0;
   virtual void scheduleGroupedConv(GroupedConvStages &stages) const = 0;
+  /// Schedules the blocked grouped conv2d of a target whose groupedConvBlock
+  /// chooses it. This default computes each stage whole.
+  virtual void scheduleGroupedConvBlock(GroupedConvBlockStages &stages) const;
   /// Schedules the Winograd algorithm of a target whose winogradTile
   /// chooses it. This default computes each stage
   /// whole (a correct, slow schedule).
@@ -356,6 +386,13 @@ public:
   /// algorithm. Called with the extents of `shape` set (Co, Ci, W, H, N).
   virtual int winogradTile(const WinogradStages &shape) const {
     (void)shape;
+    return 0;
+  }
+  /// The block B of output channels (a multiple of Kg that divides G*Kg, or
+  /// a divisor of Kg) of the blocked grouped conv2d (GroupedConvBlockStages) for G groups of Cg
+  /// inputs and Kg outputs; 0 for the direct GroupedConvStages algorithm.
+  virtual int groupedConvBlock(int G, int Cg, int Kg) const {
+    (void)G, (void)Cg, (void)Kg;
     return 0;
   }
   /// The block B of output channels of the blocked weight layout for a conv

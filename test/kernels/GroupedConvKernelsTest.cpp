@@ -17,6 +17,7 @@ using namespace resnetc::kerneltest;
 extern "C" {
 int kg_gconv_fwd(void *, HB x, HB w, HB bias, HB residual, HB y);
 int kg_gconv_resnext(void *, HB x, HB w, HB y);
+int kg_gconv_wide(void *, HB x, HB w, HB bias, HB y);
 int kg_gconv_depthwise(void *, HB x, HB w, HB y);
 int kg_dconv_fwd(void *, HB x, HB w, HB y);
 int kg_dconv_asym(void *, HB x, HB w, HB bias, HB y);
@@ -175,6 +176,7 @@ void runGradWeight(const Case &cc, int (*kernel)(void *, HB, HB, HB), uint64_t s
 // The cases, as in CMakeLists.txt: N, C, H, W, K, R, S, SH, SW, PH, PW, DH, DW, G.
 const Case kGroups4{2, 16, 9, 8, 32, 3, 3, 1, 1, 1, 1, 1, 1, 4};
 const Case kResNeXt{2, 128, 8, 8, 128, 3, 3, 2, 2, 1, 1, 1, 1, 32};
+const Case kWideGroups{2, 128, 6, 5, 128, 3, 3, 1, 1, 1, 1, 1, 1, 2};
 const Case kDepthwise{1, 24, 7, 7, 24, 3, 3, 1, 1, 1, 1, 1, 1, 24};
 const Case kDilated{2, 16, 9, 9, 32, 3, 3, 1, 1, 2, 2, 2, 2, 1};
 const Case kDilatedAsym{1, 8, 10, 9, 16, 3, 2, 2, 1, 3, 1, 3, 2, 2};
@@ -191,6 +193,13 @@ TEST(GroupedConv, FourGroupsWithEpilogue) {
 }
 TEST(GroupedConv, ResNeXtStride2FourChannelsAGroup) {
   runForward(kResNeXt, plain(kg_gconv_resnext), 2);
+}
+// 64 channels a group: blocks of part of a group (blocked algorithm).
+TEST(GroupedConv, TwoWideGroups) {
+  runForward(kWideGroups,
+             {true, false, true,
+              [](HB x, HB w, HB b, HB, HB y) { return kg_gconv_wide(nullptr, x, w, b, y); }},
+             16);
 }
 TEST(GroupedConv, Depthwise) { runForward(kDepthwise, plain(kg_gconv_depthwise), 3); }
 TEST(DilatedConv, DilationTwo) { runForward(kDilated, plain(kg_dconv_fwd), 4); }
