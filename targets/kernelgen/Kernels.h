@@ -262,7 +262,7 @@ struct GroupedConvStages {
 ///     staged(h, r.x, x*SW + r.y*DW - PW, y*SH + r.z*DH - PH, b, n)
 ///   output(k, x, y, n) = relu?(acc(k % B / I, k % I, x, y, k / B, n) + residual?)
 /// The reduction order of each element is that of GroupedConvStages (r.x
-/// innermost), so both algorithms give the same bits.
+/// innermost): both algorithms add the same products in the same order.
 struct GroupedConvBlockStages {
   Halide::Func output, acc, staged, packedWeight;
   Halide::Var h, i, j, x, y, b, n;
