@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The speed benchmark: one training step (forward, loss, backward, SGD) at
 # batch 128 of ResNet-20 on Fashion-MNIST's 1x28x28 images and of the CIFAR
-# ResNet-20 and ResNet-56 (3x32x32), resnetc against PyTorch (NCHW and
+# ResNet-20 and ResNet-56 (3x32x32), and at batch 32 (the per-GPU batch of the
+# paper's ImageNet runs) of ResNet-50 (3x224x224), resnetc against PyTorch (NCHW and
 # channels_last), with 1 and 2 threads, in alternating repetitions so that all
 # see the same machine state. See bench/README.md.
 set -euo pipefail
@@ -13,7 +14,8 @@ usage: bench/train_step.sh [--networks "resnet20_fmnist"] [--steps 20] [--reps 3
                            [--peak-gflops 98] [--python PYTHON] [--pytorch-only]
 
   --networks LIST   of resnet20_fmnist (1x28x28), resnet20 and resnet56 (CIFAR,
-                    3x32x32; built with cmake -DRESNETC_BUILD_BENCH_MODELS=ON)
+                    3x32x32), resnet50 (ImageNet, 3x224x224, batch 32; all but the
+                    first built with cmake -DRESNETC_BUILD_BENCH_MODELS=ON)
   --steps N         timed steps of each run (default 20)
   --reps R          runs of each trainer per thread count, alternating (default 3)
   --warmup-steps W  untimed steps before them (default 3)
@@ -24,14 +26,13 @@ usage: bench/train_step.sh [--networks "resnet20_fmnist"] [--steps 20] [--reps 3
 
 Per thread count and trainer: the median of the runs' median step times, the
 best step of all, images/s at that median, and GFLOP/s counting a step as
-3 x 2 x (forward multiply-adds) x 128 FLOPs, with its fraction of threads x peak.
+3 x 2 x (forward multiply-adds) x batch FLOPs, with its fraction of threads x peak.
 USAGE
 }
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${RESNETC_BUILD_DIR:-$root/build}
 networks=resnet20_fmnist steps=20 reps=3 warmup=3 thread_list="1 2" peak=98 python=/usr/bin/python3 pytorch_only=0
-batch=128
 while [[ $# -gt 0 ]]; do
   case $1 in
     --networks) networks=${2:?--networks needs a value}; shift 2 ;;
@@ -55,8 +56,8 @@ script=$root/bench/pytorch/resnet20_fmnist.py
 for network in $networks; do
   case $network in
     resnet20_fmnist) ;;
-    resnet20|resnet56) how="cmake -B ${build#"$root"/} -DRESNETC_BUILD_BENCH_MODELS=ON && " ;;
-    *) echo "train_step.sh: unknown network '$network' (resnet20_fmnist, resnet20, resnet56)" >&2; exit 2 ;;
+    resnet20|resnet56|resnet50) how="cmake -B ${build#"$root"/} -DRESNETC_BUILD_BENCH_MODELS=ON && " ;;
+    *) echo "train_step.sh: unknown network '$network' (resnet20_fmnist, resnet20, resnet56, resnet50)" >&2; exit 2 ;;
   esac
   bench=$build/bin/resnetc-bench-train-step-$network
   if [[ $pytorch_only == 0 && ! -x $bench ]]; then
@@ -98,7 +99,10 @@ measure() { # LABEL COMMAND...: runs it, appends "LABEL median best peak_mib" to
 
 # bench_network NETWORK: the runs and the summary table of one network.
 bench_network() {
-  local network=$1 bench=$build/bin/resnetc-bench-train-step-$1
+  local network=$1 bench=$build/bin/resnetc-bench-train-step-$1 batch=128
+  if [[ $network == resnet50 ]]; then
+    batch=32 # as bench/CMakeLists.txt compiles it
+  fi
   # The forward multiply-adds per image, counted from the PyTorch model's conv
   # and fc shapes (resnetc stats gives the same).
   local macs gflop

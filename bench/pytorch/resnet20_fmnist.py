@@ -25,11 +25,13 @@ import sys
 import time
 
 
-# --network: (blocks a stage, input C x H x W) of the 6n+2-layer networks.
+# --network: (blocks a stage, input C x H x W) of the 6n+2-layer networks, and
+# ResNet-50 (v1, as examples/models/resnet50.rn; ImageNet, 1000 classes).
 NETWORKS = {
     "resnet20_fmnist": (3, (1, 28, 28)),
     "resnet20": (3, (3, 32, 32)),
     "resnet56": (9, (3, 32, 32)),
+    "resnet50": ((3, 4, 6, 3), (3, 224, 224)),
 }
 
 
@@ -63,7 +65,8 @@ def parse_args(argv=None):
                    help="untimed steps before --time-steps (default 3)")
     p.add_argument("--network", choices=sorted(NETWORKS), default="resnet20_fmnist",
                    help="with --time-steps and --count-macs: the network (default "
-                        "%(default)s; resnet20 and resnet56 are the CIFAR ones, 3x32x32)")
+                        "%(default)s; resnet20 and resnet56 are the CIFAR ones, 3x32x32; "
+                        "resnet50 the ImageNet one, 3x224x224)")
     p.add_argument("--count-macs", action="store_true",
                    help="print the forward multiply-adds per image and exit")
     args = p.parse_args(argv)
@@ -119,6 +122,7 @@ import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from cifar_resnet import CifarResNet, count_macs, peak_mib  # noqa: E402
+from imagenet_resnet import Bottleneck, ImageNetResNet  # noqa: E402
 
 # Before any parallel work: the inter-op pool cannot be resized once used.
 torch.set_num_interop_threads(1)
@@ -281,6 +285,8 @@ def train(args):
 def network(args):
     """The model of --network and its input shape (C, H, W)."""
     blocks, shape = NETWORKS[args.network]
+    if args.network == "resnet50":
+        return ImageNetResNet(Bottleneck, blocks, "v1"), shape
     return CifarResNet(in_channels=shape[0], blocks=blocks, pad_channels=args.pad_channels), shape
 
 
@@ -293,7 +299,7 @@ def time_steps(args):
     optimizer = make_optimizer(model, args.lr)
     macs = count_macs(model, shape)
     inputs = torch.randn(args.batch, *shape).contiguous(memory_format=memory_format)
-    labels = torch.randint(0, 10, (args.batch,))
+    labels = torch.randint(0, model.fc.out_features, (args.batch,))
     threads = torch.get_num_threads()
     print(f"{args.network}, PyTorch {torch.__version__}: {macs / 1e6:.2f}M multiply-adds an "
           f"image forward; {args.warmup_steps} warm-up and {args.time_steps} timed steps",

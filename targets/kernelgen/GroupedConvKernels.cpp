@@ -91,15 +91,9 @@ KernelPipeline buildForwardBlocked(const KernelSpec &spec, const Scheduler &sche
   ImageParam input = makeInput("input", {geo.C, geo.W, geo.H, geo.N});
   ImageParam weight = makeInput("weight", {geo.K, geo.Cg, geo.S, geo.R});
   std::vector<ImageParam> inputs = {input, weight};
-  ImageParam bias, residual;
-  if (spec.bias) {
-    bias = makeInput("bias", {geo.K});
-    inputs.push_back(bias);
-  }
-  if (spec.residual) {
-    residual = makeInput("residual", {geo.K, geo.Q, geo.P, geo.N});
-    inputs.push_back(residual);
-  }
+  ImageParam bias = optionalInput(spec.bias, "bias", {geo.K}, inputs);
+  ImageParam residual =
+      optionalInput(spec.residual, "residual", {geo.K, geo.Q, geo.P, geo.N}, inputs);
   st.h = Var("h");
   st.i = Var("i");
   st.j = Var("j");
@@ -165,15 +159,9 @@ KernelPipeline buildForward(const KernelSpec &spec, const Scheduler &sched) {
   ImageParam input = makeInput("input", {geo.C, geo.W, geo.H, geo.N});
   ImageParam weight = makeInput("weight", {geo.K, geo.Cg, geo.S, geo.R});
   std::vector<ImageParam> inputs = {input, weight};
-  ImageParam bias, residual;
-  if (spec.bias) {
-    bias = makeInput("bias", {geo.K});
-    inputs.push_back(bias);
-  }
-  if (spec.residual) {
-    residual = makeInput("residual", {geo.K, geo.Q, geo.P, geo.N});
-    inputs.push_back(residual);
-  }
+  ImageParam bias = optionalInput(spec.bias, "bias", {geo.K}, inputs);
+  ImageParam residual =
+      optionalInput(spec.residual, "residual", {geo.K, geo.Q, geo.P, geo.N}, inputs);
   st.source = zeroPadded(input, geo.W, geo.H);
   st.per = geo.Kg;
   st.A = geo.Q;

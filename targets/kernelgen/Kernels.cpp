@@ -87,15 +87,8 @@ KernelPipeline buildConv2D(const KernelSpec &spec, const Scheduler &sched) {
     inputs.push_back(packed);
     st.weight = packed;
   }
-  ImageParam bias, residual;
-  if (spec.bias) {
-    bias = makeInput("bias", {st.K});
-    inputs.push_back(bias);
-  }
-  if (spec.residual) {
-    residual = makeInput("residual", {st.K, st.Q, st.P, st.N});
-    inputs.push_back(residual);
-  }
+  ImageParam bias = optionalInput(spec.bias, "bias", {st.K}, inputs);
+  ImageParam residual = optionalInput(spec.residual, "residual", {st.K, st.Q, st.P, st.N}, inputs);
 
   st.k = Var("k");
   st.x = Var("x");
@@ -292,11 +285,7 @@ KernelPipeline buildDense(const KernelSpec &spec, const Scheduler &sched) {
   ImageParam input = makeInput("input", {st.C, st.N});
   ImageParam weight = makeInput("weight", {st.C, st.K});
   std::vector<ImageParam> inputs = {input, weight};
-  ImageParam bias;
-  if (spec.bias) {
-    bias = makeInput("bias", {st.K});
-    inputs.push_back(bias);
-  }
+  ImageParam bias = optionalInput(spec.bias, "bias", {st.K}, inputs);
   st.k = Var("k");
   st.n = Var("n");
   st.r = RDom(0, st.C, "r");
@@ -365,11 +354,7 @@ KernelPipeline buildFoldPackConvWeight(const KernelSpec &spec, const Scheduler &
   PackStages st = packFrame(spec);
   ImageParam weight = makeInput("weight", {st.S, st.R, st.C, st.K});
   std::vector<ImageParam> inputs = {weight};
-  ImageParam bias;
-  if (spec.bias) {
-    bias = makeInput("bias", {st.K});
-    inputs.push_back(bias);
-  }
+  ImageParam bias = optionalInput(spec.bias, "bias", {st.K}, inputs);
   ImageParam gamma = makeInput("gamma", {st.K});
   ImageParam beta = makeInput("beta", {st.K});
   ImageParam mean = makeInput("mean", {st.K});

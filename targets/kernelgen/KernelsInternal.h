@@ -33,6 +33,17 @@ inline Halide::ImageParam makeInput(const char *name, const std::vector<int> &ex
   return param;
 }
 
+/// An input the spec may leave out (a bias, a residual): declared and
+/// appended to `inputs` when `wanted`, else undefined.
+inline Halide::ImageParam optionalInput(bool wanted, const char *name,
+                                        const std::vector<int> &extents,
+                                        std::vector<Halide::ImageParam> &inputs) {
+  if (!wanted)
+    return Halide::ImageParam();
+  inputs.push_back(makeInput(name, extents));
+  return inputs.back();
+}
+
 inline int i32(int64_t v) { return int(v); }
 
 /// conv2d_grad_input's epilogue: with residual=1 another gradient of the
