@@ -62,6 +62,19 @@ struct Geometry {
   int64_t macs() const { return int64_t(N) * K * P * Q * Cg * R * S; }
 };
 
+/// conv2d's inputs: input, weight, then bias and residual where the spec has them.
+struct ForwardInputs {
+  ImageParam input, weight, bias, residual;
+  std::vector<ImageParam> all;
+
+  ForwardInputs(const KernelSpec &spec, const Geometry &geo)
+      : input(makeInput("input", {geo.C, geo.W, geo.H, geo.N})),
+        weight(makeInput("weight", {geo.K, geo.Cg, geo.S, geo.R})), all({input, weight}) {
+    bias = optionalInput(spec.bias, "bias", {geo.K}, all);
+    residual = optionalInput(spec.residual, "residual", {geo.K, geo.Q, geo.P, geo.N}, all);
+  }
+};
+
 void initStages(GroupedConvStages &st, const KernelSpec &spec, const Geometry &geo) {
   st.kind = spec.kind;
   st.i = Var("i");
@@ -88,12 +101,8 @@ KernelPipeline buildForwardBlocked(const KernelSpec &spec, const Scheduler &sche
   st.blocks = geo.K / block;
   st.N = geo.N;
   st.macs = geo.macs();
-  ImageParam input = makeInput("input", {geo.C, geo.W, geo.H, geo.N});
-  ImageParam weight = makeInput("weight", {geo.K, geo.Cg, geo.S, geo.R});
-  std::vector<ImageParam> inputs = {input, weight};
-  ImageParam bias = optionalInput(spec.bias, "bias", {geo.K}, inputs);
-  ImageParam residual =
-      optionalInput(spec.residual, "residual", {geo.K, geo.Q, geo.P, geo.N}, inputs);
+  ForwardInputs in(spec, geo);
+  const ImageParam &input = in.input, &weight = in.weight, &bias = in.bias, &residual = in.residual;
   st.h = Var("h");
   st.i = Var("i");
   st.j = Var("j");
@@ -147,7 +156,7 @@ KernelPipeline buildForwardBlocked(const KernelSpec &spec, const Scheduler &sche
   st.output(k, x, y, n) = maybeRelu(value, spec.relu);
   constrainDense(st.output.output_buffer(), {geo.K, geo.Q, geo.P, geo.N});
   sched.scheduleGroupedConvBlock(st);
-  return finish({st.output}, inputs);
+  return finish({st.output}, in.all);
 }
 
 KernelPipeline buildForward(const KernelSpec &spec, const Scheduler &sched) {
@@ -156,12 +165,8 @@ KernelPipeline buildForward(const KernelSpec &spec, const Scheduler &sched) {
     return buildForwardBlocked(spec, sched, geo, block);
   GroupedConvStages st;
   initStages(st, spec, geo);
-  ImageParam input = makeInput("input", {geo.C, geo.W, geo.H, geo.N});
-  ImageParam weight = makeInput("weight", {geo.K, geo.Cg, geo.S, geo.R});
-  std::vector<ImageParam> inputs = {input, weight};
-  ImageParam bias = optionalInput(spec.bias, "bias", {geo.K}, inputs);
-  ImageParam residual =
-      optionalInput(spec.residual, "residual", {geo.K, geo.Q, geo.P, geo.N}, inputs);
+  ForwardInputs in(spec, geo);
+  const ImageParam &input = in.input, &weight = in.weight, &bias = in.bias, &residual = in.residual;
   st.source = zeroPadded(input, geo.W, geo.H);
   st.per = geo.Kg;
   st.A = geo.Q;
@@ -182,7 +187,7 @@ KernelPipeline buildForward(const KernelSpec &spec, const Scheduler &sched) {
   st.output(ko, x, y, n) = maybeRelu(value, spec.relu);
   constrainDense(st.output.output_buffer(), {geo.K, geo.Q, geo.P, geo.N});
   sched.scheduleGroupedConv(st);
-  return finish({st.output}, inputs);
+  return finish({st.output}, in.all);
 }
 
 KernelPipeline buildGradInput(const KernelSpec &spec, const Scheduler &sched) {
