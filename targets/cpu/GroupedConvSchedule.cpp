@@ -100,8 +100,9 @@ int CpuScheduler::groupedConvBlock(int G, int Cg, int Kg) const {
   const int lanes = naturalLanes;
   // Kg = 4 or 8 on AVX-512: the direct schedule fills a quarter or half of
   // each vector (15-31% of the peak). Up to four groups share one instead.
+  // Depthwise convs (Kg = 1) keep the direct algorithm.
   if (Kg < lanes)
-    return lanes % Kg == 0 && lanes / Kg <= 4 && G % (lanes / Kg) == 0 ? lanes : 0;
+    return Kg > 1 && lanes % Kg == 0 && lanes / Kg <= 4 && G % (lanes / Kg) == 0 ? lanes : 0;
   // One or two vectors of a group's channels: the direct schedule's weights
   // (K apart) and input pixels (C apart) map to a few cache sets.
   if (Kg % (2 * lanes) == 0)
@@ -126,7 +127,9 @@ void CpuScheduler::scheduleGroupedConvBlock(GroupedConvBlockStages &st) const {
   const int64_t blockTasks = int64_t(st.blocks) * st.N;
   const int bands = int(std::min<int64_t>(std::max(1, st.P / kMinBandRows),
                                           (kMinConvTasks / 2 + blockTasks - 1) / blockTasks));
-  const int bandRows = largestDivisor(st.P, st.P / std::max(bands, 1));
+  int bandRows = largestDivisor(st.P, st.P / std::max(bands, 1));
+  if (bandRows < kMinBandRows)
+    bandRows = st.P; // no divisor makes bands of kMinBandRows rows or more
   out.split(args[0], blk, within, st.block)
       .split(y, band, row, bandRows)
       .reorder(within, x, row, band, blk, n)
