@@ -25,6 +25,7 @@ public:
   void scheduleDense(DenseStages &stages) const override;
   void schedulePack(PackStages &stages) const override;
   void scheduleChannelReduction(ChannelReductionStages &stages) const override;
+  void scheduleChannelMoments(ChannelMomentsStages &stages) const override;
   void scheduleConvGradInput(ConvGradInputStages &stages) const override;
   void scheduleConvGradWeight(ConvGradWeightStages &stages) const override;
   void scheduleDenseGrad(DenseGradStages &stages) const override;

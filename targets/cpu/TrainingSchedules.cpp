@@ -8,6 +8,8 @@
 
 #include "ScheduleSupport.h"
 
+#include <algorithm>
+
 namespace resnetc::kernelgen {
 
 using namespace Halide;
@@ -34,6 +36,47 @@ void CpuScheduler::scheduleChannelReduction(ChannelReductionStages &st) const {
     }
   }
   parallelRows(rowsUpdate, y, n, st.H * st.N, int64_t(st.C) * st.W, Var("yn"));
+}
+
+void CpuScheduler::scheduleChannelMoments(ChannelMomentsStages &st) const {
+  const Var &c = st.c, &y = st.y, &n = st.n;
+  std::vector<Func> levels = {st.rows, st.devImages, st.devTotal};
+  if (st.sumTotal.defined()) {
+    levels.push_back(st.sumImages);
+    levels.push_back(st.sumTotal);
+  }
+  for (Func f : levels)
+    f.compute_root();
+  st.rowSum.update().reorder(c, st.rx.x);
+  Stage rows = st.rows.update();
+  rows.reorder(c, st.rx.x, y, n);
+  st.devImages.update().reorder(c, st.ry.x, n);
+  st.devTotal.update().reorder(c, st.rn.x);
+  if (st.sumTotal.defined()) {
+    st.sumImages.update().reorder(c, st.ry.x, n);
+    st.sumTotal.update().reorder(c, st.rn.x);
+  }
+  if (int lanes = lanesFor(st.C)) {
+    TailStrategy tail = st.C % lanes == 0 ? TailStrategy::RoundUp : TailStrategy::GuardWithIf;
+    levels.push_back(st.rowSum);
+    for (Func f : levels) {
+      f.vectorize(c, lanes, tail);
+      f.update().vectorize(c, lanes, tail);
+    }
+  }
+  // Rows in parallel tasks; each row's sum computed just before its
+  // deviations, so that the second pass over the row reads it from cache.
+  const int rowCount = st.H * st.N;
+  const int64_t workPerRow = int64_t(st.C) * st.W;
+  if (rowCount < 2 || rowCount * workPerRow < kMinParallelWork) {
+    st.rowSum.compute_at(st.rows, y);
+    return;
+  }
+  Var yn("yn"), task("task"), row("row");
+  const int64_t perTask =
+      std::clamp<int64_t>((kMinTaskWork + workPerRow - 1) / workPerRow, 1, rowCount / 2);
+  rows.fuse(y, n, yn).split(yn, task, row, int(perTask), TailStrategy::GuardWithIf).parallel(task);
+  st.rowSum.compute_at(st.rows, row);
 }
 
 void CpuScheduler::scheduleConvGradInput(ConvGradInputStages &st) const {

@@ -105,6 +105,14 @@ void GpuScheduler::scheduleChannelReduction(ChannelReductionStages &st) const {
     onDevice(f);
 }
 
+void GpuScheduler::scheduleChannelMoments(ChannelMomentsStages &st) const {
+  // One thread per row, image or channel, adding in index order as on the
+  // CPU; the rows' sums are a stage of their own.
+  for (Func f : {st.rowSum, st.rows, st.sumImages, st.sumTotal, st.devImages, st.devTotal})
+    if (f.defined())
+      onDevice(f);
+}
+
 void GpuScheduler::scheduleConvGradInput(ConvGradInputStages &st) const {
   onDevice(st.weightT);
   Var thread;

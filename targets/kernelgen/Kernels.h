@@ -151,6 +151,26 @@ struct ChannelReductionStages {
   int C = 1, W = 1, H = 1, N = 1;
 };
 
+/// Per-channel mean and squared deviations about a center (batch_norm_train,
+/// channel_variance) with one pass over the input from memory: each row's sum,
+/// then its squared deviations about its own mean while the row is in cache,
+///   rowSum(c, y, n) = 0;  rowSum += x(c, rx, y, n)
+///   rows(c, y, n) = {0, 0};
+///   rows = {rowSum, rows[1] + (x(c, rx, y, n) - rowSum / W)^2}
+/// then the levels of ChannelReductionStages over the rows:
+///   sumImages(c, n) += rows[0](c, ry, n);  sumTotal(c) += sumImages(c, rn)
+///   devImages(c, n) += rows[1](c, ry, n) + W * (rows[0](c, ry, n) / W - center(c))^2
+///   devTotal(c) += devImages(c, rn)
+/// which is sum((x - center)^2) for any center, with no cancellation where
+/// the mean is large. sumTotal is a three-level sum's total to the bit
+/// (channel_mean's); it is undefined where the center is given.
+struct ChannelMomentsStages {
+  Halide::Func rowSum, rows, sumImages, sumTotal, devImages, devTotal;
+  Halide::Var c, y, n;
+  Halide::RDom rx, ry, rn;
+  int C = 1, W = 1, H = 1, N = 1;
+};
+
 /// conv2d_grad_input: a convolution of the zero-padded output gradient with
 /// the transposed weights, vectorised over the input channels c.
 ///   weightT(c, k, s, r) = weight(k, c, s, r), 0 for s >= S or r >= R
@@ -358,6 +378,7 @@ public:
   virtual void scheduleDense(DenseStages &stages) const = 0;
   virtual void schedulePack(PackStages &stages) const = 0;
   virtual void scheduleChannelReduction(ChannelReductionStages &stages) const = 0;
+  virtual void scheduleChannelMoments(ChannelMomentsStages &stages) const = 0;
   virtual void scheduleConvGradInput(ConvGradInputStages &stages) const = 0;
   virtual void scheduleConvGradWeight(ConvGradWeightStages &stages) const = 0;
   virtual void scheduleDenseGrad(DenseGradStages &stages) const = 0;

@@ -80,6 +80,52 @@ channelReduction(const std::string &name, int C, int W, int H, int N,
   return st;
 }
 
+/// The stages of ChannelMomentsStages over `input` (extents C, W, H, N), with
+/// the deviations about `center`, or about the mean (sumTotal / M) where
+/// `center` is undefined.
+ChannelMomentsStages channelMoments(Func input, const std::vector<int> &ext, Func center) {
+  ChannelMomentsStages st;
+  st.C = ext[0];
+  st.W = ext[1];
+  st.H = ext[2];
+  st.N = ext[3];
+  st.c = Var("c");
+  st.y = Var("y");
+  st.n = Var("n");
+  st.rx = RDom(0, st.W, "moments_rx");
+  st.ry = RDom(0, st.H, "moments_ry");
+  st.rn = RDom(0, st.N, "moments_rn");
+  const Var &c = st.c, &y = st.y, &n = st.n;
+  const Expr W = float(st.W);
+
+  st.rowSum = Func("row_sum");
+  st.rowSum(c, y, n) = 0.0f;
+  st.rowSum(c, y, n) += input(c, st.rx.x, y, n);
+  st.rows = Func("row_moments");
+  st.rows(c, y, n) = Tuple(0.0f, 0.0f);
+  Expr d = input(c, st.rx.x, y, n) - st.rowSum(c, y, n) / W;
+  st.rows(c, y, n) = Tuple(st.rowSum(c, y, n), st.rows(c, y, n)[1] + d * d);
+
+  if (!center.defined()) {
+    st.sumImages = Func("sum_images");
+    st.sumImages(c, n) = 0.0f;
+    st.sumImages(c, n) += st.rows(c, st.ry.x, n)[0];
+    st.sumTotal = Func("sum");
+    st.sumTotal(c) = 0.0f;
+    st.sumTotal(c) += st.sumImages(c, st.rn.x);
+    center = Func("moments_mean");
+    center(c) = st.sumTotal(c) / float(int64_t(st.W) * st.H * st.N);
+  }
+  st.devImages = Func("deviation_images");
+  st.devImages(c, n) = 0.0f;
+  Expr between = st.rows(c, st.ry.x, n)[0] / W - center(c);
+  st.devImages(c, n) += st.rows(c, st.ry.x, n)[1] + W * (between * between);
+  st.devTotal = Func("squared_deviations");
+  st.devTotal(c) = 0.0f;
+  st.devTotal(c) += st.devImages(c, st.rn.x);
+  return st;
+}
+
 /// The buffers of a Tuple-valued 1-D output: dense, extent `size` (the
 /// buffers after the first share the first one's min and extent).
 void constrainTupleOutput(Func f, int size) {
@@ -103,16 +149,21 @@ int smallestDivisorReaching(int n, int64_t unit, int64_t target) {
 
 namespace {
 
-/// output = relu?((input - mean) * inv_std * gamma + beta), with inv_std and
-/// the scale among the per-channel stages: batch norm's elementwise half.
+/// output = relu?((input - mean) * inv_std * gamma + beta + residual?), with
+/// inv_std and the scale among the per-channel stages: batch norm's
+/// elementwise half (the residual, where given, added to the rounded value,
+/// as a separate add would).
 void normalizeStage(ElementwiseStages &st, const KernelSpec &spec, Func input, Func gamma,
-                    Func beta, Func mean, Func invStd) {
+                    Func beta, Func mean, Func invStd, Func residual = Func()) {
   const Var &c = st.c, &x = st.x, &y = st.y, &n = st.n;
   Func scale("scale");
   scale(c) = invStd(c) * gamma(c);
   st.perChannel.push_back(invStd);
   st.perChannel.push_back(scale);
-  st.output(c, x, y, n) = maybeRelu((input(c, x, y, n) - mean(c)) * scale(c) + beta(c), spec.relu);
+  Expr value = (input(c, x, y, n) - mean(c)) * scale(c) + beta(c);
+  if (residual.defined())
+    value = value + residual(c, x, y, n);
+  st.output(c, x, y, n) = maybeRelu(value, spec.relu);
 }
 
 /// The per-channel mean over N, H and W of `value(c, x, y, n)`: the total
@@ -203,33 +254,30 @@ KernelPipeline buildBatchNormTrain(const KernelSpec &spec, const Scheduler &sche
   ImageParam gamma = makeInput("gamma", {C});
   ImageParam beta = makeInput("beta", {C});
 
-  // Two passes over the input: the mean, then the mean of the squared
-  // deviations from it (no cancellation as in E[x^2] - E[x]^2).
-  ChannelReductionStages sum =
-      channelReduction("sum", C, W, H, N, [&](Expr c, Expr x, Expr y, Expr n) {
-        return std::vector<Expr>{input(c, x, y, n)};
-      });
+  // The statistics in one pass over the input from memory (ChannelMomentsStages:
+  // no cancellation as in E[x^2] - E[x]^2), then the normalisation in a second.
+  ChannelMomentsStages moments = channelMoments(input, ext, Func());
   ElementwiseStages st = elementwiseFrame(spec.input);
   const Var &c = st.c;
   Func mean("mean");
-  mean(c) = sum.total(c) / M;
-  ChannelReductionStages squares =
-      channelReduction("squared_deviations", C, W, H, N, [&](Expr c, Expr x, Expr y, Expr n) {
-        Expr d = input(c, x, y, n) - mean(c);
-        return std::vector<Expr>{d * d};
-      });
+  mean(c) = moments.sumTotal(c) / M;
   Func invStd("inv_std");
-  invStd(c) = 1.0f / sqrt(squares.total(c) / M + Expr(spec.epsilon));
+  invStd(c) = 1.0f / sqrt(moments.devTotal(c) / M + Expr(spec.epsilon));
   st.perChannel = {mean};
-  normalizeStage(st, spec, input, gamma, beta, mean, invStd);
+  std::vector<ImageParam> inputs = {input, gamma, beta};
+  Func residual;
+  if (spec.residual) {
+    inputs.push_back(makeInput("residual", ext));
+    residual = inputs.back();
+  }
+  normalizeStage(st, spec, input, gamma, beta, mean, invStd, residual);
   constrainDense(st.output.output_buffer(), ext);
   constrainDense(mean.output_buffer(), {C});
   constrainDense(invStd.output_buffer(), {C});
 
-  sched.scheduleChannelReduction(sum);
-  sched.scheduleChannelReduction(squares);
+  sched.scheduleChannelMoments(moments);
   sched.scheduleElementwise(st);
-  return finish({st.output, mean, invStd}, {input, gamma, beta});
+  return finish({st.output, mean, invStd}, inputs);
 }
 
 KernelPipeline buildBatchNormTrainGrad(const KernelSpec &spec, const Scheduler &sched) {
@@ -270,14 +318,14 @@ KernelPipeline buildChannelVariance(const KernelSpec &spec, const Scheduler &sch
   std::vector<int> ext = nhwc(spec.input);
   ImageParam input = makeInput("input", ext);
   ImageParam mean = makeInput("mean", {ext[0]});
-  ChannelReductionStages variance =
-      channelMean("squared_deviations", ext, [&](Expr c, Expr x, Expr y, Expr n) {
-        Expr d = input(c, x, y, n) - mean(c);
-        return d * d;
-      });
-  constrainDense(variance.results[0].output_buffer(), {ext[0]});
-  sched.scheduleChannelReduction(variance);
-  return finish(variance.results, {input, mean});
+  // As batch_norm_train computes it (one rank's staged batch norm is the
+  // fused one to the bit), about the given mean.
+  ChannelMomentsStages moments = channelMoments(input, ext, mean);
+  Func variance("variance");
+  variance(moments.c) = moments.devTotal(moments.c) / float(int64_t(ext[1]) * ext[2] * ext[3]);
+  constrainDense(variance.output_buffer(), {ext[0]});
+  sched.scheduleChannelMoments(moments);
+  return finish({variance}, {input, mean});
 }
 
 KernelPipeline buildBatchNormNormalize(const KernelSpec &spec, const Scheduler &sched) {

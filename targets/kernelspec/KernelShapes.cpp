@@ -194,6 +194,8 @@ std::vector<KernelArgument> KernelSpec::arguments() const {
   case KernelKind::BatchNormTrain:
     args = {in("input", nhwc(input))};
     perChannelInputs({"gamma", "beta"});
+    if (residual)
+      args.push_back(in("residual", nhwc(input)));
     args.push_back(out("output", nhwc(input)));
     args.push_back(out("mean", perChannel));
     args.push_back(out("inv_std", perChannel));

@@ -50,7 +50,8 @@ const std::vector<KindInfo> &kindTable() {
        "fold_pack_conv_weight",
        {"weight", "bias", "epsilon"},
        {"blocked_for"}},
-      {KernelKind::BatchNormTrain, "batch_norm_train", {"input", "epsilon", "relu"}},
+      // residual=1: an addend before the relu.
+      {KernelKind::BatchNormTrain, "batch_norm_train", {"input", "epsilon", "relu"}, {"residual"}},
       {KernelKind::BatchNormTrainGrad, "batch_norm_train_grad", {"input", "relu"}},
       {KernelKind::ReluGrad, "relu_grad", {"input"}},
       {KernelKind::ChannelMean, "channel_mean", {"input"}},

@@ -23,6 +23,8 @@ using IntBuf = Halide::Runtime::Buffer<int32_t>;
 extern "C" {
 int kg_bnt_relu(void *, HB input, HB gamma, HB beta, HB out, HB mean, HB invStd);
 int kg_bnt_par(void *, HB input, HB gamma, HB beta, HB out, HB mean, HB invStd);
+int kg_bnt_res(void *, HB input, HB gamma, HB beta, HB residual, HB out, HB mean, HB invStd);
+int kg_bnt_res_par(void *, HB input, HB gamma, HB beta, HB residual, HB out, HB mean, HB invStd);
 int kg_bntg_relu(void *, HB dy, HB x, HB gamma, HB mean, HB invStd, HB y, HB dx, HB dgamma,
                  HB dbeta);
 int kg_bntg_par(void *, HB dy, HB x, HB gamma, HB mean, HB invStd, HB dx, HB dgamma, HB dbeta);
@@ -159,23 +161,33 @@ void batchStats(const Buf &x, double eps, std::vector<double> &mean, std::vector
 }
 
 using BnTrainKernel = int (*)(void *, HB, HB, HB, HB, HB, HB);
+/// batch_norm_train with residual=1: the residual after beta.
+using BnTrainResidualKernel = int (*)(void *, HB, HB, HB, HB, HB, HB, HB);
 
 void runBatchNormTrain(int N, int C, int H, int W, float eps, bool relu, float offset,
-                       BnTrainKernel kernel) {
+                       BnTrainKernel kernel, BnTrainResidualKernel residualKernel = nullptr) {
   Rng rng(100 + C);
-  Buf x = nhwc(N, C, H, W), gamma = vec(C), beta = vec(C);
+  Buf x = nhwc(N, C, H, W), gamma = vec(C), beta = vec(C), residual = nhwc(N, C, H, W);
   fill(x, rng, offset - 1.0f, offset + 1.0f);
   fill(gamma, rng, 0.5f, 1.5f);
   fill(beta, rng);
+  fill(residual, rng);
   Buf out = nanFilled(nhwc(N, C, H, W)), mean = nanFilled(vec(C)), invStd = nanFilled(vec(C));
-  EXPECT_KERNEL_OK(kernel(nullptr, x.raw_buffer(), gamma.raw_buffer(), beta.raw_buffer(),
-                          out.raw_buffer(), mean.raw_buffer(), invStd.raw_buffer()));
+  if (residualKernel)
+    EXPECT_KERNEL_OK(residualKernel(nullptr, x.raw_buffer(), gamma.raw_buffer(), beta.raw_buffer(),
+                                    residual.raw_buffer(), out.raw_buffer(), mean.raw_buffer(),
+                                    invStd.raw_buffer()));
+  else
+    EXPECT_KERNEL_OK(kernel(nullptr, x.raw_buffer(), gamma.raw_buffer(), beta.raw_buffer(),
+                            out.raw_buffer(), mean.raw_buffer(), invStd.raw_buffer()));
 
   std::vector<double> m, inv;
   batchStats(x, eps, m, inv);
   Buf want = nhwc(N, C, H, W);
   want.for_each_element([&](int c, int xx, int y, int n) {
     double v = (x(c, xx, y, n) - m[c]) * inv[c] * gamma(c) + beta(c);
+    if (residualKernel)
+      v += residual(c, xx, y, n);
     want(c, xx, y, n) = float(relu ? std::max(v, 0.0) : v);
   });
   expectClose(out, want);
@@ -185,6 +197,15 @@ void runBatchNormTrain(int N, int C, int H, int W, float eps, bool relu, float o
 
 TEST(TrainingBatchNorm, TrainOddShapeRelu) {
   runBatchNormTrain(2, 10, 7, 7, 9.99999975e-06f, true, 0.0f, kg_bnt_relu);
+}
+
+TEST(TrainingBatchNorm, TrainResidualRelu) {
+  // A block's last batch norm with its shortcut's add and relu fused.
+  runBatchNormTrain(2, 10, 7, 7, 9.99999975e-06f, true, 0.0f, nullptr, kg_bnt_res);
+}
+
+TEST(TrainingBatchNorm, TrainResidual) {
+  runBatchNormTrain(3, 64, 16, 16, 0.00100000005f, false, 50.0f, nullptr, kg_bnt_res_par);
 }
 
 TEST(TrainingBatchNorm, TrainLargeMeanIsAccurate) {
@@ -1075,6 +1096,11 @@ TEST(TrainingSpecParse, RoundTrips) {
   };
   const Case cases[] = {
       {"kind=batch_norm_train;input=2x10x7x7;epsilon=1e-05;relu=1",
+       KernelKind::BatchNormTrain,
+       {2, 10, 7, 7},
+       {}},
+      // A residual, written only when set.
+      {"kind=batch_norm_train;input=2x10x7x7;epsilon=1e-05;relu=1;residual=1",
        KernelKind::BatchNormTrain,
        {2, 10, 7, 7},
        {}},

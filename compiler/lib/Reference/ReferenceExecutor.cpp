@@ -491,9 +491,12 @@ bool Interpreter::step(Operation *op) {
         const Tensor &gamma = get(b.getGamma()), &beta = get(b.getBeta());
         Tensor y(x.shape);
         Nchw s(x.shape);
+        const Tensor *residual = b.getResidual() ? &get(b.getResidual()) : nullptr;
         for (int64_t i = 0; i < y.size(); ++i) {
           int64_t c = (i / (s.H * s.W)) % s.C;
           y.data[i] = (x.data[i] - mean.data[c]) * invStd.data[c] * gamma.data[c] + beta.data[c];
+          if (residual)
+            y.data[i] += residual->data[i];
           if (b.getRelu())
             y.data[i] = std::max(y.data[i], 0.0);
         }

@@ -90,12 +90,12 @@ struct AutodiffPass : resnetc::impl::AutodiffBase<AutodiffPass> {
     for (Operation &op : forward.getBody().front().without_terminator()) {
       Operation *copy;
       if (auto bn = dyn_cast<BatchNormOp>(op)) {
-        copy = BatchNormTrainOp::create(builder, bn.getLoc(), bn.getType(), bn.getGamma().getType(),
-                                        bn.getGamma().getType(), mapping.lookup(bn.getInput()),
-                                        mapping.lookup(bn.getGamma()), mapping.lookup(bn.getBeta()),
-                                        mapping.lookup(bn.getMean()),
-                                        mapping.lookup(bn.getVariance()), bn.getEpsilonAttr(),
-                                        bn.getMomentumAttr(), /*relu=*/UnitAttr());
+        copy = BatchNormTrainOp::create(
+            builder, bn.getLoc(), bn.getType(), bn.getGamma().getType(), bn.getGamma().getType(),
+            mapping.lookup(bn.getInput()), mapping.lookup(bn.getGamma()),
+            mapping.lookup(bn.getBeta()), mapping.lookup(bn.getMean()),
+            mapping.lookup(bn.getVariance()), /*residual=*/Value(), bn.getEpsilonAttr(),
+            bn.getMomentumAttr(), /*relu=*/UnitAttr());
         mapping.map(bn.getResult(), copy->getResult(0));
       } else {
         copy = builder.clone(op, mapping);

@@ -48,6 +48,36 @@ bool fuseIntoAdd(ReluOp relu) {
   return true;
 }
 
+/// relu?(batch_norm_train(x) + r) -> batch_norm_train(x) {add r, relu?}, when
+/// the sum is the batch norm output's only reader (a block's last batch norm
+/// and its shortcut): one pass over the activations instead of two, and no
+/// buffer for the batch norm's own output. Built at the sum, where r is
+/// defined; the statistics' readers all follow it.
+bool fuseAddIntoBatchNorm(Operation *sum, Value lhs, Value rhs, bool relu) {
+  for (auto [mine, other] : {std::pair(lhs, rhs), std::pair(rhs, lhs)}) {
+    auto bn = mine.getDefiningOp<BatchNormTrainOp>();
+    if (!bn || mine != bn.getOutput() || bn.getRelu() || bn.getResidual() || !mine.hasOneUse() ||
+        other.getType() != mine.getType() || bn->getBlock() != sum->getBlock())
+      continue;
+    auto beforeSum = [&](OpOperand &use) { return use.getOwner()->isBeforeInBlock(sum); };
+    if (llvm::any_of(bn.getMean().getUses(), beforeSum) ||
+        llvm::any_of(bn.getInvStd().getUses(), beforeSum))
+      continue;
+    OpBuilder builder(sum);
+    Location loc = FusedLoc::get(builder.getContext(), {bn.getLoc(), sum->getLoc()});
+    auto fused = BatchNormTrainOp::create(
+        builder, loc, bn->getResultTypes(), bn.getInput(), bn.getGamma(), bn.getBeta(),
+        bn.getRunningMean(), bn.getRunningVar(), other, bn.getEpsilonAttr(), bn.getMomentumAttr(),
+        relu ? builder.getUnitAttr() : UnitAttr());
+    sum->getResult(0).replaceAllUsesWith(fused.getOutput());
+    sum->erase();
+    bn->replaceAllUsesWith(fused->getResults());
+    bn.erase();
+    return true;
+  }
+  return false;
+}
+
 /// batch_norm_train_grad(relu_grad(dy, y), ...) -> batch_norm_train_grad(dy,
 /// ... relu y), when the batch norm's gradient is the masked gradient's only
 /// reader.
@@ -117,6 +147,14 @@ struct FuseTrainingEpiloguesPass
     for (ReluOp relu : llvm::to_vector(function.getOps<ReluOp>()))
       if (!fuseIntoBatchNorm(relu))
         fuseIntoAdd(relu);
+    // The forward sums left: add and relu(add) of a batch norm's output.
+    for (FusedEltwiseOp sum : llvm::to_vector(function.getOps<FusedEltwiseOp>()))
+      if (!sum.getGamma() && sum.getAddend())
+        fuseAddIntoBatchNorm(sum, sum.getInput(), sum.getAddend(), sum.getRelu());
+    for (AddOp add : llvm::to_vector(function.getOps<AddOp>()))
+      if (isa<RankedTensorType>(add.getType()) &&
+          cast<RankedTensorType>(add.getType()).getRank() == 4)
+        fuseAddIntoBatchNorm(add, add.getLhs(), add.getRhs(), /*relu=*/false);
     for (BatchNormTrainGradOp grad : llvm::to_vector(function.getOps<BatchNormTrainGradOp>()))
       fuseIntoBatchNormGrad(grad);
     // The relu gradients left (a block's output feeds two readers) join the

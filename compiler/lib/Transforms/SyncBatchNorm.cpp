@@ -57,10 +57,17 @@ struct SyncBatchNormPass : resnetc::impl::SyncBatchNormBase<SyncBatchNormPass> {
       Value mean = average(loc, ChannelMeanOp::create(builder, loc, vector, input).getResult())[0];
       Value variance =
           average(loc, ChannelVarianceOp::create(builder, loc, vector, input, mean).getResult())[0];
-      auto normalize = BatchNormNormalizeOp::create(builder, loc, input.getType(), vector, input,
-                                                    bn.getGamma(), bn.getBeta(), mean, variance,
-                                                    bn.getEpsilonAttr(), bn.getReluAttr());
-      bn.getOutput().replaceAllUsesWith(normalize.getOutput());
+      // A fused residual add (and its relu) follows the normalisation apart.
+      Value residual = bn.getResidual();
+      auto normalize = BatchNormNormalizeOp::create(
+          builder, loc, input.getType(), vector, input, bn.getGamma(), bn.getBeta(), mean, variance,
+          bn.getEpsilonAttr(), residual ? UnitAttr() : bn.getReluAttr());
+      Value output = normalize.getOutput();
+      if (residual)
+        output = FusedEltwiseOp::create(builder, loc, output.getType(), output, Value(), Value(),
+                                        Value(), Value(), residual, FloatAttr(), bn.getReluAttr())
+                     .getResult();
+      bn.getOutput().replaceAllUsesWith(output);
       bn.getMean().replaceAllUsesWith(mean);
       bn.getInvStd().replaceAllUsesWith(normalize.getInvStd());
       bn.erase();

@@ -94,6 +94,10 @@ def FuseTrainingEpilogues : Pass<"rn-fuse-training-epilogues", "::mlir::func::Fu
       only, becomes batch_norm_train {relu};
     - relu(add(a, b)), the sum read by the relu only, becomes one
       rn.fused_eltwise (add, relu);
+    - relu?(batch_norm_train(x) + r), the batch norm's output read by the
+      sum only and its statistics by nothing before it, becomes
+      batch_norm_train(x) {add r, relu?}, built at the sum: a residual
+      block's last batch norm, its shortcut's add and the relu in one kernel;
     - batch_norm_train_grad(relu_grad(dy, y), ...), the masked gradient read
       by the batch norm's gradient only, becomes
       batch_norm_train_grad(dy, ... relu y);

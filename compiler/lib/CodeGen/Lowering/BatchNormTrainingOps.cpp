@@ -19,11 +19,11 @@ namespace {
 
 /// The kernel `kind` over the NHWC activation `inputs[0]`: reads `inputs`
 /// (null ones skipped), writes `results` (activations in NHWC, vectors), with
-/// the spec's relu and, where given, epsilon.
+/// the spec's relu and residual and, where given, epsilon.
 LogicalResult emitBatchNormKernel(Operation *op, KernelPlanBuilder &plan, KernelKind kind,
                                   std::initializer_list<Value> inputs, ValueRange results,
-                                  bool relu = false,
-                                  std::optional<APFloat> epsilon = std::nullopt) {
+                                  bool relu = false, std::optional<APFloat> epsilon = std::nullopt,
+                                  bool residual = false) {
   KernelStep step(plan, op);
   if (failed(step.read(inputs)))
     return failure();
@@ -35,6 +35,7 @@ LogicalResult emitBatchNormKernel(Operation *op, KernelPlanBuilder &plan, Kernel
   if (epsilon)
     spec = withEpsilon(spec, *epsilon);
   spec.relu = relu;
+  spec.residual = residual;
   return step.emit(spec);
 }
 
@@ -43,8 +44,9 @@ struct BatchNormTrainKernel
   LogicalResult planKernels(Operation *op, KernelPlanBuilder &plan) const {
     auto bn = cast<rn::BatchNormTrainOp>(op);
     return emitBatchNormKernel(op, plan, KernelKind::BatchNormTrain,
-                               {bn.getInput(), bn.getGamma(), bn.getBeta()}, op->getResults(),
-                               bn.getRelu(), bn.getEpsilon());
+                               {bn.getInput(), bn.getGamma(), bn.getBeta(), bn.getResidual()},
+                               op->getResults(), bn.getRelu(), bn.getEpsilon(),
+                               bool(bn.getResidual()));
   }
 };
 

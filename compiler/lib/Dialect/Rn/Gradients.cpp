@@ -30,10 +30,17 @@ LogicalResult Conv2DOp::buildGradients(OpBuilder &builder, Value dy,
 
 LogicalResult BatchNormTrainOp::buildGradients(OpBuilder &builder, Value dy,
                                                GradientAccumulator accumulate) {
+  Value reluOutput = getRelu() ? getOutput() : Value(); // a fused relu masks dy
+  if (getResidual()) {
+    // The residual's gradient is the masked dy itself.
+    if (reluOutput)
+      dy = ReluGradOp::create(builder, getLoc(), dy, reluOutput);
+    reluOutput = Value();
+    accumulate(getResidual(), dy);
+  }
   auto grad = BatchNormTrainGradOp::create(
       builder, getLoc(), getInput().getType(), getGamma().getType(), getGamma().getType(), dy,
-      getInput(), getGamma(), getMean(), getInvStd(),
-      getRelu() ? getOutput() : Value()); // a fused relu masks dy
+      getInput(), getGamma(), getMean(), getInvStd(), reluOutput);
   accumulate(getInput(), grad.getInputGrad());
   accumulate(getGamma(), grad.getGammaGrad());
   accumulate(getBeta(), grad.getBetaGrad());

@@ -304,12 +304,15 @@ def Rn_BatchNormTrainOp : Rn_Op<"batch_norm_train", [Pure, Rn_Differentiable,
     AllTypesMatch<["gamma", "beta", "mean", "inv_std"]>,
     OptionalTypesMatchWith<"the running mean has gamma's type", "gamma", "running_mean", "$_self">,
     OptionalTypesMatchWith<"the running variance has gamma's type", "gamma", "running_var",
+                           "$_self">,
+    OptionalTypesMatchWith<"the residual has the input's type", "input", "residual",
                            "$_self">]> {
   let summary = "Batch norm on this batch's statistics";
   let description = [{
     mean and inv_std = 1 / sqrt(biased variance + epsilon) are per channel,
-    over N, H and W; output = relu?((input - mean) * inv_std * gamma + beta)
-    (`relu`: a relu fused by rn-fuse-training-epilogues). The statistics are
+    over N, H and W; output = relu?((input - mean) * inv_std * gamma + beta
+    + residual?) (`residual` and `relu`: a residual add and a relu fused by
+    rn-fuse-training-epilogues). The statistics are
     results so that the backward pass and the running-average update reuse
     them. `running_mean` and `running_var`, when present, are the running
     statistics (rn.weight state) that rn-append-optimizer updates with them,
@@ -317,12 +320,14 @@ def Rn_BatchNormTrainOp : Rn_Op<"batch_norm_train", [Pure, Rn_Differentiable,
   }];
   let arguments = (ins Rn_Activation:$input, Rn_Vector:$gamma, Rn_Vector:$beta,
                    Optional<Rn_Vector>:$running_mean, Optional<Rn_Vector>:$running_var,
+                   Optional<Rn_Activation>:$residual,
                    DefaultValuedAttr<F64Attr, "1e-5">:$epsilon,
                    DefaultValuedAttr<F64Attr, "0.1">:$momentum,
                    UnitAttr:$relu);
   let results = (outs Rn_Activation:$output, Rn_Vector:$mean, Rn_Vector:$inv_std);
   let assemblyFormat = [{
-    $input `,` $gamma `,` $beta (`running` `(` $running_mean^ `,` $running_var `)`)? attr-dict
+    $input `,` $gamma `,` $beta (`running` `(` $running_mean^ `,` $running_var `)`)?
+    (`add` $residual^)? attr-dict
     `:` type($input) `,` type($gamma)
   }];
   let hasVerifier = 1;
