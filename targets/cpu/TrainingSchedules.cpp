@@ -56,6 +56,8 @@ void CpuScheduler::scheduleChannelMoments(ChannelMomentsStages &st) const {
     st.sumImages.update().reorder(c, st.ry.x, n);
     st.sumTotal.update().reorder(c, st.rn.x);
   }
+  for (Func f : st.results)
+    f.compute_root();
   if (int lanes = lanesFor(st.C)) {
     TailStrategy tail = st.C % lanes == 0 ? TailStrategy::RoundUp : TailStrategy::GuardWithIf;
     levels.push_back(st.rowSum);
@@ -63,6 +65,8 @@ void CpuScheduler::scheduleChannelMoments(ChannelMomentsStages &st) const {
       f.vectorize(c, lanes, tail);
       f.update().vectorize(c, lanes, tail);
     }
+    for (Func f : st.results)
+      f.vectorize(f.args()[0], lanes, tail);
   }
   // Rows in parallel tasks; each row's sum computed just before its
   // deviations, so that the second pass over the row reads it from cache.

@@ -111,6 +111,8 @@ void GpuScheduler::scheduleChannelMoments(ChannelMomentsStages &st) const {
   for (Func f : {st.rowSum, st.rows, st.sumImages, st.sumTotal, st.devImages, st.devTotal})
     if (f.defined())
       onDevice(f);
+  for (Func f : st.results)
+    onDevice(f);
 }
 
 void GpuScheduler::scheduleConvGradInput(ConvGradInputStages &st) const {

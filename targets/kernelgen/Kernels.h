@@ -155,17 +155,22 @@ struct ChannelReductionStages {
 /// channel_variance) with one pass over the input from memory: each row's sum,
 /// then its squared deviations about its own mean while the row is in cache,
 ///   rowSum(c, y, n) = 0;  rowSum += x(c, rx, y, n)
-///   rows(c, y, n) = {0, 0};
-///   rows = {rowSum, rows[1] + (x(c, rx, y, n) - rowSum / W)^2}
-/// then the levels of ChannelReductionStages over the rows:
+///   rows(c, y, n) = {0, 0, 0};  with d = x(c, rx, y, n) - rowSum / W,
+///   rows = {rowSum, rows[1] + d^2, rows[2] + d}
+/// then the levels of ChannelReductionStages over the rows, with
+/// b = rows[0](c, ry, n) / W - center(c):
 ///   sumImages(c, n) += rows[0](c, ry, n);  sumTotal(c) += sumImages(c, rn)
-///   devImages(c, n) += rows[1](c, ry, n) + W * (rows[0](c, ry, n) / W - center(c))^2
+///   devImages(c, n) += rows[1](c, ry, n) + b * (2 rows[2](c, ry, n) + W b)
 ///   devTotal(c) += devImages(c, rn)
-/// which is sum((x - center)^2) for any center, with no cancellation where
-/// the mean is large. sumTotal is a three-level sum's total to the bit
-/// (channel_mean's); it is undefined where the center is given.
+/// which is sum((x - center)^2) for any center (exactly, whatever the
+/// rounding of the row's mean), with no cancellation where the mean is large.
+/// sumTotal is a three-level sum's total to the bit (channel_mean's); it is
+/// undefined where the center is given. `results` are per-channel stages
+/// computed from the totals (where the center is not given, the first is the
+/// mean, sumTotal / M, which the deviations read).
 struct ChannelMomentsStages {
   Halide::Func rowSum, rows, sumImages, sumTotal, devImages, devTotal;
+  std::vector<Halide::Func> results;
   Halide::Var c, y, n;
   Halide::RDom rx, ry, rn;
   int C = 1, W = 1, H = 1, N = 1;

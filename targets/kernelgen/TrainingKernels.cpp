@@ -102,9 +102,10 @@ ChannelMomentsStages channelMoments(Func input, const std::vector<int> &ext, Fun
   st.rowSum(c, y, n) = 0.0f;
   st.rowSum(c, y, n) += input(c, st.rx.x, y, n);
   st.rows = Func("row_moments");
-  st.rows(c, y, n) = Tuple(0.0f, 0.0f);
+  st.rows(c, y, n) = Tuple(0.0f, 0.0f, 0.0f);
   Expr d = input(c, st.rx.x, y, n) - st.rowSum(c, y, n) / W;
-  st.rows(c, y, n) = Tuple(st.rowSum(c, y, n), st.rows(c, y, n)[1] + d * d);
+  st.rows(c, y, n) =
+      Tuple(st.rowSum(c, y, n), st.rows(c, y, n)[1] + d * d, st.rows(c, y, n)[2] + d);
 
   if (!center.defined()) {
     st.sumImages = Func("sum_images");
@@ -113,13 +114,19 @@ ChannelMomentsStages channelMoments(Func input, const std::vector<int> &ext, Fun
     st.sumTotal = Func("sum");
     st.sumTotal(c) = 0.0f;
     st.sumTotal(c) += st.sumImages(c, st.rn.x);
-    center = Func("moments_mean");
+    // Stored, not inlined: the deviations read the mean's rounded value, as
+    // channel_variance reads channel_mean's.
+    st.results.push_back(Func("mean"));
+    center = st.results.back();
     center(c) = st.sumTotal(c) / float(int64_t(st.W) * st.H * st.N);
   }
+  // sum((x - m)^2) = sum((x - a)^2) + (a - m) * (2 sum(x - a) + W (a - m)), a
+  // the row's rounded mean: exact for any a, so the rounding of a costs nothing.
   st.devImages = Func("deviation_images");
   st.devImages(c, n) = 0.0f;
   Expr between = st.rows(c, st.ry.x, n)[0] / W - center(c);
-  st.devImages(c, n) += st.rows(c, st.ry.x, n)[1] + W * (between * between);
+  st.devImages(c, n) +=
+      st.rows(c, st.ry.x, n)[1] + between * (2.0f * st.rows(c, st.ry.x, n)[2] + W * between);
   st.devTotal = Func("squared_deviations");
   st.devTotal(c) = 0.0f;
   st.devTotal(c) += st.devImages(c, st.rn.x);
@@ -259,11 +266,14 @@ KernelPipeline buildBatchNormTrain(const KernelSpec &spec, const Scheduler &sche
   ChannelMomentsStages moments = channelMoments(input, ext, Func());
   ElementwiseStages st = elementwiseFrame(spec.input);
   const Var &c = st.c;
-  Func mean("mean");
-  mean(c) = moments.sumTotal(c) / M;
+  Func mean = moments.results[0];
+  // The variance stored apart, as channel_variance stores it for
+  // batch_norm_normalize: one rank's staged batch norm is this one to the bit.
+  Func variance("variance");
+  variance(c) = moments.devTotal(c) / M;
+  moments.results.push_back(variance);
   Func invStd("inv_std");
-  invStd(c) = 1.0f / sqrt(moments.devTotal(c) / M + Expr(spec.epsilon));
-  st.perChannel = {mean};
+  invStd(c) = 1.0f / sqrt(variance(c) + Expr(spec.epsilon));
   std::vector<ImageParam> inputs = {input, gamma, beta};
   Func residual;
   if (spec.residual) {
@@ -323,6 +333,7 @@ KernelPipeline buildChannelVariance(const KernelSpec &spec, const Scheduler &sch
   ChannelMomentsStages moments = channelMoments(input, ext, mean);
   Func variance("variance");
   variance(moments.c) = moments.devTotal(moments.c) / float(int64_t(ext[1]) * ext[2] * ext[3]);
+  moments.results = {variance};
   constrainDense(variance.output_buffer(), {ext[0]});
   sched.scheduleChannelMoments(moments);
   return finish({variance}, {input, mean});

@@ -25,6 +25,9 @@ int kg_bnt_relu(void *, HB input, HB gamma, HB beta, HB out, HB mean, HB invStd)
 int kg_bnt_par(void *, HB input, HB gamma, HB beta, HB out, HB mean, HB invStd);
 int kg_bnt_res(void *, HB input, HB gamma, HB beta, HB residual, HB out, HB mean, HB invStd);
 int kg_bnt_res_par(void *, HB input, HB gamma, HB beta, HB residual, HB out, HB mean, HB invStd);
+int kg_bnt_tail(void *, HB input, HB gamma, HB beta, HB out, HB mean, HB invStd);
+int kg_bnn_plain(void *, HB x, HB gamma, HB beta, HB mean, HB variance, HB out, HB invStd);
+int kg_add_bn(void *, HB lhs, HB rhs, HB out);
 int kg_bntg_relu(void *, HB dy, HB x, HB gamma, HB mean, HB invStd, HB y, HB dx, HB dgamma,
                  HB dbeta);
 int kg_bntg_par(void *, HB dy, HB x, HB gamma, HB mean, HB invStd, HB dx, HB dgamma, HB dbeta);
@@ -208,6 +211,10 @@ TEST(TrainingBatchNorm, TrainResidual) {
   runBatchNormTrain(3, 64, 16, 16, 0.00100000005f, false, 50.0f, nullptr, kg_bnt_res_par);
 }
 
+TEST(TrainingBatchNorm, TrainParallelTail) {
+  runBatchNormTrain(5, 64, 13, 13, 9.99999975e-06f, false, 3.0f, kg_bnt_tail);
+}
+
 TEST(TrainingBatchNorm, TrainLargeMeanIsAccurate) {
   // A mean far from zero: E[x^2] - E[x]^2 in float would lose the variance.
   runBatchNormTrain(3, 64, 16, 16, 0.00100000005f, false, 50.0f, kg_bnt_par);
@@ -228,6 +235,51 @@ int stagedBatchNormTrain(void *, HB x, HB gamma, HB beta, HB out, HB mean, HB in
 TEST(TrainingBatchNorm, StagedOddShapeRelu) {
   runBatchNormTrain(2, 10, 7, 7, 9.99999975e-06f, true, 0.0f,
                     stagedBatchNormTrain<kg_cmean, kg_cvar, kg_bnn_relu>);
+}
+
+// One rank's staged batch norm (--sync-bn) computes the fused kernel's bits:
+// the mean, inv_std and output, with and without a fused residual add.
+TEST(TrainingBatchNorm, StagedIsFusedToTheBit) {
+  const int N = 2, C = 10, H = 7, W = 7;
+  Rng rng(7);
+  Buf x = nhwc(N, C, H, W), gamma = vec(C), beta = vec(C), residual = nhwc(N, C, H, W);
+  fill(x, rng, 2.0f, 4.0f);
+  fill(gamma, rng, 0.5f, 1.5f);
+  fill(beta, rng);
+  fill(residual, rng);
+  auto bitsEqual = [](const Buf &a, const Buf &b) {
+    return std::memcmp(a.data(), b.data(), a.size_in_bytes()) == 0;
+  };
+  for (bool withResidual : {false, true}) {
+    SCOPED_TRACE(withResidual ? "residual" : "relu");
+    Buf fused = nhwc(N, C, H, W), fusedMean = vec(C), fusedInv = vec(C);
+    if (withResidual)
+      EXPECT_KERNEL_OK(kg_bnt_res(nullptr, x.raw_buffer(), gamma.raw_buffer(), beta.raw_buffer(),
+                                  residual.raw_buffer(), fused.raw_buffer(), fusedMean.raw_buffer(),
+                                  fusedInv.raw_buffer()));
+    else
+      EXPECT_KERNEL_OK(kg_bnt_relu(nullptr, x.raw_buffer(), gamma.raw_buffer(), beta.raw_buffer(),
+                                   fused.raw_buffer(), fusedMean.raw_buffer(),
+                                   fusedInv.raw_buffer()));
+    Buf staged = nhwc(N, C, H, W), mean = vec(C), variance = vec(C), inv = vec(C);
+    EXPECT_KERNEL_OK(kg_cmean(nullptr, x.raw_buffer(), mean.raw_buffer()));
+    EXPECT_KERNEL_OK(kg_cvar(nullptr, x.raw_buffer(), mean.raw_buffer(), variance.raw_buffer()));
+    if (withResidual) {
+      Buf normalized = nhwc(N, C, H, W);
+      EXPECT_KERNEL_OK(kg_bnn_plain(nullptr, x.raw_buffer(), gamma.raw_buffer(), beta.raw_buffer(),
+                                    mean.raw_buffer(), variance.raw_buffer(),
+                                    normalized.raw_buffer(), inv.raw_buffer()));
+      EXPECT_KERNEL_OK(
+          kg_add_bn(nullptr, normalized.raw_buffer(), residual.raw_buffer(), staged.raw_buffer()));
+    } else {
+      EXPECT_KERNEL_OK(kg_bnn_relu(nullptr, x.raw_buffer(), gamma.raw_buffer(), beta.raw_buffer(),
+                                   mean.raw_buffer(), variance.raw_buffer(), staged.raw_buffer(),
+                                   inv.raw_buffer()));
+    }
+    EXPECT_TRUE(bitsEqual(fusedMean, mean));
+    EXPECT_TRUE(bitsEqual(fusedInv, inv));
+    EXPECT_TRUE(bitsEqual(fused, staged));
+  }
 }
 
 TEST(TrainingBatchNorm, StagedLargeMeanIsAccurate) {

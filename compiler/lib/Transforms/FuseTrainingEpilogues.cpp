@@ -59,7 +59,10 @@ bool fuseAddIntoBatchNorm(Operation *sum, Value lhs, Value rhs, bool relu) {
     if (!bn || mine != bn.getOutput() || bn.getRelu() || bn.getResidual() || !mine.hasOneUse() ||
         other.getType() != mine.getType() || bn->getBlock() != sum->getBlock())
       continue;
-    auto beforeSum = [&](OpOperand &use) { return use.getOwner()->isBeforeInBlock(sum); };
+    auto beforeSum = [&](OpOperand &use) {
+      Operation *user = sum->getBlock()->findAncestorOpInBlock(*use.getOwner());
+      return !user || user->isBeforeInBlock(sum);
+    };
     if (llvm::any_of(bn.getMean().getUses(), beforeSum) ||
         llvm::any_of(bn.getInvStd().getUses(), beforeSum))
       continue;
