@@ -109,11 +109,8 @@ KernelPipeline buildConv2D(const KernelSpec &spec, const Scheduler &sched) {
     problem.padX = st.padW;
     problem.padY = st.padH;
     problem.source = input;
-    // F(2x2, 3x3) at most: its rounding is the direct conv's (a few 1e-7
-    // of the largest magnitude), where F(4x4, 3x3)'s (5e-6 to 1e-5) moved
-    // the logits of the chaotic plain-44 and plain-56 networks by 4e-4 of
-    // their range, 7 times what one ulp of their first conv's weights does.
-    problem.largestTile = 2;
+    // F(2x2, 3x3) unless the compiler allows F(4x4, 3x3) (docs/winograd.md).
+    problem.largestTile = int(spec.winogradTile);
     problem.tap = [&](Expr co, Expr ci, Expr a, Expr b) { return st.weight(co, ci, a, b); };
     problem.epilogue = [&](Expr value) {
       if (spec.bias)
@@ -126,7 +123,7 @@ KernelPipeline buildConv2D(const KernelSpec &spec, const Scheduler &sched) {
     problem.x = x;
     problem.y = y;
     problem.n = n;
-    if (int m = sched.winogradTile(winogradShape(problem))) {
+    if (int m = chooseWinogradTile(sched, problem)) {
       WinogradStages wino = winogradConv3x3(problem, m);
       constrainDense(wino.output.output_buffer(), {st.K, st.Q, st.P, st.N});
       sched.scheduleWinograd(wino);

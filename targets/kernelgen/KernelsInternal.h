@@ -124,6 +124,11 @@ struct WinogradProblem {
 /// The extents of `problem`'s WinogradStages (for Scheduler::winogradTile).
 WinogradStages winogradShape(const WinogradProblem &problem);
 
+/// The largest output tile m, at most problem.largestTile, that the target
+/// takes for `problem` (F(4x4) declined may still leave F(2x2), whose
+/// transformed filter is 16/36 the size); 0 for the direct algorithm.
+int chooseWinogradTile(const Scheduler &sched, WinogradProblem problem);
+
 /// The Winograd algorithm of `problem` with output tile m. Defined in
 /// WinogradKernels.cpp.
 WinogradStages winogradConv3x3(const WinogradProblem &problem, int m);

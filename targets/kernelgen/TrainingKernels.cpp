@@ -471,7 +471,7 @@ KernelPipeline buildConv2DGradInput(const KernelSpec &spec, const Scheduler &sch
     problem.x = x;
     problem.y = y;
     problem.n = n;
-    if (int m = sched.winogradTile(winogradShape(problem))) {
+    if (int m = chooseWinogradTile(sched, problem)) {
       WinogradStages wino = winogradConv3x3(problem, m);
       constrainDense(wino.output.output_buffer(), {st.C, st.W, st.H, st.N});
       sched.scheduleWinograd(wino);

@@ -90,6 +90,15 @@ WinogradStages winogradShape(const WinogradProblem &problem) {
   return st;
 }
 
+int chooseWinogradTile(const Scheduler &sched, WinogradProblem problem) {
+  for (int m = problem.largestTile; m >= 2; m -= 2) {
+    problem.largestTile = m;
+    if (int chosen = sched.winogradTile(winogradShape(problem)))
+      return chosen;
+  }
+  return 0;
+}
+
 WinogradStages winogradConv3x3(const WinogradProblem &problem, int m) {
   WinogradStages st = winogradShape(problem);
   st.m = m;

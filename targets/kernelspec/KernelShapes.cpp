@@ -380,6 +380,10 @@ bool checkKernelSpec(const KernelSpec &spec, std::string &error) {
       return fail("kernel is larger than the padded input");
     if (spec.blockedWeights && spec.isGroupedOrDilated())
       return fail("grouped and dilated convs take packed weights");
+    if (spec.winogradTile != 2 && spec.winogradTile != 4)
+      return fail("winograd must be 2 or 4 (the largest output tile)");
+    if (spec.winogradTile != 2 && !spec.isWinogradShape())
+      return fail("winograd=4 is for 3x3 convs at stride 1 without groups or dilation");
     break;
   case KernelKind::MaxPool2D:
   case KernelKind::MaxPool2DGrad:
@@ -444,6 +448,8 @@ bool checkKernelSpec(const KernelSpec &spec, std::string &error) {
   }
   if (spec.blockedWeights && kind != KernelKind::Conv2D)
     return fail("only conv2d takes blocked weights");
+  if (spec.winogradTile != 2 && kind != KernelKind::Conv2D)
+    return fail("only conv2d takes winograd=");
   if (product(spec.outputShape()) > kMaxElements)
     return fail("output has 2^29 elements or more");
   if (product(spec.forwardOutputShape()) > kMaxElements)

@@ -36,7 +36,7 @@ const std::vector<KindInfo> &kindTable() {
       {KernelKind::Conv2D,
        "conv2d",
        {"input", "weight", "strides", "padding", "bias", "residual", "relu"},
-       {"groups", "dilation", "weights"}},
+       {"groups", "dilation", "weights", "winograd"}},
       {KernelKind::BatchNorm, "batch_norm", {"input", "epsilon", "relu"}},
       {KernelKind::Add, "add", {"input", "relu"}},
       {KernelKind::Relu, "relu", {"input"}},
@@ -191,6 +191,8 @@ std::string KernelSpec::toString() const {
     keys.push_back("relu");
   if (blockedWeights)
     keys.push_back("weights");
+  if (optional("winograd") && winogradTile != 2)
+    keys.push_back("winograd");
   if (blockedForQ > 0)
     keys.push_back("blocked_for");
   for (const char *key : keys) {
@@ -237,6 +239,8 @@ std::string KernelSpec::toString() const {
       v = std::to_string(stream);
     else if (k == "weights")
       v = "blocked";
+    else if (k == "winograd")
+      v = std::to_string(winogradTile);
     else if (k == "blocked_for")
       v = std::to_string(blockedForQ) + "x" + std::to_string(blockedForP);
     out += ";" + k + "=" + v;
@@ -363,6 +367,7 @@ bool parseKernelSpec(const std::string &text, KernelSpec &spec, std::string &err
       (has("weight_decay") && !getFloat("weight_decay", spec.weightDecay)) ||
       (has("rate") && !getFloat("rate", spec.rate)) ||
       (has("stream") && !getInt("stream", spec.stream)) ||
+      (has("winograd") && !getInt("winograd", spec.winogradTile)) ||
       (has("blocked_for") && !getPair("blocked_for", spec.blockedForQ, spec.blockedForP)))
     return false;
   if (has("weights")) {

@@ -6,7 +6,8 @@
 # gives the same logits. Also: the exports of resnet34/50/101/152 carry
 # exactly the names and shapes of torchvision's state_dicts. The ResNet
 # family's grouped and wider bottlenecks (resnext50_32x4d, wide_resnet50_2)
-# are checked against PyTorch's logits the same way.
+# are checked against PyTorch's logits the same way, and so is resnet50 (v1.5:
+# resnet50_v1_5.rn; its 3x3 convs take Winograd F(4x4, 3x3): docs/winograd.md).
 #
 #   safetensors-torchvision.sh <resnetc> <source dir> [kernel cache]
 # Exit code 77 (skipped) without Debian's python3-torch and python3-torchvision.
@@ -57,10 +58,13 @@ for model in resnet34 resnet50 resnet101 resnet152; do
 done
 "$python" "$here/torchvision_safetensors.py" names "$work" resnet34 resnet50 resnet101 resnet152
 
-for model in resnext50_32x4d wide_resnet50_2; do
+for model in resnet50 resnext50_32x4d wide_resnet50_2; do
+  source_rn=$models/$model.rn
+  # torchvision's resnet50 is v1.5; examples/models/resnet50.rn is the paper's v1.
+  [ "$model" = resnet50 ] && source_rn=$here/resnet50_v1_5.rn
   "$python" "$here/torchvision_safetensors.py" write "$work" "$model"
-  "$resnetc" import "$work/torch.safetensors" --model "$models/$model.rn" -o "$work/$model.rnw"
-  "$resnetc" compile "$models/$model.rn" --weights "$work/$model.rnw" -o "$work/$model" --quiet \
+  "$resnetc" import "$work/torch.safetensors" --model "$source_rn" -o "$work/$model.rnw"
+  "$resnetc" compile "$source_rn" --weights "$work/$model.rnw" -o "$work/$model" --quiet \
     "${cache_args[@]}"
   upper=$(echo "$model" | tr '[:lower:]' '[:upper:]')
   # shellcheck disable=SC2086

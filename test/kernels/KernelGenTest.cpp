@@ -52,6 +52,8 @@ int kg_conv_deep(void *, HB input, HB weight, HB bias, HB residual, HB out);
 int kg_conv_wino(void *, HB input, HB weight, HB bias, HB residual, HB out);
 int kg_conv_direct(void *, HB input, HB weight, HB bias, HB residual, HB out);
 int kg_conv_wino_tasks(void *, HB input, HB weight, HB out);
+int kg_conv_wino4(void *, HB input, HB weight, HB bias, HB residual, HB out);
+int kg_conv_wino4_declined(void *, HB input, HB weight, HB out);
 int kg_fold_blocked(void *, HB weight, HB gamma, HB beta, HB mean, HB var, HB blocked, HB bias);
 int kg_conv_blocked(void *, HB input, HB weight, HB bias, HB residual, HB out);
 int kg_fold_blocked_s2(void *, HB weight, HB gamma, HB beta, HB mean, HB var, HB blocked, HB bias);
@@ -276,6 +278,27 @@ TEST(KernelGenConv, WinogradTasksOfSeveralRows) {
         return kg_conv_wino_tasks(nullptr, in.raw_buffer(), w.raw_buffer(), out.raw_buffer());
       },
       29);
+}
+// winograd=4: F(4x4, 3x3) (13x11: the last tiles of each row and column
+// partial), and F(2x2) where the target declines F(4x4).
+TEST(KernelGenConv, WinogradF4) {
+  ConvCase cc{2, 32, 13, 11, 32, 3, 3, 1, 1, 1, 1, true, true, true};
+  runConv(
+      cc,
+      [](Buf &in, Buf &w, Buf &b, Buf &res, Buf &out) {
+        return kg_conv_wino4(nullptr, in.raw_buffer(), w.raw_buffer(), b.raw_buffer(),
+                             res.raw_buffer(), out.raw_buffer());
+      },
+      41);
+}
+TEST(KernelGenConv, WinogradF4DeclinedTakesF2) {
+  ConvCase cc{1, 128, 28, 28, 128, 3, 3, 1, 1, 1, 1, false, false, false};
+  runConv(
+      cc,
+      [](Buf &in, Buf &w, Buf &, Buf &, Buf &out) {
+        return kg_conv_wino4_declined(nullptr, in.raw_buffer(), w.raw_buffer(), out.raw_buffer());
+      },
+      42);
 }
 TEST(KernelGenConv, DirectForLargeFilterOnFewTiles) {
   ConvCase cc{1, 256, 4, 4, 256, 3, 3, 1, 1, 1, 1, true, true, true};

@@ -36,6 +36,8 @@ TEST(KernelSpecTest, TextRoundTripsForEveryKind) {
       "relu=1",
       "kind=conv2d;input=1x16x8x8;weight=16x16x3x3;strides=1x1;padding=1x1;bias=1;residual=1;"
       "relu=1;weights=blocked",
+      "kind=conv2d;input=1x16x8x8;weight=16x16x3x3;strides=1x1;padding=1x1;bias=1;residual=1;"
+      "relu=1;weights=blocked;winograd=4",
       "kind=batch_norm;input=2x4x5x5;epsilon=1e-05;relu=1",
       "kind=add;input=2x4x5x5;relu=0",
       "kind=relu;input=2x4x5x5",
@@ -131,6 +133,16 @@ TEST(KernelSpecTest, ChecksSpecsTheCompilerFills) {
   conv.input = {4096, 4096, 64, 64};
   EXPECT_FALSE(checkKernelSpec(conv, error));
   EXPECT_EQ(error, "input '4096x4096x64x64' has 2^29 elements or more");
+  conv.input = {1, 16, 8, 8};
+  conv.winogradTile = 4;
+  EXPECT_TRUE(checkKernelSpec(conv, error)) << error;
+  conv.winogradTile = 3;
+  EXPECT_FALSE(checkKernelSpec(conv, error));
+  EXPECT_EQ(error, "winograd must be 2 or 4 (the largest output tile)");
+  conv.winogradTile = 4;
+  conv.strideH = 2;
+  EXPECT_FALSE(checkKernelSpec(conv, error));
+  EXPECT_EQ(error, "winograd=4 is for 3x3 convs at stride 1 without groups or dilation");
 
   KernelSpec sgd;
   sgd.kind = KernelKind::SgdUpdate;

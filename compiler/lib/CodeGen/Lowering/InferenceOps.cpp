@@ -69,6 +69,8 @@ struct FusedConv2DKernel : KernelOpInterface::ExternalModel<FusedConv2DKernel, r
     spec.residual = bool(conv.getResidual());
     spec.relu = conv.getRelu();
     spec.blockedWeights = plan.isBlocked(conv.getWeight());
+    if (spec.isWinogradShape())
+      spec.winogradTile = inferenceWinogradTile(conv);
     KernelStep step(plan, op);
     // The packed weight is placed before the input is read (the plan's order).
     FailureOr<BufferRef> weight = plan.packed(op, conv.getWeight());

@@ -16,6 +16,11 @@ void attachOptimizerKernels(mlir::MLIRContext *context);
 void attachDataParallelSteps(mlir::MLIRContext *context);
 void attachBatchNormTrainingKernels(mlir::MLIRContext *context);
 void attachGateKernels(mlir::MLIRContext *context);
+
+/// The largest Winograd output tile (KernelSpec::winogradTile) a 3x3
+/// inference conv at stride 1 may take: 4 on a residual branch, else 2
+/// (docs/winograd.md). WinogradRule.cpp.
+int64_t inferenceWinogradTile(rn::FusedConv2DOp conv);
 } // namespace resnetc::codegen
 
 #endif // RESNETC_CODEGEN_LOWERING_LOWERING_H

@@ -121,6 +121,11 @@ struct KernelSpec {
   /// layout (targets/kernelgen/Kernels.h) that fold_pack_conv_weight with
   /// `blocked_for` makes.
   bool blockedWeights = false;
+  /// conv2d, optional `winograd=4`: the largest output tile m of the
+  /// Winograd algorithm F(m x m, 3 x 3) a 3x3 conv at stride 1 may take (2 when
+  /// left out). The compiler decides it (docs/winograd.md), the target whether
+  /// the algorithm pays at that shape.
+  int64_t winogradTile = 2;
   /// fold_pack_conv_weight, optional `blocked_for=QxP`: pack into the
   /// blocked layout of the conv2d whose output is Q wide and P high.
   int64_t blockedForQ = 0, blockedForP = 0;
@@ -142,6 +147,12 @@ struct KernelSpec {
 
   /// A conv kind with groups or dilation (the general direct algorithm).
   bool isGroupedOrDilated() const { return groups != 1 || dilationH != 1 || dilationW != 1; }
+  /// A 3x3 conv kind at stride 1 without groups or dilation: the shape the
+  /// Winograd algorithm computes.
+  bool isWinogradShape() const {
+    return weight.size() == 4 && weight[2] == 3 && weight[3] == 3 && strideH == 1 && strideW == 1 &&
+           !isGroupedOrDilated();
+  }
 
   /// The kernel's buffers in call order: its inputs, then its outputs.
   /// Meaningful for a spec that checkKernelSpec accepts.
