@@ -280,6 +280,17 @@ void CpuScheduler::schedulePack(PackStages &st) const {
     st.packed.parallel(csr, int(std::min<int64_t>(perTask, columns / 2)),
                        TailStrategy::GuardWithIf);
   }
+  if (st.winograd.defined()) {
+    // Fold and pack, then transform (once, when the weights load): a
+    // vector of output channels at a time, the points (u, v) in parallel.
+    st.packed.compute_root();
+    if (lanes)
+      st.winograd.vectorize(st.k, lanes);
+    st.winograd.parallel(st.v);
+    st.winogradRows.compute_at(st.winograd, st.c);
+    if (lanes)
+      st.winogradRows.vectorize(st.winogradRows.args()[0], lanes);
+  }
   if (st.blocked.defined()) {
     // Pack, then reorder into blocks (once, when the weights load).
     st.packed.compute_root();

@@ -70,7 +70,14 @@ KernelPipeline buildConv2D(const KernelSpec &spec, const Scheduler &sched) {
 
   ImageParam input = makeInput("input", {st.C, st.W, st.H, st.N});
   std::vector<ImageParam> inputs = {input};
-  if (spec.blockedWeights) {
+  ImageParam winogradFilter;
+  if (spec.winogradWeights) {
+    if (!sched.takesWinogradWeights())
+      throw std::invalid_argument("this target has no Winograd schedule for weights=winograd");
+    const int alpha = int(spec.winogradTile) + 2;
+    winogradFilter = makeInput("weight", {st.K, st.C, alpha, alpha});
+    inputs.push_back(winogradFilter);
+  } else if (spec.blockedWeights) {
     st.weightBlock = sched.convWeightBlock(st.K, st.C, st.Q, st.P);
     ImageParam blocked = makeInput("weight", {st.K * st.C * st.S * st.R});
     inputs.push_back(blocked);
@@ -111,7 +118,10 @@ KernelPipeline buildConv2D(const KernelSpec &spec, const Scheduler &sched) {
     problem.source = input;
     // F(2x2, 3x3) unless the compiler allows F(4x4, 3x3) (docs/winograd.md).
     problem.largestTile = int(spec.winogradTile);
-    problem.tap = [&](Expr co, Expr ci, Expr a, Expr b) { return st.weight(co, ci, a, b); };
+    if (spec.winogradWeights)
+      problem.preparedFilter = winogradFilter;
+    else
+      problem.tap = [&](Expr co, Expr ci, Expr a, Expr b) { return st.weight(co, ci, a, b); };
     problem.epilogue = [&](Expr value) {
       if (spec.bias)
         value = value + bias(k);
@@ -123,7 +133,8 @@ KernelPipeline buildConv2D(const KernelSpec &spec, const Scheduler &sched) {
     problem.x = x;
     problem.y = y;
     problem.n = n;
-    if (int m = chooseWinogradTile(sched, problem)) {
+    // A filter transformed at load time fixes the tile.
+    if (int m = spec.winogradWeights ? problem.largestTile : chooseWinogradTile(sched, problem)) {
       WinogradStages wino = winogradConv3x3(problem, m);
       constrainDense(wino.output.output_buffer(), {st.K, st.Q, st.P, st.N});
       sched.scheduleWinograd(wino);
@@ -367,6 +378,19 @@ KernelPipeline buildFoldPackConvWeight(const KernelSpec &spec, const Scheduler &
   Expr oldBias = spec.bias ? Expr(bias(k)) : Expr(0.0f);
   st.foldedBias(k) = beta(k) + (oldBias - mean(k)) * st.scale(k);
   constrainDense(st.foldedBias.output_buffer(), {st.K});
+  if (spec.winogradFilterTile > 0) {
+    // Transformed for the conv's Winograd algorithm (weights=winograd).
+    const int m = i32(spec.winogradFilterTile), alpha = m + 2;
+    st.u = Var("u");
+    st.v = Var("v");
+    defineWinogradFilter(
+        st.winogradRows, st.winograd, m,
+        [&](Expr co, Expr ci, Expr a, Expr b) { return st.packed(co, ci, a, b); }, k, st.c, st.u,
+        st.v);
+    constrainDense(st.winograd.output_buffer(), {st.K, st.C, alpha, alpha});
+    sched.schedulePack(st);
+    return finish({st.winograd, st.foldedBias}, inputs);
+  }
   if (spec.blockedForQ > 0) {
     // The blocked layout: the 4-D values, reordered into one dimension.
     const int B = sched.convWeightBlock(st.K, st.C, i32(spec.blockedForQ), i32(spec.blockedForP));

@@ -127,7 +127,11 @@ struct DenseStages {
 /// blocked(i) = packed(...) in the blocked layout, and packed is internal.
 struct PackStages {
   Halide::Func packed, foldedBias, scale, unpacked, blocked;
-  Halide::Var k, c, s, r;
+  /// fold_pack_conv_weight with winograd_filter=m: the folded filter
+  /// transformed for F(m x m, 3 x 3), (k, c, u, v), from its rows (k, c, u, r)
+  /// (WinogradStages' filterRows and filter, once when the weights load).
+  Halide::Func winogradRows, winograd;
+  Halide::Var k, c, s, r, u, v;
   int K = 1, C = 1, S = 1, R = 1;
 };
 
@@ -221,6 +225,8 @@ struct ConvGradInputStages {
 /// window d (alpha = m + 2) of the source at (tx*m - pad, ty*m - pad):
 ///   filterRows(co, ci, u, b) = sum_a G[u][a] tap(co, ci, a, b)    (per call)
 ///   filter(co, ci, u, v)     = sum_b G[v][b] filterRows(co, ci, u, b)
+///                              (or read from weights=winograd: filterRows
+///                              undefined, the transform made at load time)
 ///   sourceTile(ci, x, y, n)  = the zero-padded source
 ///   dataRows(ci, u, j, tx, ty, n) = sum_i BT[u][i] d(i, j)
 ///   data(ci, u, v, tx, ty, n)     = sum_j BT[v][j] dataRows(ci, u, j, ...)
@@ -414,6 +420,10 @@ public:
     (void)shape;
     return 0;
   }
+  /// Whether the target runs the Winograd algorithm from a filter
+  /// transformed when the weights load (conv2d's weights=winograd), at any
+  /// shape the spec allows, with the tile the spec names.
+  virtual bool takesWinogradWeights() const { return false; }
   /// The block B of output channels (a multiple of Kg that divides G*Kg, or
   /// a divisor of Kg) of the blocked grouped conv2d (GroupedConvBlockStages) for G groups of Cg
   /// inputs and Kg outputs; 0 for the direct GroupedConvStages algorithm.

@@ -117,6 +117,9 @@ struct WinogradProblem {
   int largestTile = 4;
   ImageParam source;
   std::function<Expr(Expr co, Expr ci, Expr a, Expr b)> tap;
+  /// Set: the filter transformed at load time (co, ci, u, v) for tile
+  /// largestTile, which the kernel then takes; `tap` is not read.
+  Func preparedFilter;
   std::function<Expr(Expr value)> epilogue;
   Var co, x, y, n;
 };
@@ -128,6 +131,13 @@ WinogradStages winogradShape(const WinogradProblem &problem);
 /// takes for `problem` (F(4x4) declined may still leave F(2x2), whose
 /// transformed filter is 16/36 the size); 0 for the direct algorithm.
 int chooseWinogradTile(const Scheduler &sched, WinogradProblem problem);
+
+/// Defines filter(co, ci, u, v), the 3x3 `tap` transformed for
+/// F(m x m, 3 x 3) (G tap G^T), through rows(co, ci, u, b). Defined in
+/// WinogradKernels.cpp, shared by the conv and the load-time fold.
+void defineWinogradFilter(Func &rows, Func &filter, int m,
+                          const std::function<Expr(Expr co, Expr ci, Expr a, Expr b)> &tap,
+                          const Var &co, const Var &ci, const Var &u, const Var &v);
 
 /// The Winograd algorithm of `problem` with output tile m. Defined in
 /// WinogradKernels.cpp.

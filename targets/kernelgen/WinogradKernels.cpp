@@ -99,6 +99,17 @@ int chooseWinogradTile(const Scheduler &sched, WinogradProblem problem) {
   return 0;
 }
 
+void defineWinogradFilter(Func &rows, Func &filter, int m,
+                          const std::function<Expr(Expr co, Expr ci, Expr a, Expr b)> &tap,
+                          const Var &co, const Var &ci, const Var &u, const Var &v) {
+  const Transforms &t = transforms(m);
+  Var b("b");
+  rows = Func("filter_rows");
+  rows(co, ci, u, b) = byRow(t.G, u, [&](int a) { return tap(co, ci, a, b); });
+  filter = Func("filter");
+  filter(co, ci, u, v) = byRow(t.G, v, [&](int bb) { return rows(co, ci, u, bb); });
+}
+
 WinogradStages winogradConv3x3(const WinogradProblem &problem, int m) {
   WinogradStages st = winogradShape(problem);
   st.m = m;
@@ -116,13 +127,15 @@ WinogradStages winogradConv3x3(const WinogradProblem &problem, int m) {
   st.ty = Var("ty");
   const Var &co = st.co, &x = st.x, &y = st.y, &n = st.n, &ci = st.ci, &u = st.u, &v = st.v,
             &tx = st.tx, &ty = st.ty;
-  Var b("b"), i("i"), j("j");
+  Var i("i"), j("j");
   const Transforms &t = transforms(m);
 
-  st.filterRows = Func("filter_rows");
-  st.filterRows(co, ci, u, b) = byRow(t.G, u, [&](int a) { return problem.tap(co, ci, a, b); });
-  st.filter = Func("filter");
-  st.filter(co, ci, u, v) = byRow(t.G, v, [&](int bb) { return st.filterRows(co, ci, u, bb); });
+  if (problem.preparedFilter.defined()) {
+    st.filter = Func("filter");
+    st.filter(co, ci, u, v) = problem.preparedFilter(co, ci, u, v);
+  } else {
+    defineWinogradFilter(st.filterRows, st.filter, m, problem.tap, co, ci, u, v);
+  }
 
   Region bounds(4);
   bounds[1] = Range(0, problem.sourceW);

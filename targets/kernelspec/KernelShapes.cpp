@@ -37,6 +37,8 @@ Sizes matrix(const Sizes &s) { return {s[1], s[0]}; }             // (column, ro
 Sizes oihw(const Sizes &w) { return {w[3], w[2], w[1], w[0]}; }   // (s, r, c, k)
 Sizes packed(const Sizes &w) { return {w[0], w[1], w[3], w[2]}; } // (k, c, s, r)
 Sizes flat(const Sizes &s) { return {product(s)}; }
+/// A 3x3 filter transformed for F(m x m, 3 x 3): (k, c, u, v), alpha = m + 2.
+Sizes winogradFilter(const Sizes &w, int64_t m) { return {w[0], w[1], m + 2, m + 2}; }
 
 KernelArgument in(const char *role, Sizes extents, bool isInt32 = false) {
   return {role, std::move(extents), isInt32, /*isOutput=*/false};
@@ -147,7 +149,10 @@ std::vector<KernelArgument> KernelSpec::arguments() const {
   case KernelKind::NhwcToNchw:
     return {in("input", nhwc(input)), out("output", nchw(input))};
   case KernelKind::Conv2D:
-    args = {in("input", nhwc(input)), in("weight", blockedWeights ? flat(weight) : packed(weight))};
+    args = {in("input", nhwc(input)),
+            in("weight", winogradWeights  ? winogradFilter(weight, winogradTile)
+                         : blockedWeights ? flat(weight)
+                                          : packed(weight))};
     if (bias)
       args.push_back(in("bias", {weight[0]}));
     if (residual)
@@ -187,7 +192,10 @@ std::vector<KernelArgument> KernelSpec::arguments() const {
       args.push_back(in("bias", outChannels));
     for (const char *role : {"gamma", "beta", "mean", "variance"})
       args.push_back(in(role, outChannels));
-    args.push_back(out("folded_weight", blockedForQ > 0 ? flat(weight) : packed(weight)));
+    args.push_back(out("folded_weight", winogradFilterTile > 0
+                                            ? winogradFilter(weight, winogradFilterTile)
+                                        : blockedForQ > 0 ? flat(weight)
+                                                          : packed(weight)));
     args.push_back(out("folded_bias", outChannels));
     return args;
   }
@@ -384,6 +392,15 @@ bool checkKernelSpec(const KernelSpec &spec, std::string &error) {
       return fail("winograd must be 2 or 4 (the largest output tile)");
     if (spec.winogradTile != 2 && !spec.isWinogradShape())
       return fail("winograd=4 is for 3x3 convs at stride 1 without groups or dilation");
+    if (spec.winogradWeights && !spec.isWinogradShape())
+      return fail("weights=winograd is for 3x3 convs at stride 1 without groups or dilation");
+    if (spec.winogradWeights && spec.blockedWeights)
+      return fail("weights are either blocked or winograd");
+    if (spec.winogradWeights && (spec.weight[0] < 4 || spec.weight[1] < 4))
+      return fail("weights=winograd needs 4 input and 4 output channels at least");
+    if (spec.winogradWeights &&
+        product(winogradFilter(spec.weight, spec.winogradTile)) > kMaxElements)
+      return fail("the transformed filter has 2^29 elements or more");
     break;
   case KernelKind::MaxPool2D:
   case KernelKind::MaxPool2DGrad:
@@ -421,6 +438,16 @@ bool checkKernelSpec(const KernelSpec &spec, std::string &error) {
         (spec.blockedForQ < 0 || spec.blockedForP < 0 ||
          (spec.blockedForQ > 0) != (spec.blockedForP > 0)))
       return fail("blocked_for must be two positive sizes");
+    if (kind == KernelKind::FoldPackConvWeight && spec.winogradFilterTile != 0) {
+      if (spec.winogradFilterTile != 2 && spec.winogradFilterTile != 4)
+        return fail("winograd_filter must be 2 or 4 (the output tile)");
+      if (spec.weight[2] != 3 || spec.weight[3] != 3)
+        return fail("winograd_filter is for 3x3 filters");
+      if (spec.blockedForQ > 0)
+        return fail("blocked_for and winograd_filter exclude each other");
+      if (product(winogradFilter(spec.weight, spec.winogradFilterTile)) > kMaxElements)
+        return fail("the transformed filter has 2^29 elements or more");
+    }
     break;
   case KernelKind::RunningStatsUpdate:
     if (spec.channels < 1)
@@ -446,8 +473,10 @@ bool checkKernelSpec(const KernelSpec &spec, std::string &error) {
   default:
     break;
   }
-  if (spec.blockedWeights && kind != KernelKind::Conv2D)
-    return fail("only conv2d takes blocked weights");
+  if ((spec.blockedWeights || spec.winogradWeights) && kind != KernelKind::Conv2D)
+    return fail("only conv2d takes blocked or winograd weights");
+  if (spec.winogradFilterTile != 0 && kind != KernelKind::FoldPackConvWeight)
+    return fail("only fold_pack_conv_weight takes winograd_filter=");
   if (spec.winogradTile != 2 && kind != KernelKind::Conv2D)
     return fail("only conv2d takes winograd=");
   if (product(spec.outputShape()) > kMaxElements)

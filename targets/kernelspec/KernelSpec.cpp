@@ -49,7 +49,7 @@ const std::vector<KindInfo> &kindTable() {
       {KernelKind::FoldPackConvWeight,
        "fold_pack_conv_weight",
        {"weight", "bias", "epsilon"},
-       {"blocked_for"}},
+       {"blocked_for", "winograd_filter"}},
       // residual=1: an addend before the relu.
       {KernelKind::BatchNormTrain, "batch_norm_train", {"input", "epsilon", "relu"}, {"residual"}},
       {KernelKind::BatchNormTrainGrad, "batch_norm_train_grad", {"input", "relu"}},
@@ -189,12 +189,14 @@ std::string KernelSpec::toString() const {
     keys.push_back("residual");
   if (optional("relu") && relu)
     keys.push_back("relu");
-  if (blockedWeights)
+  if (blockedWeights || winogradWeights)
     keys.push_back("weights");
   if (optional("winograd") && winogradTile != 2)
     keys.push_back("winograd");
   if (blockedForQ > 0)
     keys.push_back("blocked_for");
+  if (winogradFilterTile > 0)
+    keys.push_back("winograd_filter");
   for (const char *key : keys) {
     std::string k = key, v;
     if (k == "input")
@@ -238,11 +240,13 @@ std::string KernelSpec::toString() const {
     else if (k == "stream")
       v = std::to_string(stream);
     else if (k == "weights")
-      v = "blocked";
+      v = winogradWeights ? "winograd" : "blocked";
     else if (k == "winograd")
       v = std::to_string(winogradTile);
     else if (k == "blocked_for")
       v = std::to_string(blockedForQ) + "x" + std::to_string(blockedForP);
+    else if (k == "winograd_filter")
+      v = std::to_string(winogradFilterTile);
     out += ";" + k + "=" + v;
   }
   return out;
@@ -368,12 +372,16 @@ bool parseKernelSpec(const std::string &text, KernelSpec &spec, std::string &err
       (has("rate") && !getFloat("rate", spec.rate)) ||
       (has("stream") && !getInt("stream", spec.stream)) ||
       (has("winograd") && !getInt("winograd", spec.winogradTile)) ||
-      (has("blocked_for") && !getPair("blocked_for", spec.blockedForQ, spec.blockedForP)))
+      (has("blocked_for") && !getPair("blocked_for", spec.blockedForQ, spec.blockedForP)) ||
+      (has("winograd_filter") && !getInt("winograd_filter", spec.winogradFilterTile)))
     return false;
   if (has("weights")) {
-    if (values["weights"] != "blocked")
-      return bad("weights", "'blocked'");
-    spec.blockedWeights = true;
+    if (values["weights"] == "blocked")
+      spec.blockedWeights = true;
+    else if (values["weights"] == "winograd")
+      spec.winogradWeights = true;
+    else
+      return bad("weights", "'blocked' or 'winograd'");
   }
   return checkKernelSpec(spec, error);
 }

@@ -60,9 +60,17 @@ int kg_fold_blocked_s2(void *, HB weight, HB gamma, HB beta, HB mean, HB var, HB
 int kg_conv_blocked_s2(void *, HB input, HB weight, HB bias, HB out);
 int kg_fold_blocked_odd(void *, HB weight, HB gamma, HB beta, HB mean, HB var, HB blocked, HB bias);
 int kg_conv_blocked_odd(void *, HB input, HB weight, HB bias, HB residual, HB out);
+int kg_fold_wino4(void *, HB weight, HB gamma, HB beta, HB mean, HB var, HB filter, HB bias);
+int kg_conv_wino4_prepared(void *, HB input, HB filter, HB bias, HB residual, HB out);
+int kg_fold_wino4_big(void *, HB weight, HB gamma, HB beta, HB mean, HB var, HB filter, HB bias);
+int kg_conv_wino4_stationary(void *, HB input, HB filter, HB bias, HB residual, HB out);
+int kg_fold_wino2_big(void *, HB weight, HB gamma, HB beta, HB mean, HB var, HB filter, HB bias);
+int kg_conv_wino2_stationary(void *, HB input, HB filter, HB bias, HB out);
 #ifdef RESNETC_TEST_X86_BASELINE
 int kg_sse_fold_blocked(void *, HB weight, HB gamma, HB beta, HB mean, HB var, HB blocked, HB bias);
 int kg_sse_conv_blocked(void *, HB input, HB weight, HB bias, HB residual, HB out);
+int kg_avx2_fold_wino2(void *, HB weight, HB gamma, HB beta, HB mean, HB var, HB filter, HB bias);
+int kg_avx2_conv_wino2_stationary(void *, HB input, HB filter, HB bias, HB out);
 int kg_sse_conv_res(void *, HB input, HB weight, HB bias, HB residual, HB out);
 int kg_sse_conv_deep(void *, HB input, HB weight, HB bias, HB residual, HB out);
 int kg_sse_conv_wide(void *, HB input, HB weight, HB out);
@@ -312,19 +320,23 @@ TEST(KernelGenConv, DirectForLargeFilterOnFewTiles) {
 }
 
 /// A conv whose weights come from fold_pack_conv_weight in the blocked layout
-/// (`blocked_for` / `weights=blocked`): the two kernels pick the same block.
-/// The fold is an identity here (gamma 1, variance 1, epsilon 0, beta and
-/// mean 0), so runConv's reference applies unchanged.
+/// (`blocked_for` / `weights=blocked`: the two kernels pick the same block), or
+/// transformed for Winograd's algorithm (`winograd_filter=m` /
+/// `weights=winograd`: `foldedExtents` K x C x alpha x alpha). The fold is an
+/// identity here (gamma 1, variance 1, epsilon 0, beta and mean 0), so
+/// runConv's reference applies unchanged.
 template <typename Fold, typename Conv>
-auto foldedBlocked(const ConvCase &cc, Fold fold, Conv conv) {
-  return [cc, fold, conv](Buf &in, Buf &packed, Buf &b, Buf &res, Buf &out) {
+auto foldedWeights(const ConvCase &cc, Fold fold, Conv conv, std::vector<int> foldedExtents = {}) {
+  if (foldedExtents.empty())
+    foldedExtents = {cc.K * cc.C * cc.R * cc.S};
+  return [cc, fold, conv, foldedExtents](Buf &in, Buf &packed, Buf &b, Buf &res, Buf &out) {
     Buf oihw(std::vector<int>{cc.S, cc.R, cc.C, cc.K}), ones(std::vector<int>{cc.K}),
         zeros(std::vector<int>{cc.K}), foldedBias(std::vector<int>{cc.K});
     oihw.for_each_element(
         [&](int s, int r, int c, int k) { oihw(s, r, c, k) = packed(k, c, s, r); });
     ones.fill(1.0f);
     zeros.fill(0.0f);
-    Buf blocked(std::vector<int>{cc.K * cc.C * cc.R * cc.S});
+    Buf blocked(foldedExtents);
     blocked.fill(std::nanf(""));
     int status =
         fold(nullptr, oihw.raw_buffer(), ones.raw_buffer(), zeros.raw_buffer(), zeros.raw_buffer(),
@@ -338,13 +350,13 @@ auto foldedBlocked(const ConvCase &cc, Fold fold, Conv conv) {
 
 TEST(KernelGenConv, BlockedWeightsDeepSmallImage) {
   ConvCase cc{1, 32, 7, 7, 256, 3, 3, 1, 1, 1, 1, true, true, true};
-  runConv(cc, foldedBlocked(cc, kg_fold_blocked, kg_conv_blocked), 21);
+  runConv(cc, foldedWeights(cc, kg_fold_blocked, kg_conv_blocked), 21);
 }
 
 TEST(KernelGenConv, BlockedWeightsStride2) {
   ConvCase cc{1, 128, 8, 8, 256, 1, 1, 2, 2, 0, 0, true, false, false};
   runConv(cc,
-          foldedBlocked(cc, kg_fold_blocked_s2,
+          foldedWeights(cc, kg_fold_blocked_s2,
                         [](void *uc, HB in, HB w, HB b, HB, HB out) {
                           return kg_conv_blocked_s2(uc, in, w, b, out);
                         }),
@@ -353,15 +365,52 @@ TEST(KernelGenConv, BlockedWeightsStride2) {
 
 TEST(KernelGenConv, BlockedWeightsOddChannels) {
   ConvCase cc{1, 8, 7, 7, 10, 3, 3, 1, 1, 1, 1, true, true, false};
-  runConv(cc, foldedBlocked(cc, kg_fold_blocked_odd, kg_conv_blocked_odd), 23);
+  runConv(cc, foldedWeights(cc, kg_fold_blocked_odd, kg_conv_blocked_odd), 23);
+}
+
+// Filters transformed when the weights load: F(4x4) over rows of tiles (the
+// filter in cache; partial tiles at 13x11), and filter-stationary images
+// at F(4x4) (128 channels on 14x14) and F(2x2) (256 on 7x7, two images).
+TEST(KernelGenConv, WinogradFilterFromTheFold) {
+  ConvCase cc{2, 32, 13, 11, 32, 3, 3, 1, 1, 1, 1, true, true, true};
+  runConv(cc, foldedWeights(cc, kg_fold_wino4, kg_conv_wino4_prepared, {32, 32, 6, 6}), 43);
+}
+
+TEST(KernelGenConv, WinogradFilterStationaryF4) {
+  ConvCase cc{1, 128, 14, 14, 128, 3, 3, 1, 1, 1, 1, true, true, true};
+  runConv(cc, foldedWeights(cc, kg_fold_wino4_big, kg_conv_wino4_stationary, {128, 128, 6, 6}), 44);
+}
+
+/// A conv without a residual input, its weights folded into `filterExtents`.
+template <typename Fold, typename Conv>
+auto foldedNoResidual(const ConvCase &cc, Fold fold, Conv conv, std::vector<int> filterExtents) {
+  return foldedWeights(
+      cc, fold, [conv](void *uc, HB in, HB w, HB b, HB, HB out) { return conv(uc, in, w, b, out); },
+      std::move(filterExtents));
+}
+
+TEST(KernelGenConv, WinogradFilterStationaryF2) {
+  ConvCase cc{2, 256, 7, 7, 256, 3, 3, 1, 1, 1, 1, true, false, true};
+  runConv(cc, foldedNoResidual(cc, kg_fold_wino2_big, kg_conv_wino2_stationary, {256, 256, 4, 4}),
+          45);
 }
 
 #ifdef RESNETC_TEST_X86_BASELINE
+// AVX2: 8 lanes, 16 registers (other chunks and register tiles).
+TEST(KernelGenConvAvx2, WinogradFilterStationaryF2) {
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+    GTEST_SKIP() << "the CPU lacks AVX2 or FMA";
+  ConvCase cc{2, 256, 7, 7, 256, 3, 3, 1, 1, 1, 1, true, false, true};
+  runConv(cc,
+          foldedNoResidual(cc, kg_avx2_fold_wino2, kg_avx2_conv_wino2_stationary, {256, 256, 4, 4}),
+          46);
+}
+
 // The same layers compiled for the SSE2 baseline (x86-64-linux: 4 lanes, 16
 // vector registers), whose schedules differ (tiles, weight blocks).
 TEST(KernelGenConvBaseline, BlockedWeightsDeepSmallImage) {
   ConvCase cc{1, 32, 7, 7, 256, 3, 3, 1, 1, 1, 1, true, true, true};
-  runConv(cc, foldedBlocked(cc, kg_sse_fold_blocked, kg_sse_conv_blocked), 24);
+  runConv(cc, foldedWeights(cc, kg_sse_fold_blocked, kg_sse_conv_blocked), 24);
 }
 
 TEST(KernelGenConvBaseline, Conv3x3ResidualRelu) {

@@ -38,6 +38,8 @@ TEST(KernelSpecTest, TextRoundTripsForEveryKind) {
       "relu=1;weights=blocked",
       "kind=conv2d;input=1x16x8x8;weight=16x16x3x3;strides=1x1;padding=1x1;bias=1;residual=1;"
       "relu=1;weights=blocked;winograd=4",
+      "kind=conv2d;input=1x16x8x8;weight=16x16x3x3;strides=1x1;padding=1x1;bias=1;residual=1;"
+      "relu=1;weights=winograd;winograd=4",
       "kind=batch_norm;input=2x4x5x5;epsilon=1e-05;relu=1",
       "kind=add;input=2x4x5x5;relu=0",
       "kind=relu;input=2x4x5x5",
@@ -47,6 +49,7 @@ TEST(KernelSpecTest, TextRoundTripsForEveryKind) {
       "kind=zero_pad_shortcut;input=2x4x8x8;out_channels=8;stride=2",
       "kind=pack_conv_weight;weight=8x4x3x3",
       "kind=fold_pack_conv_weight;weight=8x4x3x3;bias=0;epsilon=1e-05;blocked_for=4x4",
+      "kind=fold_pack_conv_weight;weight=8x4x3x3;bias=0;epsilon=1e-05;winograd_filter=4",
       "kind=batch_norm_train;input=2x4x5x5;epsilon=1e-05;relu=0",
       "kind=batch_norm_train_grad;input=2x4x5x5;relu=1",
       "kind=relu_grad;input=2x4x5x5",
@@ -113,6 +116,16 @@ TEST(KernelSpecTest, ArgumentsAreTheCallOrder) {
                                                    "variance", "folded_weight->",
                                                    "folded_bias->"}));
   EXPECT_EQ(fold.arguments()[6].extents, (std::vector<int64_t>{8 * 4 * 3 * 3}));
+
+  // A filter transformed for F(m x m, 3 x 3): k, c, then the alpha x alpha
+  // points, made by the fold and read by the conv alike.
+  KernelSpec winogradFold =
+      parsed("kind=fold_pack_conv_weight;weight=8x4x3x3;bias=0;epsilon=1e-05;winograd_filter=2");
+  EXPECT_EQ(winogradFold.arguments()[5].extents, (std::vector<int64_t>{8, 4, 4, 4}));
+  KernelSpec winogradConv =
+      parsed("kind=conv2d;input=1x4x8x8;weight=8x4x3x3;strides=1x1;"
+             "padding=1x1;bias=0;residual=0;relu=0;weights=winograd;winograd=4");
+  EXPECT_EQ(winogradConv.arguments()[1].extents, (std::vector<int64_t>{8, 4, 6, 6}));
 }
 
 TEST(KernelSpecTest, ChecksSpecsTheCompilerFills) {
@@ -143,6 +156,36 @@ TEST(KernelSpecTest, ChecksSpecsTheCompilerFills) {
   conv.strideH = 2;
   EXPECT_FALSE(checkKernelSpec(conv, error));
   EXPECT_EQ(error, "winograd=4 is for 3x3 convs at stride 1 without groups or dilation");
+  conv.strideH = 1;
+  conv.winogradWeights = true;
+  EXPECT_TRUE(checkKernelSpec(conv, error)) << error;
+  conv.blockedWeights = true;
+  EXPECT_FALSE(checkKernelSpec(conv, error));
+  EXPECT_EQ(error, "weights are either blocked or winograd");
+  conv.blockedWeights = false;
+  conv.weight = {32, 16, 1, 1};
+  EXPECT_FALSE(checkKernelSpec(conv, error));
+  EXPECT_EQ(error, "winograd=4 is for 3x3 convs at stride 1 without groups or dilation");
+  conv.weight = {2, 16, 3, 3};
+  EXPECT_FALSE(checkKernelSpec(conv, error));
+  EXPECT_EQ(error, "weights=winograd needs 4 input and 4 output channels at least");
+
+  KernelSpec fold;
+  fold.kind = KernelKind::FoldPackConvWeight;
+  fold.weight = {32, 16, 3, 3};
+  fold.winogradFilterTile = 4;
+  EXPECT_TRUE(checkKernelSpec(fold, error)) << error;
+  fold.winogradFilterTile = 3;
+  EXPECT_FALSE(checkKernelSpec(fold, error));
+  EXPECT_EQ(error, "winograd_filter must be 2 or 4 (the output tile)");
+  fold.winogradFilterTile = 2;
+  fold.blockedForQ = fold.blockedForP = 8;
+  EXPECT_FALSE(checkKernelSpec(fold, error));
+  EXPECT_EQ(error, "blocked_for and winograd_filter exclude each other");
+  fold.blockedForQ = fold.blockedForP = 0;
+  fold.weight = {32, 16, 1, 1};
+  EXPECT_FALSE(checkKernelSpec(fold, error));
+  EXPECT_EQ(error, "winograd_filter is for 3x3 filters");
 
   KernelSpec sgd;
   sgd.kind = KernelKind::SgdUpdate;

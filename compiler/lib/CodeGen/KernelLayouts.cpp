@@ -57,6 +57,11 @@ BufferRef codegen::packedConv(Space space, const Dims &s) {
   return buffer(space, {{s[0], 1}, {s[1], s[0]}, {s[3], s[0] * s[1]}, {s[2], s[0] * s[1] * s[3]}});
 }
 
+BufferRef codegen::winogradFilter(Space space, const Dims &s, int64_t tile) {
+  const int64_t alpha = tile + 2, kc = s[0] * s[1];
+  return buffer(space, {{s[0], 1}, {s[1], s[0]}, {alpha, kc}, {alpha, kc * alpha}});
+}
+
 BufferRef codegen::activationLike(Value value) {
   Dims shape = shapeOf(value);
   return shape.size() == 4   ? nhwc(Space::Arena, shape)

@@ -82,6 +82,9 @@ public:
                                    ValueRange results) override;
   void markBlocked(Value weight) override { blockedWeights.insert(weight); }
   bool isBlocked(Value weight) const override { return blockedWeights.contains(weight); }
+  bool preparesWinogradFilters() const override { return options.winogradFilters; }
+  void markWinogradFilter(Value weight, int64_t tile) override { winogradTiles[weight] = tile; }
+  int64_t winogradFilterTile(Value weight) const override { return winogradTiles.lookup(weight); }
 
 private:
   /// A list of steps whose activations share the arena by liveness.
@@ -116,6 +119,8 @@ private:
   llvm::DenseMap<Value, BufferRef> prepared; ///< Prepared weights and optimizer state.
   /// Folded weights packed in the blocked layout of the one conv reading them.
   llvm::DenseSet<Value> blockedWeights;
+  /// Folded weights transformed for their one conv's Winograd tile.
+  llvm::DenseMap<Value, int64_t> winogradTiles;
   Section *section = nullptr;
   Value returned; ///< The forward result, written to the caller's buffer.
   /// A backbone's outputs in this section (each by its slot in plan.outputs),

@@ -89,6 +89,7 @@ mlir::FailureOr<codegen::KernelPlan> resnetc::planLibrary(mlir::ModuleOp module,
   codegen::PlanOptions planOptions;
   planOptions.training = training;
   planOptions.bufferAlignment = target.bufferAlignment;
+  planOptions.winogradFilters = !training && target.scheduler == SchedulerKind::Cpu;
   return codegen::planKernels(module, planOptions);
 }
 

@@ -36,6 +36,9 @@ BufferRef vector(Space space, int64_t size);
 BufferRef oihw(Space space, const Dims &shape);
 /// A K, C, R, S conv weight in the kernels' layout (k, c, s, r; k innermost).
 BufferRef packedConv(Space space, const Dims &shape);
+/// A K, C, 3, 3 filter transformed for F(tile x tile, 3 x 3): (k, c, u, v),
+/// k innermost (conv2d's weights=winograd).
+BufferRef winogradFilter(Space space, const Dims &shape, int64_t tile);
 /// An activation-like buffer of `value`: NHWC, matrix or vector by rank.
 BufferRef activationLike(mlir::Value value);
 /// A flat 1-D view of a dense buffer, for element-wise kernels.

@@ -67,6 +67,13 @@ public:
   /// Inference: a folded weight packed in the blocked layout of its one conv.
   virtual void markBlocked(mlir::Value weight) = 0;
   virtual bool isBlocked(mlir::Value weight) const = 0;
+  /// Inference: whether folded 3x3 filters may be transformed for Winograd's
+  /// algorithm when the weights load (the target has that schedule).
+  virtual bool preparesWinogradFilters() const = 0;
+  /// Inference: a folded weight transformed for its one conv's
+  /// F(m x m, 3 x 3); winogradFilterTile is 0 for any other weight.
+  virtual void markWinogradFilter(mlir::Value weight, int64_t tile) = 0;
+  virtual int64_t winogradFilterTile(mlir::Value weight) const = 0;
 };
 
 /// One kernel call of an op, its arguments gathered in the kernel's order.

@@ -92,6 +92,10 @@ struct PlanOptions {
   bool training = false;
   /// Where buffers start in the arena and the weights (TargetDescription::bufferAlignment).
   int64_t bufferAlignment = kBufferAlignment;
+  /// Inference: transform the 3x3 filters of the convs that take Winograd's
+  /// algorithm when the weights load (CPU targets: their kernels take
+  /// conv2d's weights=winograd).
+  bool winogradFilters = false;
 };
 
 /// The scalars space: the learning rate, the loss and the number correct,

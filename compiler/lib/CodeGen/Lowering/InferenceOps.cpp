@@ -40,6 +40,14 @@ struct FoldBatchNormKernel
     // Grouped and dilated convs read the packed layout.
     bool blocked = reader && reader.getWeight() == foldedWeight && reader.getGroups() == 1 &&
                    !reader.getDilations();
+    // Or transformed for the conv's Winograd algorithm, once, not per call.
+    int64_t winogradTile =
+        blocked && plan.preparesWinogradFilters() ? preparedWinogradTile(reader) : 0;
+    if (winogradTile) {
+      spec.winogradFilterTile = winogradTile;
+      plan.markWinogradFilter(foldedWeight, winogradTile);
+      blocked = false;
+    }
     if (blocked) {
       Dims out = shapeOf(reader.getResult());
       spec.blockedForQ = out[3];
@@ -47,8 +55,9 @@ struct FoldBatchNormKernel
       plan.markBlocked(foldedWeight);
     }
     BufferRef folded = plan.allocateWeights(
-        blocked ? vector(Space::Weights, shape[0] * shape[1] * shape[2] * shape[3])
-                : packedConv(Space::Weights, shape));
+        winogradTile ? winogradFilter(Space::Weights, shape, winogradTile)
+        : blocked    ? vector(Space::Weights, shape[0] * shape[1] * shape[2] * shape[3])
+                     : packedConv(Space::Weights, shape));
     BufferRef foldedBias = plan.allocateWeights(vector(Space::Weights, shape[0]));
     step.append(folded);
     step.append(foldedBias);
@@ -69,8 +78,12 @@ struct FusedConv2DKernel : KernelOpInterface::ExternalModel<FusedConv2DKernel, r
     spec.residual = bool(conv.getResidual());
     spec.relu = conv.getRelu();
     spec.blockedWeights = plan.isBlocked(conv.getWeight());
-    if (spec.isWinogradShape())
+    if (int64_t tile = plan.winogradFilterTile(conv.getWeight())) {
+      spec.winogradWeights = true;
+      spec.winogradTile = tile;
+    } else if (spec.isWinogradShape()) {
       spec.winogradTile = inferenceWinogradTile(conv);
+    }
     KernelStep step(plan, op);
     // The packed weight is placed before the input is read (the plan's order).
     FailureOr<BufferRef> weight = plan.packed(op, conv.getWeight());

@@ -1,8 +1,10 @@
 //===- WinogradRule.cpp - Which Winograd tile an inference conv may take --===//
 //
 // The compiler's half of the rule in docs/winograd.md: how large an output
-// tile the Winograd algorithm of an inference conv may use. (Whether it pays
-// at the conv's shape is the target's half: Scheduler::winogradTile.)
+// tile the Winograd algorithm of an inference conv may use (whether it pays
+// at the conv's shape is the target's half: Scheduler::winogradTile), and
+// which convs take a filter transformed when the weights load, where the
+// compiler must know the tile to size the transformed filter.
 //
 //===----------------------------------------------------------------------===//
 
@@ -37,7 +39,36 @@ bool feedsResidualSum(Value value) {
   return false;
 }
 
+// A transformed filter is alpha^2 / 9 times the size of the direct conv's
+// weights, and read once per image (or per row of tiles): with fewer tiles
+// than this an image, or more bytes than this, reading it costs more than
+// the multiply-adds it saves. (ResNet-50's 512-channel conv on 7x7 at batch
+// 1: 1.18 ms direct, 2.4-2.5 ms at F(4x4), 4 tiles and 37.7 MB, or F(2x2), 16
+// tiles and 16.8 MB; its 256-channel conv on 14x14, F(4x4) with 16 tiles and
+// 9.4 MB: 1.07 ms direct, 0.44-0.56 ms; one thread.)
+constexpr int64_t kMinPreparedWinogradTiles = 8;
+constexpr int64_t kMaxPreparedWinogradFilterBytes = int64_t(12) << 20;
+
+int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
 } // namespace
+
+int64_t codegen::preparedWinogradTile(rn::FusedConv2DOp conv) {
+  codegen::Dims weight = codegen::shapeOf(conv.getWeight());
+  codegen::Dims out = codegen::shapeOf(conv.getResult());
+  if (weight.size() != 4 || weight[2] != 3 || weight[3] != 3 ||
+      llvm::any_of(conv.getStrides(), [](int64_t s) { return s != 1; }) || conv.getGroups() != 1 ||
+      conv.getDilations())
+    return 0;
+  // Whole vectors of both channel counts at every CPU width (4, 8, 16).
+  if (weight[0] % 16 || weight[1] % 16)
+    return 0;
+  for (int64_t m = inferenceWinogradTile(conv); m >= 2; m -= 2)
+    if (ceilDiv(out[3], m) * ceilDiv(out[2], m) >= kMinPreparedWinogradTiles &&
+        weight[0] * weight[1] * (m + 2) * (m + 2) * 4 <= kMaxPreparedWinogradFilterBytes)
+      return m;
+  return 0;
+}
 
 int64_t codegen::inferenceWinogradTile(rn::FusedConv2DOp conv) {
   // F(4x4, 3x3) rounds 10-30 times as coarsely as the direct conv. Added to

@@ -121,6 +121,11 @@ struct KernelSpec {
   /// layout (targets/kernelgen/Kernels.h) that fold_pack_conv_weight with
   /// `blocked_for` makes.
   bool blockedWeights = false;
+  /// conv2d, optional `weights=winograd`: the weights come transformed for
+  /// Winograd's F(m x m, 3 x 3), m = winogradTile, as K x C x alpha x alpha
+  /// (alpha = m + 2; K innermost), which fold_pack_conv_weight with
+  /// `winograd_filter=m` makes; the kernel then takes exactly that algorithm.
+  bool winogradWeights = false;
   /// conv2d, optional `winograd=4`: the largest output tile m of the
   /// Winograd algorithm F(m x m, 3 x 3) a 3x3 conv at stride 1 may take (2 when
   /// left out). The compiler decides it (docs/winograd.md), the target whether
@@ -129,6 +134,9 @@ struct KernelSpec {
   /// fold_pack_conv_weight, optional `blocked_for=QxP`: pack into the
   /// blocked layout of the conv2d whose output is Q wide and P high.
   int64_t blockedForQ = 0, blockedForP = 0;
+  /// fold_pack_conv_weight, optional `winograd_filter=m` (2 or 4): fold, then
+  /// transform the 3x3 filter for F(m x m, 3 x 3) (0 when left out).
+  int64_t winogradFilterTile = 0;
 
   /// Shape in PyTorch order of the (first) output: N x C x H x W, or N x K
   /// for dense and N x C for global_avg_pool; K x C x R x S for the weight
