@@ -8,6 +8,7 @@
 
 #include "resnetc/runtime/ModelRuntime.h"
 #include "resnetc/runtime/DeviceSpaces.h"
+#include "resnetc/runtime/ParallelLoops.h"
 #include "resnetc/runtime/RankAverager.h"
 #include "resnetc/runtime/ScratchCache.h"
 #include "resnetc/runtime/WeightsFile.h"
@@ -176,6 +177,7 @@ extern "C" void *resnetc_rt_create(const resnetc_rt_model *model) {
   std::call_once(scratchInstalled, [] {
     halide_set_custom_malloc(resnetc::scratchMalloc);
     previousFree = halide_set_custom_free(freeScratch);
+    resnetc::useChunkedParallelLoops(0); // until resnetc_rt_set_threads
   });
   auto *ctx = new (std::nothrow) Context;
   if (!ctx)
@@ -414,6 +416,7 @@ extern "C" int32_t resnetc_rt_set_threads(void *context, int32_t threads) {
   // smaller count takes effect. No kernel may be running meanwhile.
   halide_shutdown_thread_pool();
   halide_set_num_threads(threads); // 0: one per core
+  resnetc::useChunkedParallelLoops(threads);
   return RESNETC_OK;
 }
 

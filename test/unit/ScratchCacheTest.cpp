@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 #include <gtest/gtest.h>
+#include <thread>
 #include <vector>
 
 using namespace resnetc;
@@ -37,6 +38,23 @@ TEST(ScratchCache, ReusesAFreedBlockOfTheSameSize) {
   EXPECT_EQ(scratchCachedBytes(), held);
   scratchFree(nullptr, b);
   scratchFree(nullptr, other);
+}
+
+TEST(ScratchCache, PrefersABlockThisThreadFreed) {
+  // This thread frees `mine`, then another thread frees `theirs`, the most
+  // recent block of the size: this thread gets its own back, and the other
+  // thread's block is still there for anyone.
+  const size_t bytes = 500 << 10;
+  void *mine = scratchMalloc(nullptr, bytes);
+  void *theirs = scratchMalloc(nullptr, bytes);
+  scratchFree(nullptr, mine);
+  std::thread([theirs] { scratchFree(nullptr, theirs); }).join();
+  void *first = scratchMalloc(nullptr, bytes);
+  void *second = scratchMalloc(nullptr, bytes);
+  EXPECT_EQ(first, mine);
+  EXPECT_EQ(second, theirs);
+  scratchFree(nullptr, first);
+  scratchFree(nullptr, second);
 }
 
 TEST(ScratchCache, SmallBlocksAreNotHeld) {

@@ -6,8 +6,8 @@
 // returned to the operating system by glibc's free, so every call paid the
 // page faults of fresh memory again: up to 60% of a backward-weights kernel's
 // time at batch 128. The scratch cache keeps freed blocks of 64 KiB and more
-// for the next allocation of the same size (the oldest go first when it is
-// full).
+// for the next allocation of the same size, preferably on the thread that
+// freed them (the oldest go first when it is full).
 //
 //===----------------------------------------------------------------------===//
 
