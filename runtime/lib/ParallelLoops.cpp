@@ -89,6 +89,8 @@ void resnetc::useChunkedParallelLoops(int threads) {
   int n = resolvedThreads(threads);
   n = n < 1 ? 1 : (n > kMaxChunks ? kMaxChunks : n);
   chunks.store(n, std::memory_order_relaxed);
+  // A restarted pool's workers are new threads: number them from 1 again.
+  nextWorkerIndex.store(1);
   halide_set_custom_do_par_for(chunkedParFor);
 }
 

@@ -19,8 +19,9 @@ namespace resnetc {
 
 /// Installs the chunked parallel loop (halide_set_custom_do_par_for, a
 /// process-wide setting) for a pool of `threads` threads (0: Halide's
-/// default, HL_NUM_THREADS or one per core). Thread-safe; call it again when
-/// the pool's size changes.
+/// default, HL_NUM_THREADS or one per core). Call it again when the pool's
+/// size changes, after halide_shutdown_thread_pool: the new pool's workers
+/// are numbered from 1 again.
 void useChunkedParallelLoops(int threads);
 
 /// The chunks a loop is split into now (tests).
