@@ -8,6 +8,7 @@
 
 #include "resnetc/runtime/ModelRuntime.h"
 #include "resnetc/runtime/DeviceSpaces.h"
+#include "resnetc/runtime/HugePages.h"
 #include "resnetc/runtime/ParallelLoops.h"
 #include "resnetc/runtime/RankAverager.h"
 #include "resnetc/runtime/ScratchCache.h"
@@ -85,9 +86,10 @@ int32_t fail(Context *ctx, int32_t code, const char *format, ...) {
 }
 
 uint8_t *allocate(int64_t bytes) {
-  // 64-byte alignment for vector loads; at least one byte so malloc never returns null for 0.
-  size_t size = (size_t(bytes) + 63) / 64 * 64;
-  return static_cast<uint8_t *>(std::aligned_alloc(64, size ? size : 64));
+  // 64-byte alignment for vector loads; at least one byte so malloc never
+  // returns null for 0. Large blocks on huge pages (HugePages.h): at batch 1
+  // the kernels stream the weights from memory.
+  return static_cast<uint8_t *>(resnetc::allocateMaybeHuge(bytes ? size_t(bytes) : 64, 64));
 }
 
 /// Halide reports kernel errors here, with the context as user_context.

@@ -284,9 +284,12 @@ void CpuScheduler::schedulePack(PackStages &st) const {
     // Fold and pack, then transform (once, when the weights load): a
     // vector of output channels at a time, the points (u, v) in parallel.
     st.packed.compute_root();
+    st.winograd.compute_root();
     if (lanes)
       st.winograd.vectorize(st.k, lanes);
     st.winograd.parallel(st.v);
+    Var i = st.winogradBlocks.args()[0], io("io"), ii("ii");
+    st.winogradBlocks.split(i, io, ii, int(kMinTaskWork), TailStrategy::GuardWithIf).parallel(io);
     st.winogradRows.compute_at(st.winograd, st.c);
     if (lanes)
       st.winogradRows.vectorize(st.winogradRows.args()[0], lanes);

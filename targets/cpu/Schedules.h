@@ -40,6 +40,7 @@ public:
   int convGradWeightChunks(const ConvGradWeightStages &stages, int imageBlocks) const override;
   bool skipsConvGradInputPaddingTaps(const ConvGradInputStages &stages) const override;
   int winogradTile(const WinogradStages &shape) const override; // WinogradSchedule.cpp
+  int winogradFilterBlock(int K) const override;                // WinogradSchedule.cpp
   bool takesWinogradWeights() const override { return true; }
   void scheduleWinograd(WinogradStages &stages) const override;
 

@@ -87,9 +87,11 @@ void GpuScheduler::schedulePack(PackStages &st) const {
   }
   if (st.scale.defined())
     onDevice(st.scale);
-  if (st.winograd.defined())
-    gpuFlat(st.winograd, st.winograd.args()); // packed and the rows inlined into it
-  else if (st.blocked.defined())
+  if (st.winograd.defined()) {
+    // (GPU targets take no prepared filters; this keeps the kernel whole.)
+    gpuFlat(st.winograd.compute_root(), st.winograd.args()); // packed and the rows inlined
+    gpuFlat(st.winogradBlocks, st.winogradBlocks.args());
+  } else if (st.blocked.defined())
     gpuFlat(st.blocked, st.blocked.args()); // packed is inlined into it
   else
     gpuFlat(st.packed, {st.k, st.c, st.s, st.r});

@@ -70,13 +70,14 @@ KernelPipeline buildConv2D(const KernelSpec &spec, const Scheduler &sched) {
 
   ImageParam input = makeInput("input", {st.C, st.W, st.H, st.N});
   std::vector<ImageParam> inputs = {input};
-  ImageParam winogradFilter;
+  Func winogradFilter;
   if (spec.winogradWeights) {
     if (!sched.takesWinogradWeights())
       throw std::invalid_argument("this target has no Winograd schedule for weights=winograd");
     const int alpha = int(spec.winogradTile) + 2;
-    winogradFilter = makeInput("weight", {st.K, st.C, alpha, alpha});
-    inputs.push_back(winogradFilter);
+    ImageParam blocks = makeInput("weight", {st.K * st.C * alpha * alpha});
+    inputs.push_back(blocks);
+    winogradFilter = winogradFilterView(blocks, st.K, st.C, alpha, sched.winogradFilterBlock(st.K));
   } else if (spec.blockedWeights) {
     st.weightBlock = sched.convWeightBlock(st.K, st.C, st.Q, st.P);
     ImageParam blocked = makeInput("weight", {st.K * st.C * st.S * st.R});
@@ -387,9 +388,16 @@ KernelPipeline buildFoldPackConvWeight(const KernelSpec &spec, const Scheduler &
         st.winogradRows, st.winograd, m,
         [&](Expr co, Expr ci, Expr a, Expr b) { return st.packed(co, ci, a, b); }, k, st.c, st.u,
         st.v);
-    constrainDense(st.winograd.output_buffer(), {st.K, st.C, alpha, alpha});
+    // In the conv's layout: blocks of output channels (winogradFilterBlock).
+    const int B = sched.winogradFilterBlock(st.K), blocks = st.K / B;
+    Var i("i");
+    Expr inBlock = i % B, row = i / B;
+    Expr ci = row % st.C, block = row / st.C % blocks, point = row / (st.C * blocks);
+    st.winogradBlocks = Func("winograd_blocks");
+    st.winogradBlocks(i) = st.winograd(block * B + inBlock, ci, point % alpha, point / alpha);
+    constrainDense(st.winogradBlocks.output_buffer(), {st.K * st.C * alpha * alpha});
     sched.schedulePack(st);
-    return finish({st.winograd, st.foldedBias}, inputs);
+    return finish({st.winogradBlocks, st.foldedBias}, inputs);
   }
   if (spec.blockedForQ > 0) {
     // The blocked layout: the 4-D values, reordered into one dimension.

@@ -129,8 +129,9 @@ struct PackStages {
   Halide::Func packed, foldedBias, scale, unpacked, blocked;
   /// fold_pack_conv_weight with winograd_filter=m: the folded filter
   /// transformed for F(m x m, 3 x 3), (k, c, u, v), from its rows (k, c, u, r)
-  /// (WinogradStages' filterRows and filter, once when the weights load).
-  Halide::Func winogradRows, winograd;
+  /// (WinogradStages' filterRows and filter, once when the weights load),
+  /// then laid out in blocks of output channels (winogradFilterIndex).
+  Halide::Func winogradRows, winograd, winogradBlocks;
   Halide::Var k, c, s, r, u, v;
   int K = 1, C = 1, S = 1, R = 1;
 };
@@ -439,6 +440,11 @@ public:
     (void)C, (void)Q, (void)P;
     return K;
   }
+  /// The block B of output channels of a filter transformed when the
+  /// weights load (winograd_filter=m / weights=winograd): per point (u, v),
+  /// blocks of B output channels, each block's C rows of B one contiguous
+  /// run. B divides K; B = K is (k, c, u, v) with k innermost.
+  virtual int winogradFilterBlock(int K) const { return K; }
   /// How many chunks conv2d_grad_weight splits its `imageBlocks` blocks of
   /// images into (a divisor; 1: no chunks), each summed on its own, then
   /// the chunks in order: the chunks can run in parallel. A function of the

@@ -99,6 +99,15 @@ int chooseWinogradTile(const Scheduler &sched, WinogradProblem problem) {
   return 0;
 }
 
+Func winogradFilterView(Func blocks, int K, int C, int alpha, int B) {
+  Var co("co"), ci("ci"), u("u"), v("v");
+  // (B = K: no division left for the loads to undo.)
+  Expr block = B == K ? Expr(0) : co / B, inBlock = B == K ? Expr(co) : co % B;
+  Func view("filter_view");
+  view(co, ci, u, v) = blocks(inBlock + B * (ci + C * (block + (K / B) * (u + alpha * v))));
+  return view;
+}
+
 void defineWinogradFilter(Func &rows, Func &filter, int m,
                           const std::function<Expr(Expr co, Expr ci, Expr a, Expr b)> &tap,
                           const Var &co, const Var &ci, const Var &u, const Var &v) {

@@ -150,7 +150,7 @@ std::vector<KernelArgument> KernelSpec::arguments() const {
     return {in("input", nhwc(input)), out("output", nchw(input))};
   case KernelKind::Conv2D:
     args = {in("input", nhwc(input)),
-            in("weight", winogradWeights  ? winogradFilter(weight, winogradTile)
+            in("weight", winogradWeights  ? flat(winogradFilter(weight, winogradTile))
                          : blockedWeights ? flat(weight)
                                           : packed(weight))};
     if (bias)
@@ -193,7 +193,7 @@ std::vector<KernelArgument> KernelSpec::arguments() const {
     for (const char *role : {"gamma", "beta", "mean", "variance"})
       args.push_back(in(role, outChannels));
     args.push_back(out("folded_weight", winogradFilterTile > 0
-                                            ? winogradFilter(weight, winogradFilterTile)
+                                            ? flat(winogradFilter(weight, winogradFilterTile))
                                         : blockedForQ > 0 ? flat(weight)
                                                           : packed(weight)));
     args.push_back(out("folded_bias", outChannels));

@@ -322,7 +322,8 @@ TEST(KernelGenConv, DirectForLargeFilterOnFewTiles) {
 /// A conv whose weights come from fold_pack_conv_weight in the blocked layout
 /// (`blocked_for` / `weights=blocked`: the two kernels pick the same block), or
 /// transformed for Winograd's algorithm (`winograd_filter=m` /
-/// `weights=winograd`: `foldedExtents` K x C x alpha x alpha). The fold is an
+/// `weights=winograd`: `foldedExtents` K * C * alpha * alpha, in blocks of output
+/// channels). The fold is an
 /// identity here (gamma 1, variance 1, epsilon 0, beta and mean 0), so
 /// runConv's reference applies unchanged.
 template <typename Fold, typename Conv>
@@ -373,12 +374,13 @@ TEST(KernelGenConv, BlockedWeightsOddChannels) {
 // at F(4x4) (128 channels on 14x14) and F(2x2) (256 on 7x7, two images).
 TEST(KernelGenConv, WinogradFilterFromTheFold) {
   ConvCase cc{2, 32, 13, 11, 32, 3, 3, 1, 1, 1, 1, true, true, true};
-  runConv(cc, foldedWeights(cc, kg_fold_wino4, kg_conv_wino4_prepared, {32, 32, 6, 6}), 43);
+  runConv(cc, foldedWeights(cc, kg_fold_wino4, kg_conv_wino4_prepared, {32 * 32 * 6 * 6}), 43);
 }
 
 TEST(KernelGenConv, WinogradFilterStationaryF4) {
   ConvCase cc{1, 128, 14, 14, 128, 3, 3, 1, 1, 1, 1, true, true, true};
-  runConv(cc, foldedWeights(cc, kg_fold_wino4_big, kg_conv_wino4_stationary, {128, 128, 6, 6}), 44);
+  runConv(cc, foldedWeights(cc, kg_fold_wino4_big, kg_conv_wino4_stationary, {128 * 128 * 6 * 6}),
+          44);
 }
 
 /// A conv without a residual input, its weights folded into `filterExtents`.
@@ -391,7 +393,8 @@ auto foldedNoResidual(const ConvCase &cc, Fold fold, Conv conv, std::vector<int>
 
 TEST(KernelGenConv, WinogradFilterStationaryF2) {
   ConvCase cc{2, 256, 7, 7, 256, 3, 3, 1, 1, 1, 1, true, false, true};
-  runConv(cc, foldedNoResidual(cc, kg_fold_wino2_big, kg_conv_wino2_stationary, {256, 256, 4, 4}),
+  runConv(cc,
+          foldedNoResidual(cc, kg_fold_wino2_big, kg_conv_wino2_stationary, {256 * 256 * 4 * 4}),
           45);
 }
 
@@ -401,9 +404,10 @@ TEST(KernelGenConvAvx2, WinogradFilterStationaryF2) {
   if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
     GTEST_SKIP() << "the CPU lacks AVX2 or FMA";
   ConvCase cc{2, 256, 7, 7, 256, 3, 3, 1, 1, 1, 1, true, false, true};
-  runConv(cc,
-          foldedNoResidual(cc, kg_avx2_fold_wino2, kg_avx2_conv_wino2_stationary, {256, 256, 4, 4}),
-          46);
+  runConv(
+      cc,
+      foldedNoResidual(cc, kg_avx2_fold_wino2, kg_avx2_conv_wino2_stationary, {256 * 256 * 4 * 4}),
+      46);
 }
 
 // The same layers compiled for the SSE2 baseline (x86-64-linux: 4 lanes, 16

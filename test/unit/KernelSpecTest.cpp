@@ -117,15 +117,16 @@ TEST(KernelSpecTest, ArgumentsAreTheCallOrder) {
                                                    "folded_bias->"}));
   EXPECT_EQ(fold.arguments()[6].extents, (std::vector<int64_t>{8 * 4 * 3 * 3}));
 
-  // A filter transformed for F(m x m, 3 x 3): k, c, then the alpha x alpha
-  // points, made by the fold and read by the conv alike.
+  // A filter transformed for F(m x m, 3 x 3): one flat run (the points,
+  // each in blocks of output channels), made by the fold and read by the
+  // conv alike.
   KernelSpec winogradFold =
       parsed("kind=fold_pack_conv_weight;weight=8x4x3x3;bias=0;epsilon=1e-05;winograd_filter=2");
-  EXPECT_EQ(winogradFold.arguments()[5].extents, (std::vector<int64_t>{8, 4, 4, 4}));
+  EXPECT_EQ(winogradFold.arguments()[5].extents, (std::vector<int64_t>{8 * 4 * 4 * 4}));
   KernelSpec winogradConv =
       parsed("kind=conv2d;input=1x4x8x8;weight=8x4x3x3;strides=1x1;"
              "padding=1x1;bias=0;residual=0;relu=0;weights=winograd;winograd=4");
-  EXPECT_EQ(winogradConv.arguments()[1].extents, (std::vector<int64_t>{8, 4, 6, 6}));
+  EXPECT_EQ(winogradConv.arguments()[1].extents, (std::vector<int64_t>{8 * 4 * 6 * 6}));
 }
 
 TEST(KernelSpecTest, ChecksSpecsTheCompilerFills) {

@@ -55,7 +55,7 @@ struct FoldBatchNormKernel
       plan.markBlocked(foldedWeight);
     }
     BufferRef folded = plan.allocateWeights(
-        winogradTile ? winogradFilter(Space::Weights, shape, winogradTile)
+        winogradTile ? flat(winogradFilter(Space::Weights, shape, winogradTile))
         : blocked    ? vector(Space::Weights, shape[0] * shape[1] * shape[2] * shape[3])
                      : packedConv(Space::Weights, shape));
     BufferRef foldedBias = plan.allocateWeights(vector(Space::Weights, shape[0]));

@@ -48,6 +48,7 @@ bool feedsResidualSum(Value value) {
 // 9.4 MB: 1.07 ms direct, 0.44-0.56 ms; one thread.)
 constexpr int64_t kMinPreparedWinogradTiles = 8;
 constexpr int64_t kMaxPreparedWinogradFilterBytes = int64_t(12) << 20;
+constexpr int64_t kMaxPreparedWinogradBytesPerTile = int64_t(256) << 10;
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -63,10 +64,13 @@ int64_t codegen::preparedWinogradTile(rn::FusedConv2DOp conv) {
   // Whole vectors of both channel counts at every CPU width (4, 8, 16).
   if (weight[0] % 16 || weight[1] % 16)
     return 0;
-  for (int64_t m = inferenceWinogradTile(conv); m >= 2; m -= 2)
-    if (ceilDiv(out[3], m) * ceilDiv(out[2], m) >= kMinPreparedWinogradTiles &&
-        weight[0] * weight[1] * (m + 2) * (m + 2) * 4 <= kMaxPreparedWinogradFilterBytes)
+  for (int64_t m = inferenceWinogradTile(conv); m >= 2; m -= 2) {
+    const int64_t tiles = ceilDiv(out[3], m) * ceilDiv(out[2], m);
+    const int64_t filterBytes = weight[0] * weight[1] * (m + 2) * (m + 2) * 4;
+    if (tiles >= kMinPreparedWinogradTiles && filterBytes <= kMaxPreparedWinogradFilterBytes &&
+        filterBytes <= tiles * kMaxPreparedWinogradBytesPerTile)
       return m;
+  }
   return 0;
 }
 
