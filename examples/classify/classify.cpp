@@ -14,6 +14,7 @@
 #include RESNETC_MODEL_HEADER
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -39,8 +40,17 @@ constexpr int kWidth = CONSTANT(INPUT_WIDTH);
 constexpr int kClasses = CONSTANT(CLASSES);
 constexpr size_t kImageValues = size_t(kChannels) * kHeight * kWidth;
 
+/// "PATH: cannot open (REASON)" for a file that would not open.
+std::string cannotOpen(const std::string &path) {
+  return path + ": cannot open (" + std::strerror(errno) + ")";
+}
+
 bool readNetpbm(const std::string &path, float *image, std::string &error) {
   std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    error = cannotOpen(path);
+    return false;
+  }
   std::string magic;
   int width = 0, height = 0, maxValue = 0;
   file >> magic >> width >> height >> maxValue;
@@ -69,7 +79,11 @@ bool readNetpbm(const std::string &path, float *image, std::string &error) {
 
 bool readRaw(const std::string &path, float *image, std::string &error) {
   std::ifstream file(path, std::ios::binary | std::ios::ate);
-  if (!file || size_t(file.tellg()) != kImageValues * sizeof(float)) {
+  if (!file) {
+    error = cannotOpen(path);
+    return false;
+  }
+  if (size_t(file.tellg()) != kImageValues * sizeof(float)) {
     error = path + ": expected " + std::to_string(kImageValues * sizeof(float)) +
             " bytes (float32 " + std::to_string(kChannels) + "x" + std::to_string(kHeight) + "x" +
             std::to_string(kWidth) + ")";

@@ -29,6 +29,12 @@ if "$work/classify/classify" "$work/classify/resnetc/resnet20/resnet20.rnw" "$wo
   exit 1
 fi
 grep -q "shorter than its header says" "$work/err.txt"
+# A missing image says so (not "not a PGM or PPM file").
+if "$work/classify/classify" "$work/classify/resnetc/resnet20/resnet20.rnw" "$work/none.pgm" 2> "$work/err.txt"; then
+  echo "classify accepted a missing image" >&2
+  exit 1
+fi
+grep -q "none.pgm: cannot open (No such file or directory)" "$work/err.txt"
 # A weights file for another model is refused with a clear message.
 "$build_dir/bin/resnetc" init "$source_dir/examples/models/resnet32.rn" -o "$work/resnet32.rnw"
 if "$work/classify/classify" "$work/resnet32.rnw" 2> "$work/err.txt"; then
