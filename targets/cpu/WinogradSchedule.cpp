@@ -39,10 +39,9 @@ constexpr int kMinWinogradStreamingTiles = 8;
 constexpr int64_t kMinWinogradParallelMacs = int64_t(1) << 15;
 constexpr int64_t kMinWinogradTaskMacs = int64_t(1) << 21;
 constexpr int kMinWinogradTasks = 32;
-// Chunks of output channels a filter-stationary image is split into: at
-// most 8, of 64 channels at least (room for register tiles of 4 vectors;
-// ResNet-50's 128-channel 28x28 conv at F(4x4) ran 1.2x as fast in two
-// chunks as in eight of 16 channels, its 256-channel 14x14 one as fast).
+// Chunks of output channels a filter-stationary image's output transform is
+// split into: at most 8, of 64 channels at least. (They also split the
+// matrix products until those took the points in parallel.)
 constexpr int kFilterStationaryTasks = 8;
 constexpr int kMinFilterStationaryChunk = 64;
 
@@ -88,10 +87,10 @@ GemmTile chooseGemmTile(int C, int lanes, int tilesX, int tilesY, int registers)
   return best;
 }
 
-/// The chunk of output channels of a parallel task where the filter,
-/// transformed at load time, is too large for the cache (0: rows of tiles,
-/// or images, in parallel as usual): whole vectors, kFilterStationaryTasks
-/// chunks at most.
+/// Where the filter, transformed at load time, is too large for the cache,
+/// the chunk of output channels of a parallel task of the output transform
+/// (0: rows of tiles, or images, in parallel as usual): whole vectors,
+/// kFilterStationaryTasks chunks at most.
 int filterStationaryChunk(const WinogradStages &st, int lanes) {
   const int64_t filterBytes = int64_t(st.Co) * st.Ci * st.alpha * st.alpha * 4;
   if (st.filterRows.defined() || filterBytes <= kWinogradCachedFilterBytes)
@@ -224,10 +223,11 @@ void CpuScheduler::scheduleWinograd(WinogradStages &st) const {
     // The data transform once per image (its rows of tiles in parallel),
     // then the products over all of the image's tiles, the points (u, v) in
     // parallel: each point's part of the filter (Co x Ci) is one contiguous
-    // run, read once, in the order it is stored. (Chunks of output channels
-    // across all points, as before, read the filter in 4 KiB pieces 32 KiB
-    // apart, which the prefetchers did not follow: 1.17 -> 0.94 ms warm for
-    // ResNet-50's 256-channel 14x14 conv at F(4x4) on a Xeon VM.)
+    // run, read once, in the order it is stored. (A chunk of output
+    // channels across all points, as before, read 256 bytes of every 1 KiB
+    // row of the filter, which the prefetchers did not follow: 1.17 -> 0.87
+    // ms warm, with winogradFilterBlock, for ResNet-50's 256-channel 14x14
+    // conv at F(4x4) on a Xeon VM.)
     if (st.Co > chunk)
       out.parallel(cot);
     scheduleDataTransform(st, LoopLevel(out, n), ciLanes);
