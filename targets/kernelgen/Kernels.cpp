@@ -389,12 +389,8 @@ KernelPipeline buildFoldPackConvWeight(const KernelSpec &spec, const Scheduler &
         [&](Expr co, Expr ci, Expr a, Expr b) { return st.packed(co, ci, a, b); }, k, st.c, st.u,
         st.v);
     // In the conv's layout: blocks of output channels (winogradFilterBlock).
-    const int B = sched.winogradFilterBlock(st.K), blocks = st.K / B;
-    Var i("i");
-    Expr inBlock = i % B, row = i / B;
-    Expr ci = row % st.C, block = row / st.C % blocks, point = row / (st.C * blocks);
-    st.winogradBlocks = Func("winograd_blocks");
-    st.winogradBlocks(i) = st.winograd(block * B + inBlock, ci, point % alpha, point / alpha);
+    st.winogradBlocks =
+        winogradFilterInBlocks(st.winograd, st.K, st.C, alpha, sched.winogradFilterBlock(st.K));
     constrainDense(st.winogradBlocks.output_buffer(), {st.K * st.C * alpha * alpha});
     sched.schedulePack(st);
     return finish({st.winogradBlocks, st.foldedBias}, inputs);

@@ -130,7 +130,7 @@ struct PackStages {
   /// fold_pack_conv_weight with winograd_filter=m: the folded filter
   /// transformed for F(m x m, 3 x 3), (k, c, u, v), from its rows (k, c, u, r)
   /// (WinogradStages' filterRows and filter, once when the weights load),
-  /// then laid out in blocks of output channels (winogradFilterIndex).
+  /// then laid out in blocks of output channels (winogradFilterInBlocks).
   Halide::Func winogradRows, winograd, winogradBlocks;
   Halide::Var k, c, s, r, u, v;
   int K = 1, C = 1, S = 1, R = 1;

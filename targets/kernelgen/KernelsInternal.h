@@ -139,10 +139,13 @@ void defineWinogradFilter(Func &rows, Func &filter, int m,
                           const std::function<Expr(Expr co, Expr ci, Expr a, Expr b)> &tap,
                           const Var &co, const Var &ci, const Var &u, const Var &v);
 
-/// filter(co, ci, u, v) read from `blocks`, a filter in the load-time layout
-/// (Scheduler::winogradFilterBlock): per point (u, v), blocks of B output
-/// channels, in each block C rows of B channels. B = K is (co, ci, u, v),
-/// co innermost. Defined in WinogradKernels.cpp, like the fold's inverse.
+/// The load-time layout of a transformed filter (Scheduler::winogradFilterBlock):
+/// per point (u, v), blocks of B output channels, in each block C rows of B
+/// channels; B = K is (co, ci, u, v), co innermost. winogradFilterInBlocks
+/// writes `filter(co, ci, u, v)` in it, one flat dimension (the fold);
+/// winogradFilterView reads it back as filter(co, ci, u, v) (the conv).
+/// Both defined in WinogradKernels.cpp.
+Func winogradFilterInBlocks(Func filter, int K, int C, int alpha, int B);
 Func winogradFilterView(Func blocks, int K, int C, int alpha, int B);
 
 /// The Winograd algorithm of `problem` with output tile m. Defined in

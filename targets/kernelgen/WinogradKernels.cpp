@@ -99,6 +99,15 @@ int chooseWinogradTile(const Scheduler &sched, WinogradProblem problem) {
   return 0;
 }
 
+Func winogradFilterInBlocks(Func filter, int K, int C, int alpha, int B) {
+  Var i("i");
+  Expr inBlock = i % B, row = i / B;
+  Expr ci = row % C, block = row / C % (K / B), point = row / (C * (K / B));
+  Func blocks("winograd_blocks");
+  blocks(i) = filter(block * B + inBlock, ci, point % alpha, point / alpha);
+  return blocks;
+}
+
 Func winogradFilterView(Func blocks, int K, int C, int alpha, int B) {
   Var co("co"), ci("ci"), u("u"), v("v");
   // (B = K: no division left for the loads to undo.)
