@@ -40,6 +40,11 @@ inline constexpr int64_t kMinConvTasks = 32;
 // 1.19x as fast as one.
 inline constexpr int64_t kMinGradWeightChunkMacs = int64_t(1) << 22;
 inline constexpr int kMaxGradWeightChunks = 16;
+// With Winograd, a chunk's sums are (alpha / 3)^2 times the weights' size
+// (ResNet-20's 64-channel layer at F(4x4): 590 KB); zeroing and adding up
+// 16 of them cost more than two threads gain from the extra chunks (1
+// thread: 3.35 -> 2.36 ms with at most 2 MB of them).
+inline constexpr int64_t kMaxWinogradGradWeightChunkBytes = int64_t(2) << 20;
 // Independent accumulator chains a backward-weights register tile needs to
 // keep two FMA pipes of latency 4 busy.
 inline constexpr int kMinGradWeightAccumulators = 8;

@@ -41,6 +41,8 @@ public:
   bool skipsConvGradInputPaddingTaps(const ConvGradInputStages &stages) const override;
   int winogradTile(const WinogradStages &shape) const override; // WinogradSchedule.cpp
   int winogradFilterBlock(int K) const override;                // WinogradSchedule.cpp
+  int winogradGradWeightTile(
+      const ConvGradWeightStages &stages) const override; // WinogradSchedule.cpp
   bool takesWinogradWeights() const override { return true; }
   void scheduleWinograd(WinogradStages &stages) const override;
 

@@ -23,9 +23,12 @@ namespace {
 // than kMinWinogradRowTiles tiles (too few for the matrix products'
 // register tiles: ResNet-20's 64-channel backward-data at F(4x4), 2 tiles a
 // row, ran 1.5x as fast by images) and an image's transformed data and
-// products fit kWinogradBlockBytes. (Images of 4 tiles a row and more were
-// as fast by rows at one thread, and up to 2x as fast at two.)
-constexpr int kMinWinogradRowTiles = 4;
+// products fit kWinogradBlockBytes. (Images of 5 tiles a row and more were
+// as fast by rows at one thread on a Zen 5 VM, and up to 2x as fast at
+// two. Rows of 4 tiles were slow on a Xeon VM, at batch 128 and two
+// threads: the 64-channel 7x7 conv at F(2x2) 2.49 -> 1.32 ms by images, the
+// 32-channel 14x14 one at F(4x4) 1.39 -> 1.05 ms.)
+constexpr int kMinWinogradRowTiles = 5;
 constexpr int64_t kWinogradBlockBytes = int64_t(256) << 10;
 constexpr int kMinWinogradImageBlocks = 8;
 // The transformed filter (alpha^2 x Co x Ci) is read once per block: from
@@ -160,6 +163,19 @@ int CpuScheduler::winogradFilterBlock(int K) const {
   if (lanes && K % (2 * lanes) == 0)
     return 2 * lanes;
   return lanes && K % lanes == 0 ? lanes : K;
+}
+
+int CpuScheduler::winogradGradWeightTile(const ConvGradWeightStages &st) const {
+  // Whole vectors of both channel counts, and each point's sums (K x C, all
+  // alpha^2 points) within kWinogradCachedFilterBytes: every block of tiles
+  // adds its register tiles to all of them.
+  const int lanes = lanesFor(st.K);
+  if (!lanes || st.K % lanes || st.C % lanes || st.K < 16 || st.C < 16 || st.Q < 4 || st.P < 4)
+    return 0;
+  for (int m = 4; m >= 2; m -= 2)
+    if (int64_t(st.K) * st.C * (m + 2) * (m + 2) * 4 <= kWinogradCachedFilterBytes)
+      return m;
+  return 0;
 }
 
 int CpuScheduler::winogradTile(const WinogradStages &shape) const {

@@ -313,16 +313,40 @@ struct GroupedConvBlockStages {
 ///     over red = (q, pi, ni), p = bp*blockRows + pi, n = bn*blockImages + ni
 ///   output(k, c, s, r) = 0;  output += partial(k, c, s, r, rb.x, rb.y)
 /// Blocks are added in a fixed order (rb.x inner, rb.y outer).
+///
+/// With winograd = m (2 or 4; Scheduler::winogradGradWeightTile, 3x3 at
+/// stride 1), the same reduction runs over m x m tiles of output_grad
+/// instead of pixels, the alpha x alpha points (u, v) of Winograd's F(m x m,
+/// 3 x 3) in the place of the taps (s, r) (WinogradKernels.cpp):
+///   gradT(k, u, v, tx, ty, n) = (A dy A^T)(u, v) of output_grad's tile
+///   data(c, u, v, tx, ty, n) = (B^T d B)(u, v) of the input's alpha x alpha tile
+///   partial(k, c, u, v, bp, bn) += gradT(k, u, v, ...) * data(c, u, v, ...)
+///     over red = (tx, tyi, ni), ty = bp*blockRows + tyi (rows of tiles)
+///   sums(k, c, u, v): the blocks and chunks added up as below
+///   output(k, c, s, r) = (G^T sums G)(s, r)
+/// The forward tile is A^T[(G g G^T) . (B^T d B)]A, linear in g; its
+/// gradient in g is G^T[(B^T d B) . (A dy A^T)]G, and the sum over tiles
+/// commutes with the outer transform.
 struct ConvGradWeightStages {
   Halide::Func output, partial, inputTile;
   /// With chunks > 1: chunkSum(k, c, s, r, ch) sums the blocks of chunk ch
-  /// (rb covers one chunk's blocks), and output sums the chunks over rc.
+  /// (rb covers one chunk's blocks), and `sums` sums the chunks over rc.
   Halide::Func chunkSum;
+  /// The blocks' sum: output itself, or the Winograd points' sums.
+  Halide::Func sums;
+  /// Winograd only: output_grad zero beyond its edges, and the transforms
+  /// (rows, then whole) of its tiles and of the input's; outputRows is G^T
+  /// applied along s.
+  Halide::Func gradTile, gradRows, gradT, dataRows, data, outputRows;
   Halide::Var k, c, s, r, bp, bn, ch;
+  Halide::Var tx, ty, n; ///< Winograd only: the transforms' tile and image.
   Halide::RDom red, rb, rc;
   int K = 1, C = 1, S = 1, R = 1;
   int N = 1, P = 1, Q = 1, W = 1, H = 1;
   int strideH = 1, strideW = 1, padH = 0, padW = 0;
+  int winograd = 0;          ///< Winograd's output tile m; 0: the direct algorithm.
+  int sumS = 1, sumR = 1;    ///< partial's extents in s and r: S and R, or alpha.
+  int stepsX = 1, rowsY = 1; ///< The reduction's columns and rows: Q and P, or tiles.
   int blockRows = 1, blockImages = 1;
   int chunks = 1; ///< Chunks of blocks of images, summed apart (Scheduler::convGradWeightChunks).
   bool padded = false; // inputTile is a zero-padded copy (else a plain call)
@@ -454,6 +478,10 @@ public:
     (void)imageBlocks;
     return 1;
   }
+  /// The output tile m (2 or 4) of the Winograd algorithm of a 3x3
+  /// conv2d_grad_weight at stride 1 (ConvGradWeightStages); 0 for the direct
+  /// algorithm. Called with the geometry set.
+  virtual int winogradGradWeightTile(const ConvGradWeightStages &) const { return 0; }
 };
 
 // One builder per kind. The spec must have been accepted by parseKernelSpec.

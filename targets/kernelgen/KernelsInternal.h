@@ -152,6 +152,14 @@ Func winogradFilterView(Func blocks, int K, int C, int alpha, int B);
 /// WinogradKernels.cpp.
 WinogradStages winogradConv3x3(const WinogradProblem &problem, int m);
 
+/// conv2d_grad_weight's Winograd stages (ConvGradWeightStages with
+/// winograd = m): the zero-extended output_grad and input, their tiles'
+/// transforms and `partial`, over st.red. Needs the geometry, the blocks,
+/// k, c, s, r, bp and bn set. Defined in WinogradKernels.cpp.
+void defineWinogradGradWeight(ConvGradWeightStages &st, ImageParam grad, ImageParam input);
+/// Then, with `sums` defined, `output` = G^T sums G (through outputRows).
+void defineWinogradGradWeightOutput(ConvGradWeightStages &st);
+
 /// The per-image, per-channel sum over H and W of `term(c, x, y, n)` on an
 /// NHWC extent (C, W, H, N), rows in order (global_avg_pool, spatial_dot):
 /// sum(c, n) = 0; sum(c, n) += term(c, r.x, r.y, n); `output` left for the

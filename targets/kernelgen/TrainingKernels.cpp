@@ -518,18 +518,26 @@ KernelPipeline buildConv2DGradWeight(const KernelSpec &spec, const Scheduler &sc
   ConvGradWeightStages st;
   setConvGeometry(st, spec, fwd);
   const int SH = st.strideH, SW = st.strideW, PH = st.padH, PW = st.padW;
+  if (st.S == 3 && st.R == 3 && SH == 1 && SW == 1)
+    st.winograd = sched.winogradGradWeightTile(st);
+  const int m = st.winograd, alpha = m + 2;
+  st.sumS = m ? alpha : st.S;
+  st.sumR = m ? alpha : st.R;
+  st.stepsX = m ? (st.Q + m - 1) / m : st.Q;
+  st.rowsY = m ? (st.P + m - 1) / m : st.P;
 
-  // Blocks of output-gradient rows: a block reads about `steps` pixels of
-  // output_grad and input, sized so both slices stay in cache (the more
-  // channels, the fewer pixels), whole rows within one image, or whole
-  // images when an image is smaller than that.
-  const int64_t steps = std::clamp<int64_t>(65536 / (int64_t(st.K) + st.C), 64, 4096);
-  if (int64_t(st.P) * st.Q >= steps) {
+  // Blocks of output-gradient rows (or rows of tiles): a block reads about
+  // `steps` pixels (tiles) of output_grad and input, sized so both slices
+  // stay in cache (the more channels, the fewer pixels), whole rows within
+  // one image, or whole images when an image is smaller than that.
+  const int64_t floatsPerStep = (int64_t(st.K) + st.C) * (m ? alpha * alpha : 1);
+  const int64_t steps = std::clamp<int64_t>(65536 / floatsPerStep, m ? 16 : 64, 4096);
+  if (int64_t(st.rowsY) * st.stepsX >= steps) {
     st.blockImages = 1;
-    st.blockRows = smallestDivisorReaching(st.P, st.Q, steps);
+    st.blockRows = smallestDivisorReaching(st.rowsY, st.stepsX, steps);
   } else {
-    st.blockRows = st.P;
-    st.blockImages = smallestDivisorReaching(st.N, int64_t(st.P) * st.Q, steps);
+    st.blockRows = st.rowsY;
+    st.blockImages = smallestDivisorReaching(st.N, int64_t(st.rowsY) * st.stepsX, steps);
   }
 
   ImageParam grad = makeInput("output_grad", {st.K, st.Q, st.P, st.N});
@@ -541,37 +549,40 @@ KernelPipeline buildConv2DGradWeight(const KernelSpec &spec, const Scheduler &sc
   st.bp = Var("bp");
   st.bn = Var("bn");
   const Var &k = st.k, &c = st.c, &s = st.s, &r = st.r, &bp = st.bp, &bn = st.bn;
-  Var x("x"), y("y"), n("n");
-
-  st.inputTile = Func("input_tile");
-  st.padded = PH || PW;
-  if (st.padded) {
-    Region bounds(4);
-    if (PW)
-      bounds[1] = Range(0, st.W);
-    if (PH)
-      bounds[2] = Range(0, st.H);
-    Func padded = BoundaryConditions::constant_exterior(input, 0.0f, bounds);
-    st.inputTile(c, x, y, n) = padded(c, x, y, n);
+  st.red = RDom(0, st.stepsX, 0, st.blockRows, 0, st.blockImages, "red");
+  if (m) {
+    defineWinogradGradWeight(st, grad, input);
   } else {
-    st.inputTile(c, x, y, n) = input(c, x, y, n);
+    Var x("x"), y("y"), n("n");
+    st.inputTile = Func("input_tile");
+    st.padded = PH || PW;
+    if (st.padded) {
+      Region bounds(4);
+      if (PW)
+        bounds[1] = Range(0, st.W);
+      if (PH)
+        bounds[2] = Range(0, st.H);
+      Func padded = BoundaryConditions::constant_exterior(input, 0.0f, bounds);
+      st.inputTile(c, x, y, n) = padded(c, x, y, n);
+    } else {
+      st.inputTile(c, x, y, n) = input(c, x, y, n);
+    }
+    const RDom &red = st.red;
+    Expr p = bp * st.blockRows + red.y, img = bn * st.blockImages + red.z;
+    st.partial = Func("partial");
+    st.partial(k, c, s, r, bp, bn) = 0.0f;
+    st.partial(k, c, s, r, bp, bn) +=
+        grad(k, red.x, p, img) * st.inputTile(c, red.x * SW + s - PW, p * SH + r - PH, img);
   }
-
-  st.red = RDom(0, st.Q, 0, st.blockRows, 0, st.blockImages, "red");
-  const RDom &red = st.red;
-  Expr p = bp * st.blockRows + red.y, img = bn * st.blockImages + red.z;
-  st.partial = Func("partial");
-  st.partial(k, c, s, r, bp, bn) = 0.0f;
-  st.partial(k, c, s, r, bp, bn) +=
-      grad(k, red.x, p, img) * st.inputTile(c, red.x * SW + s - PW, p * SH + r - PH, img);
 
   const int imageBlocks = st.N / st.blockImages;
   st.chunks = sched.convGradWeightChunks(st, imageBlocks);
   if (st.chunks < 1 || imageBlocks % st.chunks != 0)
     st.chunks = 1; // a chunk must be whole blocks, or images would be left out
-  st.rb = RDom(0, st.P / st.blockRows, 0, imageBlocks / st.chunks, "rb");
+  st.rb = RDom(0, st.rowsY / st.blockRows, 0, imageBlocks / st.chunks, "rb");
   st.output = Func("output");
-  st.output(k, c, s, r) = 0.0f;
+  st.sums = m ? Func("point_sums") : st.output;
+  st.sums(k, c, s, r) = 0.0f;
   if (st.chunks > 1) {
     st.ch = Var("ch");
     st.chunkSum = Func("chunk_sum");
@@ -579,10 +590,12 @@ KernelPipeline buildConv2DGradWeight(const KernelSpec &spec, const Scheduler &sc
     st.chunkSum(k, c, s, r, st.ch) +=
         st.partial(k, c, s, r, st.rb.x, st.ch * (imageBlocks / st.chunks) + st.rb.y);
     st.rc = RDom(0, st.chunks, "rc");
-    st.output(k, c, s, r) += st.chunkSum(k, c, s, r, st.rc);
+    st.sums(k, c, s, r) += st.chunkSum(k, c, s, r, st.rc);
   } else {
-    st.output(k, c, s, r) += st.partial(k, c, s, r, st.rb.x, st.rb.y);
+    st.sums(k, c, s, r) += st.partial(k, c, s, r, st.rb.x, st.rb.y);
   }
+  if (m)
+    defineWinogradGradWeightOutput(st);
   constrainDense(st.output.output_buffer(), {st.K, st.C, st.S, st.R});
   sched.scheduleConvGradWeight(st);
   return finish({st.output}, {grad, input});

@@ -74,6 +74,14 @@ Expr byRow(const Matrix &matrix, const Expr &row, const std::function<Expr(int)>
 
 int ceilDiv(int a, int b) { return (a + b - 1) / b; }
 
+Matrix transposed(const Matrix &matrix) {
+  Matrix result(matrix[0].size(), std::vector<double>(matrix.size()));
+  for (size_t i = 0; i < matrix.size(); ++i)
+    for (size_t j = 0; j < matrix[i].size(); ++j)
+      result[j][i] = matrix[i][j];
+  return result;
+}
+
 } // namespace
 
 WinogradStages winogradShape(const WinogradProblem &problem) {
@@ -184,6 +192,62 @@ WinogradStages winogradConv3x3(const WinogradProblem &problem, int m) {
   st.output = Func("output");
   st.output(co, x, y, n) = problem.epilogue(value);
   return st;
+}
+
+void defineWinogradGradWeight(ConvGradWeightStages &st, ImageParam grad, ImageParam input) {
+  const int m = st.winograd;
+  const Transforms &t = transforms(m);
+  const Matrix A = transposed(t.AT); // alpha x m: (A dy A^T) rows
+  st.tx = Var("tx");
+  st.ty = Var("ty");
+  st.n = Var("n");
+  const Var &k = st.k, &c = st.c, &u = st.s, &v = st.r, &tx = st.tx, &ty = st.ty, &n = st.n;
+  Var x("x"), y("y"), j("j");
+
+  // Tiles beyond the output's edge read zeros: those pixels have no gradient.
+  Region gradBounds(4);
+  gradBounds[1] = Range(0, st.Q);
+  gradBounds[2] = Range(0, st.P);
+  Func gradPadded = BoundaryConditions::constant_exterior(grad, 0.0f, gradBounds);
+  st.gradTile = Func("grad_tile");
+  st.gradTile(k, x, y, n) = gradPadded(k, x, y, n);
+  st.gradRows = Func("grad_rows");
+  st.gradRows(k, u, j, tx, ty, n) =
+      byRow(A, u, [&](int i) { return st.gradTile(k, tx * m + i, ty * m + j, n); });
+  st.gradT = Func("grad_t");
+  st.gradT(k, u, v, tx, ty, n) =
+      byRow(A, v, [&](int jj) { return st.gradRows(k, u, jj, tx, ty, n); });
+
+  Region inputBounds(4);
+  inputBounds[1] = Range(0, st.W);
+  inputBounds[2] = Range(0, st.H);
+  Func inputPadded = BoundaryConditions::constant_exterior(input, 0.0f, inputBounds);
+  st.padded = true;
+  st.inputTile = Func("input_tile");
+  st.inputTile(c, x, y, n) = inputPadded(c, x, y, n);
+  st.dataRows = Func("data_rows");
+  st.dataRows(c, u, j, tx, ty, n) = byRow(t.BT, u, [&](int i) {
+    return st.inputTile(c, tx * m - st.padW + i, ty * m - st.padH + j, n);
+  });
+  st.data = Func("data");
+  st.data(c, u, v, tx, ty, n) =
+      byRow(t.BT, v, [&](int jj) { return st.dataRows(c, u, jj, tx, ty, n); });
+
+  const RDom &red = st.red;
+  Expr tileRow = st.bp * st.blockRows + red.y, img = st.bn * st.blockImages + red.z;
+  st.partial = Func("partial");
+  st.partial(k, c, u, v, st.bp, st.bn) = 0.0f;
+  st.partial(k, c, u, v, st.bp, st.bn) +=
+      st.gradT(k, u, v, red.x, tileRow, img) * st.data(c, u, v, red.x, tileRow, img);
+}
+
+void defineWinogradGradWeightOutput(ConvGradWeightStages &st) {
+  const Matrix GT = transposed(transforms(st.winograd).G); // 3 x alpha
+  const Var &k = st.k, &c = st.c, &s = st.s, &r = st.r;
+  Var v("v");
+  st.outputRows = Func("output_rows");
+  st.outputRows(k, c, s, v) = byRow(GT, s, [&](int u) { return st.sums(k, c, u, v); });
+  st.output(k, c, s, r) = byRow(GT, r, [&](int vv) { return st.outputRows(k, c, s, vv); });
 }
 
 } // namespace resnetc::kernelgen::detail

@@ -74,6 +74,9 @@ int kg_cgw_asym(void *, HB dy, HB x, HB dw);
 int kg_cgw_rows(void *, HB dy, HB x, HB dw);
 int kg_cgw_images(void *, HB dy, HB x, HB dw);
 int kg_cgw_chunks(void *, HB dy, HB x, HB dw);
+int kg_cgw_wino_edges(void *, HB dy, HB x, HB dw);
+int kg_cgw_wino_pad0(void *, HB dy, HB x, HB dw);
+int kg_cgw_direct(void *, HB dy, HB x, HB dw);
 int kg_cgw_stem(void *, HB dy, HB x, HB dw);
 int kg_cgw_stem1(void *, HB dy, HB x, HB dw);
 int kg_csum2(void *, HB input, HB out);
@@ -681,6 +684,19 @@ TEST(TrainingConvGradWeight, BlocksOfRows) {
 }
 TEST(TrainingConvGradWeight, BlocksOfImages) {
   runConvGradWeight({32, 128, 4, 4, 128, 3, 3, 1, 1, 1, 1}, kg_cgw_images, 17);
+}
+// Winograd F(4x4): tiles past the output's edges (9 rows x 7 columns: 3 x 2
+// tiles), and an unpadded conv (8 x 7 outputs from 10 x 9).
+TEST(TrainingConvGradWeight, WinogradEdgeTiles) {
+  runConvGradWeight({3, 16, 9, 7, 32, 3, 3, 1, 1, 1, 1}, kg_cgw_wino_edges, 33);
+}
+TEST(TrainingConvGradWeight, WinogradUnpadded) {
+  runConvGradWeight({2, 16, 10, 9, 16, 3, 3, 1, 1, 0, 0}, kg_cgw_wino_pad0, 34);
+}
+// 256 x 256 channels: Winograd's sums would take 9.4 MB (F(4x4)) or 4.2 MB
+// (F(2x2)); the direct algorithm.
+TEST(TrainingConvGradWeight, DirectForManyChannels) {
+  runConvGradWeight({2, 256, 4, 4, 256, 3, 3, 1, 1, 1, 1}, kg_cgw_direct, 35);
 }
 // Enough work for chunks of images summed apart, in parallel (the two tests
 // above have two chunks each; here four, of two blocks of rows each).
