@@ -40,11 +40,15 @@ inline constexpr int64_t kMinConvTasks = 32;
 // 1.19x as fast as one.
 inline constexpr int64_t kMinGradWeightChunkMacs = int64_t(1) << 22;
 inline constexpr int kMaxGradWeightChunks = 16;
-// With Winograd, a chunk's sums are (alpha / 3)^2 times the weights' size
-// (ResNet-20's 64-channel layer at F(4x4): 590 KB); zeroing and adding up
-// 16 of them cost more than two threads gain from the extra chunks (1
-// thread: 3.35 -> 2.36 ms with at most 2 MB of them).
-inline constexpr int64_t kMaxWinogradGradWeightChunkBytes = int64_t(2) << 20;
+// Each chunk's sums are zeroed, written at every block and added up at the
+// end: beyond two chunks, at most this many bytes of them. With 16 chunks
+// of ResNet-50's 512-channel 3x3 layer (151 MB of sums) its backward-weights
+// at batch 32 took 70.7 ms on two threads against 38.4 with two chunks, the
+// 2048 -> 512 1x1 35.7 against 21.6 (one thread: 115 -> 77, 61 -> 43 ms);
+// one chunk, the tiles of each block in parallel, ran slower at two threads
+// (25 against 20 ms). ResNet-20's 64-channel layer at F(4x4) (590 KB of sums
+// a chunk): 2.13-2.25 -> 1.91-1.96 ms on one thread with two chunks, not four.
+inline constexpr int64_t kMaxGradWeightChunkBytes = int64_t(2) << 20;
 // Independent accumulator chains a backward-weights register tile needs to
 // keep two FMA pipes of latency 4 busy.
 inline constexpr int kMinGradWeightAccumulators = 8;

@@ -263,13 +263,14 @@ void scheduleWinogradGradWeightOutput(ConvGradWeightStages &st, int kLanes) {
 
 int CpuScheduler::convGradWeightChunks(const ConvGradWeightStages &st, int imageBlocks) const {
   // The most chunks (up to kMaxGradWeightChunks) that keep a chunk at least
-  // kMinGradWeightChunkMacs multiply-adds.
+  // kMinGradWeightChunkMacs multiply-adds, and their sums within
+  // kMaxGradWeightChunkBytes unless that leaves fewer than two.
   const int64_t totalMacs = int64_t(st.K) * st.C * st.sumS * st.sumR * st.stepsX * st.rowsY * st.N;
   int chunks = 1;
   const int64_t chunkBytes = int64_t(st.K) * st.C * st.sumS * st.sumR * 4;
+  const int64_t mostChunks = std::max<int64_t>(2, kMaxGradWeightChunkBytes / chunkBytes);
   for (int d = 2; d <= std::min(imageBlocks, kMaxGradWeightChunks); ++d)
-    if (imageBlocks % d == 0 && totalMacs / d >= kMinGradWeightChunkMacs &&
-        (!st.winograd || d * chunkBytes <= kMaxWinogradGradWeightChunkBytes))
+    if (imageBlocks % d == 0 && totalMacs / d >= kMinGradWeightChunkMacs && d <= mostChunks)
       chunks = d;
   return chunks;
 }

@@ -5,7 +5,9 @@
 // or a row of tiles), the data transform, then for each of the alpha x alpha
 // points a small matrix product (result channels x tiles, summed over the
 // source's channels) in register tiles like the direct conv's, then the
-// output transform with the epilogue, a vector of channels at a time.
+// output transform with the epilogue, a vector of channels at a time. Also
+// which tile conv2d_grad_weight takes (its schedule is the direct one's, in
+// TrainingSchedules.cpp, with the points in the place of the taps).
 //
 //===----------------------------------------------------------------------===//
 

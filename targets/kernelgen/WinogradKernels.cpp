@@ -1,7 +1,9 @@
 //===- WinogradKernels.cpp - Winograd F(m x m, 3 x 3) convolutions --------===//
 //
 // 3x3 convolutions at stride 1 (conv2d, conv2d_grad_input) by Winograd's
-// minimal filtering (see WinogradStages in Kernels.h). The transforms are those of
+// minimal filtering (see WinogradStages in Kernels.h), and conv2d_grad_weight
+// by the same transforms transposed (ConvGradWeightStages, whose blocks and
+// chunks TrainingKernels.cpp sets up). The transforms are those of
 // Lavin and Gray (2016) for the interpolation points 0, -1, 1 and infinity
 // (m = 2) and 0, +-1, +-2 and infinity (m = 4).
 //
