@@ -28,8 +28,9 @@ namespace {
 // products fit kWinogradBlockBytes. (Images of 5 tiles a row and more were
 // as fast by rows at one thread on a Zen 5 VM, and up to 2x as fast at
 // two. Rows of 4 tiles were slow on a Xeon VM, at batch 128 and two
-// threads: the 64-channel 7x7 conv at F(2x2) 2.49 -> 1.32 ms by images, the
-// 32-channel 14x14 one at F(4x4) 1.39 -> 1.05 ms.)
+// threads: the 64-channel 7x7 conv at F(2x2) 1.98 -> 1.31 ms by images, the
+// 32-channel 14x14 one at F(4x4) 1.51 -> 1.11 ms, its backward-data 1.64 ->
+// 1.10 ms.)
 constexpr int kMinWinogradRowTiles = 5;
 constexpr int64_t kWinogradBlockBytes = int64_t(256) << 10;
 constexpr int kMinWinogradImageBlocks = 8;
