@@ -84,6 +84,28 @@ Matrix transposed(const Matrix &matrix) {
   return result;
 }
 
+/// The data transform B^T d B of the alpha x alpha tiles of `source`, zero
+/// outside its W x H, tile (tx, ty) starting at (tx*m - padX, ty*m - padY):
+/// `tile` the zero-extended source, `rows` the transform along x (u),
+/// `data` both.
+void defineDataTransform(Func &tile, Func &rows, Func &data, const char *tileName,
+                         ImageParam source, int W, int H, int m, int padX, int padY, const Var &c,
+                         const Var &u, const Var &v, const Var &tx, const Var &ty, const Var &n) {
+  const Transforms &t = transforms(m);
+  Var x("x"), y("y"), j("j");
+  Region bounds(4);
+  bounds[1] = Range(0, W);
+  bounds[2] = Range(0, H);
+  Func padded = BoundaryConditions::constant_exterior(source, 0.0f, bounds);
+  tile = Func(tileName);
+  tile(c, x, y, n) = padded(c, x, y, n);
+  rows = Func("data_rows");
+  rows(c, u, j, tx, ty, n) =
+      byRow(t.BT, u, [&](int i) { return tile(c, tx * m - padX + i, ty * m - padY + j, n); });
+  data = Func("data");
+  data(c, u, v, tx, ty, n) = byRow(t.BT, v, [&](int jj) { return rows(c, u, jj, tx, ty, n); });
+}
+
 } // namespace
 
 WinogradStages winogradShape(const WinogradProblem &problem) {
@@ -155,7 +177,7 @@ WinogradStages winogradConv3x3(const WinogradProblem &problem, int m) {
   st.ty = Var("ty");
   const Var &co = st.co, &x = st.x, &y = st.y, &n = st.n, &ci = st.ci, &u = st.u, &v = st.v,
             &tx = st.tx, &ty = st.ty;
-  Var i("i"), j("j");
+  Var i("i");
   const Transforms &t = transforms(m);
 
   if (problem.preparedFilter.defined()) {
@@ -165,19 +187,9 @@ WinogradStages winogradConv3x3(const WinogradProblem &problem, int m) {
     defineWinogradFilter(st.filterRows, st.filter, m, problem.tap, co, ci, u, v);
   }
 
-  Region bounds(4);
-  bounds[1] = Range(0, problem.sourceW);
-  bounds[2] = Range(0, problem.sourceH);
-  Func padded = BoundaryConditions::constant_exterior(problem.source, 0.0f, bounds);
-  st.sourceTile = Func("source_tile");
-  st.sourceTile(ci, x, y, n) = padded(ci, x, y, n);
-  st.dataRows = Func("data_rows");
-  st.dataRows(ci, u, j, tx, ty, n) = byRow(t.BT, u, [&](int ii) {
-    return st.sourceTile(ci, tx * m - problem.padX + ii, ty * m - problem.padY + j, n);
-  });
-  st.data = Func("data");
-  st.data(ci, u, v, tx, ty, n) =
-      byRow(t.BT, v, [&](int jj) { return st.dataRows(ci, u, jj, tx, ty, n); });
+  defineDataTransform(st.sourceTile, st.dataRows, st.data, "source_tile", problem.source,
+                      problem.sourceW, problem.sourceH, m, problem.padX, problem.padY, ci, u, v, tx,
+                      ty, n);
 
   st.rci = RDom(0, st.Ci, "rci");
   st.acc = Func("acc");
@@ -198,8 +210,7 @@ WinogradStages winogradConv3x3(const WinogradProblem &problem, int m) {
 
 void defineWinogradGradWeight(ConvGradWeightStages &st, ImageParam grad, ImageParam input) {
   const int m = st.winograd;
-  const Transforms &t = transforms(m);
-  const Matrix A = transposed(t.AT); // alpha x m: (A dy A^T) rows
+  const Matrix A = transposed(transforms(m).AT); // alpha x m: (A dy A^T) rows
   st.tx = Var("tx");
   st.ty = Var("ty");
   st.n = Var("n");
@@ -220,20 +231,9 @@ void defineWinogradGradWeight(ConvGradWeightStages &st, ImageParam grad, ImagePa
   st.gradT(k, u, v, tx, ty, n) =
       byRow(A, v, [&](int jj) { return st.gradRows(k, u, jj, tx, ty, n); });
 
-  Region inputBounds(4);
-  inputBounds[1] = Range(0, st.W);
-  inputBounds[2] = Range(0, st.H);
-  Func inputPadded = BoundaryConditions::constant_exterior(input, 0.0f, inputBounds);
   st.padded = true;
-  st.inputTile = Func("input_tile");
-  st.inputTile(c, x, y, n) = inputPadded(c, x, y, n);
-  st.dataRows = Func("data_rows");
-  st.dataRows(c, u, j, tx, ty, n) = byRow(t.BT, u, [&](int i) {
-    return st.inputTile(c, tx * m - st.padW + i, ty * m - st.padH + j, n);
-  });
-  st.data = Func("data");
-  st.data(c, u, v, tx, ty, n) =
-      byRow(t.BT, v, [&](int jj) { return st.dataRows(c, u, jj, tx, ty, n); });
+  defineDataTransform(st.inputTile, st.dataRows, st.data, "input_tile", input, st.W, st.H, m,
+                      st.padW, st.padH, c, u, v, tx, ty, n);
 
   const RDom &red = st.red;
   Expr tileRow = st.bp * st.blockRows + red.y, img = st.bn * st.blockImages + red.z;
