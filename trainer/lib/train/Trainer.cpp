@@ -56,8 +56,21 @@ bool resnetc::train::parseAugmentation(const std::string &text, data::Augmentati
 }
 
 bool resnetc::train::checkTrainerOptions(const TrainerOptions &o, std::string &error) {
-  if (o.epochs <= 0 || !(o.learningRate > 0) || o.warmup < 0) {
-    error = "--epochs and --lr must be positive";
+  auto number = [](double value) {
+    std::ostringstream out;
+    out << value;
+    return out.str();
+  };
+  if (o.epochs <= 0) {
+    error = "--epochs must be positive, got " + number(o.epochs);
+    return false;
+  }
+  if (!(o.learningRate > 0)) {
+    error = "--lr must be positive, got " + number(o.learningRate);
+    return false;
+  }
+  if (o.warmup < 0) {
+    error = "--warmup cannot be negative, got " + number(o.warmup);
     return false;
   }
   if (o.lrReferenceBatch < 0 || !(o.warmupEpochs >= 0) || o.warmupEpochs >= o.epochs) {
