@@ -134,6 +134,40 @@ void CpuScheduler::scheduleConv2D(Conv2DStages &st) const {
     }
   }
 
+  if (const int chunk = weightStreamChunk(st)) {
+    // Each block's weights are read once, from memory at batch 1. Summing
+    // the whole image a few input channels at a time (outermost) uses each
+    // chunk's weights for every pixel tile while they are in L1, and spreads
+    // the reads over the block's arithmetic, so the prefetchers keep up. A
+    // tile's sums for one chunk stay in registers (partial, by rfactor); the
+    // block's sums (conv) wait in L1 between chunks.
+    RVar rco("rco"), rci("rci");
+    Var u("u"), cxo("cxo"), cxi("cxi"), cyo("cyo"), cyi("cyi");
+    Func partial = conv.update().split(r.x, rco, rci, chunk).rfactor(rco, u);
+    conv.compute_at(block).vectorize(k, lanes);
+    conv.update()
+        .split(x, cxo, cxi, xTile)
+        .split(y, cyo, cyi, yTile)
+        .reorder(k, cxi, cyi, cxo, cyo, rco, n)
+        .vectorize(k, lanes)
+        .unroll(k)
+        .unroll(cxi)
+        .unroll(cyi);
+    partial.compute_at(conv, cxo).vectorize(k, lanes).unroll(k).unroll(x).unroll(y);
+    partial.update()
+        .reorder(k, x, y, rci, r.y, r.z)
+        .vectorize(k, lanes)
+        .unroll(k)
+        .unroll(x)
+        .unroll(y)
+        .unroll(r.y); // with x unrolled too, the padding predicate on x folds away
+    Func weightTile = st.weight.in();
+    weightTile.compute_at(partial, rci)
+        .vectorize(weightTile.args()[0], lanes)
+        .unroll(weightTile.args()[0]);
+    return;
+  }
+
   conv.compute_at(out, xo).vectorize(k, lanes).unroll(k).unroll(x).unroll(y);
   Stage update = conv.update();
   Func weightTile;
@@ -191,7 +225,30 @@ void CpuScheduler::scheduleConv2D(Conv2DStages &st) const {
   }
 }
 
+int CpuScheduler::weightStreamChunk(const Conv2DStages &st) const {
+  // 3x3 convs that take one block of output channels at a time over a small
+  // image (blocksOuterLoop), from contiguous weight blocks, with register
+  // tiles that divide the image. Measured from DRAM on one thread: a 512->512
+  // conv on 7x7 runs in 1.39 ms instead of 2.42 with two channels a chunk
+  // (1.55-1.95 ms with 1, 4 or 8); a 128->256 conv at stride 2 onto 14x14 in
+  // 0.78 ms instead of 1.01 with eight (1.30 with 2, 0.84-0.87 with 4, 16,
+  // 32). Not the 1x1 convs: no faster at 8 to 64 channels, slower below.
+  const int chunk = st.P * st.Q <= 49 ? 2 : 8;
+  const int lanes = lanesFor(st.K);
+  if (!lanes || st.R != 3 || st.S != 3 || !blocksOuterLoop(st.K, st.Q, st.P) || !st.weightBlock ||
+      st.weightBlock >= st.K || st.C % chunk != 0 || st.C <= chunk)
+    return 0;
+  ConvTile tile =
+      chooseConvTile(st.K, st.Q, st.P, lanes, vectorRegisters, st.C, maxConvTilePixels(st.C));
+  if (tile.vectors * lanes != st.weightBlock || st.Q % tile.x != 0 || st.P % tile.y != 0)
+    return 0;
+  return chunk;
+}
+
 bool CpuScheduler::skipsConvPaddingTaps(const Conv2DStages &st) const {
+  if (weightStreamChunk(st))
+    return true; // the chunked sums read the input in place
+
   // Not where the reduction is blocked (strided convs over more than 64
   // channels): the predicate would stay in its inner loop. Vectorised output
   // channels, more than a handful of input channels (not the 7x7/2 stem,

@@ -52,6 +52,10 @@ public:
   int lanesFor(int extent) const;
 
 private:
+  /// Input channels a chunk where a conv sums each block of output channels
+  /// chunk by chunk over the whole image; 0 where it does not.
+  int weightStreamChunk(const Conv2DStages &stages) const;
+
   Halide::Target target;
   int naturalLanes;
   int vectorRegisters;

@@ -58,6 +58,9 @@ int kg_fold_blocked(void *, HB weight, HB gamma, HB beta, HB mean, HB var, HB bl
 int kg_conv_blocked(void *, HB input, HB weight, HB bias, HB residual, HB out);
 int kg_fold_blocked_s2(void *, HB weight, HB gamma, HB beta, HB mean, HB var, HB blocked, HB bias);
 int kg_conv_blocked_s2(void *, HB input, HB weight, HB bias, HB out);
+int kg_fold_blocked_s2_3x3(void *, HB weight, HB gamma, HB beta, HB mean, HB var, HB blocked,
+                           HB bias);
+int kg_conv_blocked_s2_3x3(void *, HB input, HB weight, HB bias, HB out);
 int kg_fold_blocked_odd(void *, HB weight, HB gamma, HB beta, HB mean, HB var, HB blocked, HB bias);
 int kg_conv_blocked_odd(void *, HB input, HB weight, HB bias, HB residual, HB out);
 int kg_fold_wino4(void *, HB weight, HB gamma, HB beta, HB mean, HB var, HB filter, HB bias);
@@ -362,6 +365,18 @@ TEST(KernelGenConv, BlockedWeightsStride2) {
                           return kg_conv_blocked_s2(uc, in, w, b, out);
                         }),
           22);
+}
+
+// The weights of each block streamed chunk by chunk of input channels over
+// the whole image (kg_conv_blocked too, at 7x7): at stride 2 with padding taps.
+TEST(KernelGenConv, BlockedWeightsChunkedStride2) {
+  ConvCase cc{2, 64, 28, 28, 256, 3, 3, 2, 2, 1, 1, true, false, true};
+  runConv(cc,
+          foldedWeights(cc, kg_fold_blocked_s2_3x3,
+                        [](void *uc, HB in, HB w, HB b, HB, HB out) {
+                          return kg_conv_blocked_s2_3x3(uc, in, w, b, out);
+                        }),
+          25);
 }
 
 TEST(KernelGenConv, BlockedWeightsOddChannels) {
