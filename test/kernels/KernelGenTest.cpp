@@ -352,6 +352,16 @@ auto foldedWeights(const ConvCase &cc, Fold fold, Conv conv, std::vector<int> fo
   };
 }
 
+/// A conv without a residual input, its weights folded into `filterExtents`
+/// (default: the blocked layout's K * C * R * S).
+template <typename Fold, typename Conv>
+auto foldedNoResidual(const ConvCase &cc, Fold fold, Conv conv,
+                      std::vector<int> filterExtents = {}) {
+  return foldedWeights(
+      cc, fold, [conv](void *uc, HB in, HB w, HB b, HB, HB out) { return conv(uc, in, w, b, out); },
+      std::move(filterExtents));
+}
+
 TEST(KernelGenConv, BlockedWeightsDeepSmallImage) {
   ConvCase cc{1, 32, 7, 7, 256, 3, 3, 1, 1, 1, 1, true, true, true};
   runConv(cc, foldedWeights(cc, kg_fold_blocked, kg_conv_blocked), 21);
@@ -359,24 +369,14 @@ TEST(KernelGenConv, BlockedWeightsDeepSmallImage) {
 
 TEST(KernelGenConv, BlockedWeightsStride2) {
   ConvCase cc{1, 128, 8, 8, 256, 1, 1, 2, 2, 0, 0, true, false, false};
-  runConv(cc,
-          foldedWeights(cc, kg_fold_blocked_s2,
-                        [](void *uc, HB in, HB w, HB b, HB, HB out) {
-                          return kg_conv_blocked_s2(uc, in, w, b, out);
-                        }),
-          22);
+  runConv(cc, foldedNoResidual(cc, kg_fold_blocked_s2, kg_conv_blocked_s2), 22);
 }
 
 // The weights of each block streamed chunk by chunk of input channels over
 // the whole image (kg_conv_blocked too, at 7x7): at stride 2 with padding taps.
 TEST(KernelGenConv, BlockedWeightsChunkedStride2) {
   ConvCase cc{2, 64, 28, 28, 256, 3, 3, 2, 2, 1, 1, true, false, true};
-  runConv(cc,
-          foldedWeights(cc, kg_fold_blocked_s2_3x3,
-                        [](void *uc, HB in, HB w, HB b, HB, HB out) {
-                          return kg_conv_blocked_s2_3x3(uc, in, w, b, out);
-                        }),
-          25);
+  runConv(cc, foldedNoResidual(cc, kg_fold_blocked_s2_3x3, kg_conv_blocked_s2_3x3), 25);
 }
 
 TEST(KernelGenConv, BlockedWeightsOddChannels) {
@@ -396,14 +396,6 @@ TEST(KernelGenConv, WinogradFilterStationaryF4) {
   ConvCase cc{1, 128, 14, 14, 128, 3, 3, 1, 1, 1, 1, true, true, true};
   runConv(cc, foldedWeights(cc, kg_fold_wino4_big, kg_conv_wino4_stationary, {128 * 128 * 6 * 6}),
           44);
-}
-
-/// A conv without a residual input, its weights folded into `filterExtents`.
-template <typename Fold, typename Conv>
-auto foldedNoResidual(const ConvCase &cc, Fold fold, Conv conv, std::vector<int> filterExtents) {
-  return foldedWeights(
-      cc, fold, [conv](void *uc, HB in, HB w, HB b, HB, HB out) { return conv(uc, in, w, b, out); },
-      std::move(filterExtents));
 }
 
 TEST(KernelGenConv, WinogradFilterStationaryF2) {
