@@ -25,8 +25,11 @@ struct Conv2DKernel : KernelOpInterface::ExternalModel<Conv2DKernel, rn::Conv2DO
       return failure();
     step.append(*weight);
     step.write(conv.getResult(), nhwc(Space::Arena, shapeOf(conv.getResult())));
-    return step.emit(convWindow(
-        specOf(KernelKind::Conv2D, shapeOf(conv.getInput()), shapeOf(conv.getWeight())), conv));
+    KernelSpec spec = convWindow(
+        specOf(KernelKind::Conv2D, shapeOf(conv.getInput()), shapeOf(conv.getWeight())), conv);
+    if (spec.isWinogradShape())
+      spec.winogradTile = trainingWinogradTile(conv);
+    return step.emit(spec);
   }
 };
 

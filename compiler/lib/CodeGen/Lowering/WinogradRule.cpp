@@ -1,7 +1,8 @@
-//===- WinogradRule.cpp - Which Winograd tile an inference conv may take --===//
+//===- WinogradRule.cpp - Which Winograd tile a conv may take -------------===//
 //
 // The compiler's half of the rule in docs/winograd.md: how large an output
-// tile the Winograd algorithm of an inference conv may use (whether it pays
+// tile the Winograd algorithm of a forward conv may use, at inference and in
+// a training step (whether it pays
 // at the conv's shape is the target's half: Scheduler::winogradTile), and
 // which convs take a filter transformed when the weights load, where the
 // compiler must know the tile to size the transformed filter.
@@ -32,6 +33,40 @@ bool feedsResidualSum(Value value) {
       if (eltwise.getAddend())
         return true;
       value = eltwise.getResult(); // batch norm or relu within the branch
+    } else {
+      return false;
+    }
+  }
+  return false;
+}
+
+/// The one op of a training step that reads `value` to compute the forward
+/// pass (the gradient ops that also read it do not count), or null where
+/// none or several do.
+Operation *onlyForwardReader(Value value) {
+  Operation *reader = nullptr;
+  for (Operation *user : value.getUsers()) {
+    if (!isa<rn::DifferentiableOpInterface>(user) || user == reader)
+      continue;
+    if (reader)
+      return nullptr;
+    reader = user;
+  }
+  return reader;
+}
+
+/// feedsResidualSum for a training step's forward pass (rn.conv2d,
+/// rn.batch_norm_train with its fused residual add, rn.relu, rn.dropout).
+bool feedsResidualSumInTraining(Value value) {
+  while (Operation *reader = onlyForwardReader(value)) {
+    if (isa<rn::AddOp>(reader))
+      return true;
+    if (auto norm = dyn_cast<rn::BatchNormTrainOp>(reader)) {
+      if (norm.getResidual())
+        return true; // the branch's last batch norm adds the shortcut
+      value = norm.getOutput();
+    } else if (isa<rn::Conv2DOp, rn::ReluOp, rn::DropoutOp>(reader)) {
+      value = reader->getResult(0);
     } else {
       return false;
     }
@@ -81,4 +116,11 @@ int64_t codegen::inferenceWinogradTile(rn::FusedConv2DOp conv) {
   // layer's error through all the layers after it, and its deep versions
   // amplify it (plain-56's logits moved by 4e-4 of their range).
   return conv.getResidual() || feedsResidualSum(conv.getResult()) ? 4 : 2;
+}
+
+int64_t codegen::trainingWinogradTile(rn::Conv2DOp conv) {
+  // As at inference: the branch's error is summed with the shortcut's exact
+  // signal. The steps still follow the reference executor's within 5e-6 of
+  // each trained tensor's change (the tests allow 1e-3).
+  return feedsResidualSumInTraining(conv.getResult()) ? 4 : 2;
 }
