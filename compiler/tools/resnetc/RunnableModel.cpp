@@ -46,7 +46,7 @@ RunOptions::RunOptions(cl::SubCommand &sub)
             cl::desc("Images per run of the compiled library (default 16; each batch size "
                      "is compiled once and cached)"),
             cl::init(16), cl::sub(sub), cl::cat(optionCategory())),
-      threads("threads", cl::desc("Threads (default: one per core)"), cl::init(0), cl::sub(sub),
+      threads("threads", cl::desc("Threads (default 0: one per core)"), cl::init(0), cl::sub(sub),
               cl::cat(optionCategory())),
       cacheDir("cache-dir",
                cl::desc("Kernel and library cache (default: ~/.cache/resnetc); compiled "

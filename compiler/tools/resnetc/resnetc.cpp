@@ -247,7 +247,7 @@ cl::opt<int64_t, true>
                               "the end"),
                      cl::init(0), cl::ValueRequired, cl::sub(trainCommand), cl::cat(category));
 cl::opt<int, true> trainThreads("threads", cl::location(trainerOptions.threads),
-                                cl::desc("Threads (default: one per core)"), cl::init(0),
+                                cl::desc("Threads (default 0: one per core)"), cl::init(0),
                                 cl::sub(trainCommand), cl::cat(category));
 cl::opt<std::string, true> checkpointDir("checkpoint-dir",
                                          cl::location(trainerOptions.checkpointDir),
